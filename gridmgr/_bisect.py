@@ -1,0 +1,231 @@
+"""Exactly N cells of equal area by recursive bisection, keeping each cell one piece where the area allows."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+
+# cut directions as (cos, sin) of the cut's normal: vertical, horizontal and the two diagonals
+_DIRECTIONS = {
+    0: (1.0, 0.0),
+    90: (0.0, 1.0),
+    45: (math.sqrt(0.5), math.sqrt(0.5)),
+    135: (-math.sqrt(0.5), math.sqrt(0.5)),
+}
+_SAMPLES = 33  # cut positions tried per refinement round when solving for a cut
+_NEGLIGIBLE = 1e-10  # parts smaller than this share of a piece are numerical dust
+
+
+@dataclass
+class _Piece:
+    geom: shapely.Geometry
+    n: int
+    anchor_xy: np.ndarray  # (m, 2) points where detached islands hang on this piece
+    anchor_mass: np.ndarray  # (m,) the islands' areas
+    anchor_id: np.ndarray  # (m,) island numbers
+
+
+def equal_area_cells(region: shapely.Geometry, n: int) -> list[shapely.Geometry]:
+    """Split a metric (Multi)Polygon into exactly `n` cells of equal area.
+
+    Each piece is cut across its longest extent where its area splits k : n-k; a cut that would
+    leave a half in two pieces is traded for another direction or a neighbouring k. A separate
+    island smaller than one cell hangs on the nearest point of the mainland as a point mass, so
+    the cell that takes it is cut smaller by the island's area and stays equal to the rest.
+    """
+    region = shapely.orient_polygons(region)
+    if n == 1:
+        return [region]
+    parts = shapely.get_parts(region)
+    areas = shapely.area(parts)
+    cell = areas.sum() / n
+    small = areas < cell
+    if small.all():
+        small[:] = False
+    mainland = shapely.union_all(parts[~small]) if small.any() else region
+    islands = parts[small]
+    if len(islands):
+        anchors = shapely.get_coordinates(shapely.shortest_line(islands, mainland))[1::2]
+    else:
+        anchors = np.zeros((0, 2))
+    stack = [_Piece(mainland, n, anchors, areas[small], np.arange(len(islands)))]
+    cells: list[shapely.Geometry] = []
+    for_islands: list[np.ndarray] = []
+    while stack:
+        piece = stack.pop()
+        if piece.n == 1:
+            cells.append(piece.geom)
+            for_islands.append(piece.anchor_id)
+            continue
+        stack.extend(_bisect(piece, islands))
+    if len(islands):
+        cells = [
+            shapely.union_all([c, *islands[ids]]) if len(ids) else c
+            for c, ids in zip(cells, for_islands, strict=True)
+        ]
+    return cells
+
+
+def _edges(geom: shapely.Geometry, origin: np.ndarray) -> np.ndarray:
+    """All ring edges of a polygonal geometry as (E, 4) rows x1, y1, x2, y2, relative to origin."""
+    rings = shapely.get_rings(shapely.get_parts(geom))
+    xy, idx = shapely.get_coordinates(rings, return_index=True)
+    xy = xy - origin
+    same = idx[1:] == idx[:-1]
+    return np.column_stack([xy[:-1][same], xy[1:][same]])
+
+
+def _area_below(edges: np.ndarray, c: float, s: float, ts: np.ndarray) -> np.ndarray:
+    """Area of the polygon where x*c + y*s <= t, for each t (exact, from Green's theorem).
+
+    Along the cut dp = 0, so only the original edges contribute: A(t) = -sum of the integral of
+    q dp over each edge's part with p <= t, which is a trapezoid in closed form.
+    """
+    x1, y1, x2, y2 = edges.T
+    p1, p2 = x1 * c + y1 * s, x2 * c + y2 * s
+    q1, q2 = -x1 * s + y1 * c, -x2 * s + y2 * c
+    rightward = p2 > p1
+    lo = np.minimum(p1, p2)
+    hi = np.maximum(p1, p2)
+    q_lo = np.where(rightward, q1, q2)
+    q_hi = np.where(rightward, q2, q1)
+    width = hi - lo
+    slope = np.divide(q_hi - q_lo, width, out=np.zeros_like(width), where=width > 0)
+    sign = np.where(rightward, 1.0, -1.0)
+    u = np.clip(ts[:, None], lo[None, :], hi[None, :]) - lo[None, :]
+    integral = u * (q_lo[None, :] + 0.5 * slope[None, :] * u)
+    return -(sign[None, :] * integral).sum(axis=1)
+
+
+def _solve_cut(
+    edges: np.ndarray,
+    c: float,
+    s: float,
+    target: float,
+    anchor_p: np.ndarray,
+    anchor_mass: np.ndarray,
+) -> float:
+    """The cut position t where the area (islands included) with p <= t equals target."""
+    p = np.concatenate([edges[:, 0] * c + edges[:, 1] * s, edges[:, 2] * c + edges[:, 3] * s])
+    lo, hi = float(p.min()), float(p.max())
+    extent = hi - lo
+
+    def area(ts: np.ndarray) -> np.ndarray:
+        a = _area_below(edges, c, s, ts)
+        if len(anchor_p):
+            a = a + ((anchor_p[None, :] <= ts[:, None]) * anchor_mass[None, :]).sum(axis=1)
+        return a
+
+    for _ in range(8):
+        ts = np.linspace(lo, hi, _SAMPLES)
+        a = area(ts)
+        k = int(np.clip(np.searchsorted(a, target), 1, _SAMPLES - 1))
+        lo, hi = float(ts[k - 1]), float(ts[k])
+        a_lo, a_hi = float(a[k - 1]), float(a[k])
+        if hi - lo <= 1e-10 * extent:
+            break
+    if a_hi <= a_lo:
+        return lo
+    return lo + (hi - lo) * min(max((target - a_lo) / (a_hi - a_lo), 0.0), 1.0)
+
+
+def _halfplane(origin: np.ndarray, c: float, s: float, t: float, reach: float) -> shapely.Polygon:
+    """The polygon {x*c + y*s <= t} (relative to origin), cut to a square of half-side `reach`."""
+    n = np.array([c, s])
+    d = np.array([-s, c])
+    on = origin + n * t
+    back = on - n * 2 * reach
+    pts = [on - d * reach, on + d * reach, back + d * reach, back - d * reach]
+    return shapely.Polygon(pts)
+
+
+def _clean(geom: shapely.Geometry, floor: float) -> shapely.Geometry:
+    parts = shapely.get_parts(geom)
+    parts = parts[(shapely.get_type_id(parts) == 3) & (shapely.area(parts) > floor)]
+    if len(parts) == 1:
+        return shapely.orient_polygons(parts[0])
+    return shapely.orient_polygons(shapely.MultiPolygon(list(parts)))
+
+
+def _split_badness(geom: shapely.Geometry) -> float:
+    """Area outside the largest part: 0 for a single piece."""
+    areas = shapely.area(shapely.get_parts(geom))
+    return float(areas.sum() - areas.max()) if len(areas) else 0.0
+
+
+def _bisect(piece: _Piece, islands: np.ndarray) -> list[_Piece]:
+    """Cut a piece in two whose areas (islands included) are exactly k : n-k of it."""
+    geom, n = piece.geom, piece.n
+    xmin, ymin, xmax, ymax = geom.bounds
+    origin = np.array([(xmin + xmax) / 2, (ymin + ymax) / 2])
+    reach = 2.0 * max(xmax - xmin, ymax - ymin) + 1.0
+    edges = _edges(geom, origin)
+    total = geom.area + float(piece.anchor_mass.sum())
+    floor = _NEGLIGIBLE * geom.area
+
+    xy = np.concatenate([edges[:, :2], edges[:, 2:]])
+
+    def extent(cs: tuple[float, float]) -> float:
+        p = xy @ np.array(cs)
+        return float(p.max() - p.min())
+
+    # straight cuts across the longer side first: they leave rectangles, diagonals leave triangles
+    angles = [*sorted((0, 90), key=lambda a: -extent(_DIRECTIONS[a])), 45, 135]
+    half = n // 2
+    ks = list(dict.fromkeys(k for k in (half, n - half, half - 1, n - half + 1) if 1 <= k < n))
+
+    if shapely.get_num_geometries(geom) > 1:
+        ks = ks[:2]  # a piece already in several parts: no cut makes both halves whole
+    best = None
+    for k in ks:
+        for angle in angles:
+            c, s = _DIRECTIONS[angle]
+            anchor_p = (
+                (piece.anchor_xy - origin) @ np.array([c, s])
+                if len(piece.anchor_mass)
+                else np.zeros(0)
+            )
+            t = _solve_cut(edges, c, s, total * k / n, anchor_p, piece.anchor_mass)
+            cutter = _halfplane(origin, c, s, t, reach)
+            below = _clean(shapely.intersection(geom, cutter), floor)
+            above = _clean(shapely.difference(geom, cutter), floor)
+            if below.is_empty or above.is_empty:
+                continue
+            on_below = anchor_p <= t
+            achieved = below.area + float(piece.anchor_mass[on_below].sum())
+            if abs(achieved - total * k / n) > 1e-9 * total:
+                continue  # the target fell inside an island's share: no exact cut this way
+            badness = _split_badness(below) + _split_badness(above)
+            if best is None or badness < best[0]:
+                best = (badness, below, above, k, on_below)
+            if badness == 0.0:
+                break
+        if best is not None and best[0] == 0.0:
+            break
+    if best is None:
+        if len(piece.anchor_id) == 0:
+            raise RuntimeError("no cut found")  # unreachable: area below a cut is continuous
+        # islands too large to hang on one cell of this piece: cut through them like land
+        whole = shapely.orient_polygons(shapely.union_all([geom, *islands[piece.anchor_id]]))
+        empty = np.zeros(0, np.int64)
+        return _bisect(_Piece(whole, n, np.zeros((0, 2)), np.zeros(0), empty), islands)
+    _, below, above, k, on_below = best
+    return [
+        _Piece(
+            below,
+            k,
+            piece.anchor_xy[on_below],
+            piece.anchor_mass[on_below],
+            piece.anchor_id[on_below],
+        ),
+        _Piece(
+            above,
+            n - k,
+            piece.anchor_xy[~on_below],
+            piece.anchor_mass[~on_below],
+            piece.anchor_id[~on_below],
+        ),
+    ]
