@@ -110,7 +110,7 @@ def main() -> None:
         )
         naive_s, naive = timed(naive_cells, area, size)
         if have_h3:
-            h3_s, (res, h3_n) = timed(h3_cells, area, n)
+            h3_s, (res, h3_n) = timed(h3_cells, area, n, repeat=2)
         else:
             h3_s, res, h3_n = math.nan, 0, 0
         ours_pc = ours_s / len(cells) * 1e6

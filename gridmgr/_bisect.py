@@ -15,7 +15,8 @@ _DIRECTIONS = {
     45: (math.sqrt(0.5), math.sqrt(0.5)),
     135: (-math.sqrt(0.5), math.sqrt(0.5)),
 }
-_SAMPLES = 33  # cut positions tried per refinement round when solving for a cut
+_SAMPLES = 33  # cut positions tried per round while narrowing down a cut on a large piece
+_MAX_BREAKPOINTS = 512  # vertices evaluated at once when solving a cut exactly
 _NEGLIGIBLE = 1e-10  # parts smaller than this share of a piece are numerical dust
 
 
@@ -108,28 +109,50 @@ def _solve_cut(
     anchor_p: np.ndarray,
     anchor_mass: np.ndarray,
 ) -> float:
-    """The cut position t where the area (islands included) with p <= t equals target."""
+    """The cut position t where the area (islands included) with p <= t equals target.
+
+    The polygon's area below t is a quadratic between consecutive vertex positions, so the
+    exact t comes from evaluating it at the vertices around the target and solving there.
+    """
     p = np.concatenate([edges[:, 0] * c + edges[:, 1] * s, edges[:, 2] * c + edges[:, 3] * s])
     lo, hi = float(p.min()), float(p.max())
-    extent = hi - lo
+
+    def mass_upto(ts: np.ndarray) -> np.ndarray:
+        if len(anchor_p) == 0:
+            return np.zeros(len(ts))
+        return ((anchor_p[None, :] <= ts[:, None]) * anchor_mass[None, :]).sum(axis=1)
 
     def area(ts: np.ndarray) -> np.ndarray:
-        a = _area_below(edges, c, s, ts)
-        if len(anchor_p):
-            a = a + ((anchor_p[None, :] <= ts[:, None]) * anchor_mass[None, :]).sum(axis=1)
-        return a
+        return _area_below(edges, c, s, ts) + mass_upto(ts)
 
-    for _ in range(8):
+    # narrow down by sampling while too many vertices lie in the bracket to evaluate at once
+    inside = p
+    while len(inside) > _MAX_BREAKPOINTS:
         ts = np.linspace(lo, hi, _SAMPLES)
-        a = area(ts)
-        k = int(np.clip(np.searchsorted(a, target), 1, _SAMPLES - 1))
+        k = int(np.clip(np.searchsorted(area(ts), target), 1, _SAMPLES - 1))
         lo, hi = float(ts[k - 1]), float(ts[k])
-        a_lo, a_hi = float(a[k - 1]), float(a[k])
-        if hi - lo <= 1e-10 * extent:
-            break
-    if a_hi <= a_lo:
+        inside = p[(p > lo) & (p < hi)]
+    breaks = np.unique(
+        np.concatenate([[lo, hi], inside, anchor_p[(anchor_p > lo) & (anchor_p < hi)]])
+    )
+    a = area(breaks)
+    k = int(np.clip(np.searchsorted(a, target), 1, len(breaks) - 1))
+    lo, hi = float(breaks[k - 1]), float(breaks[k])
+    # islands are constant on [lo, hi): solve the polygon's quadratic there
+    want = target - float(mass_upto(np.array([lo]))[0])
+    a0, am, a1 = _area_below(edges, c, s, np.array([lo, 0.5 * (lo + hi), hi]))
+    h = hi - lo
+    if h <= 0:
         return lo
-    return lo + (hi - lo) * min(max((target - a_lo) / (a_hi - a_lo), 0.0), 1.0)
+    quad = 2.0 * (a1 - 2.0 * am + a0) / (h * h)
+    lin = (a1 - a0) / h - quad * h
+    d = want - a0
+    if d <= 0:
+        return lo
+    root = lin * lin + 4.0 * quad * d
+    denom = lin + np.sqrt(max(root, 0.0))
+    u = 2.0 * d / denom if denom > 0 else h
+    return lo + min(max(u, 0.0), h)
 
 
 def _halfplane(origin: np.ndarray, c: float, s: float, t: float, reach: float) -> shapely.Polygon:

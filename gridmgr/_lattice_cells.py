@@ -344,11 +344,12 @@ def _whole_cells_wgs84(lattice: Lattice, i: np.ndarray, j: np.ndarray, crs: CRS)
     rank = np.empty(len(used), np.int64)
     rank[ids] = np.arange(len(ids))
     mx, my = lattice.corner_xy(ids % nx + x0, ids // nx + y0)
-    lon, lat = transform_xy(mx, my, crs, WGS84)
+    lonlat = np.column_stack(transform_xy(mx, my, crs, WGS84))
     k = kx.shape[1]
-    corner = rank[flat]
-    idx = np.concatenate([corner, corner[:, :1]], axis=1).ravel()
-    coords = np.column_stack([lon[idx], lat[idx]])
+    idx = np.empty((len(i), k + 1), np.int64)
+    idx[:, :k] = rank[flat]
+    idx[:, k] = idx[:, 0]
+    coords = lonlat[idx.ravel()]
     n = len(i)
     ring_offsets = np.arange(0, n * (k + 1) + 1, k + 1)
     poly_offsets = np.arange(n + 1)

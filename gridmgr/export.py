@@ -12,51 +12,18 @@ import numpy as np
 import shapely
 
 from gridmgr.errors import InvalidInput
+from gridmgr.noding import add_shared_vertices
 from gridmgr.projection import WGS84
 
 DECIMALS = 7  # about 1 cm: RFC 7946 advises no more than needed
 FORMATS = {".geojson": "GeoJSON", ".json": "GeoJSON", ".gpkg": "GPKG"}
 
 
-def add_shared_vertices(geoms: np.ndarray, *, tolerance: float = 1e-10) -> np.ndarray:
-    """Insert into each polygon the vertices its neighbours have on its edges (T-junctions).
-
-    Bisection leaves a vertex of one cell in the middle of its neighbour's edge; rounding would
-    move that vertex off the edge and open a hair-thin gap or overlap. With the vertex in both
-    cells, rounding moves it the same way in both.
-    """
-    geoms = np.asarray(geoms, dtype=object)
-    if len(geoms) < 2:
-        return geoms
-    tree = shapely.STRtree(geoms)
-    left, right = tree.query(geoms, predicate="intersects")
-    keep = left != right
-    left, right = left[keep], right[keep]
-    if len(left) == 0:
-        return geoms
-    # the vertices of all neighbours of each cell, as one MultiPoint per cell
-    xy, owner = shapely.get_coordinates(geoms, return_index=True)
-    counts = np.bincount(owner, minlength=len(geoms))
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    order = np.argsort(left, kind="stable")
-    left, right = left[order], right[order]
-    n_pts = counts[right]
-    pick = np.repeat(starts[right], n_pts) + (
-        np.arange(n_pts.sum()) - np.repeat(np.cumsum(n_pts) - n_pts, n_pts)
-    )
-    pts_owner = np.repeat(left, n_pts)
-    points = shapely.multipoints(shapely.points(xy[pick]), indices=pts_owner)
-    targets = np.unique(left)
-    out = geoms.copy()
-    out[targets] = shapely.snap(geoms[targets], points[targets], tolerance)
-    return out
-
-
 def rounded(geoms: np.ndarray, *, decimals: int = DECIMALS, node: bool = True) -> np.ndarray:
     """Polygons with coordinates on a 10^-decimals grid, valid, still sharing their edges."""
     geoms = np.asarray(geoms, dtype=object)
     if node:
-        geoms = add_shared_vertices(geoms)
+        geoms = add_shared_vertices(geoms, tolerance=1e-9)
     out = shapely.set_precision(geoms, math.pow(10, -decimals))
     return out
 

@@ -14,6 +14,7 @@ from gridmgr._bisect import equal_area_cells
 from gridmgr._lattice import Lattice
 from gridmgr._lattice_cells import lattice_cells
 from gridmgr.errors import InvalidInput, LimitExceeded
+from gridmgr.noding import add_shared_vertices
 from gridmgr.projection import WGS84, metric_crs, to_metric, to_wgs84
 
 SHAPES = ("square", "hex")
@@ -90,7 +91,7 @@ def cells_from_area(
             dtype=object,
         )
         order = _row_order(metric_geoms, math.sqrt(region_area / count))
-        metric_geoms = metric_geoms[order]
+        metric_geoms = add_shared_vertices(metric_geoms[order], tolerance=1e-6)
         area_m2 = shapely.area(metric_geoms)
         perimeter = shapely.length(metric_geoms)
         geometry = _repaired(to_wgs84(metric_geoms, crs))

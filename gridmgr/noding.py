@@ -1,0 +1,43 @@
+"""Making neighbouring cells share every vertex on their common edges."""
+
+from __future__ import annotations
+
+import numpy as np
+import shapely
+
+
+def add_shared_vertices(geoms: np.ndarray, *, tolerance: float) -> np.ndarray:
+    """Insert into each polygon the vertices its neighbours have on its edges (T-junctions).
+
+    Bisection leaves a vertex of one cell in the middle of its neighbour's edge; rounding would
+    move that vertex off the edge and open a hair-thin gap or overlap, and so would projecting
+    it. With the vertex in both cells, both move it the same way. `tolerance` is in the
+    geometries' units.
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    if len(geoms) < 2:
+        return geoms
+    tree = shapely.STRtree(geoms)
+    left, right = tree.query(geoms, predicate="intersects")
+    keep = left != right
+    left, right = left[keep], right[keep]
+    if len(left) == 0:
+        return geoms
+    # the vertices of all neighbours of each cell, as one MultiPoint per cell
+    xy, owner = shapely.get_coordinates(geoms, return_index=True)
+    counts = np.bincount(owner, minlength=len(geoms))
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    order = np.argsort(left, kind="stable")
+    left, right = left[order], right[order]
+    n_pts = counts[right]
+    pick = np.repeat(starts[right], n_pts) + (
+        np.arange(n_pts.sum()) - np.repeat(np.cumsum(n_pts) - n_pts, n_pts)
+    )
+    pts_owner = np.repeat(left, n_pts)
+    targets = np.unique(left)
+    points = shapely.multipoints(
+        shapely.points(xy[pick]), indices=np.searchsorted(targets, pts_owner)
+    )
+    out = geoms.copy()
+    out[targets] = shapely.snap(geoms[targets], points, tolerance)
+    return out
