@@ -13,6 +13,7 @@ from pyproj import CRS
 from gridmgr._bisect import equal_area_cells
 from gridmgr._lattice import Lattice
 from gridmgr._lattice_cells import lattice_cells
+from gridmgr._shapes import made_valid
 from gridmgr.errors import InvalidInput, LimitExceeded
 from gridmgr.noding import add_shared_vertices
 from gridmgr.projection import WGS84, metric_crs, to_metric, to_wgs84
@@ -20,6 +21,7 @@ from gridmgr.projection import WGS84, metric_crs, to_metric, to_wgs84
 SHAPES = ("square", "hex")
 DEFAULT_MAX_CELLS = 2_000_000
 MIN_CELL_M2 = 1.0
+LINE_SNAP_M = 0.05  # lines closer than this (5 cm) are one line when splitting along them
 
 
 def cells_from_area(
@@ -66,7 +68,7 @@ def cells_from_area(
     region_wgs = _as_wgs84_geometry(area, what="area")
     _check_options(cell_size, count, shape, min_fraction)
     crs = metric_crs(region_wgs)
-    region = _valid_polygonal(to_metric(region_wgs, crs))
+    region = made_valid(to_metric(region_wgs, crs))
     region_area = float(region.area)
     if region_area <= 0:
         raise InvalidInput("the area has no extent: it must be a polygon with positive area")
@@ -241,19 +243,11 @@ def _check_budget(
             )
 
 
-def _valid_polygonal(geom: shapely.Geometry) -> shapely.Geometry:
-    """The geometry, repaired if projecting it made it invalid, keeping only its polygons."""
-    if geom.is_valid:
-        return geom
-    parts = shapely.get_parts(shapely.make_valid(geom))
-    return shapely.union_all(parts[shapely.get_type_id(parts) == 3])
-
-
 def _repaired(geoms: np.ndarray) -> np.ndarray:
     """Geometries with the rare one that reprojection bent out of validity repaired in place."""
     bad = np.flatnonzero(~shapely.is_valid(geoms))
     for k in bad:  # rare: a near-degenerate vertex that the projection tipped over
-        geoms[k] = _valid_polygonal(geoms[k])
+        geoms[k] = made_valid(geoms[k])
     return geoms
 
 
@@ -273,6 +267,10 @@ def _blocks(region: shapely.Geometry, split_by: Any, crs: CRS) -> tuple[np.ndarr
     xmin, ymin, xmax, ymax = region.bounds
     margin = 0.01 * max(xmax - xmin, ymax - ymin) + 1.0
     near = shapely.clip_by_rect(lines, xmin - margin, ymin - margin, xmax + margin, ymax + margin)
+    # lines drawn twice a hair apart would leave sliver blocks of no area: snap them together
+    # (noded first, so lines that met still meet after snapping)
+    near = shapely.set_precision(shapely.union_all(near), LINE_SNAP_M)
+    near = shapely.get_parts(shapely.snap(near, shapely.boundary(region), LINE_SNAP_M))
     noded = shapely.union_all(np.concatenate([[shapely.boundary(region)], near]))
     faces, cuts, dangles, _invalid = shapely.polygonize_full([noded])
     faces = shapely.get_parts(faces)
@@ -280,11 +278,35 @@ def _blocks(region: shapely.Geometry, split_by: Any, crs: CRS) -> tuple[np.ndarr
     keep = shapely.contains(region, shapely.point_on_surface(faces))
     idle = shapely.intersection(
         shapely.union_all([dangles, cuts]), region
-    )  # lines that divide nothing
-    faces = shapely.orient_polygons(faces[keep])
+    )  # lines dividing nothing
+    faces = shapely.orient_polygons(_merge_crumbs(faces[keep]))
     if len(faces) == 0:
         return np.array([region], dtype=object), float(shapely.length(idle))
     return faces, float(shapely.length(idle))
+
+
+def _merge_crumbs(faces: np.ndarray) -> np.ndarray:
+    """Blocks under MIN_CELL_M2 (where lines cross a hair apart) joined to the neighbour they share most edge with."""
+    areas = shapely.area(faces)
+    crumbs = np.flatnonzero(areas < MIN_CELL_M2)
+    if len(crumbs) == 0 or len(crumbs) == len(faces):
+        return faces
+    faces = faces.copy()
+    tree = shapely.STRtree(faces)
+    target = np.arange(len(faces))
+    for k in crumbs:  # a few dozen at most, at road junctions
+        near = tree.query(faces[k], predicate="intersects")
+        near = near[(near != k) & (areas[near] >= MIN_CELL_M2)]
+        if len(near) == 0:
+            continue
+        shared = shapely.length(
+            shapely.intersection(shapely.boundary(faces[k]), shapely.boundary(faces[near]))
+        )
+        target[k] = near[int(np.argmax(shared))]
+    moved = target != np.arange(len(faces))
+    for t in np.unique(target[moved]):
+        faces[t] = shapely.union_all(np.concatenate([[faces[t]], faces[moved & (target == t)]]))
+    return faces[~moved]
 
 
 def _allocate(block_areas: np.ndarray, count: int) -> np.ndarray:
