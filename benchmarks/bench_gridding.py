@@ -78,6 +78,7 @@ def timed(fn, *args, repeat: int = 1, **kwargs):
     best = math.inf
     result = None
     for _ in range(repeat):
+        result = None  # free the previous run's result outside the timed part
         t0 = time.perf_counter()
         result = fn(*args, **kwargs)
         best = min(best, time.perf_counter() - t0)

@@ -35,6 +35,11 @@ class Lattice:
         return self.size * self.size
 
     @property
+    def full_perimeter(self) -> float:
+        """Perimeter of one whole cell in metres."""
+        return (4 if self.shape == "square" else 6) * self.side
+
+    @property
     def reach(self) -> float:
         """A distance d such that a disc of radius d around any point of a cell lies in it and its neighbours."""
         if self.shape == "square":

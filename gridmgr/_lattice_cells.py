@@ -26,6 +26,7 @@ class LatticeCells:
     tiebreak: np.ndarray  # orders several cells that share one lattice index (west to east)
     block: np.ndarray
     whole: np.ndarray  # True where the cell is a full lattice cell, untouched by any boundary
+    perimeter_m: np.ndarray
 
 
 def lattice_cells(
@@ -75,15 +76,30 @@ def lattice_cells(
         tiebreak=tiebreak,
         block=np.concatenate([inner_block, part_block]),
         whole=np.concatenate([np.ones(len(inner_i), bool), np.zeros(len(part_geom), bool)]),
+        perimeter_m=np.concatenate(
+            [np.full(len(inner_i), lattice.full_perimeter), shapely.length(part_geom)]
+        ),
     )
 
 
 def _boundary_candidates(blocks: np.ndarray, lattice: Lattice) -> np.ndarray:
     """Sorted keys of every cell a block boundary may pass through (a superset, never missing one)."""
     lines = shapely.segmentize(shapely.boundary(blocks), lattice.reach)
-    xy = shapely.get_coordinates(lines)
-    ci, cj = lattice.cell_of(xy[:, 0], xy[:, 1])
+    xy, line_of = shapely.get_coordinates(lines, return_index=True)
+    if lattice.shape == "square":
+        # a segment no longer than a cell passes only through cells of its bounding box (2 x 2 at most)
+        same = line_of[1:] == line_of[:-1]
+        a, b = xy[:-1][same], xy[1:][same]
+        i0, j0 = lattice.cell_of(np.minimum(a[:, 0], b[:, 0]), np.minimum(a[:, 1], b[:, 1]))
+        i1, j1 = lattice.cell_of(np.maximum(a[:, 0], b[:, 0]), np.maximum(a[:, 1], b[:, 1]))
+        keys = [
+            pack(i0 + di, j0 + dj)[(i0 + di <= i1) & (j0 + dj <= j1)]
+            for di in (0, 1)
+            for dj in (0, 1)
+        ]
+        return np.unique(np.concatenate(keys))
     # each point of a boundary lies within `reach` of a vertex, so within the vertex's cell or a neighbour
+    ci, cj = lattice.cell_of(xy[:, 0], xy[:, 1])
     ui, uj = unpack(np.unique(pack(ci, cj)))
     ni, nj = lattice.neighbours(ui, uj, with_self=True)
     return np.unique(pack(ni.ravel(), nj.ravel()))

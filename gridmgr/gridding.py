@@ -83,9 +83,7 @@ def cells_from_area(
         area_m2 = got.area_m2[order]
         clipped = ~got.whole[order]
         geometry[clipped] = _repaired(geometry[clipped])
-        perimeter = np.full(len(order), 4 * lattice.size if shape == "square" else 6 * lattice.side)
-        if clipped.any():
-            perimeter[clipped] = shapely.length(to_metric(geometry[clipped], crs))
+        perimeter = got.perimeter_m[order]
     else:
         counts = _allocate(np.array([b.area for b in blocks]), int(count))
         metric_geoms = np.array(
@@ -112,7 +110,7 @@ def cells_from_area(
 def make_codes(prefix: str, n: int) -> list[str]:
     """Codes ``{prefix}{seq}`` for n cells, zero-padded to a common width (at least 3 digits)."""
     width = max(3, len(str(n)))
-    return [f"{prefix}{k:0{width}d}" for k in range(1, n + 1)]
+    return list(map((prefix.replace("%", "%%") + f"%0{width}d").__mod__, range(1, n + 1)))
 
 
 def quality_figures(

@@ -18,6 +18,9 @@ def test_ruff(args):
             "ruff is not installed: it is part of the test extra (pip install -e '.[test]')"
         )
     done = subprocess.run(
-        [ruff, *args, "gridmgr", "tests", "benchmarks"], cwd=ROOT, capture_output=True, text=True
+        [ruff, *args, "gridmgr", "tests", "benchmarks", "geodata"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
     )
     assert done.returncode == 0, done.stdout + done.stderr
