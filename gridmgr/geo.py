@@ -125,11 +125,11 @@ def read_lines(
     for raw in _read_features(Path(path), limits):
         if raw.geometry is None or raw.geometry.is_empty:
             continue
-        for part in shapely.get_parts(flatten(raw.geometry)):
+        for part in flatten(raw.geometry):
             kind = shapely.get_type_id(part)
-            if kind in LINEAR:
-                lines.extend(shapely.get_parts(part))
-            elif kind in POLYGONAL:
+            if kind == 1:
+                lines.append(part)
+            elif kind == 3:
                 lines.extend(shapely.get_parts(shapely.boundary(part)))
     if not lines:
         raise InvalidInput(
@@ -409,6 +409,12 @@ def _valid(
         if written <= 0:
             raise InvalidInput(f"{where}: the polygon has no area (its rings are degenerate)")
         return shapely.orient_polygons(geom), ""
+    parts = shapely.get_parts(geom)
+    if len(parts) > 1 and shapely.is_valid(parts).all():
+        warnings.append(
+            f"{raw.label()}: its polygons overlap or touch along an edge; their union is used"
+        )
+        return shapely.orient_polygons(shapely.union_all(parts)), ""
     reason = shapely.is_valid_reason(geom)
     repaired = polygonal(shapely.make_valid(geom))
     change = abs(repaired.area - written) / written if written > 0 else float("inf")

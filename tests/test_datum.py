@@ -29,19 +29,15 @@ def metres(lon1, lat1, lon2, lat2) -> np.ndarray:
     return np.abs(GEOD.inv(lon1, lat1, lon2, lat2)[2])
 
 
+@pytest.mark.parametrize(
+    ("forward", "inverse"),
+    [(wgs84_to_gcj02, gcj02_to_wgs84), (wgs84_to_bd09, bd09_to_wgs84)],
+    ids=["gcj02", "bd09"],
+)
 @settings(max_examples=200, deadline=None)
 @given(lon=china_lon, lat=china_lat)
-def test_gcj02_round_trip_is_sub_millimetre(lon, lat):
-    g_lon, g_lat = wgs84_to_gcj02(lon, lat)
-    back_lon, back_lat = gcj02_to_wgs84(g_lon, g_lat)
-    assert metres(lon, lat, back_lon, back_lat) < 0.001
-
-
-@settings(max_examples=200, deadline=None)
-@given(lon=china_lon, lat=china_lat)
-def test_bd09_round_trip_is_sub_millimetre(lon, lat):
-    b_lon, b_lat = wgs84_to_bd09(lon, lat)
-    back_lon, back_lat = bd09_to_wgs84(b_lon, b_lat)
+def test_round_trip_is_sub_millimetre(forward, inverse, lon, lat):
+    back_lon, back_lat = inverse(*forward(lon, lat))
     assert metres(lon, lat, back_lon, back_lat) < 0.001
 
 

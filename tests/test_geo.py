@@ -276,3 +276,9 @@ def test_junk_never_escapes_as_anything_but_a_gridmgr_error(tmp_path_factory, da
 def test_junk_json_structures_are_refused_cleanly(obj):
     with contextlib.suppress(GridmgrError):  # anything else escaping fails the test
         area_from_geojson(obj)
+
+
+def test_overlapping_parts_of_one_multipolygon_are_unioned_with_a_warning():
+    loaded = read_area(DATA / "multipolygon_overlapping_parts.geojson")
+    assert shapely.equals(loaded.geometry, shapely.box(120.0, 30.0, 120.015, 30.01))
+    assert any("overlap" in w for w in loaded.warnings)
