@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -73,7 +74,244 @@ def build_parser() -> argparse.ArgumentParser:
     )
     cells.add_argument("--json", action="store_true", help="print the quality figures as JSON")
     cells.set_defaults(func=_cmd_cells)
+
+    parser.add_argument(
+        "--db",
+        metavar="URL",
+        help="database URL (default: GRIDMGR_DATABASE_URL, else instance/gridmgr.db)",
+    )
+    sub.add_parser("init", help="create or upgrade the database").set_defaults(func=_cmd_init)
+
+    area = sub.add_parser("area", help="areas: add, list").add_subparsers(
+        dest="verb", metavar="VERB", parser_class=_Parser
+    )
+    area.required = True
+    add = area.add_parser("add", help="store an area from a boundary file; prints its slug")
+    add.add_argument("file", metavar="FILE")
+    add.add_argument("--name", required=True)
+    add.add_argument("--kind", default="area", help="park, community, district, ...")
+    add.add_argument("--code", help="cell-code prefix, e.g. an administrative code such as 370212")
+    add.add_argument("--crs", default="wgs84", metavar="wgs84|gcj02|bd09")
+    add.add_argument("--feature", metavar="NAME|INDEX")
+    add.add_argument("--timezone", default="Asia/Shanghai")
+    add.set_defaults(func=_cmd_area_add)
+    lst = area.add_parser("list", help="list areas")
+    lst.add_argument("--json", action="store_true")
+    lst.set_defaults(func=_cmd_area_list)
+
+    g = sub.add_parser("grid", help="make a new grid plan for an area, keeping every warden's post")
+    g.add_argument("area", metavar="AREA")
+    gm = g.add_mutually_exclusive_group(required=True)
+    gm.add_argument("--count", type=_positive_int, metavar="N")
+    gm.add_argument("--cell-size", type=_positive_float, metavar="M")
+    gm.add_argument(
+        "--from", dest="from_file", metavar="CELLS_FILE", help="cells drawn by a planner"
+    )
+    g.add_argument("--shape", choices=("square", "hex"), default="square")
+    g.add_argument("--split-by", metavar="LINES_FILE")
+    g.add_argument("--crs", default="wgs84", metavar="wgs84|gcj02|bd09")
+    g.add_argument("--dry-run", action="store_true", help="show the changes, write nothing")
+    g.add_argument("--json", action="store_true")
+    g.set_defaults(func=_cmd_grid)
+
+    plan = sub.add_parser("plan", help="grid plan history: restore").add_subparsers(
+        dest="verb", metavar="VERB", parser_class=_Parser
+    )
+    plan.required = True
+    restore = plan.add_parser(
+        "restore", help="make an earlier plan active again (as a new version)"
+    )
+    restore.add_argument("area", metavar="AREA")
+    restore.add_argument("version", type=_positive_int, metavar="VERSION")
+    restore.set_defaults(func=_cmd_plan_restore)
+
+    warden = sub.add_parser("warden", help="wardens: add, import").add_subparsers(
+        dest="verb", metavar="VERB", parser_class=_Parser
+    )
+    warden.required = True
+    wa = warden.add_parser("add", help="register a warden")
+    wa.add_argument("name", metavar="NAME")
+    wa.add_argument("--phone")
+    wa.add_argument("--role", default="member", choices=("leader", "member", "volunteer"))
+    wa.set_defaults(func=_cmd_warden_add)
+    wi = warden.add_parser(
+        "import", help="import wardens from a UTF-8 CSV with header name,phone[,role]"
+    )
+    wi.add_argument("file", metavar="FILE.csv")
+    wi.set_defaults(func=_cmd_warden_import)
+
+    a = sub.add_parser("assign", help="post a warden to cells, or spread all wardens (--auto)")
+    a.add_argument("area", metavar="AREA")
+    a.add_argument("codes", nargs="*", metavar="CELL_CODE")
+    a.add_argument("--warden", metavar="NAME")
+    a.add_argument("--role", default="member", choices=("leader", "member", "volunteer"))
+    a.add_argument("--auto", action="store_true")
+    a.set_defaults(func=_cmd_assign)
+
+    sch = sub.add_parser("schedule", help="schedules: set").add_subparsers(
+        dest="verb", metavar="VERB", parser_class=_Parser
+    )
+    sch.required = True
+    ss = sch.add_parser("set", help='give cells a "3+N" schedule (all cells when none are named)')
+    ss.add_argument("area", metavar="AREA")
+    ss.add_argument("codes", nargs="*", metavar="CELL_CODE")
+    ss.add_argument("--times", default="08:00,12:00,18:00")
+    ss.add_argument("--extra", type=int, default=0, metavar="N")
+    ss.add_argument(
+        "--window",
+        default="-30,+90",
+        metavar="-BEFORE,+AFTER",
+        help="minutes around each round time",
+    )
+    ss.set_defaults(func=_cmd_schedule_set)
+
+    ex = sub.add_parser(
+        "export", help="write the active plan with codes, areas, wardens and schedules"
+    )
+    ex.add_argument("area", metavar="AREA")
+    ex.add_argument("-o", "--output", required=True, metavar="FILE.geojson|FILE.gpkg")
+    ex.add_argument("--crs", default="wgs84", metavar="wgs84|gcj02")
+    ex.set_defaults(func=_cmd_export)
     return parser
+
+
+def _engine(args: argparse.Namespace):
+    from gridmgr.store import make_engine, schema_ready
+
+    engine = make_engine(args.db)
+    if args.command != "init" and not schema_ready(engine):
+        raise InvalidInput(f"the database {engine.url!r} is not set up; run 'gridmgr init' first")
+    return engine
+
+
+def _print(args: argparse.Namespace, data: object, text: str) -> None:
+    if getattr(args, "json", False):
+        print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    else:
+        print(text)
+
+
+def _cmd_init(args: argparse.Namespace) -> int:
+    from gridmgr.store import upgrade
+
+    engine = _engine(args)
+    upgrade(engine)
+    print(f"database ready: {engine.url.render_as_string(hide_password=True)}")
+    return 0
+
+
+def _cmd_area_add(args: argparse.Namespace) -> int:
+    from gridmgr.services import add_area
+
+    got = add_area(
+        _engine(args), args.file, name=args.name, kind=args.kind, code=args.code, crs=args.crs,
+        feature=_feature_arg(args.feature), timezone=args.timezone,
+    )  # fmt: skip
+    for w in got["warnings"]:
+        print(f"gridmgr: warning: {w}", file=sys.stderr)
+    print(got["slug"])
+    return 0
+
+
+def _cmd_area_list(args: argparse.Namespace) -> int:
+    from gridmgr.services import list_areas
+
+    rows = list_areas(_engine(args))
+    lines = [
+        f"{r['slug']:<28} {r['kind']:<10} {r['area_m2'] / 1e4:>10.2f} ha  plan v{r['plan_version'] or '-'}  {r['cells']} cells"
+        for r in rows
+    ]
+    _print(args, rows, "\n".join(lines) or "no areas yet (gridmgr area add FILE --name NAME)")
+    return 0
+
+
+def _cmd_grid(args: argparse.Namespace) -> int:
+    from gridmgr.gridding import format_quality
+    from gridmgr.services import grid
+
+    r = grid(
+        _engine(args), args.area, count=args.count, cell_size=args.cell_size, from_file=args.from_file,
+        shape=args.shape, split_by=args.split_by, crs=args.crs, dry_run=args.dry_run,
+    )  # fmt: skip
+    head = "dry run: nothing written" if r["dry_run"] else f"plan v{r['plan_version']} is active"
+    text = "\n".join(
+        [
+            f"{head}: {r['cells']} cells (was {r['previous_cells']}), {r['kept_codes']} kept their codes",
+            f"staffed cells: {r['staffed_cells']}, wardens posted: {r['wardens_posted']}",
+            f"cells that gained staff: {len(r['gained_staff'])}, lost staff: {len(r['lost_staff'])}",
+            format_quality(r["quality"]),
+        ]
+    )
+    _print(args, r, text)
+    return 0
+
+
+def _cmd_plan_restore(args: argparse.Namespace) -> int:
+    from gridmgr.services import restore_plan
+
+    r = restore_plan(_engine(args), args.area, args.version)
+    print(f"plan v{args.version} restored as v{r['plan_version']}: {r['cells']} cells")
+    return 0
+
+
+def _cmd_warden_add(args: argparse.Namespace) -> int:
+    from gridmgr.services import add_warden
+
+    w = add_warden(_engine(args), args.name, phone=args.phone, role=args.role)
+    print(f"warden {w['name']} added")
+    return 0
+
+
+def _cmd_warden_import(args: argparse.Namespace) -> int:
+    from gridmgr.services import import_wardens
+
+    r = import_wardens(_engine(args), args.file)
+    print(f"imported {r['imported']} wardens")
+    return 0
+
+
+def _cmd_assign(args: argparse.Namespace) -> int:
+    from gridmgr.services import assign, auto_assign
+
+    if args.auto:
+        if args.codes or args.warden:
+            raise InvalidInput(
+                "--auto spreads all wardens: give no cell codes and no --warden with it"
+            )
+        r = auto_assign(_engine(args), args.area)
+        print(f"{r['wardens']} wardens spread over {r['cells']} cells ({r['posts']} posts)")
+        return 0
+    if not args.codes or not args.warden:
+        raise InvalidInput(
+            "name the cells and the warden: gridmgr assign AREA CELL_CODE... --warden NAME, or use --auto"
+        )
+    r = assign(_engine(args), args.area, args.codes, args.warden, role=args.role)
+    print(f"{r['warden']} posted to {len(r['cells'])} cell(s) as {r['role']}")
+    return 0
+
+
+def _cmd_schedule_set(args: argparse.Namespace) -> int:
+    from gridmgr.services import set_schedule
+
+    m = re.fullmatch(r"\s*-?(\d+)\s*,\s*\+?(\d+)\s*", args.window)
+    if not m:
+        raise InvalidInput(
+            f"--window {args.window!r}: write minutes before and after, e.g. -30,+90"
+        )
+    r = set_schedule(
+        _engine(args), args.area, args.codes or None, times=args.times.split(","), extra=args.extra,
+        window=(int(m.group(1)), int(m.group(2))),
+    )  # fmt: skip
+    print(f"{r['cells']} cell(s): rounds at {', '.join(r['times'])} plus {r['extra']} extra a day")
+    return 0
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from gridmgr.services import export_plan
+
+    r = export_plan(_engine(args), args.area, args.output, crs=args.crs)
+    print(f"wrote {r['cells']} cells to {r['output']} ({r['crs']})")
+    return 0
 
 
 def _positive_int(text: str) -> int:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import uuid
 from pathlib import Path
 
 import pytest
@@ -19,3 +21,54 @@ def shared_geodata() -> Path:
             "../shared/geodata is not beside this checkout (only CI and developers have it)"
         )
     return SHARED_GEODATA
+
+
+@pytest.fixture(params=["sqlite", "postgis"])
+def db_url(request, tmp_path):
+    """A migrated, empty database: a SQLite file, and a fresh schema on the test PostGIS server.
+
+    PostGIS comes from GRIDMGR_TEST_PG_URL (`.ci/run` starts one with `.ci/postgres.sh`); without it the
+    PostGIS half skips on a developer machine and fails in CI.
+    """
+    from gridmgr.store import make_engine, upgrade
+
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'gridmgr.db'}"
+        engine = make_engine(url)
+        upgrade(engine)
+        engine.dispose()
+        yield url
+        return
+    base = os.environ.get("GRIDMGR_TEST_PG_URL")
+    if not base:
+        if os.environ.get("CI"):
+            pytest.fail(
+                "CI must set GRIDMGR_TEST_PG_URL: .ci/run starts PostGIS with .ci/postgres.sh"
+            )
+        pytest.skip(
+            "no PostGIS: run `export GRIDMGR_TEST_PG_URL=$(bash .ci/postgres.sh)` to include it"
+        )
+    from sqlalchemy import create_engine, text
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base)
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    url = f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema},public"
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    yield url
+    with admin.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    admin.dispose()
+
+
+@pytest.fixture
+def engine(db_url):
+    """An engine on the `db_url` database, disposed after the test."""
+    from gridmgr.store import make_engine
+
+    eng = make_engine(db_url)
+    yield eng
+    eng.dispose()

@@ -1,0 +1,105 @@
+"""Carrying staff, schedules and codes from an old plan's cells to a new plan's (pure geometry)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import shapely
+
+KEEP_CODE_IOU = 0.9
+
+
+@dataclass
+class Migration:
+    """What a new plan inherits from the old one, cell by new cell (indices into the new cells)."""
+
+    kept_code: list[str | None]  # the old code a near-identical new cell keeps, else None
+    posts: list[tuple[int, int, str]]  # (new cell, warden id, role)
+    schedule_from: np.ndarray  # old cell whose schedule each new cell takes, -1 for none
+    main_old: np.ndarray  # old cell covering most of each new cell, -1 for none
+    gained: list[int] = field(
+        default_factory=list
+    )  # new cells with wardens their main old cell lacked
+    lost: list[int] = field(
+        default_factory=list
+    )  # new cells without wardens their main old cell had
+
+
+def overlaps(old: np.ndarray, new: np.ndarray) -> pd.DataFrame:
+    """Every (new, old) pair of metric cells that share area, with the shared m²."""
+    new_i, old_j = shapely.STRtree(old).query(new, predicate="intersects")
+    shared = shapely.area(shapely.intersection(new[new_i], old[old_j]))
+    keep = shared > 0
+    return pd.DataFrame({"new": new_i[keep], "old": old_j[keep], "shared": shared[keep]})
+
+
+def migrate(
+    old: np.ndarray,
+    old_codes: list[str],
+    old_posts: list[list[tuple[int, str]]],
+    old_scheduled: np.ndarray,
+    new: np.ndarray,
+) -> Migration:
+    """Move every post and schedule of the old cells onto the new ones.
+
+    Each old cell's wardens go to the new cell that overlaps it most, so nobody loses a post;
+    a new cell still unstaffed then takes the wardens of the staffed old cell that covers most
+    of it, so no staffed ground goes unstaffed. Schedules follow the old cell that covers most
+    of each new cell; a new cell with IoU >= 0.9 to an old one keeps its code.
+
+    Parameters
+    ----------
+    old, new
+        Cell polygons in one metric CRS.
+    old_posts
+        For each old cell, its (warden id, role) pairs.
+    old_scheduled
+        For each old cell, whether it has a schedule.
+    """
+    n_new = len(new)
+    pairs = overlaps(old, new)
+    main_old = np.full(n_new, -1, np.int64)
+    kept_code: list[str | None] = [None] * n_new
+    if len(pairs):
+        best = pairs.loc[pairs.groupby("new")["shared"].idxmax()]
+        main_old[best["new"].to_numpy()] = best["old"].to_numpy()
+        union = shapely.area(new[best["new"].to_numpy()]) + shapely.area(
+            old[best["old"].to_numpy()]
+        )
+        iou = best["shared"].to_numpy() / (union - best["shared"].to_numpy())
+        for k, j in zip(
+            best["new"].to_numpy()[iou >= KEEP_CODE_IOU],
+            best["old"].to_numpy()[iou >= KEEP_CODE_IOU],
+            strict=True,
+        ):
+            kept_code[int(k)] = old_codes[int(j)]
+
+    posts: dict[int, dict[int, str]] = {}
+    staffed_old = np.array([len(p) > 0 for p in old_posts], dtype=bool)
+    if len(pairs):
+        # every old post moves to the new cell that overlaps its old cell most
+        to = pairs.loc[pairs.groupby("old")["shared"].idxmax()]
+        for j, k in zip(to["old"].to_numpy(), to["new"].to_numpy(), strict=True):
+            for warden, role in old_posts[int(j)]:
+                posts.setdefault(int(k), {}).setdefault(warden, role)
+        # unstaffed new cells take the staff of the staffed old cell covering most of them
+        staffed = pairs[staffed_old[pairs["old"].to_numpy()]]
+        if len(staffed):
+            cover = staffed.loc[staffed.groupby("new")["shared"].idxmax()]
+            for k, j in zip(cover["new"].to_numpy(), cover["old"].to_numpy(), strict=True):
+                if int(k) not in posts:
+                    posts[int(k)] = dict(old_posts[int(j)])
+
+    schedule_from = np.where((main_old >= 0) & old_scheduled[np.maximum(main_old, 0)], main_old, -1)
+    flat = [(k, w, r) for k, ws in sorted(posts.items()) for w, r in ws.items()]
+    gained, lost = [], []
+    for k in range(n_new):
+        before = {w for w, _ in old_posts[main_old[k]]} if main_old[k] >= 0 else set()
+        after = set(posts.get(k, {}))
+        if after - before:
+            gained.append(k)
+        if before - after:
+            lost.append(k)
+    return Migration(kept_code, flat, schedule_from, main_old, gained, lost)

@@ -1,0 +1,164 @@
+"""The database: engines for SQLite (default) and PostGIS, one-transaction writes, migrations, bulk cell I/O.
+
+Everything that differs between SQLite and PostgreSQL lives here.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import shapely
+from sqlalchemy import Engine, create_engine, event, insert, select, text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from gridmgr.errors import InvalidInput
+from gridmgr.models import Cell
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+INSERT_CHUNK = 5_000
+
+
+def database_url(url: str | None = None, *, env: dict | None = None) -> str:
+    """The URL to use: the one given, else GRIDMGR_DATABASE_URL, else a SQLite file in the instance folder."""
+    env = os.environ if env is None else env
+    url = url or env.get("GRIDMGR_DATABASE_URL")
+    if url:
+        return url
+    instance = Path(env.get("GRIDMGR_INSTANCE", "instance"))
+    return f"sqlite:///{(instance / 'gridmgr.db').resolve()}"
+
+
+def make_engine(url: str | None = None) -> Engine:
+    """An engine for the URL; SQLite files get WAL, foreign keys, a busy timeout and write-locking BEGINs."""
+    url = database_url(url)
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 30})
+        _sqlite_pragmas(engine)
+        return engine
+    if url.startswith("postgresql"):
+        return create_engine(url, pool_pre_ping=True)
+    raise InvalidInput(
+        f"unsupported database URL {url!r}: use sqlite:///FILE or postgresql+psycopg://…"
+    )
+
+
+def _sqlite_pragmas(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_conn, _record):
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves, below
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn):
+        # take the write lock at the start, so two writers queue instead of failing half-way
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def is_postgres(engine: Engine) -> bool:
+    """True when the engine talks to PostgreSQL/PostGIS."""
+    return engine.dialect.name == "postgresql"
+
+
+@contextmanager
+def transaction(engine: Engine) -> Iterator[Session]:
+    """A session whose work is committed as one transaction, or rolled back entirely on any error."""
+    with Session(engine, expire_on_commit=False) as session, session.begin():
+        yield session
+
+
+@contextmanager
+def reading(engine: Engine) -> Iterator[Session]:
+    """A session for reads."""
+    with Session(engine, expire_on_commit=False) as session:
+        yield session
+
+
+def upgrade(engine: Engine) -> None:
+    """Bring the schema to the newest migration (creating it on an empty database)."""
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    try:
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+    except OperationalError as exc:
+        raise InvalidInput(f"cannot open the database {engine.url!r}: {exc.orig}") from None
+
+
+def schema_ready(engine: Engine) -> bool:
+    """True when `gridmgr init` has created the tables."""
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1 FROM alembic_version"))
+        return True
+    except Exception:  # no table, no database: not initialised
+        return False
+
+
+def insert_cells(
+    session: Session, plan_id: int, cells: gpd.GeoDataFrame, seqs: np.ndarray
+) -> np.ndarray:
+    """Write a plan's cells in bulk (in the caller's transaction) and return their new ids in order."""
+    wkb = shapely.to_wkb(np.asarray(cells.geometry.values))
+    rows = [
+        {"plan_id": plan_id, "code": c, "seq": int(s), "area_m2": float(a), "geometry": g}
+        for c, s, a, g in zip(cells["code"], seqs, cells["area_m2"], wkb, strict=True)
+    ]
+    for start in range(0, len(rows), INSERT_CHUNK):
+        session.execute(insert(Cell), rows[start : start + INSERT_CHUNK])
+        _pause_for_fault_test()
+    ids = (
+        session.execute(select(Cell.id).where(Cell.plan_id == plan_id).order_by(Cell.id))
+        .scalars()
+        .all()
+    )
+    return np.asarray(ids, dtype=np.int64)
+
+
+def _pause_for_fault_test() -> None:
+    """Fault injection for the crash tests: hold a write open so a test can kill the process mid-write."""
+    marker = os.environ.get("GRIDMGR_TEST_PAUSE_IN_WRITE")
+    if marker:
+        Path(marker).touch()
+        time.sleep(600)
+
+
+def load_cells(session: Session, plan_id: int) -> gpd.GeoDataFrame:
+    """A plan's cells as a GeoDataFrame (id, code, seq, area_m2, geometry) in EPSG:4326, in code order."""
+    rows = session.execute(
+        select(Cell.id, Cell.code, Cell.seq, Cell.area_m2, Cell.geometry)
+        .where(Cell.plan_id == plan_id)
+        .order_by(Cell.seq)
+    ).all()
+    if not rows:
+        return gpd.GeoDataFrame(
+            {"id": [], "code": [], "seq": [], "area_m2": []}, geometry=[], crs="EPSG:4326"
+        )
+    ids, codes, seqs, areas, wkb = zip(*rows, strict=True)
+    return gpd.GeoDataFrame(
+        {
+            "id": np.asarray(ids, np.int64),
+            "code": list(codes),
+            "seq": np.asarray(seqs),
+            "area_m2": np.asarray(areas),
+        },
+        geometry=shapely.from_wkb(np.asarray(wkb, dtype=object)),
+        crs="EPSG:4326",
+    )

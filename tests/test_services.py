@@ -1,0 +1,256 @@
+"""Areas, plans, wardens, posts and schedules on a real database (SQLite and PostGIS, the same tests)."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+from sqlalchemy import func, select
+
+from gridmgr import services
+from gridmgr.errors import Conflict, InvalidInput, NotFound
+from gridmgr.models import Assignment, AuditEvent, Cell, GridPlan, Schedule, Warden
+from gridmgr.projection import metric_crs, to_metric
+from gridmgr.store import load_cells, reading
+
+from conftest import GEODATA
+
+PARK = GEODATA / "demo_park.geojson"
+
+
+@pytest.fixture
+def park(engine):
+    """The demo park stored and split into 30 cells."""
+    slug = services.add_area(engine, PARK, name="Haibin Children's Park", kind="park")["slug"]
+    services.grid(engine, slug, count=30)
+    return slug
+
+
+def active(engine, slug):
+    with reading(engine) as s:
+        area = services.get_area(s, slug)
+        plan = s.execute(
+            select(GridPlan).where(GridPlan.area_id == area.id, GridPlan.active)
+        ).scalar_one()
+        cells = load_cells(s, plan.id)
+        posts = s.execute(
+            select(Cell.code, Warden.name, Assignment.role)
+            .join(Assignment, Assignment.cell_id == Cell.id)
+            .join(Warden, Warden.id == Assignment.warden_id)
+            .where(Cell.plan_id == plan.id)
+        ).all()
+        scheduled = set(
+            s.execute(
+                select(Cell.code)
+                .join(Schedule, Schedule.cell_id == Cell.id)
+                .where(Cell.plan_id == plan.id)
+            ).scalars()
+        )
+        return plan, cells, posts, scheduled
+
+
+def add_wardens(engine, n, tmp_path, role="member"):
+    csv = tmp_path / "wardens.csv"
+    csv.write_text(
+        "name,phone,role\n" + "".join(f"网格员{k:04d},1390000{k:04d},{role}\n" for k in range(n)),
+        encoding="utf-8",
+    )
+    return services.import_wardens(engine, csv)
+
+
+def test_area_add_and_list(engine, park):
+    again = services.add_area(engine, PARK, name="Haibin Children's Park")
+    assert again["slug"] == f"{park}-2"
+    rows = services.list_areas(engine)
+    assert [r["slug"] for r in rows] == [park, f"{park}-2"]
+    assert rows[0]["cells"] == 30 and rows[0]["plan_version"] == 1 and rows[1]["cells"] == 0
+    with pytest.raises(NotFound, match="no area"):
+        services.grid(engine, "nowhere", count=3)
+    with pytest.raises(InvalidInput, match="time zone"):
+        services.add_area(engine, PARK, name="x", timezone="Mars/Olympus")
+
+
+def test_cells_are_stored_and_load_back_exactly(engine, park):
+    plan, cells, _, _ = active(engine, park)
+    assert plan.version == 1 and len(cells) == 30
+    assert list(cells["code"]) == [f"HAIBIN-CHILDRENS-PARK-{k:03d}" for k in range(1, 31)]
+    area = shapely.union_all(np.asarray(cells.geometry.values))
+    crs = metric_crs(area)
+    m = to_metric(np.asarray(cells.geometry.values), crs)
+    np.testing.assert_allclose(shapely.area(m), shapely.area(m).mean(), rtol=1e-6)
+
+
+def test_warden_import_refuses_a_bad_file_whole(engine, tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "name,phone,role\n张伟,13800000000,leader\n李娜,13800000001,chief\n", encoding="utf-8"
+    )
+    with pytest.raises(InvalidInput, match=r"line 3: unknown role 'chief'"):
+        services.import_wardens(engine, bad)
+    bad.write_text("name,phone\n张伟,13800000000\n张伟,13800000001\n", encoding="utf-8")
+    with pytest.raises(InvalidInput, match=r"line 3: '张伟' appears twice \(also on line 2\)"):
+        services.import_wardens(engine, bad)
+    bad.write_text("naam,telefoon\nx,1\n", encoding="utf-8")
+    with pytest.raises(InvalidInput, match="line 1: the header"):
+        services.import_wardens(engine, bad)
+    bad.write_text("name,phone\n张伟,call me\n", encoding="utf-8")
+    with pytest.raises(InvalidInput, match="line 2: phone"):
+        services.import_wardens(engine, bad)
+    with reading(engine) as s:
+        assert s.execute(select(func.count()).select_from(Warden)).scalar() == 0
+    services.add_warden(engine, "王芳")
+    good = tmp_path / "good.csv"
+    good.write_text("\ufeffname,phone\n张伟,13800000000\n王芳,13800000001\n", encoding="utf-8")
+    with pytest.raises(
+        Conflict, match="line 3: a warden named '王芳' already exists; nothing was imported"
+    ):
+        services.import_wardens(engine, good)
+    with reading(engine) as s:
+        assert s.execute(select(func.count()).select_from(Warden)).scalar() == 1
+
+
+def test_assign_by_hand(engine, park):
+    services.add_warden(engine, "张伟", phone="13800000000")
+    services.assign(
+        engine,
+        park,
+        ["HAIBIN-CHILDRENS-PARK-001", "HAIBIN-CHILDRENS-PARK-002"],
+        "张伟",
+        role="leader",
+    )
+    _, _, posts, _ = active(engine, park)
+    assert sorted(posts) == [
+        ("HAIBIN-CHILDRENS-PARK-001", "张伟", "leader"),
+        ("HAIBIN-CHILDRENS-PARK-002", "张伟", "leader"),
+    ]
+    with pytest.raises(NotFound, match="no cell 'X-9'"):
+        services.assign(engine, park, ["X-9"], "张伟")
+    with pytest.raises(NotFound, match="no warden named"):
+        services.assign(engine, park, ["HAIBIN-CHILDRENS-PARK-001"], "nobody")
+
+
+def test_auto_assign_with_more_wardens_than_cells(engine, park, tmp_path):
+    add_wardens(engine, 70, tmp_path)
+    services.auto_assign(engine, park)
+    _, cells, posts, _ = active(engine, park)
+    per_cell = {c: sum(1 for p in posts if p[0] == c) for c in cells["code"]}
+    assert min(per_cell.values()) >= 1
+    assert len({p[1] for p in posts}) == 70 and len(posts) == 70  # each warden one post
+
+
+def test_auto_assign_with_fewer_wardens_gives_balanced_contiguous_groups(engine, tmp_path):
+    slug = services.add_area(engine, GEODATA / "demo_community.geojson", name="Xinhe")["slug"]
+    services.grid(engine, slug, cell_size=40)
+    add_wardens(engine, 12, tmp_path)
+    services.auto_assign(engine, slug)
+    _, cells, posts, _ = active(engine, slug)
+    assert len(posts) == len(cells)  # every cell exactly one warden
+    area_of = dict(zip(cells["code"], cells["area_m2"], strict=True))
+    geom_of = dict(zip(cells["code"], cells.geometry, strict=True))
+    totals, parts = {}, {}
+    for code, name, _ in posts:
+        totals[name] = totals.get(name, 0) + area_of[code]
+        parts.setdefault(name, []).append(geom_of[code])
+    assert len(totals) == 12
+    assert max(totals.values()) / min(totals.values()) <= 1.3
+    # contiguous: each warden's cells form one piece (the community's two parts aside)
+    pieces = [shapely.get_num_geometries(shapely.union_all(g).buffer(1e-7)) for g in parts.values()]
+    assert sum(p == 1 for p in pieces) >= 10
+
+
+def test_regrid_keeps_every_post_and_schedule(engine, park, tmp_path):
+    add_wardens(engine, 45, tmp_path)
+    services.auto_assign(engine, park)
+    services.set_schedule(engine, park, None, times=["08:00", "12:00", "18:00"], extra=2)
+    result = services.grid(engine, park, count=52)
+    plan, cells, posts, scheduled = active(engine, park)
+    assert plan.version == 2 and len(cells) == 52
+    assert len({p[1] for p in posts}) == 45  # no warden lost a post
+    assert {p[0] for p in posts} == set(cells["code"])  # no cell unstaffed
+    assert scheduled == set(cells["code"])
+    assert result["wardens_posted"] == 45 and result["staffed_cells"] == 52
+    # codes are never reused: the new cells number on from 31
+    assert cells["code"].str[-3:].astype(int).min() == 31
+
+
+def test_same_grid_again_keeps_codes(engine, park):
+    result = services.grid(engine, park, count=30)
+    assert result["kept_codes"] == 30
+    _, cells, _, _ = active(engine, park)
+    assert list(cells["code"]) == [f"HAIBIN-CHILDRENS-PARK-{k:03d}" for k in range(1, 31)]
+
+
+def test_dry_run_writes_nothing(engine, park):
+    result = services.grid(engine, park, count=12, dry_run=True)
+    assert result["dry_run"] and result["cells"] == 12 and "plan_version" not in result
+    plan, cells, _, _ = active(engine, park)
+    assert plan.version == 1 and len(cells) == 30
+
+
+def test_concurrent_regrids_one_wins_the_other_conflicts(engine, park):
+    inner = {}
+
+    def someone_else_regrids():
+        inner["result"] = services.grid(engine, park, count=20)
+
+    with pytest.raises(Conflict, match="re-gridded by someone else"):
+        services.grid(engine, park, count=25, _after_read=someone_else_regrids)
+    plan, cells, _, _ = active(engine, park)
+    assert plan.version == 2 and len(cells) == 20 and inner["result"]["plan_version"] == 2
+    with reading(engine) as s:
+        assert s.execute(select(func.count()).select_from(GridPlan)).scalar() == 2
+
+
+def test_restore_an_earlier_plan(engine, park, tmp_path):
+    services.grid(engine, park, count=10)
+    add_wardens(engine, 10, tmp_path)
+    services.auto_assign(engine, park)
+    services.restore_plan(engine, park, 1)
+    plan, cells, posts, _ = active(engine, park)
+    assert plan.version == 3 and len(cells) == 30
+    assert list(cells["code"])[:2] == ["HAIBIN-CHILDRENS-PARK-001", "HAIBIN-CHILDRENS-PARK-002"]
+    assert len({p[1] for p in posts}) == 10
+    with pytest.raises(NotFound, match="no plan version 9"):
+        services.restore_plan(engine, park, 9)
+
+
+def test_import_drawn_cells_reports_gaps_and_overlaps(engine, park, tmp_path):
+    _, cells, _, _ = active(engine, park)
+    drawn = cells[["code", "geometry"]].iloc[:-1].copy()  # one cell left out: a gap
+    drawn.geometry = shapely.buffer(np.asarray(drawn.geometry.values), 0.00001)  # fat cells overlap
+    path = tmp_path / "drawn.geojson"
+    drawn.to_file(path)
+    result = services.grid(engine, park, from_file=path)
+    assert result["cells"] == 29 and result["mode"] == "import"
+    assert result["gaps_and_overlaps"]["overlap_m2"] > 10
+    assert result["quality"]["coverage_error"] > 0.01
+
+
+def test_schedule_validation(engine, park):
+    for times, words in [(["8am"], "HH:MM"), (["08:00", "08:00"], "repeat"), ([], "HH:MM")]:
+        with pytest.raises(InvalidInput, match=words):
+            services.set_schedule(engine, park, None, times=times)
+    with pytest.raises(InvalidInput, match="extra"):
+        services.set_schedule(engine, park, None, extra=-1)
+
+
+def test_export_carries_wardens_and_schedules(engine, park, tmp_path):
+    services.add_warden(engine, "张伟")
+    services.assign(engine, park, ["HAIBIN-CHILDRENS-PARK-003"], "张伟", role="leader")
+    services.set_schedule(engine, park, ["HAIBIN-CHILDRENS-PARK-003"], extra=1)
+    for name in ("plan.gpkg", "plan.geojson"):
+        services.export_plan(engine, park, tmp_path / name)
+        back = gpd.read_file(tmp_path / name)
+        row = back[back["code"] == "HAIBIN-CHILDRENS-PARK-003"].iloc[0]
+        assert row["wardens"] == "张伟 (leader)" and row["schedule"] == "08:00,12:00,18:00 +1"
+        assert len(back) == 30
+    gcj = services.export_plan(engine, park, tmp_path / "gcj.geojson", crs="gcj02")
+    assert gcj["crs"] == "gcj02"
+
+
+def test_every_change_is_audited(engine, park):
+    services.add_warden(engine, "张伟")
+    with reading(engine) as s:
+        actions = s.execute(select(AuditEvent.action).order_by(AuditEvent.id)).scalars().all()
+    assert actions == ["area.add", "plan.create", "warden.add"]
