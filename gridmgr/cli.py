@@ -165,6 +165,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ss.set_defaults(func=_cmd_schedule_set)
 
+    lg = sub.add_parser("log", help="log a round in a cell (the warden must hold the cell)")
+    lg.add_argument("area", metavar="AREA")
+    lg.add_argument("code", metavar="CELL_CODE")
+    lg.add_argument("--warden", required=True, metavar="NAME")
+    lg.add_argument(
+        "--at",
+        metavar="ISO_TIME",
+        help="default now; without an offset it is the area's local time",
+    )
+    lg.add_argument("--note", metavar="TEXT")
+    lg.set_defaults(func=_cmd_log)
+
+    cov = sub.add_parser(
+        "coverage",
+        help="where ground is unmanaged: gaps, overlaps, unstaffed and unscheduled cells",
+    )
+    cov.add_argument("area", metavar="AREA")
+    cov.add_argument("--json", action="store_true")
+    cov.set_defaults(func=_cmd_coverage)
+
     ex = sub.add_parser(
         "export", help="write the active plan with codes, areas, wardens and schedules"
     )
@@ -303,6 +323,32 @@ def _cmd_schedule_set(args: argparse.Namespace) -> int:
         window=(int(m.group(1)), int(m.group(2))),
     )  # fmt: skip
     print(f"{r['cells']} cell(s): rounds at {', '.join(r['times'])} plus {r['extra']} extra a day")
+    return 0
+
+
+def _cmd_log(args: argparse.Namespace) -> int:
+    from gridmgr.services import log_round
+
+    r = log_round(_engine(args), args.area, args.code, args.warden, at=args.at, note=args.note)
+    print(f"round logged: {r['cell']} by {r['warden']} at {r['at']}")
+    return 0
+
+
+def _cmd_coverage(args: argparse.Namespace) -> int:
+    from gridmgr.services import coverage_report
+
+    r = coverage_report(_engine(args), args.area)
+    gaps = sum(f["properties"]["area_m2"] for f in r["gaps"]["features"])
+    overlaps = sum(f["properties"]["area_m2"] for f in r["overlaps"]["features"])
+    text = "\n".join(
+        [
+            f"{r['area']} plan v{r['plan_version']}: {r['coverage_ratio']:.2%} of {r['area_m2'] / 1e4:.2f} ha covered by {r['cells_total']} cells",
+            f"gaps: {len(r['gaps']['features'])} ({gaps:,.1f} m²), overlaps: {len(r['overlaps']['features'])} ({overlaps:,.1f} m²)",
+            f"unstaffed cells: {len(r['unstaffed'])} {' '.join(r['unstaffed'][:10])}",
+            f"unscheduled cells: {len(r['unscheduled'])} {' '.join(r['unscheduled'][:10])}",
+        ]
+    )
+    _print(args, r, text)
     return 0
 
 

@@ -643,6 +643,93 @@ def set_schedule(
     return {"cells": len(ids), "times": sorted(times), "extra": extra, "window": [-before, after]}
 
 
+# --- rounds and coverage -------------------------------------------------------------------------
+
+
+def log_round(
+    engine: Engine,
+    slug: str,
+    code: str,
+    warden: str,
+    *,
+    at: str | None = None,
+    note: str | None = None,
+    actor: str = "cli",
+) -> dict[str, Any]:
+    """Log a round in a cell by a warden who holds it; a time without offset is the area's local time."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from gridmgr.models import Round, utcnow
+
+    with transaction(engine) as s:
+        area, _plan, cells = _active_cells(s, slug)
+        (cell_id,) = _cell_ids(cells, [code], slug)
+        w = s.execute(select(Warden).where(Warden.name == warden)).scalar_one_or_none()
+        if w is None:
+            raise NotFound(f"no warden named {warden!r}")
+        holds = s.execute(
+            select(Assignment.id).where(Assignment.cell_id == cell_id, Assignment.warden_id == w.id)
+        ).first()
+        if holds is None:
+            raise InvalidInput(
+                f"{warden} does not hold cell {code} of {slug}; only its wardens log rounds there"
+            )
+        when = utcnow()
+        if at:
+            try:
+                when = datetime.fromisoformat(at)
+            except ValueError:
+                raise InvalidInput(
+                    f"--at {at!r} is not an ISO time such as 2026-11-24T08:10 or 2026-11-24T08:10+08:00"
+                ) from None
+            if when.tzinfo is None:
+                when = when.replace(tzinfo=ZoneInfo(area.timezone))
+        if note is not None and len(note) > 2000:
+            raise InvalidInput("a note may be at most 2,000 characters")
+        s.add(Round(cell_id=cell_id, warden_id=w.id, at=when, note=note))
+        _audit(s, actor, "round.log", area.id, cell=code, warden=warden, at=when.isoformat())
+    return {"area": slug, "cell": code, "warden": warden, "at": when.isoformat()}
+
+
+def coverage_report(engine: Engine, slug: str) -> dict[str, Any]:
+    """Coverage of the active plan: gaps, overlaps, unstaffed and unscheduled cells (round status: issue 4)."""
+    from gridmgr.coverage import ground_of, pieces_to_geojson
+
+    with reading(engine) as s:
+        area, plan, cells = _active_cells(s, slug)
+        staffed = set(
+            s.execute(
+                select(Assignment.cell_id)
+                .join(Cell, Cell.id == Assignment.cell_id)
+                .where(Cell.plan_id == plan.id)
+            ).scalars()
+        )
+        scheduled = set(
+            s.execute(
+                select(Schedule.cell_id)
+                .join(Cell, Cell.id == Schedule.cell_id)
+                .where(Cell.plan_id == plan.id)
+            ).scalars()
+        )
+        geometry = shapely.from_wkb(area.geometry)
+    ground = ground_of(geometry, np.asarray(cells.geometry.values))
+    ids = [int(i) for i in cells["id"]]
+    codes = list(cells["code"])
+    return {
+        "area": slug,
+        "plan_version": plan.version,
+        "area_m2": round(ground.area_m2, 2),
+        "covered_m2": round(ground.covered_m2, 2),
+        "coverage_ratio": round(ground.coverage_ratio, 6),
+        "gaps": pieces_to_geojson(ground.gaps),
+        "overlaps": pieces_to_geojson(ground.overlaps),
+        "cells_total": len(codes),
+        "unstaffed": [c for c, i in zip(codes, ids, strict=True) if i not in staffed],
+        "unscheduled": [c for c, i in zip(codes, ids, strict=True) if i not in scheduled],
+    }
+
+
 # --- reading out ------------------------------------------------------------------------------
 
 

@@ -254,3 +254,28 @@ def test_every_change_is_audited(engine, park):
     with reading(engine) as s:
         actions = s.execute(select(AuditEvent.action).order_by(AuditEvent.id)).scalars().all()
     assert actions == ["area.add", "plan.create", "warden.add"]
+
+
+def test_log_a_round_only_in_a_held_cell(engine, park):
+    services.add_warden(engine, "张伟")
+    services.add_warden(engine, "李娜")
+    services.assign(engine, park, ["HAIBIN-CHILDRENS-PARK-001"], "张伟")
+    got = services.log_round(
+        engine, park, "HAIBIN-CHILDRENS-PARK-001", "张伟", at="2026-11-24T08:10", note="done"
+    )
+    assert got["at"] == "2026-11-24T08:10:00+08:00"
+    with pytest.raises(InvalidInput, match="李娜 does not hold cell HAIBIN-CHILDRENS-PARK-001"):
+        services.log_round(engine, park, "HAIBIN-CHILDRENS-PARK-001", "李娜")
+    with pytest.raises(InvalidInput, match="not an ISO time"):
+        services.log_round(engine, park, "HAIBIN-CHILDRENS-PARK-001", "张伟", at="yesterday")
+
+
+def test_coverage_report_counts_unstaffed_and_unscheduled(engine, park):
+    services.add_warden(engine, "张伟")
+    services.assign(engine, park, ["HAIBIN-CHILDRENS-PARK-001"], "张伟")
+    services.set_schedule(engine, park, ["HAIBIN-CHILDRENS-PARK-002"])
+    r = services.coverage_report(engine, park)
+    assert r["cells_total"] == 30 and r["coverage_ratio"] == pytest.approx(1.0, abs=1e-6)
+    assert len(r["unstaffed"]) == 29 and "HAIBIN-CHILDRENS-PARK-001" not in r["unstaffed"]
+    assert len(r["unscheduled"]) == 29 and "HAIBIN-CHILDRENS-PARK-002" not in r["unscheduled"]
+    assert r["gaps"]["features"] == [] and r["overlaps"]["features"] == []

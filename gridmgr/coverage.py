@@ -1,0 +1,68 @@
+"""Where ground is unmanaged: land no cell covers and land two cells both claim (pure geometry)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+
+from gridmgr.projection import metric_crs, to_metric, to_wgs84
+
+SLIVER_M2 = 1.0  # gaps and overlaps under this are rounding, not news
+
+
+@dataclass(frozen=True)
+class Ground:
+    """Covered area and the gap and overlap polygons (WGS84) with their m²."""
+
+    area_m2: float
+    covered_m2: float
+    gaps: list[tuple[shapely.Geometry, float]]
+    overlaps: list[tuple[shapely.Geometry, float]]
+
+    @property
+    def coverage_ratio(self) -> float:
+        """Share of the area that some cell covers."""
+        return self.covered_m2 / self.area_m2 if self.area_m2 else 0.0
+
+
+def ground_of(area: shapely.Geometry, cells: np.ndarray) -> Ground:
+    """Measure an area's coverage by cells, in the area's metric CRS; slivers under 1 m² are ignored."""
+    crs = metric_crs(area)
+    region = to_metric(area, crs)
+    m = to_metric(np.asarray(cells, dtype=object), crs) if len(cells) else np.zeros(0, object)
+    union = shapely.union_all(m) if len(m) else shapely.Polygon()
+    covered = shapely.intersection(union, region)
+    gaps = _pieces(shapely.difference(region, union), crs)
+    overlaps: list[tuple[shapely.Geometry, float]] = []
+    if len(m) > 1:
+        a, b = shapely.STRtree(m).query(m, predicate="overlaps")
+        keep = a < b
+        if keep.any():
+            shared = shapely.union_all(shapely.intersection(m[a[keep]], m[b[keep]]))
+            overlaps = _pieces(shapely.intersection(shared, region), crs)
+    return Ground(float(region.area), float(covered.area), gaps, overlaps)
+
+
+def _pieces(geom: shapely.Geometry, crs) -> list[tuple[shapely.Geometry, float]]:
+    parts = shapely.get_parts(geom)
+    parts = parts[(shapely.get_type_id(parts) == 3)]
+    areas = shapely.area(parts)
+    keep = areas >= SLIVER_M2
+    return list(zip(to_wgs84(parts[keep], crs), (float(x) for x in areas[keep]), strict=True))
+
+
+def pieces_to_geojson(pieces: list[tuple[shapely.Geometry, float]]) -> dict:
+    """A FeatureCollection whose features carry area_m2."""
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {"area_m2": round(a, 2)},
+                "geometry": shapely.geometry.mapping(g),
+            }
+            for g, a in pieces
+        ],
+    }
