@@ -48,7 +48,9 @@ def ground_of(area: shapely.Geometry, cells: np.ndarray) -> Ground:
 
 def _pieces(geom: shapely.Geometry, crs) -> list[tuple[shapely.Geometry, float]]:
     # open by a hair: drops the centimetre-thin seams that reprojected neighbours leave
-    geom = shapely.buffer(shapely.buffer(geom, -HAIR_M, join_style="mitre"), HAIR_M, join_style="mitre")
+    geom = shapely.buffer(
+        shapely.buffer(geom, -HAIR_M, join_style="mitre"), HAIR_M, join_style="mitre"
+    )
     parts = shapely.get_parts(geom)
     parts = parts[(shapely.get_type_id(parts) == 3)]
     areas = shapely.area(parts)

@@ -30,9 +30,29 @@ class Migration:
 def overlaps(old: np.ndarray, new: np.ndarray) -> pd.DataFrame:
     """Every (new, old) pair of metric cells that share area, with the shared m²."""
     new_i, old_j = shapely.STRtree(old).query(new, predicate="intersects")
-    shared = shapely.area(shapely.intersection(new[new_i], old[old_j]))
+    shared = shared_area(new[new_i], old[old_j])
     keep = shared > 0
     return pd.DataFrame({"new": new_i[keep], "old": old_j[keep], "shared": shared[keep]})
+
+
+def shared_area(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Area shared by each pair; two axis-aligned rectangles (lattice cells) by arithmetic, others by overlay."""
+    out = np.empty(len(a))
+    both = _is_rectangle(a) & _is_rectangle(b)
+    ba, bb = shapely.bounds(a[both]), shapely.bounds(b[both])
+    w = np.minimum(ba[:, 2], bb[:, 2]) - np.maximum(ba[:, 0], bb[:, 0])
+    h = np.minimum(ba[:, 3], bb[:, 3]) - np.maximum(ba[:, 1], bb[:, 1])
+    out[both] = np.maximum(w, 0) * np.maximum(h, 0)
+    out[~both] = shapely.area(shapely.intersection(a[~both], b[~both]))
+    return out
+
+
+def _is_rectangle(geoms: np.ndarray) -> np.ndarray:
+    """Polygons that fill their bounding box (lattice squares), to within a hair."""
+    b = shapely.bounds(geoms)
+    box_area = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
+    simple = (shapely.get_num_coordinates(geoms) == 5) & (shapely.get_type_id(geoms) == 3)
+    return simple & np.isclose(shapely.area(geoms), box_area, rtol=1e-9, atol=0)
 
 
 def migrate(

@@ -32,7 +32,7 @@ from gridmgr.models import (
 )
 from gridmgr.naming import slugify
 from gridmgr.projection import metric_crs, to_metric
-from gridmgr.store import insert_cells, load_cells, reading, transaction
+from gridmgr.store import bulk_insert, insert_cells, load_cells, reading, transaction
 
 DEFAULT_TIMES = ("08:00", "12:00", "18:00")
 _TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
@@ -173,7 +173,7 @@ class _Current:
     cells: gpd.GeoDataFrame  # of the active plan (may be empty)
     posts: list[list[tuple[int, str]]]
     scheduled: np.ndarray
-    schedules: dict[int, Schedule]
+    schedules: dict[int, dict[str, Any]]  # by position in cells
 
 
 def _current(engine: Engine, slug: str) -> _Current:
@@ -184,7 +184,7 @@ def _current(engine: Engine, slug: str) -> _Current:
         ids = cells["id"].to_numpy()
         pos = {int(c): k for k, c in enumerate(ids)}
         posts: list[list[tuple[int, str]]] = [[] for _ in ids]
-        schedules: dict[int, Schedule] = {}
+        schedules: dict[int, dict[str, Any]] = {}
         if plan:
             for cell_id, warden_id, role in s.execute(
                 select(Assignment.cell_id, Assignment.warden_id, Assignment.role)
@@ -193,12 +193,25 @@ def _current(engine: Engine, slug: str) -> _Current:
                 .order_by(Assignment.id)
             ):
                 posts[pos[cell_id]].append((warden_id, role))
-            for sch in s.execute(
-                select(Schedule)
+            columns = (
+                Schedule.cell_id,
+                Schedule.times,
+                Schedule.extra,
+                Schedule.window_before_min,
+                Schedule.window_after_min,
+            )
+            for cell_id, *values in s.execute(
+                select(*columns)
                 .join(Cell, Cell.id == Schedule.cell_id)
                 .where(Cell.plan_id == plan.id)
-            ).scalars():
-                schedules[pos[sch.cell_id]] = sch
+            ):
+                schedules[pos[cell_id]] = dict(
+                    zip(
+                        ("times", "extra", "window_before_min", "window_after_min"),
+                        values,
+                        strict=True,
+                    )
+                )
         scheduled = np.array([k in schedules for k in range(len(ids))], dtype=bool)
         prefix = area.code_prefix or f"{area.slug.upper()}-"
         return _Current(
@@ -406,15 +419,14 @@ def _commit_plan(
         if mig:
             rows = [{"cell_id": int(ids[k]), "warden_id": w, "role": r} for k, w, r in mig.posts]
             if rows:
-                s.execute(insert(Assignment), rows)
-            sch_rows = []
-            for k, j in enumerate(mig.schedule_from):
-                if j >= 0:
-                    src = cur.schedules[int(j)]
-                    sch_rows.append({"cell_id": int(ids[k]), "times": src.times, "extra": src.extra,
-                                     "window_before_min": src.window_before_min, "window_after_min": src.window_after_min})  # fmt: skip
+                bulk_insert(s, Assignment, rows)
+            sch_rows = [
+                {"cell_id": int(ids[k]), **cur.schedules[int(j)]}
+                for k, j in enumerate(mig.schedule_from)
+                if j >= 0
+            ]
             if sch_rows:
-                s.execute(insert(Schedule), sch_rows)
+                bulk_insert(s, Schedule, sch_rows)
         _audit(
             s, actor, "plan.create", cur.area_id, version=plan.version, mode=mode, cells=len(cells)
         )
@@ -503,7 +515,7 @@ def import_wardens(engine: Engine, path: str | Path, *, actor: str = "cli") -> d
             raise Conflict(
                 f"{source}: line {seen[first]}: a warden named {first!r} already exists; nothing was imported"
             )
-        s.execute(insert(Warden), rows)
+        bulk_insert(s, Warden, rows)
         _audit(s, actor, "warden.import", None, count=len(rows), source=source)
     return {"imported": len(rows)}
 
@@ -589,8 +601,12 @@ def auto_assign(engine: Engine, slug: str, *, actor: str = "cli") -> dict[str, A
                 rows.append(
                     {"cell_id": int(cell_ids[c]), "warden_id": wardens[g][0], "role": wardens[g][1]}
                 )
-        s.execute(delete(Assignment).where(Assignment.cell_id.in_([int(i) for i in cell_ids])))
-        s.execute(insert(Assignment), rows)
+        s.execute(
+            delete(Assignment).where(
+                Assignment.cell_id.in_(select(Cell.id).where(Cell.plan_id == _plan.id))
+            )
+        )
+        bulk_insert(s, Assignment, rows)
         _audit(s, actor, "assign.auto", area.id, wardens=w, cells=n)
     return {"cells": n, "wardens": w, "posts": len(rows)}
 
@@ -623,8 +639,16 @@ def set_schedule(
         )
     with transaction(engine) as s:
         area, _plan, cells = _active_cells(s, slug)
-        ids = _cell_ids(cells, codes, slug) if codes else [int(i) for i in cells["id"]]
-        s.execute(delete(Schedule).where(Schedule.cell_id.in_(ids)))
+        if codes:
+            ids = _cell_ids(cells, codes, slug)
+            s.execute(delete(Schedule).where(Schedule.cell_id.in_(ids)))
+        else:
+            ids = [int(i) for i in cells["id"]]
+            s.execute(
+                delete(Schedule).where(
+                    Schedule.cell_id.in_(select(Cell.id).where(Cell.plan_id == _plan.id))
+                )
+            )
         joined = ",".join(sorted(times))
         s.execute(
             insert(Schedule),

@@ -112,6 +112,12 @@ def schema_ready(engine: Engine) -> bool:
         return False
 
 
+def bulk_insert(session: Session, model: type, rows: list[dict]) -> None:
+    """Insert many rows through Core (executemany), in the session's transaction, skipping ORM bookkeeping."""
+    if rows:
+        session.connection().execute(insert(model.__table__), rows)
+
+
 def insert_cells(
     session: Session, plan_id: int, cells: gpd.GeoDataFrame, seqs: np.ndarray
 ) -> np.ndarray:
@@ -122,7 +128,7 @@ def insert_cells(
         for c, s, a, g in zip(cells["code"], seqs, cells["area_m2"], wkb, strict=True)
     ]
     for start in range(0, len(rows), INSERT_CHUNK):
-        session.execute(insert(Cell), rows[start : start + INSERT_CHUNK])
+        bulk_insert(session, Cell, rows[start : start + INSERT_CHUNK])
         _pause_for_fault_test()
     ids = (
         session.execute(select(Cell.id).where(Cell.plan_id == plan_id).order_by(Cell.id))
