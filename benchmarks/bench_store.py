@@ -53,13 +53,24 @@ def run(kind: str, n_cells: int, tmp: Path, pg: str | None) -> dict:
     try:
         upgrade(engine)
         area_file = tmp / "area.geojson"
-        area_file.write_text(json.dumps({"type": "Feature", "properties": {}, "geometry": shapely.geometry.mapping(bench_area())}))
+        area_file.write_text(
+            json.dumps(
+                {
+                    "type": "Feature",
+                    "properties": {},
+                    "geometry": shapely.geometry.mapping(bench_area()),
+                }
+            )
+        )
         slug = services.add_area(engine, area_file, name="Bench")["slug"]
         size = math.sqrt(TARGET_KM2 * 1e6 / n_cells)
         save_s, first = timed(services.grid, engine, slug, cell_size=size)
         n_wardens = first["cells"] // 5
         csv = tmp / "wardens.csv"
-        csv.write_text("name,phone\n" + "".join(f"w{k},1380000{k:05d}\n" for k in range(n_wardens)), encoding="utf-8")
+        csv.write_text(
+            "name,phone\n" + "".join(f"w{k},1380000{k:05d}\n" for k in range(n_wardens)),
+            encoding="utf-8",
+        )
         services.import_wardens(engine, csv)
         services.auto_assign(engine, slug)
         services.set_schedule(engine, slug, None, extra=2)
@@ -70,7 +81,9 @@ def run(kind: str, n_cells: int, tmp: Path, pg: str | None) -> dict:
             plan = _active_plan(s, get_area(s, slug).id)
             load_s, cells = timed(load_cells, s, plan.id)
         gpkg = tmp / f"{kind}.gpkg"
-        gpkg_s, _ = timed(cells[["code", "area_m2", "geometry"]].to_file, gpkg, driver="GPKG", engine="pyogrio")
+        gpkg_s, _ = timed(
+            cells[["code", "area_m2", "geometry"]].to_file, gpkg, driver="GPKG", engine="pyogrio"
+        )
         return {
             "db": kind,
             "cells": first["cells"],
@@ -92,7 +105,9 @@ def main() -> None:
     parser.add_argument("--pg", default=os.environ.get("GRIDMGR_TEST_PG_URL"))
     args = parser.parse_args()
     kinds = ["sqlite"] + (["postgis"] if args.pg else [])
-    print(f"{'db':<8} {'cells':>8} {'save s':>7} {'re-grid s':>9} {'load s':>7} {'GPKG write s':>12} {'save/GPKG':>9} {'re-grid/GPKG':>12} {'load/GPKG':>9}")
+    print(
+        f"{'db':<8} {'cells':>8} {'save s':>7} {'re-grid s':>9} {'load s':>7} {'GPKG write s':>12} {'save/GPKG':>9} {'re-grid/GPKG':>12} {'load/GPKG':>9}"
+    )
     for kind in kinds:
         with tempfile.TemporaryDirectory() as tmp:
             r = run(kind, args.cells, Path(tmp), args.pg)
@@ -102,9 +117,13 @@ def main() -> None:
             f"{r['save_s'] / g:>9.2f} {r['regrid_s'] / g:>12.2f} {r['load_s'] / g:>9.2f}"
         )
     if not args.pg:
-        print("(PostGIS skipped: give --pg URL or set GRIDMGR_TEST_PG_URL; bash .ci/postgres.sh starts one)")
+        print(
+            "(PostGIS skipped: give --pg URL or set GRIDMGR_TEST_PG_URL; bash .ci/postgres.sh starts one)"
+        )
     print("save: grid and store a new plan; re-grid: a new plan at 1.1x the cell size, carrying")
-    print("wardens (one per five cells) and schedules over; load: the active plan as a GeoDataFrame.")
+    print(
+        "wardens (one per five cells) and schedules over; load: the active plan as a GeoDataFrame."
+    )
 
 
 if __name__ == "__main__":
