@@ -76,7 +76,7 @@ def run(kind: str, n_cells: int, tmp: Path, pg: str | None) -> dict:
         services.set_schedule(engine, slug, None, extra=2)
         regrid_s, second = timed(services.grid, engine, slug, cell_size=size * 1.1)
         with reading(engine) as s:
-            from gridmgr.services import _active_plan, get_area
+            from gridmgr.services._common import _active_plan, get_area
 
             plan = _active_plan(s, get_area(s, slug).id)
             load_s, cells = timed(load_cells, s, plan.id)

@@ -176,3 +176,42 @@ def test_daoli_from_gcj02_through_the_cli(shared_geodata, tmp_path):
     assert done.returncode == 0, done.stderr
     cells = gpd.read_file(out)
     assert len(cells) == 654 and cells["code"].is_unique
+
+
+def test_storage_commands_refuse_bad_input_with_one_line(tmp_path):
+    db = f"sqlite:///{tmp_path / 'g.db'}"
+    assert run("--db", db, "init").returncode == 0
+    assert (
+        run(
+            "--db", db, "area", "add", GEODATA / "demo_park.geojson", "--name", "Park"
+        ).stdout.strip()
+        == "park"
+    )
+    assert run("--db", db, "grid", "park", "--count", "6").returncode == 0
+    csv = tmp_path / "w.csv"
+    csv.write_text("name,phone\n张伟,13800000000\n李娜,not-a-phone\n", encoding="utf-8")
+    assert_one_line_error(run("--db", db, "warden", "import", csv), "line 3", "phone")
+    assert_one_line_error(run("--db", db, "grid", "nowhere", "--count", "3"), "no area 'nowhere'")
+    assert_one_line_error(
+        run("--db", db, "assign", "park", "PARK-999", "--warden", "x"), "no cell 'PARK-999'"
+    )
+    assert run("--db", db, "warden", "add", "张伟").returncode == 0
+    assert_one_line_error(run("--db", db, "warden", "add", "张伟"), "already exists")
+    assert_one_line_error(
+        run("--db", db, "log", "park", "PARK-001", "--warden", "张伟"),
+        "does not hold cell PARK-001",
+    )
+    assert_one_line_error(run("--db", db, "schedule", "set", "park", "--times", "25:00"), "HH:MM")
+    assert_one_line_error(
+        run("--db", db, "schedule", "set", "park", "--window", "soon"), "--window"
+    )
+    assert_one_line_error(run("--db", db, "assign", "park"), "--auto")
+    assert_one_line_error(run("--db", db, "plan", "restore", "park", "7"), "no plan version 7")
+    assert_one_line_error(
+        run("--db", db, "export", "park", "-o", tmp_path / "x.shp"), "unknown output format"
+    )
+    assert_one_line_error(
+        run("--db", db, "area", "add", DATA / "open_line.geojson", "--name", "X"), "no area"
+    )
+    listed = json.loads(run("--db", db, "area", "list", "--json").stdout)
+    assert [a["slug"] for a in listed] == ["park"] and listed[0]["cells"] == 6

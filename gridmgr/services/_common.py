@@ -1,0 +1,64 @@
+"""Helpers every use case shares: audit lines, finding an area and its active plan."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import geopandas as gpd
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gridmgr.errors import InvalidInput, NotFound
+from gridmgr.models import (
+    Area,
+    AuditEvent,
+    GridPlan,
+)
+from gridmgr.store import load_cells
+
+
+def _audit(session: Session, actor: str, action: str, area_id: int | None, **details: Any) -> None:
+    session.add(
+        AuditEvent(
+            actor=actor,
+            action=action,
+            area_id=area_id,
+            details=json.dumps(details, ensure_ascii=False),
+        )
+    )
+
+
+def get_area(s: Session, slug: str) -> Area:
+    """The area with this slug, or NotFound listing what exists."""
+    area = s.execute(select(Area).where(Area.slug == slug)).scalar_one_or_none()
+    if area is None:
+        known = s.execute(select(Area.slug).order_by(Area.slug).limit(10)).scalars().all()
+        raise NotFound(
+            f"no area {slug!r}; areas: {', '.join(known) or 'none yet (gridmgr area add)'}"
+        )
+    return area
+
+
+def _active_plan(s: Session, area_id: int) -> GridPlan | None:
+    return s.execute(
+        select(GridPlan).where(GridPlan.area_id == area_id, GridPlan.active)
+    ).scalar_one_or_none()
+
+
+def _active_cells(s: Session, slug: str) -> tuple[Area, GridPlan, gpd.GeoDataFrame]:
+    area = get_area(s, slug)
+    plan = _active_plan(s, area.id)
+    if plan is None:
+        raise InvalidInput(
+            f"area {slug!r} has no cells yet; grid it first (gridmgr grid {slug} --count N)"
+        )
+    return area, plan, load_cells(s, plan.id)
+
+
+def _cell_ids(cells: gpd.GeoDataFrame, codes: list[str], slug: str) -> list[int]:
+    by_code = dict(zip(cells["code"], cells["id"], strict=True))
+    missing = [c for c in codes if c not in by_code]
+    if missing:
+        raise NotFound(f"area {slug!r} has no cell {missing[0]!r} in its active plan")
+    return [int(by_code[c]) for c in codes]

@@ -1,0 +1,301 @@
+"""Grid plans: gridding, re-gridding with staff carried over, importing drawn cells, restoring."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import shapely
+from sqlalchemy import Engine, func, select, update
+
+from gridmgr import regrid
+from gridmgr.errors import Conflict, InvalidInput, NotFound
+from gridmgr.geo import Limits, read_features, read_lines
+from gridmgr.gridding import cells_from_area, quality_of
+from gridmgr.models import (
+    Area,
+    Assignment,
+    Cell,
+    GridPlan,
+    Schedule,
+)
+from gridmgr.projection import metric_crs, to_metric
+from gridmgr.services._common import _active_plan, _audit, get_area
+from gridmgr.store import bulk_insert, insert_cells, load_cells, reading, transaction
+
+# --- plans ----------------------------------------------------------------------------------
+
+
+@dataclass
+class _Current:
+    area_id: int
+    version: int
+    next_seq: int
+    prefix: str
+    geometry: shapely.Geometry
+    cells: gpd.GeoDataFrame  # of the active plan (may be empty)
+    posts: list[list[tuple[int, str]]]
+    scheduled: np.ndarray
+    schedules: dict[int, dict[str, Any]]  # by position in cells
+
+
+def _current(engine: Engine, slug: str) -> _Current:
+    with reading(engine) as s:
+        area = get_area(s, slug)
+        plan = _active_plan(s, area.id)
+        cells = load_cells(s, plan.id) if plan else load_cells(s, -1)
+        ids = cells["id"].to_numpy()
+        pos = {int(c): k for k, c in enumerate(ids)}
+        posts: list[list[tuple[int, str]]] = [[] for _ in ids]
+        schedules: dict[int, dict[str, Any]] = {}
+        if plan:
+            for cell_id, warden_id, role in s.execute(
+                select(Assignment.cell_id, Assignment.warden_id, Assignment.role)
+                .join(Cell, Cell.id == Assignment.cell_id)
+                .where(Cell.plan_id == plan.id)
+                .order_by(Assignment.id)
+            ):
+                posts[pos[cell_id]].append((warden_id, role))
+            columns = (
+                Schedule.cell_id,
+                Schedule.times,
+                Schedule.extra,
+                Schedule.window_before_min,
+                Schedule.window_after_min,
+            )
+            for cell_id, *values in s.execute(
+                select(*columns)
+                .join(Cell, Cell.id == Schedule.cell_id)
+                .where(Cell.plan_id == plan.id)
+            ):
+                schedules[pos[cell_id]] = dict(
+                    zip(
+                        ("times", "extra", "window_before_min", "window_after_min"),
+                        values,
+                        strict=True,
+                    )
+                )
+        scheduled = np.array([k in schedules for k in range(len(ids))], dtype=bool)
+        prefix = area.code_prefix or f"{area.slug.upper()}-"
+        return _Current(
+            area.id,
+            area.version,
+            area.next_seq,
+            prefix,
+            shapely.from_wkb(area.geometry),
+            cells,
+            posts,
+            scheduled,
+            schedules,
+        )
+
+
+def grid(
+    engine: Engine,
+    slug: str,
+    *,
+    count: int | None = None,
+    cell_size: float | None = None,
+    from_file: str | Path | None = None,
+    shape: str = "square",
+    split_by: str | Path | None = None,
+    crs: str = "wgs84",
+    min_fraction: float = 0.35,
+    dry_run: bool = False,
+    actor: str = "cli",
+    _after_read=None,
+) -> dict[str, Any]:
+    """Make a new active plan for an area, carrying every warden post and schedule over; one transaction.
+
+    With `dry_run` nothing is written and the same report comes back. Two re-grids of one area
+    at once: the second to commit gets a Conflict and writes nothing.
+    """
+    limits = Limits.from_env()
+    cur = _current(engine, slug)
+    if _after_read is not None:
+        _after_read()
+    if from_file is not None:
+        cells, mode, params = (
+            _imported_cells(from_file, cur.geometry, crs, limits),
+            "import",
+            {"file": str(from_file)},
+        )
+    else:
+        lines = read_lines(split_by, crs=crs, limits=limits) if split_by else None
+        cells = cells_from_area(
+            cur.geometry, count=count, cell_size=cell_size, shape=shape, split_by=lines,
+            min_fraction=min_fraction, max_cells=limits.max_cells,
+        )  # fmt: skip
+        mode = "count" if count is not None else "cell_size"
+        params = {
+            "count": count,
+            "cell_size": cell_size,
+            "shape": shape,
+            "split_by": str(split_by) if split_by else None,
+        }
+    return _commit_plan(engine, cur, cells, None, mode, params, dry_run=dry_run, actor=actor)
+
+
+def _imported_cells(
+    path: str | Path, area: shapely.Geometry, crs: str, limits: Limits
+) -> gpd.GeoDataFrame:
+    """Cells a planner drew: clipped to the area, kept as drawn otherwise (gaps and overlaps are reported)."""
+    drawn = read_features(path, crs=crs, limits=limits)
+    clipped = shapely.intersection(np.asarray(drawn.geometry.values), area)
+    clipped = np.array([_polygonal_or_none(g) for g in clipped], dtype=object)
+    keep = np.array([g is not None for g in clipped])
+    if not keep.any():
+        raise InvalidInput(f"{path}: none of the drawn cells overlaps the area")
+    crs_m = metric_crs(area)
+    out = gpd.GeoDataFrame(geometry=list(clipped[keep]), crs="EPSG:4326")
+    out["area_m2"] = shapely.area(to_metric(np.asarray(out.geometry.values), crs_m))
+    drawn_codes = drawn.get("code")
+    out["code"] = list(drawn_codes[keep]) if drawn_codes is not None else [None] * int(keep.sum())
+    return out
+
+
+def _polygonal_or_none(geom: shapely.Geometry) -> shapely.Geometry | None:
+    from gridmgr._shapes import polygonal
+
+    poly = polygonal(geom)
+    return None if poly.is_empty else poly
+
+
+def restore_plan(engine: Engine, slug: str, version: int, *, actor: str = "cli") -> dict[str, Any]:
+    """Make an earlier plan's cells (and codes) active again as a new version, current staff carried over."""
+    cur = _current(engine, slug)
+    with reading(engine) as s:
+        plan = s.execute(
+            select(GridPlan).where(GridPlan.area_id == cur.area_id, GridPlan.version == version)
+        ).scalar_one_or_none()
+        if plan is None:
+            raise NotFound(f"area {slug!r} has no plan version {version}")
+        old = load_cells(s, plan.id)
+    return _commit_plan(
+        engine,
+        cur,
+        old[["code", "area_m2", "geometry"]],
+        old["seq"].to_numpy(),
+        "restore",
+        {"version": version},
+        dry_run=False,
+        actor=actor,
+    )
+
+
+def _commit_plan(
+    engine: Engine,
+    cur: _Current,
+    cells: gpd.GeoDataFrame,
+    seqs: np.ndarray | None,
+    mode: str,
+    params: dict,
+    *,
+    dry_run: bool,
+    actor: str,
+) -> dict[str, Any]:
+    crs_m = metric_crs(cur.geometry)
+    new_m = to_metric(np.asarray(cells.geometry.values), crs_m)
+    old_m = (
+        to_metric(np.asarray(cur.cells.geometry.values), crs_m)
+        if len(cur.cells)
+        else np.zeros(0, object)
+    )
+    mig = (
+        regrid.migrate(old_m, list(cur.cells["code"]), cur.posts, cur.scheduled, new_m)
+        if len(old_m)
+        else None
+    )
+    cells = cells.reset_index(drop=True).copy()
+    next_seq = cur.next_seq
+    if (
+        seqs is None
+    ):  # codes: kept where a cell barely changed, else fresh numbers that were never used
+        kept = mig.kept_code if mig else [None] * len(cells)
+        fresh = [k for k, c in enumerate(kept) if c is None]
+        width = max(3, len(str(next_seq + len(fresh))))
+        codes = list(kept)
+        seqs = np.zeros(len(cells), np.int64)
+        old_seq = (
+            dict(zip(cur.cells["code"], cur.cells["seq"], strict=True)) if len(cur.cells) else {}
+        )
+        for k, c in enumerate(kept):
+            if c is not None:
+                seqs[k] = old_seq[c]
+        for n, k in enumerate(fresh):
+            seqs[k] = next_seq + n
+            codes[k] = f"{cur.prefix}{next_seq + n:0{width}d}"
+        next_seq += len(fresh)
+        cells["code"] = codes
+    quality = quality_of(cells, cur.geometry)
+    report: dict[str, Any] = {
+        "dry_run": dry_run,
+        "mode": mode,
+        "cells": len(cells),
+        "previous_cells": len(cur.cells),
+        "kept_codes": sum(c is not None for c in mig.kept_code) if mig else 0,
+        "staffed_cells": len({k for k, _, _ in mig.posts}) if mig else 0,
+        "wardens_posted": len({w for _, w, _ in mig.posts}) if mig else 0,
+        "gained_staff": [cells["code"].iloc[k] for k in mig.gained] if mig else [],
+        "lost_staff": [cells["code"].iloc[k] for k in mig.lost] if mig else [],
+        "quality": quality,
+    }
+    if mode == "import":
+        report["gaps_and_overlaps"] = {
+            "coverage_error": quality["coverage_error"],
+            "overlap_m2": float(shapely.area(new_m).sum() - shapely.area(shapely.union_all(new_m))),
+        }
+    if dry_run:
+        return report
+    with transaction(engine) as s:
+        bumped = s.execute(
+            update(Area)
+            .where(Area.id == cur.area_id, Area.version == cur.version)
+            .values(version=Area.version + 1, next_seq=next_seq)
+        ).rowcount
+        if bumped != 1:
+            raise Conflict(
+                "the area was re-gridded by someone else meanwhile; nothing was written — look at the new plan and try again"
+            )
+        s.execute(
+            update(GridPlan)
+            .where(GridPlan.area_id == cur.area_id, GridPlan.active)
+            .values(active=False)
+        )
+        last = (
+            s.execute(
+                select(func.max(GridPlan.version)).where(GridPlan.area_id == cur.area_id)
+            ).scalar()
+            or 0
+        )
+        plan = GridPlan(
+            area_id=cur.area_id,
+            version=last + 1,
+            active=True,
+            mode=mode,
+            params=json.dumps(params),
+            created_by=actor,
+        )
+        s.add(plan)
+        s.flush()
+        ids = insert_cells(s, plan.id, cells, seqs)
+        if mig:
+            rows = [{"cell_id": int(ids[k]), "warden_id": w, "role": r} for k, w, r in mig.posts]
+            if rows:
+                bulk_insert(s, Assignment, rows)
+            sch_rows = [
+                {"cell_id": int(ids[k]), **cur.schedules[int(j)]}
+                for k, j in enumerate(mig.schedule_from)
+                if j >= 0
+            ]
+            if sch_rows:
+                bulk_insert(s, Schedule, sch_rows)
+        _audit(
+            s, actor, "plan.create", cur.area_id, version=plan.version, mode=mode, cells=len(cells)
+        )
+        report["plan_version"] = plan.version
+    return report

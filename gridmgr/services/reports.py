@@ -1,0 +1,154 @@
+"""Rounds, the coverage report, and the active plan read out for export."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import shapely
+from sqlalchemy import Engine, select
+
+from gridmgr.errors import InvalidInput, NotFound
+from gridmgr.models import (
+    Assignment,
+    Cell,
+    Schedule,
+    Warden,
+)
+from gridmgr.services._common import _active_cells, _audit, _cell_ids
+from gridmgr.store import reading, transaction
+
+# --- rounds and coverage -------------------------------------------------------------------------
+
+
+def log_round(
+    engine: Engine,
+    slug: str,
+    code: str,
+    warden: str,
+    *,
+    at: str | None = None,
+    note: str | None = None,
+    actor: str = "cli",
+) -> dict[str, Any]:
+    """Log a round in a cell by a warden who holds it; a time without offset is the area's local time."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from gridmgr.models import Round, utcnow
+
+    with transaction(engine) as s:
+        area, _plan, cells = _active_cells(s, slug)
+        (cell_id,) = _cell_ids(cells, [code], slug)
+        w = s.execute(select(Warden).where(Warden.name == warden)).scalar_one_or_none()
+        if w is None:
+            raise NotFound(f"no warden named {warden!r}")
+        holds = s.execute(
+            select(Assignment.id).where(Assignment.cell_id == cell_id, Assignment.warden_id == w.id)
+        ).first()
+        if holds is None:
+            raise InvalidInput(
+                f"{warden} does not hold cell {code} of {slug}; only its wardens log rounds there"
+            )
+        when = utcnow()
+        if at:
+            try:
+                when = datetime.fromisoformat(at)
+            except ValueError:
+                raise InvalidInput(
+                    f"--at {at!r} is not an ISO time such as 2026-11-24T08:10 or 2026-11-24T08:10+08:00"
+                ) from None
+            if when.tzinfo is None:
+                when = when.replace(tzinfo=ZoneInfo(area.timezone))
+        if note is not None and len(note) > 2000:
+            raise InvalidInput("a note may be at most 2,000 characters")
+        s.add(Round(cell_id=cell_id, warden_id=w.id, at=when, note=note))
+        _audit(s, actor, "round.log", area.id, cell=code, warden=warden, at=when.isoformat())
+    return {"area": slug, "cell": code, "warden": warden, "at": when.isoformat()}
+
+
+def coverage_report(engine: Engine, slug: str) -> dict[str, Any]:
+    """Coverage of the active plan: gaps, overlaps, unstaffed and unscheduled cells (round status: issue 4)."""
+    from gridmgr.coverage import ground_of, pieces_to_geojson
+
+    with reading(engine) as s:
+        area, plan, cells = _active_cells(s, slug)
+        staffed = set(
+            s.execute(
+                select(Assignment.cell_id)
+                .join(Cell, Cell.id == Assignment.cell_id)
+                .where(Cell.plan_id == plan.id)
+            ).scalars()
+        )
+        scheduled = set(
+            s.execute(
+                select(Schedule.cell_id)
+                .join(Cell, Cell.id == Schedule.cell_id)
+                .where(Cell.plan_id == plan.id)
+            ).scalars()
+        )
+        geometry = shapely.from_wkb(area.geometry)
+    ground = ground_of(geometry, np.asarray(cells.geometry.values))
+    ids = [int(i) for i in cells["id"]]
+    codes = list(cells["code"])
+    return {
+        "area": slug,
+        "plan_version": plan.version,
+        "area_m2": round(ground.area_m2, 2),
+        "covered_m2": round(ground.covered_m2, 2),
+        "coverage_ratio": round(ground.coverage_ratio, 6),
+        "gaps": pieces_to_geojson(ground.gaps),
+        "overlaps": pieces_to_geojson(ground.overlaps),
+        "cells_total": len(codes),
+        "unstaffed": [c for c, i in zip(codes, ids, strict=True) if i not in staffed],
+        "unscheduled": [c for c, i in zip(codes, ids, strict=True) if i not in scheduled],
+    }
+
+
+# --- reading out ------------------------------------------------------------------------------
+
+
+def plan_cells(engine: Engine, slug: str) -> gpd.GeoDataFrame:
+    """The active plan's cells with their wardens and schedule, for export and the API."""
+    with reading(engine) as s:
+        _area, _plan, cells = _active_cells(s, slug)
+        ids = [int(i) for i in cells["id"]]
+        posts: dict[int, list[str]] = {}
+        for cell_id, name, role in s.execute(
+            select(Assignment.cell_id, Warden.name, Assignment.role)
+            .join(Warden, Warden.id == Assignment.warden_id)
+            .join(Cell, Cell.id == Assignment.cell_id)
+            .where(Cell.plan_id == _plan.id)
+            .order_by(Warden.name)
+        ):
+            posts.setdefault(cell_id, []).append(f"{name} ({role})")
+        sched = {
+            c: f"{t} +{e}"
+            for c, t, e in s.execute(
+                select(Schedule.cell_id, Schedule.times, Schedule.extra)
+                .join(Cell, Cell.id == Schedule.cell_id)
+                .where(Cell.plan_id == _plan.id)
+            )
+        }
+    cells["wardens"] = ["; ".join(posts.get(i, [])) for i in ids]
+    cells["schedule"] = [sched.get(i, "") for i in ids]
+    return cells.drop(columns=["id", "seq"])
+
+
+def export_plan(
+    engine: Engine, slug: str, path: str | Path, *, crs: str = "wgs84"
+) -> dict[str, Any]:
+    """Write the active plan (codes, areas, wardens, schedules) to GeoJSON or GeoPackage."""
+    from gridmgr.datum import from_wgs84, parse_datum
+    from gridmgr.export import write_cells
+
+    datum = parse_datum(crs)
+    cells = plan_cells(engine, slug)
+    if datum != "wgs84":
+        cells = cells.set_geometry(
+            gpd.GeoSeries(from_wgs84(np.asarray(cells.geometry.values), datum), crs="EPSG:4326")
+        )
+    out = write_cells(cells, path)
+    return {"output": str(out), "cells": len(cells), "crs": datum}

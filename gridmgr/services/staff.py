@@ -1,0 +1,243 @@
+"""Wardens, their posts (by hand and automatic) and cell schedules."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import shapely
+from sqlalchemy import Engine, delete, insert, select
+
+from gridmgr import staffing
+from gridmgr.errors import Conflict, InvalidInput, NotFound
+from gridmgr.models import (
+    ROLES,
+    Assignment,
+    Cell,
+    Schedule,
+    Warden,
+)
+from gridmgr.projection import metric_crs, to_metric
+from gridmgr.services._common import _active_cells, _audit, _cell_ids
+from gridmgr.store import bulk_insert, transaction
+
+DEFAULT_TIMES = ("08:00", "12:00", "18:00")
+_TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+# --- wardens and posts ------------------------------------------------------------------------
+
+
+def add_warden(
+    engine: Engine, name: str, *, phone: str | None = None, role: str = "member", actor: str = "cli"
+) -> dict[str, Any]:
+    """Register a warden (names are unique)."""
+    name = _warden_name(name, where="")
+    role = _role(role, where="")
+    with transaction(engine) as s:
+        if s.execute(select(Warden.id).where(Warden.name == name)).first():
+            raise Conflict(f"a warden named {name!r} already exists")
+        w = Warden(name=name, phone=(phone or None), role=role)
+        s.add(w)
+        s.flush()
+        _audit(s, actor, "warden.add", None, name=name)
+        return {"id": w.id, "name": name, "phone": phone, "role": role}
+
+
+def _warden_name(name: str, *, where: str) -> str:
+    name = (name or "").strip()
+    if not name or len(name) > 120:
+        raise InvalidInput(f"{where}a warden needs a name of 1 to 120 characters")
+    return name
+
+
+def _role(role: str | None, *, where: str) -> str:
+    role = (role or "member").strip().lower()
+    if role not in ROLES:
+        raise InvalidInput(f"{where}unknown role {role!r}: use one of {', '.join(ROLES)}")
+    return role
+
+
+def import_wardens(engine: Engine, path: str | Path, *, actor: str = "cli") -> dict[str, Any]:
+    """Import wardens from CSV (header name,phone[,role]); any bad line refuses the whole file."""
+    source = str(path)
+    try:
+        text = Path(path).read_bytes().decode("utf-8-sig")
+    except FileNotFoundError:
+        raise NotFound(f"{source}: no such file") from None
+    except UnicodeDecodeError:
+        raise InvalidInput(f"{source}: not UTF-8 text; save the CSV as UTF-8") from None
+    except OSError as exc:
+        raise InvalidInput(f"{source}: cannot read: {exc.strerror or exc}") from None
+    reader = csv.reader(io.StringIO(text))
+    header = [h.strip().lower() for h in next(reader, [])]
+    if (
+        header[:2] != ["name", "phone"]
+        or len(header) > 3
+        or (len(header) == 3 and header[2] != "role")
+    ):
+        raise InvalidInput(
+            f"{source}: line 1: the header must be name,phone or name,phone,role; it is {','.join(header)!r}"
+        )
+    rows, seen = [], {}
+    for line_no, row in enumerate(reader, start=2):
+        if not any(c.strip() for c in row):
+            continue
+        where = f"{source}: line {line_no}: "
+        if len(row) < 2 or len(row) > len(header):
+            raise InvalidInput(
+                f"{where}expected {len(header)} fields ({','.join(header)}), found {len(row)}"
+            )
+        name = _warden_name(row[0], where=where)
+        phone = row[1].strip() or None
+        if phone and not re.fullmatch(r"[0-9+()\- ]{3,40}", phone):
+            raise InvalidInput(f"{where}phone {phone!r} is not a phone number")
+        role = _role(row[2] if len(row) > 2 else None, where=where)
+        if name in seen:
+            raise InvalidInput(f"{where}{name!r} appears twice (also on line {seen[name]})")
+        seen[name] = line_no
+        rows.append({"name": name, "phone": phone, "role": role})
+    if not rows:
+        raise InvalidInput(f"{source}: no wardens in the file")
+    with transaction(engine) as s:
+        existing = set(s.execute(select(Warden.name).where(Warden.name.in_(list(seen)))).scalars())
+        if existing:
+            first = min(existing, key=seen.get)
+            raise Conflict(
+                f"{source}: line {seen[first]}: a warden named {first!r} already exists; nothing was imported"
+            )
+        bulk_insert(s, Warden, rows)
+        _audit(s, actor, "warden.import", None, count=len(rows), source=source)
+    return {"imported": len(rows)}
+
+
+def assign(
+    engine: Engine,
+    slug: str,
+    codes: list[str],
+    warden: str,
+    *,
+    role: str = "member",
+    actor: str = "cli",
+) -> dict[str, Any]:
+    """Post a warden to cells (an existing post changes role)."""
+    role = _role(role, where="")
+    with transaction(engine) as s:
+        _area, _plan, cells = _active_cells(s, slug)
+        ids = _cell_ids(cells, codes, slug)
+        w = s.execute(select(Warden).where(Warden.name == warden)).scalar_one_or_none()
+        if w is None:
+            raise NotFound(f"no warden named {warden!r}; add them first (gridmgr warden add)")
+        s.execute(
+            delete(Assignment).where(Assignment.warden_id == w.id, Assignment.cell_id.in_(ids))
+        )
+        s.execute(
+            insert(Assignment), [{"cell_id": c, "warden_id": w.id, "role": role} for c in ids]
+        )
+        _audit(s, actor, "assign", _area.id, warden=warden, cells=codes, role=role)
+    return {"warden": warden, "cells": codes, "role": role}
+
+
+def auto_assign(engine: Engine, slug: str, *, actor: str = "cli") -> dict[str, Any]:
+    """Spread all wardens over the active plan: replaces its posts; one transaction."""
+    with transaction(engine) as s:
+        area, _plan, cells = _active_cells(s, slug)
+        wardens = s.execute(select(Warden.id, Warden.role).order_by(Warden.id)).all()
+        if not wardens:
+            raise InvalidInput("there are no wardens to assign; add or import some first")
+        n, w = len(cells), len(wardens)
+        crs_m = metric_crs(shapely.from_wkb(area.geometry))
+        cell_ids = cells["id"].to_numpy()
+        rows = []
+        if w >= n:
+            order = np.asarray(
+                cells["seq"]
+            ).argsort()  # wardens in id order fill cells in code order
+            counts = staffing.spread_wardens(cells["area_m2"].to_numpy(), w)
+            k = 0
+            for c in order:
+                for _ in range(counts[c]):
+                    rows.append(
+                        {
+                            "cell_id": int(cell_ids[c]),
+                            "warden_id": wardens[k][0],
+                            "role": wardens[k][1],
+                        }
+                    )
+                    k += 1
+        else:
+            centres = shapely.centroid(to_metric(np.asarray(cells.geometry.values), crs_m))
+            group = staffing.contiguous_groups(
+                shapely.get_x(centres), shapely.get_y(centres), cells["area_m2"].to_numpy(), w
+            )
+            for c, g in enumerate(group):
+                rows.append(
+                    {"cell_id": int(cell_ids[c]), "warden_id": wardens[g][0], "role": wardens[g][1]}
+                )
+        s.execute(
+            delete(Assignment).where(
+                Assignment.cell_id.in_(select(Cell.id).where(Cell.plan_id == _plan.id))
+            )
+        )
+        bulk_insert(s, Assignment, rows)
+        _audit(s, actor, "assign.auto", area.id, wardens=w, cells=n)
+    return {"cells": n, "wardens": w, "posts": len(rows)}
+
+
+def set_schedule(
+    engine: Engine,
+    slug: str,
+    codes: list[str] | None,
+    *,
+    times: list[str] = list(DEFAULT_TIMES),  # noqa: B006 - never mutated
+    extra: int = 0,
+    window: tuple[int, int] = (30, 90),
+    actor: str = "cli",
+) -> dict[str, Any]:
+    """Give cells (all of the active plan when none are named) a "3+N" schedule."""
+    times = [t.strip() for t in times if t.strip()]
+    bad = [t for t in times if not _TIME.match(t)]
+    if bad or not times:
+        raise InvalidInput(
+            f"round times must be HH:MM, 24-hour (e.g. 08:00,12:00,18:00); got {','.join(bad) or 'none'}"
+        )
+    if len(set(times)) != len(times):
+        raise InvalidInput("round times repeat")
+    if not 0 <= extra <= 48:
+        raise InvalidInput(f"extra rounds must be 0 to 48 a day, got {extra}")
+    before, after = window
+    if not (0 <= before <= 720 and 0 < after <= 720):
+        raise InvalidInput(
+            "the window is minutes before and after a round time, e.g. --window -30,+90"
+        )
+    with transaction(engine) as s:
+        area, _plan, cells = _active_cells(s, slug)
+        if codes:
+            ids = _cell_ids(cells, codes, slug)
+            s.execute(delete(Schedule).where(Schedule.cell_id.in_(ids)))
+        else:
+            ids = [int(i) for i in cells["id"]]
+            s.execute(
+                delete(Schedule).where(
+                    Schedule.cell_id.in_(select(Cell.id).where(Cell.plan_id == _plan.id))
+                )
+            )
+        joined = ",".join(sorted(times))
+        s.execute(
+            insert(Schedule),
+            [
+                {
+                    "cell_id": c,
+                    "times": joined,
+                    "extra": extra,
+                    "window_before_min": before,
+                    "window_after_min": after,
+                }
+                for c in ids
+            ],
+        )
+        _audit(s, actor, "schedule.set", area.id, cells=len(ids), times=joined, extra=extra)
+    return {"cells": len(ids), "times": sorted(times), "extra": extra, "window": [-before, after]}
