@@ -29,21 +29,39 @@ class Ground:
 
 
 def ground_of(area: shapely.Geometry, cells: np.ndarray) -> Ground:
-    """Measure an area's coverage by cells, in the area's metric CRS; slivers under 1 m² are ignored."""
+    """Measure an area's coverage by cells (WGS84), in the area's metric CRS; slivers under 1 m² are ignored."""
     crs = metric_crs(area)
     region = to_metric(area, crs)
     m = to_metric(np.asarray(cells, dtype=object), crs) if len(cells) else np.zeros(0, object)
     union = shapely.union_all(m) if len(m) else shapely.Polygon()
-    covered = shapely.intersection(union, region)
-    gaps = _pieces(shapely.difference(region, union), crs)
-    overlaps: list[tuple[shapely.Geometry, float]] = []
+    shared = shapely.Polygon()
     if len(m) > 1:
         a, b = shapely.STRtree(m).query(m, predicate="overlaps")
         keep = a < b
         if keep.any():
             shared = shapely.union_all(shapely.intersection(m[a[keep]], m[b[keep]]))
-            overlaps = _pieces(shapely.intersection(shared, region), crs)
-    return Ground(float(region.area), float(covered.area), gaps, overlaps)
+    return _ground(
+        region, shapely.difference(region, union), shapely.intersection(shared, region), crs
+    )
+
+
+def ground_from(
+    area: shapely.Geometry, gaps: shapely.Geometry, overlaps: shapely.Geometry
+) -> Ground:
+    """The same figures from gap and overlap geometry (WGS84) that a spatial database worked out."""
+    crs = metric_crs(area)
+    region = to_metric(area, crs)
+    return _ground(
+        region, to_metric(gaps, crs), shapely.intersection(to_metric(overlaps, crs), region), crs
+    )
+
+
+def _ground(
+    region: shapely.Geometry, gaps: shapely.Geometry, overlaps: shapely.Geometry, crs
+) -> Ground:
+    gap_pieces = _pieces(gaps, crs)
+    covered = float(region.area) - float(shapely.area(gaps))
+    return Ground(float(region.area), covered, gap_pieces, _pieces(overlaps, crs))
 
 
 def _pieces(geom: shapely.Geometry, crs) -> list[tuple[shapely.Geometry, float]]:

@@ -168,3 +168,22 @@ def load_cells(session: Session, plan_id: int) -> gpd.GeoDataFrame:
         geometry=shapely.from_wkb(np.asarray(wkb, dtype=object)),
         crs="EPSG:4326",
     )
+
+
+_GROUND_SQL = """
+WITH c AS (SELECT id, geometry FROM cells WHERE plan_id = :plan),
+     u AS (SELECT ST_Union(geometry) AS g FROM c),
+     o AS (SELECT ST_Union(ST_Intersection(x.geometry, y.geometry)) AS g
+           FROM c x JOIN c y ON x.id < y.id AND x.geometry && y.geometry AND ST_Overlaps(x.geometry, y.geometry))
+SELECT ST_AsBinary(COALESCE(ST_Difference(a.geometry, u.g), a.geometry)),
+       ST_AsBinary(COALESCE(o.g, 'POLYGON EMPTY'::geometry))
+FROM areas a, u, o WHERE a.id = :area
+"""
+
+
+def gaps_and_overlaps_in_db(
+    session: Session, area_id: int, plan_id: int
+) -> tuple[shapely.Geometry, shapely.Geometry]:
+    """On PostGIS: the land no cell covers and the land two cells share, worked out in the database (GiST join)."""
+    gaps, overlaps = session.execute(text(_GROUND_SQL), {"plan": plan_id, "area": area_id}).one()
+    return shapely.from_wkb(bytes(gaps)), shapely.from_wkb(bytes(overlaps))

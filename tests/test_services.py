@@ -279,3 +279,34 @@ def test_coverage_report_counts_unstaffed_and_unscheduled(engine, park):
     assert len(r["unstaffed"]) == 29 and "HAIBIN-CHILDRENS-PARK-001" not in r["unstaffed"]
     assert len(r["unscheduled"]) == 29 and "HAIBIN-CHILDRENS-PARK-002" not in r["unscheduled"]
     assert r["gaps"]["features"] == [] and r["overlaps"]["features"] == []
+
+
+def test_imported_cells_gap_and_overlap_measured_alike_on_both_databases(engine, tmp_path):
+    """A planner's cells leave a 100 m x 50 m hole and overlap 10 m x 200 m: the report says so, ±1 m²."""
+    from pyproj import CRS
+
+    from gridmgr.projection import to_wgs84
+
+    crs = CRS.from_epsg(32651)
+    area_m = shapely.box(500_000, 4_000_000, 500_300, 4_000_200)
+    drawn_m = [
+        shapely.box(500_000, 4_000_000, 500_100, 4_000_200),
+        shapely.box(500_090, 4_000_000, 500_200, 4_000_200),
+        shapely.box(500_200, 4_000_000, 500_300, 4_000_150),
+    ]
+    gpd.GeoDataFrame(geometry=[to_wgs84(area_m, crs)], crs="EPSG:4326").to_file(
+        tmp_path / "area.geojson"
+    )
+    gpd.GeoDataFrame(
+        {"code": ["a", "b", "c"]},
+        geometry=list(to_wgs84(np.array(drawn_m, dtype=object), crs)),
+        crs="EPSG:4326",
+    ).to_file(tmp_path / "cells.geojson")
+    slug = services.add_area(engine, tmp_path / "area.geojson", name="Block")["slug"]
+    services.grid(engine, slug, from_file=tmp_path / "cells.geojson")
+    r = services.coverage_report(engine, slug)
+    gaps = [f["properties"]["area_m2"] for f in r["gaps"]["features"]]
+    overlaps = [f["properties"]["area_m2"] for f in r["overlaps"]["features"]]
+    assert gaps == [pytest.approx(5000, abs=1)]
+    assert overlaps == [pytest.approx(2000, abs=1)]
+    assert r["covered_m2"] == pytest.approx(55_000, abs=1)

@@ -71,7 +71,8 @@ def log_round(
 
 def coverage_report(engine: Engine, slug: str) -> dict[str, Any]:
     """Coverage of the active plan: gaps, overlaps, unstaffed and unscheduled cells (round status: issue 4)."""
-    from gridmgr.coverage import ground_of, pieces_to_geojson
+    from gridmgr.coverage import ground_from, ground_of, pieces_to_geojson
+    from gridmgr.store import gaps_and_overlaps_in_db, is_postgres
 
     with reading(engine) as s:
         area, plan, cells = _active_cells(s, slug)
@@ -90,7 +91,12 @@ def coverage_report(engine: Engine, slug: str) -> dict[str, Any]:
             ).scalars()
         )
         geometry = shapely.from_wkb(area.geometry)
-    ground = ground_of(geometry, np.asarray(cells.geometry.values))
+        in_db = gaps_and_overlaps_in_db(s, area.id, plan.id) if is_postgres(engine) else None
+    ground = (
+        ground_from(geometry, *in_db)
+        if in_db
+        else ground_of(geometry, np.asarray(cells.geometry.values))
+    )
     ids = [int(i) for i in cells["id"]]
     codes = list(cells["code"])
     return {
