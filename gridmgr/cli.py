@@ -114,10 +114,14 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--json", action="store_true")
     g.set_defaults(func=_cmd_grid)
 
-    plan = sub.add_parser("plan", help="grid plan history: restore").add_subparsers(
+    plan = sub.add_parser("plan", help="grid plan history: list, restore").add_subparsers(
         dest="verb", metavar="VERB", parser_class=_Parser
     )
     plan.required = True
+    pl = plan.add_parser("list", help="an area's plan history")
+    pl.add_argument("area", metavar="AREA")
+    pl.add_argument("--json", action="store_true")
+    pl.set_defaults(func=_cmd_plan_list)
     restore = plan.add_parser(
         "restore", help="make an earlier plan active again (as a new version)"
     )
@@ -191,6 +195,12 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("area", metavar="AREA")
     ex.add_argument("-o", "--output", required=True, metavar="FILE.geojson|FILE.gpkg")
     ex.add_argument("--crs", default="wgs84", metavar="wgs84|gcj02")
+    ex.add_argument(
+        "--version",
+        type=_positive_int,
+        metavar="N",
+        help="an earlier plan (default: the active one)",
+    )
     ex.set_defaults(func=_cmd_export)
     return parser
 
@@ -263,6 +273,18 @@ def _cmd_grid(args: argparse.Namespace) -> int:
         ]
     )
     _print(args, r, text)
+    return 0
+
+
+def _cmd_plan_list(args: argparse.Namespace) -> int:
+    from gridmgr.services import list_plans
+
+    rows = list_plans(_engine(args), args.area)
+    lines = [
+        f"v{r['version']:<4} {'active' if r['active'] else '      '} {r['mode']:<10} {r['cells']:>7} cells  {r['created_at'][:19]}  {r['created_by'] or ''}"
+        for r in rows
+    ]
+    _print(args, rows, "\n".join(lines) or "no plans yet")
     return 0
 
 
@@ -355,7 +377,7 @@ def _cmd_coverage(args: argparse.Namespace) -> int:
 def _cmd_export(args: argparse.Namespace) -> int:
     from gridmgr.services import export_plan
 
-    r = export_plan(_engine(args), args.area, args.output, crs=args.crs)
+    r = export_plan(_engine(args), args.area, args.output, crs=args.crs, version=args.version)
     print(f"wrote {r['cells']} cells to {r['output']} ({r['crs']})")
     return 0
 

@@ -310,3 +310,16 @@ def test_imported_cells_gap_and_overlap_measured_alike_on_both_databases(engine,
     assert gaps == [pytest.approx(5000, abs=1)]
     assert overlaps == [pytest.approx(2000, abs=1)]
     assert r["covered_m2"] == pytest.approx(55_000, abs=1)
+
+
+def test_earlier_plans_stay_readable(engine, park, tmp_path):
+    services.grid(engine, park, count=8)
+    history = services.list_plans(engine, park)
+    assert [(p["version"], p["active"], p["cells"]) for p in history] == [
+        (1, False, 30),
+        (2, True, 8),
+    ]
+    services.export_plan(engine, park, tmp_path / "v1.geojson", version=1)
+    assert len(gpd.read_file(tmp_path / "v1.geojson")) == 30
+    with pytest.raises(NotFound, match="no plan version 5"):
+        services.export_plan(engine, park, tmp_path / "v5.geojson", version=5)

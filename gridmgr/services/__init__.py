@@ -3,7 +3,7 @@
 from gridmgr.services._common import get_area
 from gridmgr.services.areas import add_area, list_areas
 from gridmgr.services.plans import grid, restore_plan
-from gridmgr.services.reports import coverage_report, export_plan, log_round, plan_cells
+from gridmgr.services.reports import coverage_report, export_plan, list_plans, log_round, plan_cells
 from gridmgr.services.staff import add_warden, assign, auto_assign, import_wardens, set_schedule
 
 __all__ = [
@@ -17,6 +17,7 @@ __all__ = [
     "grid",
     "import_wardens",
     "list_areas",
+    "list_plans",
     "log_round",
     "plan_cells",
     "restore_plan",

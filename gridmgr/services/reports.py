@@ -8,17 +8,18 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import shapely
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 
 from gridmgr.errors import InvalidInput, NotFound
 from gridmgr.models import (
     Assignment,
     Cell,
+    GridPlan,
     Schedule,
     Warden,
 )
-from gridmgr.services._common import _active_cells, _audit, _cell_ids
-from gridmgr.store import reading, transaction
+from gridmgr.services._common import _active_cells, _audit, _cell_ids, get_area
+from gridmgr.store import load_cells, reading, transaction
 
 # --- rounds and coverage -------------------------------------------------------------------------
 
@@ -116,10 +117,46 @@ def coverage_report(engine: Engine, slug: str) -> dict[str, Any]:
 # --- reading out ------------------------------------------------------------------------------
 
 
-def plan_cells(engine: Engine, slug: str) -> gpd.GeoDataFrame:
-    """The active plan's cells with their wardens and schedule, for export and the API."""
+def _plan_version(s, slug: str, version: int):
+    area = get_area(s, slug)
+    plan = s.execute(
+        select(GridPlan).where(GridPlan.area_id == area.id, GridPlan.version == version)
+    ).scalar_one_or_none()
+    if plan is None:
+        raise NotFound(f"area {slug!r} has no plan version {version}")
+    return area, plan, load_cells(s, plan.id)
+
+
+def list_plans(engine: Engine, slug: str) -> list[dict[str, Any]]:
+    """An area's plan history, oldest first: version, mode, cell count, when, by whom, active or not."""
     with reading(engine) as s:
-        _area, _plan, cells = _active_cells(s, slug)
+        area = get_area(s, slug)
+        rows = s.execute(
+            select(GridPlan, func.count(Cell.id))
+            .outerjoin(Cell, Cell.plan_id == GridPlan.id)
+            .where(GridPlan.area_id == area.id)
+            .group_by(GridPlan.id)
+            .order_by(GridPlan.version)
+        ).all()
+        return [
+            {
+                "version": p.version,
+                "active": p.active,
+                "mode": p.mode,
+                "cells": n,
+                "created_at": p.created_at.isoformat(),
+                "created_by": p.created_by,
+            }
+            for p, n in rows
+        ]
+
+
+def plan_cells(engine: Engine, slug: str, *, version: int | None = None) -> gpd.GeoDataFrame:
+    """A plan's cells (the active one unless a version is named) with their wardens and schedule."""
+    with reading(engine) as s:
+        _area, _plan, cells = (
+            _active_cells(s, slug) if version is None else _plan_version(s, slug, version)
+        )
         ids = [int(i) for i in cells["id"]]
         posts: dict[int, list[str]] = {}
         for cell_id, name, role in s.execute(
@@ -144,14 +181,14 @@ def plan_cells(engine: Engine, slug: str) -> gpd.GeoDataFrame:
 
 
 def export_plan(
-    engine: Engine, slug: str, path: str | Path, *, crs: str = "wgs84"
+    engine: Engine, slug: str, path: str | Path, *, crs: str = "wgs84", version: int | None = None
 ) -> dict[str, Any]:
-    """Write the active plan (codes, areas, wardens, schedules) to GeoJSON or GeoPackage."""
+    """Write a plan (the active one by default: codes, areas, wardens, schedules) to GeoJSON or GeoPackage."""
     from gridmgr.datum import from_wgs84, parse_datum
     from gridmgr.export import write_cells
 
     datum = parse_datum(crs)
-    cells = plan_cells(engine, slug)
+    cells = plan_cells(engine, slug, version=version)
     if datum != "wgs84":
         cells = cells.set_geometry(
             gpd.GeoSeries(from_wgs84(np.asarray(cells.geometry.values), datum), crs="EPSG:4326")
