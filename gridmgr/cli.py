@@ -186,6 +186,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="where ground is unmanaged: gaps, overlaps, unstaffed and unscheduled cells",
     )
     cov.add_argument("area", metavar="AREA")
+    cov.add_argument(
+        "--at",
+        metavar="ISO_TIME",
+        help="an earlier moment (default now); no offset: the area's local time",
+    )
+    cov.add_argument(
+        "--day",
+        metavar="YYYY-MM-DD",
+        help="also summarise this day per cell: expected, done, late, missed",
+    )
     cov.add_argument("--json", action="store_true")
     cov.set_defaults(func=_cmd_coverage)
 
@@ -357,21 +367,42 @@ def _cmd_log(args: argparse.Namespace) -> int:
 
 
 def _cmd_coverage(args: argparse.Namespace) -> int:
+    from datetime import date
+
     from gridmgr.services import coverage_report
 
-    r = coverage_report(_engine(args), args.area)
+    try:
+        day = date.fromisoformat(args.day) if args.day else None
+    except ValueError:
+        raise InvalidInput(f"--day {args.day!r}: write the date as YYYY-MM-DD") from None
+    r = coverage_report(_engine(args), args.area, at=args.at, day=day)
+    _print(args, r, _coverage_text(r))
+    return 0
+
+
+def _coverage_text(r: dict) -> str:
     gaps = sum(f["properties"]["area_m2"] for f in r["gaps"]["features"])
     overlaps = sum(f["properties"]["area_m2"] for f in r["overlaps"]["features"])
-    text = "\n".join(
-        [
-            f"{r['area']} plan v{r['plan_version']}: {r['coverage_ratio']:.2%} of {r['area_m2'] / 1e4:.2f} ha covered by {r['cells_total']} cells",
-            f"gaps: {len(r['gaps']['features'])} ({gaps:,.1f} m²), overlaps: {len(r['overlaps']['features'])} ({overlaps:,.1f} m²)",
-            f"unstaffed cells: {len(r['unstaffed'])} {' '.join(r['unstaffed'][:10])}",
-            f"unscheduled cells: {len(r['unscheduled'])} {' '.join(r['unscheduled'][:10])}",
-        ]
-    )
-    _print(args, r, text)
-    return 0
+    lines = [
+        f"{r['area']} at {r['at']} (plan v{r['plan_version']}): {r['coverage_ratio']:.2%} of "
+        f"{r['area_m2'] / 1e4:,.2f} ha covered by {r['cells_total']} cells",
+        f"gaps: {len(r['gaps']['features'])} ({gaps:,.1f} m²); overlaps: {len(r['overlaps']['features'])} ({overlaps:,.1f} m²)",
+        f"overdue {len(r['overdue'])}, due {len(r['due'])}, ok {len(r['ok'])}; unstaffed {len(r['unstaffed'])}, "
+        f"unscheduled {len(r['unscheduled'])}, short of extra rounds {len(r['short_of_extra'])}",
+    ]
+    if r["worst"]:
+        lines.append(
+            "worst: "
+            + ", ".join(f"{w['code']} ({w['status']}, {w['missed']} missed)" for w in r["worst"])
+        )
+    if "day" in r:
+        cells = r["day"]["cells"]
+        total = {k: sum(c[k] for c in cells) for k in ("expected", "done", "late", "missed")}
+        lines.append(
+            f"{r['day']['date']}: {total['expected']} rounds expected, {total['done']} done, "
+            f"{total['late']} late, {total['missed']} missed"
+        )
+    return "\n".join(lines)
 
 
 def _cmd_export(args: argparse.Namespace) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     DateTime,
     Float,
@@ -153,10 +154,13 @@ class Round(Base):
     """A logged disinfection round in a cell."""
 
     __tablename__ = "rounds"
+    __table_args__ = (Index("ix_rounds_cell_at", "cell_id", "at_s"),)
     id: Mapped[int] = mapped_column(primary_key=True)
-    cell_id: Mapped[int] = mapped_column(ForeignKey("cells.id", ondelete="CASCADE"), index=True)
+    cell_id: Mapped[int] = mapped_column(ForeignKey("cells.id", ondelete="CASCADE"))
     warden_id: Mapped[int | None] = mapped_column(ForeignKey("wardens.id", ondelete="SET NULL"))
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    at_s: Mapped[int] = mapped_column(
+        BigInteger
+    )  # when, in epoch seconds (UTC): exact on every database
     note: Mapped[str | None] = mapped_column(Text)
     idempotency_key: Mapped[str | None] = mapped_column(String(80), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -323,3 +323,48 @@ def test_earlier_plans_stay_readable(engine, park, tmp_path):
     assert len(gpd.read_file(tmp_path / "v1.geojson")) == 30
     with pytest.raises(NotFound, match="no plan version 5"):
         services.export_plan(engine, park, tmp_path / "v5.geojson", version=5)
+
+
+def test_park_round_at_0810_ok_at_1000_others_overdue_due_again_at_1230(engine, park, tmp_path):
+    """Acceptance: 30 cells, 30 wardens; one round logged at 08:10 tomorrow."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    add_wardens(engine, 30, tmp_path)
+    services.auto_assign(engine, park)
+    services.set_schedule(engine, park, None)
+    tomorrow = (datetime.now(ZoneInfo("Asia/Shanghai")) + timedelta(days=1)).date().isoformat()
+    _, cells, posts, _ = active(engine, park)
+    first = cells["code"].iloc[0]
+    holder = next(name for code, name, _ in posts if code == first)
+    services.log_round(engine, park, first, holder, at=f"{tomorrow}T08:10")
+    at10 = services.coverage_report(engine, park, at=f"{tomorrow}T10:00")
+    assert at10["ok"] == [first] and len(at10["overdue"]) == 29 and at10["due"] == []
+    assert at10["unstaffed"] == [] and at10["unscheduled"] == []
+    at1230 = services.coverage_report(engine, park, at=f"{tomorrow}T12:30")
+    assert at1230["due"] == [first] and len(at1230["overdue"]) == 29 and at1230["ok"] == []
+    # every scheduled cell is in exactly one list
+    assert sorted(at1230["due"] + at1230["overdue"] + at1230["ok"]) == sorted(cells["code"])
+    loads = {w["warden"]: w for w in at1230["wardens"]}
+    assert len(loads) == 30 and all(w["rounds_today"] == 3 for w in loads.values())
+    assert loads[holder]["rounds_left"] == 2
+    summary = services.coverage_report(
+        engine, park, at=f"{tomorrow}T12:30", day=datetime.fromisoformat(tomorrow).date()
+    )
+    row = next(c for c in summary["day"]["cells"] if c["code"] == first)
+    assert row == {"code": first, "expected": 3, "done": 1, "late": 0, "missed": 0}
+
+
+def test_coverage_of_an_earlier_moment_uses_the_plan_of_then(engine, park):
+    from datetime import UTC, datetime, timedelta
+
+    before = datetime.now(UTC)
+    services.grid(engine, park, count=12)
+    now = services.coverage_report(engine, park)
+    assert now["cells_total"] == 12 and now["plan_version"] == 2
+    then = services.coverage_report(engine, park, at=before)
+    assert then["cells_total"] == 30 and then["plan_version"] == 1
+    with pytest.raises(NotFound, match="had no grid plan"):
+        services.coverage_report(engine, park, at=before - timedelta(days=1))
+    with pytest.raises(InvalidInput, match="not an ISO time"):
+        services.coverage_report(engine, park, at="noon")

@@ -3,8 +3,9 @@
 from gridmgr.services._common import get_area
 from gridmgr.services.areas import add_area, list_areas
 from gridmgr.services.plans import grid, restore_plan
-from gridmgr.services.reports import coverage_report, export_plan, list_plans, log_round, plan_cells
+from gridmgr.services.reports import export_plan, list_plans, log_round, plan_cells
 from gridmgr.services.staff import add_warden, assign, auto_assign, import_wardens, set_schedule
+from gridmgr.services.status import coverage_report
 
 __all__ = [
     "add_area",

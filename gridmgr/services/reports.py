@@ -1,4 +1,4 @@
-"""Rounds, the coverage report, and the active plan read out for export."""
+"""Logging rounds, plan history, and plans read out for export."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
-import shapely
 from sqlalchemy import Engine, func, select
 
 from gridmgr.errors import InvalidInput, NotFound
@@ -65,53 +64,9 @@ def log_round(
                 when = when.replace(tzinfo=ZoneInfo(area.timezone))
         if note is not None and len(note) > 2000:
             raise InvalidInput("a note may be at most 2,000 characters")
-        s.add(Round(cell_id=cell_id, warden_id=w.id, at=when, note=note))
+        s.add(Round(cell_id=cell_id, warden_id=w.id, at_s=int(when.timestamp()), note=note))
         _audit(s, actor, "round.log", area.id, cell=code, warden=warden, at=when.isoformat())
     return {"area": slug, "cell": code, "warden": warden, "at": when.isoformat()}
-
-
-def coverage_report(engine: Engine, slug: str) -> dict[str, Any]:
-    """Coverage of the active plan: gaps, overlaps, unstaffed and unscheduled cells (round status: issue 4)."""
-    from gridmgr.coverage import ground_from, ground_of, pieces_to_geojson
-    from gridmgr.store import gaps_and_overlaps_in_db, is_postgres
-
-    with reading(engine) as s:
-        area, plan, cells = _active_cells(s, slug)
-        staffed = set(
-            s.execute(
-                select(Assignment.cell_id)
-                .join(Cell, Cell.id == Assignment.cell_id)
-                .where(Cell.plan_id == plan.id)
-            ).scalars()
-        )
-        scheduled = set(
-            s.execute(
-                select(Schedule.cell_id)
-                .join(Cell, Cell.id == Schedule.cell_id)
-                .where(Cell.plan_id == plan.id)
-            ).scalars()
-        )
-        geometry = shapely.from_wkb(area.geometry)
-        in_db = gaps_and_overlaps_in_db(s, area.id, plan.id) if is_postgres(engine) else None
-    ground = (
-        ground_from(geometry, *in_db)
-        if in_db
-        else ground_of(geometry, np.asarray(cells.geometry.values))
-    )
-    ids = [int(i) for i in cells["id"]]
-    codes = list(cells["code"])
-    return {
-        "area": slug,
-        "plan_version": plan.version,
-        "area_m2": round(ground.area_m2, 2),
-        "covered_m2": round(ground.covered_m2, 2),
-        "coverage_ratio": round(ground.coverage_ratio, 6),
-        "gaps": pieces_to_geojson(ground.gaps),
-        "overlaps": pieces_to_geojson(ground.overlaps),
-        "cells_total": len(codes),
-        "unstaffed": [c for c, i in zip(codes, ids, strict=True) if i not in staffed],
-        "unscheduled": [c for c, i in zip(codes, ids, strict=True) if i not in scheduled],
-    }
 
 
 # --- reading out ------------------------------------------------------------------------------

@@ -125,7 +125,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("cell_id", sa.Integer(), nullable=False),
         sa.Column("warden_id", sa.Integer(), nullable=True),
-        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("at_s", sa.BigInteger(), nullable=False),
         sa.Column("note", sa.Text(), nullable=True),
         sa.Column("idempotency_key", sa.String(length=80), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
@@ -135,8 +135,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("idempotency_key"),
     )
     with op.batch_alter_table("rounds", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_rounds_at"), ["at"], unique=False)
-        batch_op.create_index(batch_op.f("ix_rounds_cell_id"), ["cell_id"], unique=False)
+        batch_op.create_index("ix_rounds_cell_at", ["cell_id", "at_s"], unique=False)
 
     op.create_table(
         "schedules",
@@ -155,8 +154,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("schedules")
     with op.batch_alter_table("rounds", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_rounds_cell_id"))
-        batch_op.drop_index(batch_op.f("ix_rounds_at"))
+        batch_op.drop_index("ix_rounds_cell_at")
 
     op.drop_table("rounds")
     with op.batch_alter_table("assignments", schema=None) as batch_op:
