@@ -1,16 +1,25 @@
-"""Parsing GeoJSON text into features, checking every position, with messages that say where and what."""
+"""Input files into raw features: GeoJSON parsed by hand for precise messages, GeoPackage and Shapefile via pyogrio."""
 
 from __future__ import annotations
 
 import json
 import math
+import os
+import stat
+import warnings
+import zipfile
 from dataclasses import dataclass, field
+from itertools import chain
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
+import pyogrio
 import shapely
+from pyproj.exceptions import CRSError, ProjError
 
-from gridmgr.errors import InvalidInput
+from gridmgr.errors import InvalidInput, LimitExceeded, NotFound
 
 GEOMETRY_TYPES = (
     "Point",
@@ -21,30 +30,107 @@ GEOMETRY_TYPES = (
     "MultiPolygon",
     "GeometryCollection",
 )
+_NAME_KEYS = ("name", "NAME", "Name", "名称")
+_LONLAT_EPSG = (4326, 4490)  # WGS84 and CGCS2000 (China's datum, within centimetres of WGS84)
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+_ZIP_MAGIC = b"PK\x03\x04"
+_SHP_MAGIC = b"\x00\x00\x27\x0a"
+_MAX_DEPTH = 8  # GeometryCollections nested deeper than this are refused
+_RANGE_HINT = (
+    "are longitude and latitude swapped, or is this a projected CRS such as EPSG:3857? "
+    "convert it to WGS84 longitude/latitude"
+)
 
 
 @dataclass
 class RawFeature:
-    """One feature as read: its index in the file, properties, and shapely geometry (or None)."""
+    """One feature as read: its index in the file, properties, id, and shapely geometry (or None)."""
 
     index: int
     properties: dict[str, Any] = field(default_factory=dict)
     geometry: shapely.Geometry | None = None
     type_name: str = "null"
+    fid: str | None = None  # the Feature's "id" member, when it has one
 
     @property
     def name(self) -> str | None:
         """The feature's name property, if it has one."""
-        for key in ("name", "NAME", "Name", "名称"):
+        for key in _NAME_KEYS:
             value = self.properties.get(key)
             if isinstance(value, str) and value.strip():
                 return value
         return None
 
+    def matches(self, wanted: str) -> bool:
+        """Whether `wanted` is this feature's name, its id, or its ``id`` property."""
+        ids = (self.fid, self.properties.get("id"))
+        return wanted == self.name or any(
+            i is not None and not isinstance(i, bool) and str(i) == wanted for i in ids
+        )
+
     def label(self) -> str:
         """How messages refer to this feature: 'feature 3 ("Oxford Park", Polygon)'."""
         inner = f'"{self.name}", {self.type_name}' if self.name else self.type_name
         return f"feature {self.index} ({inner})"
+
+
+def fmt_position(xy: np.ndarray | list[float]) -> str:
+    """A position as written in GeoJSON, without losing digits: '[116.3012345, 39.9]'."""
+    return "[" + ", ".join(repr(float(v)) for v in xy[:2]) + "]"
+
+
+def check_lonlat(xy: np.ndarray, where: str, what: str) -> None:
+    """Refuse positions that are not finite or outside longitude -180..180 / latitude -90..90."""
+    bad = ~np.isfinite(xy).all(axis=1)
+    if bad.any():
+        k = int(np.flatnonzero(bad)[0])
+        raise InvalidInput(
+            f"{where}: {what}position {k}: {fmt_position(xy[k])} is not a pair of finite numbers; "
+            "write coordinates as plain decimal numbers"
+        )
+    out = (np.abs(xy[:, 0]) > 180) | (np.abs(xy[:, 1]) > 90)
+    if out.any():
+        k = int(np.flatnonzero(out)[0])
+        raise InvalidInput(
+            f"{where}: {what}position {k}: {fmt_position(xy[k])} is outside longitude -180..180 / "
+            f"latitude -90..90; {_RANGE_HINT}"
+        )
+
+
+def text_from_bytes(data: bytes, source: str) -> str:
+    """JSON text from UTF-8 (with or without BOM), UTF-16 with a BOM, or GB18030 as some Chinese tools write."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        encodings: tuple[str, ...] = ("utf-16",)
+    else:
+        encodings = ("utf-8-sig", "gb18030")
+    for encoding in encodings:
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if "\x00" in text:
+            break
+        stripped = text.strip()
+        if not stripped:
+            raise InvalidInput(f"{source}: the file holds only whitespace; it has no GeoJSON in it")
+        if stripped[0] not in "{[":
+            raise InvalidInput(
+                f"{source}: not GeoJSON: it starts with {stripped[:24]!r}; give a GeoJSON file, a "
+                "GeoPackage (.gpkg), a Shapefile (.shp) or a zipped Shapefile (.zip)"
+            )
+        return text
+    raise InvalidInput(
+        f"{source}: cannot read it: it is binary data, not GeoJSON text, and not a GeoPackage, "
+        "Shapefile or zip; check the file is the one you meant"
+    )
+
+
+class _NotANumber(Exception):
+    """NaN or Infinity in the JSON text (raised inside json.loads, reported with the file name)."""
+
+
+def _reject_constant(name: str) -> float:
+    raise _NotANumber(name)
 
 
 def parse_text(text: str, source: str) -> object:
@@ -56,12 +142,15 @@ def parse_text(text: str, source: str) -> object:
             f"{source}: not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}; "
             "check the file is GeoJSON and was saved completely"
         ) from None
+    except _NotANumber as exc:
+        raise InvalidInput(
+            f"{source}: not valid GeoJSON: it contains {exc.args[0]}, which is not a number JSON "
+            "allows; write coordinates as plain decimal numbers"
+        ) from None
     except RecursionError:
-        raise InvalidInput(f"{source}: JSON nested too deeply to be GeoJSON") from None
-
-
-def _reject_constant(name: str) -> float:
-    raise InvalidInput(f"{name} is not a number GeoJSON allows")
+        raise InvalidInput(f"{source}: not GeoJSON: the JSON is nested too deeply") from None
+    except ValueError as exc:  # e.g. an integer with more digits than Python converts
+        raise InvalidInput(f"{source}: not valid JSON: {exc}") from None
 
 
 def features_from_json(obj: object, source: str) -> list[RawFeature]:
@@ -85,7 +174,7 @@ def features_from_json(obj: object, source: str) -> list[RawFeature]:
             f"{source}: not GeoJSON: the top level is a {type(obj).__name__}, not an object or array"
         )
     if not items:
-        raise InvalidInput(f"{source}: the file holds no features")
+        raise InvalidInput(f"{source}: the file holds no features (the collection is empty)")
     return [_feature(item, k, source) for k, item in enumerate(items)]
 
 
@@ -94,23 +183,28 @@ def _feature(item: object, index: int, source: str) -> RawFeature:
         raise InvalidInput(
             f"{source}: feature {index} is a {type(item).__name__}, not a GeoJSON object"
         )
-    if item.get("type") == "Feature":
+    kind = item.get("type")
+    if kind == "Feature":
         props = item.get("properties")
-        props = props if isinstance(props, dict) else {}
+        props = dict(props) if isinstance(props, dict) else {}
         geometry = item.get("geometry")
-    elif item.get("type") in GEOMETRY_TYPES:
-        props, geometry = {}, item
+        fid = item.get("id")
+    elif kind in GEOMETRY_TYPES:
+        props, geometry, fid = {}, item, None
     else:
-        raise InvalidInput(f"{source}: feature {index} has unknown type {item.get('type')!r}")
+        raise InvalidInput(
+            f"{source}: feature {index} has type {kind!r}; expected a Feature or a geometry"
+        )
     raw = RawFeature(index=index, properties=props)
+    if isinstance(fid, str | int) and not isinstance(fid, bool):
+        raw.fid = str(fid)
     if geometry is None:
         return raw
     if not isinstance(geometry, dict) or geometry.get("type") not in GEOMETRY_TYPES:
-        kind = geometry.get("type") if isinstance(geometry, dict) else type(geometry).__name__
-        raise InvalidInput(f"{source}: {raw.label()}: unknown geometry type {kind!r}")
+        bad = geometry.get("type") if isinstance(geometry, dict) else type(geometry).__name__
+        raise InvalidInput(f"{source}: {raw.label()}: unknown geometry type {bad!r}")
     raw.type_name = geometry["type"]
-    where = f"{source}: {raw.label()}"
-    raw.geometry = geometry_from_json(geometry, where, depth=0)
+    raw.geometry = geometry_from_json(geometry, f"{source}: {raw.label()}", depth=0)
     return raw
 
 
@@ -119,9 +213,10 @@ def geometry_from_json(obj: dict, where: str, *, depth: int) -> shapely.Geometry
     kind = obj.get("type")
     if kind == "GeometryCollection":
         members = obj.get("geometries")
-        if not isinstance(members, list) or depth > 8:
+        if not isinstance(members, list) or depth > _MAX_DEPTH:
             raise InvalidInput(
-                f'{where}: a GeometryCollection needs a "geometries" array (nested at most 8 deep)'
+                f'{where}: a GeometryCollection needs a "geometries" array (nested at most '
+                f"{_MAX_DEPTH} deep)"
             )
         parts = []
         for k, m in enumerate(members):
@@ -135,18 +230,19 @@ def geometry_from_json(obj: dict, where: str, *, depth: int) -> shapely.Geometry
     if coords is None:
         raise InvalidInput(f'{where}: the {kind} has no "coordinates"')
     if kind == "Point":
-        return shapely.Point(_positions([coords], where, "the point")[0])
+        if coords == []:
+            return shapely.Point()
+        return shapely.Point(_positions([coords], where, "the point, ")[0])
     if kind == "MultiPoint":
-        return (
-            shapely.MultiPoint(_positions(_list(coords, where, kind), where, "the points"))
-            if coords
-            else shapely.MultiPoint()
-        )
+        points = _list(coords, where, kind)
+        return shapely.MultiPoint(_positions(points, where, "")) if points else shapely.MultiPoint()
     if kind == "LineString":
-        return shapely.LineString(_line(coords, where, "the line"))
+        return _line(coords, where, "the line, ")
     if kind == "MultiLineString":
         lines = _list(coords, where, kind)
-        return shapely.MultiLineString([_line(c, where, f"line {k}") for k, c in enumerate(lines)])
+        return shapely.MultiLineString(
+            [_line(c, where, f"line {k}, ") for k, c in enumerate(lines)]
+        )
     if kind == "Polygon":
         return _polygon(coords, where, "")
     polys = _list(coords, where, kind)
@@ -154,96 +250,276 @@ def geometry_from_json(obj: dict, where: str, *, depth: int) -> shapely.Geometry
 
 
 def _list(value: object, where: str, what: str) -> list:
-    if not isinstance(value, list):
+    if not isinstance(value, list | tuple):
         raise InvalidInput(
             f"{where}: the coordinates of the {what} must be an array, not {type(value).__name__}"
         )
-    return value
+    return list(value)
 
 
-def _line(coords: object, where: str, what: str) -> np.ndarray:
-    xy = _positions(_list(coords, where, "line"), where, what)
+def _line(coords: object, where: str, what: str) -> shapely.LineString:
+    items = _list(coords, where, "line")
+    if not items:
+        return shapely.LineString()
+    xy = _positions(items, where, what)
     if len(xy) < 2:
-        raise InvalidInput(f"{where}: {what} has {len(xy)} position(s); a line needs at least 2")
-    return xy
+        raise InvalidInput(f"{where}: {what}has {len(xy)} position; a line needs at least 2")
+    return shapely.LineString(xy)
 
 
 def _polygon(coords: object, where: str, prefix: str) -> shapely.Polygon:
     rings = _list(coords, where, "polygon")
     if not rings:
-        raise InvalidInput(f"{where}: {prefix}the polygon has no rings")
+        return shapely.Polygon()
     xy_rings = []
     for k, ring in enumerate(rings):
         what = f"{prefix}ring {k}"
-        xy = _positions(_list(ring, where, "ring"), where, what)
+        xy = _positions(_list(ring, where, "ring"), where, f"{what}, ")
         if len(xy) < 4:
             raise InvalidInput(
-                f"{where}: {what} has {len(xy)} positions; a ring needs at least 4, the last repeating the first"
+                f"{where}: {what} has {len(xy)} position{'s' if len(xy) != 1 else ''}; a ring needs "
+                "at least 4, the last repeating the first"
             )
         if not np.array_equal(xy[0], xy[-1]):
             raise InvalidInput(
-                f"{where}: {what} is not closed: it starts at {_fmt(xy[0])} and ends at {_fmt(xy[-1])}; "
-                "repeat the first position at the end of the ring"
+                f"{where}: {what} is not closed: it starts at {fmt_position(xy[0])} and ends at "
+                f"{fmt_position(xy[-1])}; repeat the first position at the end of the ring"
             )
         xy_rings.append(xy)
     return shapely.Polygon(xy_rings[0], xy_rings[1:])
-
-
-def _fmt(xy: np.ndarray) -> str:
-    return f"[{xy[0]:g}, {xy[1]:g}]"
 
 
 def _positions(items: list, where: str, what: str) -> np.ndarray:
     """(n, 2) float array of lon/lat; extra dimensions (heights) are dropped, everything else refused."""
     try:
         arr = np.array(items)
-    except ValueError:  # ragged: mixed 2-D and 3-D positions, or nested wrongly
+    except (ValueError, OverflowError):  # ragged (mixed 2-D and 3-D positions), or huge integers
         arr = None
-    if arr is not None and arr.ndim == 2 and arr.shape[1] >= 2 and arr.dtype.kind in "fiu":
-        xy = arr[:, :2].astype(float)
-    else:
-        xy = _positions_slowly(items, where, what)
-    bad = ~np.isfinite(xy).all(axis=1)
-    if bad.any():
-        k = int(np.flatnonzero(bad)[0])
-        raise InvalidInput(
-            f"{where}: {what}, position {k}: {list(xy[k])} is not a finite number pair"
-        )
-    out = (np.abs(xy[:, 0]) > 180) | (np.abs(xy[:, 1]) > 90)
-    if out.any():
-        k = int(np.flatnonzero(out)[0])
-        raise InvalidInput(
-            f"{where}: {what}, position {k}: {_fmt(xy[k])} is outside longitude -180..180 / latitude -90..90; "
-            "are longitude and latitude swapped, or is this a projected CRS such as EPSG:3857? "
-            "convert it to WGS84 longitude/latitude"
-        )
+    fast = arr is not None and arr.ndim == 2 and arr.shape[1] >= 2 and arr.dtype.kind in "fiu"
+    if fast and bool in set(map(type, chain.from_iterable(items))):
+        fast = False  # true/false would pass as 1/0
+    xy = arr[:, :2].astype(float) if fast else _positions_slowly(items, where, what)
+    check_lonlat(xy, where, what)
     return xy
+
+
+_JSON_KINDS = {
+    str: "a string",
+    bool: "a boolean",
+    type(None): "null",
+    list: "an array",
+    dict: "an object",
+}
+
+
+def _shown(value: object) -> str:
+    """A value as JSON writes it (where it can), so users find it in their file."""
+    try:
+        return json.dumps(value, ensure_ascii=False)[:40]
+    except (TypeError, ValueError):
+        return repr(value)[:40]
 
 
 def _positions_slowly(items: list, where: str, what: str) -> np.ndarray:
     """Walk the positions one by one to name the first bad one."""
     out = np.empty((len(items), 2))
     for k, pos in enumerate(items):
-        if not isinstance(pos, list) or len(pos) < 2:
+        if not isinstance(pos, list | tuple) or len(pos) < 2:
             raise InvalidInput(
-                f"{where}: {what}, position {k}: {pos!r} is not a [longitude, latitude] pair"
+                f"{where}: {what}position {k}: {pos!r} is not a [longitude, latitude] pair"
             )
-        for axis, value in enumerate(pos[:2]):
+        for axis, value in enumerate(pos):
+            label = ("longitude", "latitude")[axis] if axis < 2 else "height"
+            if value is None and axis >= 2:
+                continue
             if isinstance(value, bool) or not isinstance(value, int | float):
-                label = "longitude" if axis == 0 else "latitude"
-                kind = "a string" if isinstance(value, str) else f"a {type(value).__name__}"
+                kind = _JSON_KINDS.get(type(value), f"a {type(value).__name__}")
                 raise InvalidInput(
-                    f"{where}: {what}, position {k}: the {label} {value!r} is {kind}, not a number; "
+                    f"{where}: {what}position {k}: the {label} {_shown(value)} is {kind}, not a number; "
                     "write coordinates as plain numbers"
                 )
-            if isinstance(value, float) and not math.isfinite(value):
+            if axis < 2 and not (isinstance(value, int) or math.isfinite(value)):
                 raise InvalidInput(
-                    f"{where}: {what}, position {k}: {value!r} is not a finite number"
+                    f"{where}: {what}position {k}: the {label} {value!r} is not a finite number"
                 )
-        for value in pos[2:]:
-            if isinstance(value, str):
-                raise InvalidInput(
-                    f"{where}: {what}, position {k}: the height {value!r} is a string, not a number"
-                )
-        out[k] = pos[:2]
+        try:
+            out[k] = [float(pos[0]), float(pos[1])]
+        except OverflowError:
+            raise InvalidInput(
+                f"{where}: {what}position {k}: a coordinate is far too large to be a "
+                f"longitude/latitude; {_RANGE_HINT}"
+            ) from None
     return out
+
+
+# --- files -------------------------------------------------------------------------------
+
+
+def read_file(
+    path: str | os.PathLike, max_bytes: int, *, prefer: str
+) -> tuple[list[RawFeature], list[str]]:
+    """The features of a file and notes on what was read; its size is checked before a byte is read.
+
+    `prefer` is the geometry type whose layer is read from a GeoPackage with several layers.
+    """
+    source = str(path)
+    try:
+        p = Path(path)
+        info = p.stat()
+    except FileNotFoundError:
+        raise NotFound(f"{source}: no such file; check the path") from None
+    except (OSError, ValueError) as exc:
+        raise InvalidInput(f"{source}: cannot open it: {_os_reason(exc)}") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise InvalidInput(
+            f"{source}: is a folder, not a file; give the .geojson, .gpkg, .shp or .zip inside it"
+        )
+    _check_size(info.st_size, max_bytes, source)
+    if info.st_size == 0:
+        raise InvalidInput(f"{source}: the file is empty (0 bytes)")
+    suffix = p.suffix.lower()
+    try:
+        with p.open("rb") as fh:
+            head = fh.read(16)
+            ogr = _ogr_kind(head, suffix)
+            data = b"" if ogr else head + fh.read(max_bytes + 1 - len(head))
+    except OSError as exc:
+        raise InvalidInput(f"{source}: cannot read it: {_os_reason(exc)}") from None
+    if ogr:
+        return _ogr_features(p, ogr, source, max_bytes, prefer)
+    _check_size(len(data), max_bytes, source)  # it grew since stat
+    if suffix in (".gpkg", ".zip", ".shp") and not data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(
+        (b"{", b"[")
+    ):
+        raise InvalidInput(
+            f"{source}: not a {suffix[1:]} file: its content does not start as one does; "
+            "is it damaged, or misnamed?"
+        )
+    return features_from_json(parse_text(text_from_bytes(data, source), source), source), []
+
+
+def _os_reason(exc: Exception) -> str:
+    text = getattr(exc, "strerror", None) or str(exc)
+    if isinstance(exc, PermissionError):
+        return f"{text.lower()}; check the file's permissions"
+    return text.lower()
+
+
+def _check_size(size: int, max_bytes: int, source: str) -> None:
+    if size > max_bytes:
+        raise LimitExceeded(
+            f"{source}: the file is {_bytes_text(size)}, over the limit of "
+            f"{_bytes_text(max_bytes)}; raise GRIDMGR_MAX_FILE_MB to read it"
+        )
+
+
+def _bytes_text(n: float) -> str:
+    if n >= 2**20:
+        return f"{n / 2**20:,.1f} MB"
+    return f"{n / 2**10:,.1f} KB" if n >= 2**10 else f"{int(n)} bytes"
+
+
+def _ogr_kind(head: bytes, suffix: str) -> str | None:
+    """'gpkg', 'zip' or 'shp' when the file is one (by its first bytes or its suffix), else None."""
+    if head.startswith(_SQLITE_MAGIC):
+        return "gpkg"
+    if head.startswith(_ZIP_MAGIC):
+        return "zip"
+    if head.startswith(_SHP_MAGIC) or (suffix == ".shp" and not head.lstrip().startswith(b"{")):
+        return "shp"
+    return None
+
+
+_OGR_NAMES = {"gpkg": "GeoPackage", "zip": "zipped Shapefile", "shp": "Shapefile"}
+
+
+def _ogr_features(
+    p: Path, kind: str, source: str, max_bytes: int, prefer: str
+) -> tuple[list[RawFeature], list[str]]:
+    """Features of a GeoPackage or (zipped) Shapefile through pyogrio, reprojected to lon/lat."""
+    notes: list[str] = []
+    target = _zipped_shapefile(p, source, max_bytes, notes) if kind == "zip" else str(p)
+    what = _OGR_NAMES[kind]
+    hint = "; keep the .shp with its .shx, .dbf and .prj" if kind != "gpkg" else ""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # GDAL's notes on odd files; failures still raise
+        try:
+            layers = pyogrio.list_layers(target)
+        except Exception as exc:  # pyogrio raises several types; all mean "cannot read this"
+            raise InvalidInput(f"{source}: cannot read it as a {what}: {exc}{hint}") from None
+        layer = _pick_layer(layers, source, prefer, notes)
+        try:
+            frame = pyogrio.read_dataframe(target, layer=layer)
+        except Exception as exc:
+            raise InvalidInput(f"{source}: cannot read it as a {what}: {exc}{hint}") from None
+    if len(frame) == 0:
+        raise InvalidInput(f"{source}: the file holds no features")
+    if frame.crs is not None and frame.crs.to_epsg() not in _LONLAT_EPSG:
+        try:
+            frame = frame.to_crs(4326)
+        except (CRSError, ProjError) as exc:
+            raise InvalidInput(
+                f"{source}: cannot convert its CRS ({frame.crs.name}) to WGS84: {exc}"
+            ) from None
+    geoms = shapely.force_2d(np.asarray(frame.geometry.values, dtype=object))
+    props = frame.drop(columns=frame.geometry.name).to_dict(orient="records")
+    out = [
+        RawFeature(index=k, properties={a: b for a, b in p.items() if not _missing(b)})
+        for k, p in enumerate(props)
+    ]
+    for raw, geom in zip(out, geoms, strict=True):
+        if geom is not None:
+            raw.geometry, raw.type_name = geom, geom.geom_type
+    # positions out of range: a projected CRS without a .prj, most likely
+    xy, owner = shapely.get_coordinates(geoms, return_index=True)
+    bad = ~np.isfinite(xy).all(axis=1) | (np.abs(xy[:, 0]) > 180) | (np.abs(xy[:, 1]) > 90)
+    if bad.any():
+        k = int(owner[np.flatnonzero(bad)[0]])
+        check_lonlat(xy[owner == k], f"{source}: {out[k].label()}", "")
+    return out, notes
+
+
+def _missing(value: object) -> bool:
+    return value is None or (pd.api.types.is_scalar(value) and bool(pd.isna(value)))
+
+
+def _pick_layer(layers: np.ndarray, source: str, prefer: str, notes: list[str]) -> str:
+    """The first layer with `prefer` geometries, else the first with any; a note if there are more."""
+    spatial = [(str(name), str(kind)) for name, kind in layers if kind is not None]
+    if not spatial:
+        raise InvalidInput(f"{source}: the file holds no layer with geometries")
+    preferred = [name for name, kind in spatial if prefer in kind]
+    chosen = preferred[0] if preferred else spatial[0][0]
+    if len(spatial) > 1:
+        names = ", ".join(repr(name) for name, _kind in spatial[:10])
+        notes.append(f"the file has {len(spatial)} layers ({names}); only {chosen!r} was read")
+    return chosen
+
+
+def _zipped_shapefile(p: Path, source: str, max_bytes: int, notes: list[str]) -> str:
+    try:
+        with zipfile.ZipFile(p) as zf:
+            infos = zf.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise InvalidInput(f"{source}: not a readable zip file: {exc}") from None
+    if sum(i.file_size for i in infos) > 4 * max_bytes:
+        raise LimitExceeded(
+            f"{source}: the zip unpacks to more than {_bytes_text(4 * max_bytes)}; "
+            "raise GRIDMGR_MAX_FILE_MB to read it"
+        )
+    shps = [
+        i.filename
+        for i in infos
+        if i.filename.lower().endswith(".shp")
+        and not i.filename.startswith("__MACOSX/")
+        and not Path(i.filename).name.startswith("._")
+    ]
+    if not shps:
+        held = ", ".join(i.filename for i in infos[:5]) or "nothing"
+        raise InvalidInput(
+            f"{source}: the zip holds no .shp file (it holds {held}); zip the .shp with its "
+            ".shx, .dbf and .prj"
+        )
+    if len(shps) > 1:
+        notes.append(f"the zip holds {len(shps)} Shapefiles; only {shps[0]!r} was read")
+    return f"/vsizip/{{{p.resolve()}}}/{shps[0]}"  # braces: the name need not end in .zip

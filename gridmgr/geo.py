@@ -4,28 +4,27 @@ from __future__ import annotations
 
 import os
 import re
-import zipfile
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
+from functools import reduce
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
-from pyproj import CRS, Geod
+from pyproj import Transformer
 
-from gridmgr._geojson import RawFeature, features_from_json, parse_text
-from gridmgr._shapes import LINEAR, POLYGONAL, flatten, polygonal
+from gridmgr._geojson import RawFeature, features_from_json, read_file
+from gridmgr._shapes import flatten, polygonal
 from gridmgr.datum import parse_datum, to_wgs84
 from gridmgr.errors import InvalidInput, LimitExceeded, NotFound
 
-_GEOD = Geod(ellps="WGS84")
-_OGR_SUFFIXES = {".gpkg", ".shp", ".zip"}
 _REPAIR_TOLERANCE = 0.001  # a repair may change the area by at most 0.1 %
-_LONLAT_EPSG = (4326, 4490)  # WGS84 and CGCS2000 (China's datum, within centimetres of WGS84)
 _LOCATION = re.compile(r"\[\s*([-\d.eE+]+)\s+([-\d.eE+]+)\s*\]")
+_AREA_HINT = "an area needs Polygon or MultiPolygon geometries, or closed LineStrings"
+_FIX_HINT = "fix it in a GIS (QGIS: Fix geometries) and check the result"
 
 
 @dataclass(frozen=True)
@@ -34,19 +33,39 @@ class Limits:
 
     max_file_bytes: int = 50 * 1024 * 1024
     max_area_km2: float = 50_000.0
-    max_cells: int = 2_000_000
+    max_cells: int = 2_000_000  # used by gridding; carried here so one object holds every limit
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Limits:
-        """Limits from GRIDMGR_MAX_FILE_MB, GRIDMGR_MAX_AREA_KM2 and GRIDMGR_MAX_CELLS, else defaults."""
+        """Limits from GRIDMGR_MAX_FILE_MB, GRIDMGR_MAX_AREA_KM2 and GRIDMGR_MAX_CELLS, else defaults.
+
+        Parameters
+        ----------
+        env
+            The environment to read; ``os.environ`` when not given.
+
+        Returns
+        -------
+        Limits
+            The limits; a variable that is unset or blank keeps its default.
+
+        Raises
+        ------
+        InvalidInput
+            A variable that is not a positive number (a whole number for GRIDMGR_MAX_CELLS).
+        """
         env = os.environ if env is None else env
         base = cls()
+        file_mb = _env_number(env, "GRIDMGR_MAX_FILE_MB", base.max_file_bytes / 2**20)
+        cells = _env_number(env, "GRIDMGR_MAX_CELLS", base.max_cells)
+        if cells != int(cells):
+            raise InvalidInput(
+                f"GRIDMGR_MAX_CELLS={env['GRIDMGR_MAX_CELLS']!r} must be a whole number"
+            )
         return cls(
-            max_file_bytes=int(
-                _env_number(env, "GRIDMGR_MAX_FILE_MB", base.max_file_bytes / 2**20) * 2**20
-            ),
+            max_file_bytes=int(file_mb * 2**20),
             max_area_km2=_env_number(env, "GRIDMGR_MAX_AREA_KM2", base.max_area_km2),
-            max_cells=int(_env_number(env, "GRIDMGR_MAX_CELLS", base.max_cells)),
+            max_cells=int(cells),
         )
 
 
@@ -57,9 +76,11 @@ def _env_number(env: Mapping[str, str], name: str, default: float) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise InvalidInput(f"{name}={text!r} is not a number") from None
-    if not value > 0:
-        raise InvalidInput(f"{name}={text!r} must be positive")
+        raise InvalidInput(
+            f"{name}={text!r} is not a number; set it to a positive number"
+        ) from None
+    if not 0 < value < float("inf"):
+        raise InvalidInput(f"{name}={text!r} must be a positive number")
     return value
 
 
@@ -81,24 +102,39 @@ def read_area(
     feature: int | str | None = None,
     limits: Limits | None = None,
 ) -> LoadedArea:
-    """Read an area boundary from a file, dissolving its polygon features (or only `feature`).
+    """Read an area boundary from a file, dissolving its polygon features (or using only `feature`).
 
     Parameters
     ----------
     path
-        GeoJSON (any of its shapes, or a bare array of Features), GeoPackage, Shapefile or a
-        zipped Shapefile.
+        GeoJSON (a FeatureCollection, Feature, geometry, or a bare array of those), GeoPackage,
+        Shapefile, or a zip holding a Shapefile.
     crs
-        Datum of the coordinates: ``wgs84``, ``gcj02`` or ``bd09``; converted to WGS84.
+        Datum of the coordinates: ``wgs84``, ``gcj02`` or ``bd09`` (or an alias); converted to
+        WGS84 after they are checked. A GeoPackage or Shapefile in another CRS is first
+        reprojected to longitude/latitude by its own CRS.
     feature
-        Use only this feature: a 0-based index, or the value of its ``name`` (or ``id``) property.
+        Use only this feature: a 0-based index, or the value of its ``name`` property (or id).
     limits
-        File-size and area limits, checked before heavy work.
+        File-size and area limits; `Limits()` when not given.
+
+    Returns
+    -------
+    LoadedArea
+        The valid WGS84 area (exteriors counter-clockwise), its name, properties and warnings.
+
+    Raises
+    ------
+    NotFound
+        The file, or the feature asked for, does not exist.
+    InvalidInput
+        The file cannot be read or holds no usable area; the message names the file, feature
+        and fault. `LimitExceeded` (a subclass) when the file or the area is too large.
     """
     limits = limits or Limits()
     datum = parse_datum(crs)
-    source = str(path)
-    return _area(_read_features(Path(path), limits), source, datum, feature, limits)
+    features, notes = read_file(path, limits.max_file_bytes, prefer="Polygon")
+    return _area(features, notes, str(path), datum, feature, limits)
 
 
 def area_from_geojson(
@@ -109,31 +145,68 @@ def area_from_geojson(
     feature: int | str | None = None,
     limits: Limits | None = None,
 ) -> LoadedArea:
-    """The same as `read_area` for GeoJSON that is already parsed (an API request body)."""
+    """The same as `read_area` for GeoJSON that is already parsed (an API request body).
+
+    Parameters
+    ----------
+    obj
+        Parsed JSON: a FeatureCollection, Feature, geometry, or a list of Features or geometries.
+    source
+        How messages name where the GeoJSON came from.
+    crs, feature, limits
+        As for `read_area`.
+
+    Returns
+    -------
+    LoadedArea
+        As for `read_area`.
+    """
     limits = limits or Limits()
-    return _area(features_from_json(obj, source), source, parse_datum(crs), feature, limits)
+    datum = parse_datum(crs)
+    return _area(features_from_json(obj, source), [], source, datum, feature, limits)
 
 
 def read_lines(
     path: str | os.PathLike, *, crs: str = "wgs84", limits: Limits | None = None
 ) -> shapely.MultiLineString:
-    """Lines (roads, rivers, walls) from a file, in WGS84; polygon outlines count as lines too."""
+    """Lines to split along (roads, rivers, walls) from a file, in WGS84.
+
+    Parameters
+    ----------
+    path
+        A GeoJSON, GeoPackage or (zipped) Shapefile. LineStrings and MultiLineStrings are taken as
+        they are (closed or not), polygon outlines as lines; other geometries are skipped.
+    crs, limits
+        As for `read_area`.
+
+    Returns
+    -------
+    shapely.MultiLineString
+        Every line of the file, in WGS84.
+
+    Raises
+    ------
+    InvalidInput
+        The file cannot be read, or holds no lines.
+    """
     limits = limits or Limits()
     datum = parse_datum(crs)
     source = str(path)
-    lines = []
-    for raw in _read_features(Path(path), limits):
-        if raw.geometry is None or raw.geometry.is_empty:
-            continue
-        for part in flatten(raw.geometry):
-            kind = shapely.get_type_id(part)
-            if kind == 1:
-                lines.append(part)
-            elif kind == 3:
-                lines.extend(shapely.get_parts(shapely.boundary(part)))
+    features, _notes = read_file(path, limits.max_file_bytes, prefer="LineString")
+    lines: list[shapely.Geometry] = []
+    skipped: list[RawFeature] = []
+    for raw in features:
+        parts = _parts(raw)
+        kinds = shapely.get_type_id(parts)
+        outlines = shapely.get_parts(shapely.boundary(parts[kinds == 3]))
+        found = [*parts[kinds == 1], *outlines]
+        lines.extend(found)
+        if not found:
+            skipped.append(raw)
     if not lines:
         raise InvalidInput(
-            f"{source}: no lines in this file; lines to split along are LineStrings or MultiLineStrings"
+            f"{source}: no lines in this file: {_describe(skipped)}; lines to split along are "
+            "LineStrings or MultiLineStrings (polygon outlines count too)"
         )
     return to_wgs84(shapely.MultiLineString(lines), datum)
 
@@ -141,194 +214,303 @@ def read_lines(
 def read_features(
     path: str | os.PathLike, *, crs: str = "wgs84", limits: Limits | None = None
 ) -> gpd.GeoDataFrame:
-    """Every polygon feature as its own row (cells a planner drew), validated, in WGS84; not dissolved."""
+    """Every polygon feature as its own row (cells a planner drew): validated, in WGS84, not dissolved.
+
+    Parameters
+    ----------
+    path, crs, limits
+        As for `read_area`.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One row per feature that has an area: its properties as columns (a property called
+        ``geometry`` becomes ``geometry_property``) and its geometry, in EPSG:4326. Sentences
+        about features skipped or repaired are in ``.attrs["warnings"]``.
+
+    Raises
+    ------
+    InvalidInput
+        The file cannot be read, a polygon is refused, or no feature has an area.
+    """
     limits = limits or Limits()
     datum = parse_datum(crs)
     source = str(path)
-    rows, geoms, skipped = [], [], Counter()
-    for raw in _read_features(Path(path), limits):
-        geom = _polygonal(raw, source)
+    features, notes = read_file(path, limits.max_file_bytes, prefer="Polygon")
+    rows, geoms, skipped = [], [], []
+    for raw in features:
+        geom = _feature_area(raw, source, notes)
         if geom is None:
-            skipped[raw.type_name] += 1
+            skipped.append(raw)
             continue
-        geoms.append(_valid(geom, raw, source, [])[0])
+        geoms.append(geom)
         rows.append(raw.properties)
     if not geoms:
-        raise InvalidInput(f"{source}: no polygons in this file ({_count_text(skipped)})")
-    out = gpd.GeoDataFrame(
-        rows, geometry=to_wgs84(np.array(geoms, dtype=object), datum), crs="EPSG:4326"
-    )
+        raise InvalidInput(
+            f"{source}: no polygons in this file: {_describe(skipped)}; {_AREA_HINT}"
+        )
+    if skipped:
+        notes.append(_skipped_note(skipped))
+    arr = to_wgs84(np.array(geoms, dtype=object), datum)
+    _check_antimeridian(shapely.total_bounds(arr), source)
+    table = pd.DataFrame(rows).rename(columns={"geometry": "geometry_property"})
+    out = gpd.GeoDataFrame(table, geometry=list(arr), crs="EPSG:4326")
+    out.attrs["warnings"] = tuple(notes)
     return out
-
-
-# --- files ---------------------------------------------------------------------------------
-
-
-def _read_features(path: Path, limits: Limits) -> list[RawFeature]:
-    source = str(path)
-    try:
-        stat = path.stat()
-    except FileNotFoundError:
-        raise NotFound(f"{source}: no such file") from None
-    except OSError as exc:
-        raise InvalidInput(f"{source}: cannot read: {exc.strerror or exc}") from None
-    if path.is_dir():
-        raise InvalidInput(f"{source}: is a folder, not a file")
-    if stat.st_size > limits.max_file_bytes:
-        raise LimitExceeded(
-            f"{source}: the file is {stat.st_size / 2**20:.1f} MB, over the limit of "
-            f"{limits.max_file_bytes / 2**20:.1f} MB; raise GRIDMGR_MAX_FILE_MB to read it"
-        )
-    if stat.st_size == 0:
-        raise InvalidInput(f"{source}: the file is empty")
-    try:
-        with path.open("rb") as fh:
-            head = fh.read(16)
-    except OSError as exc:
-        raise InvalidInput(f"{source}: cannot read: {exc.strerror or exc}") from None
-    if path.suffix.lower() in _OGR_SUFFIXES or head.startswith(b"SQLite format 3"):
-        return _ogr_features(path, limits)
-    return features_from_json(parse_text(_decode(path.read_bytes(), source), source), source)
-
-
-def _decode(data: bytes, source: str) -> str:
-    """Text from UTF-8 (with or without BOM), or GB18030 as some Chinese tools write."""
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        if "\x00" not in text:
-            stripped = text.strip()
-            if not stripped:
-                raise InvalidInput(f"{source}: the file holds only whitespace")
-            if stripped[0] not in "{[":
-                raise InvalidInput(
-                    f"{source}: not GeoJSON: it starts with {stripped[:20]!r}; give a GeoJSON, GeoPackage (.gpkg) "
-                    "or zipped Shapefile (.zip)"
-                )
-            return text
-    raise InvalidInput(
-        f"{source}: not a text file and not a GeoPackage or Shapefile; cannot read it"
-    )
-
-
-def _ogr_features(path: Path, limits: Limits) -> list[RawFeature]:
-    """Features of a GeoPackage or (zipped) Shapefile through pyogrio, reprojected to lon/lat."""
-    import pyogrio
-
-    source = str(path)
-    target = str(path)
-    if path.suffix.lower() == ".zip":
-        target = _zipped_shapefile(path, limits)
-    try:
-        frame = pyogrio.read_dataframe(target)
-    except Exception as exc:  # pyogrio raises several types, all meaning "cannot read this"
-        raise InvalidInput(
-            f"{source}: cannot read it as a GeoPackage or Shapefile: {exc}"
-        ) from None
-    if len(frame) == 0:
-        raise InvalidInput(f"{source}: the file holds no features")
-    if frame.crs is not None and CRS(frame.crs).to_epsg() not in _LONLAT_EPSG:
-        frame = frame.to_crs(4326)
-    geoms = shapely.force_2d(np.asarray(frame.geometry.values))
-    props = frame.drop(columns=frame.geometry.name).to_dict(orient="records")
-    out = []
-    for k, (geom, p) in enumerate(zip(geoms, props, strict=True)):
-        raw = RawFeature(index=k, properties={a: b for a, b in p.items() if b is not None})
-        if geom is not None:
-            raw.geometry, raw.type_name = geom, geom.geom_type
-            _check_range(geom, f"{source}: {raw.label()}")
-        out.append(raw)
-    return out
-
-
-def _zipped_shapefile(path: Path, limits: Limits) -> str:
-    source = str(path)
-    try:
-        with zipfile.ZipFile(path) as zf:
-            infos = zf.infolist()
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise InvalidInput(f"{source}: not a readable zip file: {exc}") from None
-    if sum(i.file_size for i in infos) > 4 * limits.max_file_bytes:
-        raise LimitExceeded(
-            f"{source}: the zip unpacks to more than {4 * limits.max_file_bytes / 2**20:.0f} MB"
-        )
-    shps = [
-        i.filename for i in infos if i.filename.lower().endswith(".shp") and ".." not in i.filename
-    ]
-    if not shps:
-        raise InvalidInput(
-            f"{source}: the zip holds no .shp file; zip the .shp with its .shx, .dbf and .prj"
-        )
-    return f"/vsizip/{path.resolve()}/{shps[0]}"
-
-
-def _check_range(geom: shapely.Geometry, where: str) -> None:
-    xy = shapely.get_coordinates(geom)
-    bad = (np.abs(xy[:, 0]) > 180) | (np.abs(xy[:, 1]) > 90) | ~np.isfinite(xy).all(axis=1)
-    if bad.any():
-        k = int(np.flatnonzero(bad)[0])
-        raise InvalidInput(
-            f"{where}: position {k} [{xy[k, 0]:g}, {xy[k, 1]:g}] is not a longitude/latitude; "
-            "is this a projected CRS without a .prj? convert it to WGS84"
-        )
 
 
 # --- areas ---------------------------------------------------------------------------------
 
 
 def _area(
-    features: list[RawFeature], source: str, datum: str, feature: int | str | None, limits: Limits
+    features: list[RawFeature],
+    notes: list[str],
+    source: str,
+    datum: str,
+    feature: int | str | None,
+    limits: Limits,
 ) -> LoadedArea:
-    chosen = _choose(features, feature, source) if feature is not None else features
-    warnings: list[str] = []
-    polys: list[shapely.Geometry] = []
+    chosen = features if feature is None else _choose(features, feature, source)
+    warns = list(notes)
+    areas: list[shapely.Geometry] = []
     owners: list[RawFeature] = []
-    skipped: dict[str, list[int]] = {}
+    loose: list[RawFeature] = []
+    skipped: list[RawFeature] = []
     for raw in chosen:
-        geom = _polygonal(raw, source)
-        if geom is None:
-            skipped.setdefault(_kind_text(raw), []).append(raw.index)
-            continue
-        valid, _note = _valid(geom, raw, source, warnings)
-        polys.append(valid)
-        owners.append(raw)
-    if not polys:
-        raise InvalidInput(
-            f"{source}: no area in this file: {_skipped_text(skipped)}; {_AREA_HINT}"
-        )
+        geom = _feature_area(raw, source, warns)
+        if geom is not None:
+            areas.append(geom)
+            owners.append(raw)
+        elif _is_lines(raw):
+            loose.append(raw)
+        else:
+            skipped.append(raw)
+    if len(loose) > 1:  # a boundary split over several line features
+        label = "features " + ", ".join(str(r.index) for r in loose[:10])
+        lines = np.concatenate([_parts(r) for r in loose])
+        joined = _rings_area(lines, source, label, warns)
+        if joined is not None:
+            warns.append(
+                f"{label} are lines that join end to end into closed rings; their area is used"
+            )
+            areas.append(joined)
+            owners.extend(loose)
+            loose = []
+    skipped = sorted(skipped + loose, key=lambda r: r.index)
+    if not areas:
+        what = "in this file" if feature is None else f"in feature {feature!r}"
+        raise InvalidInput(f"{source}: no area {what}: {_describe(skipped)}; {_AREA_HINT}")
     if skipped:
-        total = sum(len(v) for v in skipped.values())
-        warnings.append(
-            f"{total} feature(s) that are not areas were skipped ({_skipped_text(skipped)})"
-        )
-    area = shapely.union_all(polys) if len(polys) > 1 else polys[0]
-    if len(polys) > 1:
-        warnings.extend(_overlap_notes(np.array(polys, dtype=object), owners))
-    area = shapely.orient_polygons(to_wgs84(area, datum))
-    if not area.is_valid:
+        warns.append(_skipped_note(skipped))
+    if len(areas) > 1:
+        warns.extend(_overlap_notes(np.array(areas, dtype=object), owners))
+    area = shapely.union_all(areas) if len(areas) > 1 else areas[0]
+    area = to_wgs84(area, datum)
+    if not area.is_valid:  # a datum shift can make parts that nearly touch overlap
         area = polygonal(shapely.make_valid(area))
-    _check_antimeridian(area, source)
-    km2 = abs(_GEOD.geometry_area_perimeter(area)[0]) / 1e6
+    area = shapely.orient_polygons(area)
+    _check_antimeridian(area.bounds, source)
+    km2 = _km2(area)
     if km2 > limits.max_area_km2:
         raise LimitExceeded(
             f"{source}: the area is {km2:,.1f} km², over the limit of {limits.max_area_km2:,.0f} km²; "
-            "raise GRIDMGR_MAX_AREA_KM2 to grid it"
+            "raise GRIDMGR_MAX_AREA_KM2 to read it"
         )
-    one = chosen[0] if len(chosen) == 1 else None
-    name = one.name if one else _common_name(chosen)
+    one = owners[0] if len(owners) == 1 else None
+    name = one.name if one else _common_name(owners)
     props = dict(one.properties) if one else {}
-    return LoadedArea(area, name, props, tuple(warnings), source)
+    return LoadedArea(area, name, props, tuple(warns), source)
 
 
-_AREA_HINT = (
-    "an area needs Polygon or MultiPolygon geometries, or LineStrings that close into rings"
-)
+def _is_lines(raw: RawFeature) -> bool:
+    kinds = shapely.get_type_id(_parts(raw))
+    return len(kinds) > 0 and bool((kinds == 1).all())
+
+
+def _km2(area: shapely.Geometry) -> float:
+    """Area in km², measured in a Lambert equal-area projection centred on the area."""
+    xmin, ymin, xmax, ymax = area.bounds
+    laea = f"+proj=laea +lat_0={(ymin + ymax) / 2} +lon_0={(xmin + xmax) / 2} +datum=WGS84 +units=m"
+    to_m = Transformer.from_crs("EPSG:4326", laea, always_xy=True)
+    metric = shapely.transform(area, lambda xy: np.column_stack(to_m.transform(xy[:, 0], xy[:, 1])))
+    return float(metric.area) / 1e6
+
+
+def _parts(raw: RawFeature) -> np.ndarray:
+    """The non-empty single-part pieces of a feature's geometry (collections unpacked)."""
+    geom = raw.geometry
+    if geom is None or geom.is_empty:
+        return np.array([], dtype=object)
+    if raw.type_name in ("Point", "LineString", "Polygon"):
+        return np.array([geom], dtype=object)
+    parts = flatten(geom)
+    return parts[~shapely.is_empty(parts)]
+
+
+def _choose(features: list[RawFeature], feature: int | str, source: str) -> list[RawFeature]:
+    if isinstance(feature, bool) or not isinstance(feature, int | str):
+        raise InvalidInput(f"feature {feature!r}: give a 0-based index or a name")
+    if isinstance(feature, int):
+        if 0 <= feature < len(features):
+            return [features[feature]]
+        raise NotFound(
+            f"{source}: no feature {feature}; the file has features 0 to {len(features) - 1}"
+        )
+    hits = [f for f in features if f.matches(feature)]
+    if hits:
+        return hits
+    names = sorted({f.name for f in features if f.name})
+    shown = ", ".join(repr(n) for n in names[:10]) + (
+        f" and {len(names) - 10} more" if len(names) > 10 else ""
+    )
+    raise NotFound(
+        f"{source}: no feature named {feature!r}; "
+        + (f"names in the file: {shown}" if names else "no feature in the file has a name")
+    )
+
+
+def _common_name(features: list[RawFeature]) -> str | None:
+    names = {f.name for f in features if f.name}
+    return names.pop() if len(names) == 1 else None
+
+
+def _feature_area(raw: RawFeature, source: str, notes: list[str]) -> shapely.Geometry | None:
+    """The feature's valid area: its polygons, or what its closed lines enclose; None if it has none."""
+    parts = _parts(raw)
+    kinds = shapely.get_type_id(parts)
+    polys, lines = parts[kinds == 3], parts[kinds == 1]
+    pieces = []
+    if len(polys):
+        whole = raw.geometry if raw.type_name in ("Polygon", "MultiPolygon") else None
+        if whole is None:
+            whole = polys[0] if len(polys) == 1 else shapely.multipolygons(polys)
+        pieces.append(_valid(whole, source, raw.label(), notes))
+    if len(lines):
+        enclosed = _rings_area(lines, source, raw.label(), notes)
+        if enclosed is not None:
+            pieces.append(enclosed)
+        elif pieces:
+            notes.append(f"{raw.label()}: its lines do not close into rings and were left out")
+    if not pieces:
+        return None
+    return pieces[0] if len(pieces) == 1 else shapely.orient_polygons(shapely.union_all(pieces))
+
+
+def _rings_area(
+    lines: np.ndarray, source: str, label: str, notes: list[str]
+) -> shapely.Geometry | None:
+    """The area lines enclose when they join end to end into closed rings (nested rings make holes)."""
+    rings = shapely.get_parts(shapely.line_merge(shapely.multilinestrings(lines)))
+    if not shapely.is_closed(rings).all():
+        # rings sharing stretches (adjacent parcels) only close once their crossings are noded
+        noded = shapely.line_merge(shapely.union_all(lines))
+        _polys, cuts, dangles, invalid = shapely.polygonize_full([noded])
+        if not (dangles.is_empty and cuts.is_empty and invalid.is_empty):
+            return None
+        area = shapely.build_area(noded)
+        return None if area.is_empty else shapely.orient_polygons(area)
+    polys = []
+    for k, ring in enumerate(rings):
+        xy = shapely.get_coordinates(ring)
+        if len(np.unique(xy, axis=0)) < 3:
+            raise InvalidInput(f"{source}: {label}: closed line {k} encloses no area")
+        polys.append(_valid(shapely.Polygon(xy), source, f"{label}, closed line {k}", notes))
+    if len(rings) > 1:
+        a, b = shapely.STRtree(rings).query(rings, predicate="crosses")
+        if (a < b).any():
+            i, j = a[a < b][0], b[a < b][0]
+            x, y = shapely.get_coordinates(shapely.intersection(rings[i], rings[j]))[0]
+            raise InvalidInput(
+                f"{source}: {label}: closed lines {i} and {j} cross each other at longitude {x:.7g}, "
+                f"latitude {y:.7g}; an outline and its holes must not cross"
+            )
+    area = reduce(shapely.symmetric_difference, polys)  # even-odd: a ring inside another is a hole
+    return shapely.orient_polygons(polygonal(area))
+
+
+def _valid(geom: shapely.Geometry, source: str, label: str, notes: list[str]) -> shapely.Geometry:
+    """The geometry made valid where that is safe (winding, small self-intersections), else refused."""
+    where = f"{source}: {label}"
+    try:
+        if geom.is_valid:
+            if geom.area <= 0:
+                raise InvalidInput(f"{where}: the polygon encloses no area")
+            return shapely.orient_polygons(geom)
+        parts = shapely.get_parts(geom)
+        if len(parts) > 1 and shapely.is_valid(parts).all():
+            notes.append(
+                f"{label}: its polygons overlap or touch along an edge; their union is used"
+            )
+            return shapely.orient_polygons(shapely.union_all(parts))
+        reason = shapely.is_valid_reason(geom)
+        repaired = polygonal(shapely.make_valid(geom))
+    except shapely.errors.GEOSException as exc:
+        raise InvalidInput(
+            f"{where}: the geometry cannot be processed: {exc}; {_FIX_HINT}"
+        ) from None
+    written = _written_area(geom)
+    if repaired.is_empty or repaired.area <= 0:
+        raise InvalidInput(
+            f"{where}: the polygon encloses no area ({_reason_text(reason)}): its positions lie on "
+            "one line or repeat; draw the outline with at least three distinct corners"
+        )
+    change = abs(repaired.area - written) / written if written > 0 else float("inf")
+    if change > _REPAIR_TOLERANCE:
+        raise InvalidInput(
+            f"{where}: the polygon is not valid: {_reason_text(reason)}; repairing it would change its "
+            f"area by {_share(change)}, so it is refused; {_advice(reason)}"
+        )
+    moved = "less than 0.001%" if change < 1e-5 else f"{change:.3%}"
+    notes.append(f"{label}: {_reason_text(reason)} repaired (the area changed by {moved})")
+    return shapely.orient_polygons(repaired)
+
+
+def _share(change: float) -> str:
+    return "more than 100%" if change > 1 else f"{change:.1%}"
+
+
+def _advice(reason: str) -> str:
+    low = reason.lower()
+    if "self-intersection" in low:
+        return "redraw the ring so it does not cross itself"
+    if "hole lies outside shell" in low:
+        return "put each hole inside its outer ring, or make it a polygon of its own"
+    return _FIX_HINT
+
+
+def _written_area(geom: shapely.Geometry) -> float:
+    """Area as the rings are written (shoelace of each ring: exteriors minus holes), valid or not."""
+    total = 0.0
+    for poly in shapely.get_parts(geom):
+        total += abs(_shoelace(shapely.get_coordinates(poly.exterior)))
+        total -= sum(abs(_shoelace(shapely.get_coordinates(r))) for r in poly.interiors)
+    return total
+
+
+def _shoelace(xy: np.ndarray) -> float:
+    x, y = xy[:, 0] - xy[0, 0], xy[:, 1] - xy[0, 1]  # relative to a vertex: fewer rounding errors
+    return 0.5 * float(np.dot(x[:-1], y[1:]) - np.dot(x[1:], y[:-1]))
+
+
+def _reason_text(reason: str) -> str:
+    m = _LOCATION.search(reason)
+    what = reason.split("[")[0].strip().lower() or "invalid geometry"
+    if m:
+        return f"{what} at longitude {float(m.group(1)):.10g}, latitude {float(m.group(2)):.10g}"
+    return what
+
+
+def _check_antimeridian(bounds: tuple[float, ...] | np.ndarray, source: str) -> None:
+    xmin, _, xmax, _ = bounds
+    if xmax - xmin > 180:
+        raise InvalidInput(
+            f"{source}: the area spans {xmax - xmin:.0f}° of longitude: it crosses the antimeridian, "
+            "which gridmgr does not handle; split it at 180° and read each side on its own"
+        )
 
 
 def _overlap_notes(polys: np.ndarray, owners: list[RawFeature]) -> list[str]:
-    """A warning naming the features whose areas overlap (their union is what gets gridded)."""
+    """A warning naming the features whose areas overlap (their union is what is used)."""
     a, b = shapely.STRtree(polys).query(polys, predicate="intersects")
     keep = a < b
     a, b = a[keep], b[keep]
@@ -343,145 +525,67 @@ def _overlap_notes(polys: np.ndarray, owners: list[RawFeature]) -> list[str]:
         f"{owners[i].label()} and {owners[j].label()}"
         for i, j in zip(a[real], b[real], strict=True)
     ]
-    shown = "; ".join(pairs[:5]) + (f"; and {len(pairs) - 5} more pairs" if len(pairs) > 5 else "")
-    return [f"{len(pairs)} pair(s) of features overlap, so their union is used: {shown}"]
+    shown = "; ".join(pairs[:5]) + (f"; and {len(pairs) - 5} more" if len(pairs) > 5 else "")
+    word = "pair of features overlaps" if len(pairs) == 1 else "pairs of features overlap"
+    return [f"{len(pairs)} {word}, so their union is used: {shown}"]
 
 
-def _choose(features: list[RawFeature], feature: int | str, source: str) -> list[RawFeature]:
-    if isinstance(feature, int):
-        if 0 <= feature < len(features):
-            return [features[feature]]
-        raise NotFound(
-            f"{source}: no feature {feature}; the file has features 0 to {len(features) - 1}"
-        )
-    hits = [f for f in features if feature in (f.name, str(f.properties.get("id", "")))]
-    if hits:
-        return hits
-    names = sorted({f.name for f in features if f.name})
-    shown = ", ".join(repr(n) for n in names[:10]) + (" …" if len(names) > 10 else "")
-    raise NotFound(f"{source}: no feature named {feature!r}; names in the file: {shown or 'none'}")
+# --- describing what is not an area --------------------------------------------------------
 
 
-def _common_name(features: list[RawFeature]) -> str | None:
-    names = {f.name for f in features if f.name}
-    return names.pop() if len(names) == 1 else None
-
-
-def _polygonal(raw: RawFeature, source: str) -> shapely.Geometry | None:
-    """The feature's area: its polygons, or the polygons its closed lines enclose; None if it has none."""
-    if raw.geometry is None or raw.geometry.is_empty:
-        return None
-    parts = shapely.force_2d(flatten(raw.geometry))
-    kinds = shapely.get_type_id(parts)
-    polys = list(parts[np.isin(kinds, POLYGONAL)])
-    lines = parts[np.isin(kinds, LINEAR)]
-    if len(lines):
-        ring_area = _closed_lines(lines)
-        if ring_area is not None:
-            polys.append(ring_area)
-    if not polys:
-        return None
-    return polys[0] if len(polys) == 1 else shapely.MultiPolygon(list(_polys_of(polys)))
-
-
-def _polys_of(geoms: list[shapely.Geometry]) -> np.ndarray:
-    parts = shapely.get_parts(np.array(geoms, dtype=object))
-    return parts[shapely.get_type_id(parts) == 3]
-
-
-def _closed_lines(lines: np.ndarray) -> shapely.Geometry | None:
-    """The area enclosed by lines that form closed rings (nested rings make holes); None if any end is loose."""
-    merged = shapely.line_merge(shapely.union_all(lines))
-    _polys, cuts, dangles, invalid = shapely.polygonize_full([merged])
-    if not (shapely.is_empty(dangles) and shapely.is_empty(cuts) and shapely.is_empty(invalid)):
-        return None
-    area = shapely.build_area(merged)
-    return None if area.is_empty else area
-
-
-def _valid(
-    geom: shapely.Geometry, raw: RawFeature, source: str, warnings: list[str]
-) -> tuple[shapely.Geometry, str]:
-    """The geometry made valid where that is safe (winding, small self-intersections), else refused."""
-    where = f"{source}: {raw.label()}"
-    written = _written_area(geom)
-    if geom.is_valid:
-        if written <= 0:
-            raise InvalidInput(f"{where}: the polygon has no area (its rings are degenerate)")
-        return shapely.orient_polygons(geom), ""
-    parts = shapely.get_parts(geom)
-    if len(parts) > 1 and shapely.is_valid(parts).all():
-        warnings.append(
-            f"{raw.label()}: its polygons overlap or touch along an edge; their union is used"
-        )
-        return shapely.orient_polygons(shapely.union_all(parts)), ""
-    reason = shapely.is_valid_reason(geom)
-    repaired = polygonal(shapely.make_valid(geom))
-    change = abs(repaired.area - written) / written if written > 0 else float("inf")
-    if change > _REPAIR_TOLERANCE or repaired.is_empty:
-        raise InvalidInput(
-            f"{where}: the polygon is not valid: {_reason_text(reason)}; repairing it would change its area "
-            f"by {_share(change)}, so it is refused; redraw the ring so it does not cross itself"
-        )
-    note = f"{raw.label()}: repaired {_reason_text(reason)} (area changed by {change:.4%})"
-    warnings.append(note)
-    return shapely.orient_polygons(repaired), note
-
-
-def _share(change: float) -> str:
-    return "more than 100%" if change > 1 else f"{change:.1%}"
-
-
-def _written_area(geom: shapely.Geometry) -> float:
-    """Area as the rings are written (shoelace of each ring: exteriors minus holes), valid or not."""
-    total = 0.0
-    for poly in _polys_of([geom]):
-        total += abs(_shoelace(np.asarray(poly.exterior.coords)))
-        total -= sum(abs(_shoelace(np.asarray(r.coords))) for r in poly.interiors)
-    return total
-
-
-def _shoelace(xy: np.ndarray) -> float:
-    x, y = xy[:, 0], xy[:, 1]
-    return 0.5 * float(np.dot(x[:-1], y[1:]) - np.dot(x[1:], y[:-1]))
-
-
-def _reason_text(reason: str) -> str:
-    m = _LOCATION.search(reason)
-    what = reason.split("[")[0].strip().lower() or "invalid geometry"
-    if m:
-        return f"{what} at longitude {float(m.group(1)):.7g}, latitude {float(m.group(2)):.7g}"
-    return what
-
-
-def _check_antimeridian(area: shapely.Geometry, source: str) -> None:
-    xmin, _, xmax, _ = area.bounds
-    if xmax - xmin > 180:
-        raise InvalidInput(
-            f"{source}: the area spans {xmax - xmin:.0f}° of longitude: it crosses the antimeridian, which "
-            "gridmgr does not handle; split it at 180° and grid each side"
-        )
-
-
-def _kind_text(raw: RawFeature) -> str:
-    if raw.geometry is None or raw.geometry.is_empty:
-        return "empty geometry" if raw.geometry is not None else "no geometry"
+def _kind(raw: RawFeature) -> tuple[str, str]:
+    """What a feature that is not an area is, singular and plural: ('Point', 'Points')."""
+    parts = _parts(raw)
+    if raw.geometry is None:
+        return "feature with no geometry", "features with no geometry"
+    if len(parts) == 0:
+        return f"empty {raw.type_name}", f"empty {raw.type_name}s"
     if raw.type_name == "GeometryCollection":
-        counts = Counter(p.geom_type for p in flatten(raw.geometry))
-        return "GeometryCollection of " + _count_text(counts)
+        counts = Counter(p.geom_type for p in parts)
+        inner = _and([f"{n} {t}{'s' if n > 1 else ''}" for t, n in counts.most_common()])
+        return f"GeometryCollection of {inner}", f"GeometryCollections of {inner}"
     if raw.type_name in ("LineString", "MultiLineString"):
-        return f"{raw.type_name} not closed"
-    return raw.type_name
+        return (
+            f"{raw.type_name} whose ends do not meet",
+            f"{raw.type_name}s whose ends do not meet",
+        )
+    return raw.type_name, f"{raw.type_name}s"
 
 
-def _count_text(counts: Counter) -> str:
-    return ", ".join(f"{n} {kind}" for kind, n in counts.most_common()) or "nothing"
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def _skipped_text(skipped: dict[str, list[int]]) -> str:
-    parts = []
-    for kind, idx in skipped.items():
+def _describe(features: list[RawFeature]) -> str:
+    """'feature 0 is a Point', or what `_grouped` says for several features."""
+    if len(features) != 1:
+        return _grouped(features)
+    raw = features[0]
+    who = f'feature {raw.index} ("{raw.name}")' if raw.name else f"feature {raw.index}"
+    if raw.geometry is None:
+        return f"{who} has no geometry"
+    one, _many = _kind(raw)
+    return f"{who} is {'an' if one[0].lower() in 'aeiou' else 'a'} {one}"
+
+
+def _grouped(features: list[RawFeature]) -> str:
+    """'2 Points: features 0, 1; 1 MultiPoint: feature 2' (at most 10 indices a kind)."""
+    if not features:
+        return "it has no features"
+    groups: dict[tuple[str, str], list[int]] = {}
+    for raw in features:
+        groups.setdefault(_kind(raw), []).append(raw.index)
+    texts = []
+    for (one, many), idx in groups.items():
         shown = ", ".join(str(i) for i in idx[:10]) + (" …" if len(idx) > 10 else "")
-        word = "feature" if len(idx) == 1 else "features"
-        parts.append(f"{len(idx)} {kind}: {word} {shown}")
-    return "; ".join(parts)
+        plural = len(idx) > 1
+        texts.append(
+            f"{len(idx)} {many if plural else one}: feature{'s' if plural else ''} {shown}"
+        )
+    return "; ".join(texts)
+
+
+def _skipped_note(skipped: list[RawFeature]) -> str:
+    n = len(skipped)
+    what = "feature that is not an area was" if n == 1 else "features that are not areas were"
+    return f"{n} {what} skipped ({_grouped(skipped)})"

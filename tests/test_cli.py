@@ -84,7 +84,7 @@ def test_warnings_go_to_stderr_and_do_not_stop_the_run(tmp_path):
         "cells", DATA / "polygon_and_points.geojson", "--count", "2", "-o", tmp_path / "o.geojson"
     )
     assert done.returncode == 0
-    assert "gridmgr: warning: 2 feature(s)" in done.stderr
+    assert "gridmgr: warning: 2 features that are not areas were skipped" in done.stderr
 
 
 @pytest.mark.parametrize(
