@@ -30,19 +30,33 @@ class Ground:
 
 def ground_of(area: shapely.Geometry, cells: np.ndarray) -> Ground:
     """Measure an area's coverage by cells (WGS84), in the area's metric CRS; slivers under 1 m² are ignored."""
+    gaps, overlaps = gaps_and_overlaps(area, cells)
+    return ground_from(area, gaps, overlaps)
+
+
+def gaps_and_overlaps(
+    area: shapely.Geometry, cells: np.ndarray
+) -> tuple[shapely.Geometry, shapely.Geometry]:
+    """The land of the area no cell covers and the land two cells share (WGS84), before sliver removal.
+
+    A plan is fixed once written, so this is worked out once per plan and stored with it.
+    """
     crs = metric_crs(area)
     region = to_metric(area, crs)
     m = to_metric(np.asarray(cells, dtype=object), crs) if len(cells) else np.zeros(0, object)
-    union = shapely.union_all(m) if len(m) else shapely.Polygon()
     shared = shapely.Polygon()
-    if len(m) > 1:
-        a, b = shapely.STRtree(m).query(m, predicate="overlaps")
-        keep = a < b
-        if keep.any():
-            shared = shapely.union_all(shapely.intersection(m[a[keep]], m[b[keep]]))
-    return _ground(
-        region, shapely.difference(region, union), shapely.intersection(shared, region), crs
-    )
+    if len(m) and shapely.coverage_is_valid(m):
+        # cells that meet edge to edge (what gridding writes) cannot overlap: the fast union serves
+        union = shapely.coverage_union_all(m)
+    else:
+        union = shapely.union_all(m) if len(m) else shapely.Polygon()
+        if len(m) > 1:
+            a, b = shapely.STRtree(m).query(m, predicate="overlaps")
+            keep = a < b
+            if keep.any():
+                shared = shapely.union_all(shapely.intersection(m[a[keep]], m[b[keep]]))
+    gaps = shapely.difference(region, union)
+    return to_wgs84(gaps, crs), to_wgs84(shared, crs)
 
 
 def ground_from(

@@ -91,6 +91,9 @@ class GridPlan(Base):
     params: Mapped[str] = mapped_column(Text, default="{}")  # JSON
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     created_by: Mapped[str | None] = mapped_column(String(80))
+    # the land no cell covers and the land two cells share, worked out once when the plan is written
+    gaps: Mapped[bytes | None] = mapped_column(Geometry, deferred=True)
+    overlaps: Mapped[bytes | None] = mapped_column(Geometry, deferred=True)
     area: Mapped[Area] = relationship(back_populates="plans")
 
 

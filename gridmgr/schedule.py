@@ -125,6 +125,14 @@ def cell_status(
     return out
 
 
+def _first_per_cell(lc: np.ndarray, cand: np.ndarray) -> np.ndarray:
+    """Of log indices in increasing order (logs sorted by cell, then time), each cell's first."""
+    if len(cand) < 2:
+        return cand
+    c = lc[cand]
+    return cand[np.r_[True, c[1:] != c[:-1]]]
+
+
 def _evaluate(
     rhythm, members, log_cell, log_t, at, day, d0, d1, day_over, tz, out: CellStatus
 ) -> None:
@@ -148,11 +156,9 @@ def _evaluate(
     late = np.zeros((m, k), bool)
     # on time: each window takes the first unused log inside it (windows in order of opening)
     for w in np.argsort(win[:, 1], kind="stable"):
-        cand = np.flatnonzero(~used & (lt >= win[w, 1]) & (lt <= win[w, 2]))
-        if len(cand):
-            cells, first = np.unique(lc[cand], return_index=True)
-            done[cells, w] = True
-            used[cand[first]] = True
+        cand = _first_per_cell(lc, np.flatnonzero(~used & (lt >= win[w, 1]) & (lt <= win[w, 2])))
+        done[lc[cand], w] = True
+        used[cand] = True
     # further logs inside a window its cell already did are duplicates: spent, not extras
     for w in range(k):
         inside = ~used & (lt >= win[w, 1]) & (lt <= win[w, 2])
@@ -160,19 +166,16 @@ def _evaluate(
     # late: a log after a closed, undone window makes up for the earliest such window
     for w in np.argsort(win[:, 2], kind="stable"):
         cand = np.flatnonzero(~used & (lt > win[w, 2]))
-        cand = cand[~done[lc[cand], w]]
-        if len(cand):
-            cells, first = np.unique(lc[cand], return_index=True)
-            late[cells, w] = True
-            used[cand[first]] = True
+        cand = _first_per_cell(lc, cand[~done[lc[cand], w]])
+        late[lc[cand], w] = True
+        used[cand] = True
     # extras: the rest of today's logs, once per half hour
     rest = ~used & (lt >= d0) & (lt < d1)
-    slots = np.unique(np.column_stack([lc[rest], np.floor(lt[rest] / EXTRA_SLOT_S)]), axis=0)
-    extra_done = (
-        np.bincount(slots[:, 0].astype(np.int64), minlength=m)
-        if len(slots)
-        else np.zeros(m, np.int64)
-    )
+    slot = np.floor(lt[rest] / EXTRA_SLOT_S).astype(np.int64)
+    day_slots = int(np.ceil((d1 - d0) / EXTRA_SLOT_S)) + 2
+    keys = lc[rest] * day_slots + (slot - int(d0 // EXTRA_SLOT_S))  # sorted: logs are by cell, time
+    keys = keys[np.r_[True, keys[1:] != keys[:-1]]] if len(keys) else keys
+    extra_done = np.bincount(keys // day_slots, minlength=m).astype(np.int64)
     extra_short = np.maximum(rhythm.extra - extra_done, 0)
 
     open_now = (win[:, 1] <= at) & (at <= win[:, 2])

@@ -13,6 +13,7 @@ import shapely
 from sqlalchemy import Engine, func, select, update
 
 from gridmgr import regrid
+from gridmgr.coverage import gaps_and_overlaps
 from gridmgr.errors import Conflict, InvalidInput, NotFound
 from gridmgr.geo import Limits, read_features, read_lines
 from gridmgr.gridding import cells_from_area, quality_of
@@ -25,7 +26,15 @@ from gridmgr.models import (
 )
 from gridmgr.projection import metric_crs, to_metric
 from gridmgr.services._common import _active_plan, _audit, get_area
-from gridmgr.store import bulk_insert, insert_cells, load_cells, reading, transaction
+from gridmgr.store import (
+    bulk_insert,
+    gaps_and_overlaps_in_db,
+    insert_cells,
+    is_postgres,
+    load_cells,
+    reading,
+    transaction,
+)
 
 # --- plans ----------------------------------------------------------------------------------
 
@@ -251,6 +260,8 @@ def _commit_plan(
         }
     if dry_run:
         return report
+    # worked out before the write lock is taken; PostGIS does it in the database, inside the write
+    ground = None if is_postgres(engine) else gaps_and_overlaps(cur.geometry, cells.geometry.values)
     with transaction(engine) as s:
         bumped = s.execute(
             update(Area)
@@ -283,6 +294,8 @@ def _commit_plan(
         s.add(plan)
         s.flush()
         ids = insert_cells(s, plan.id, cells, seqs)
+        gaps, overlaps = ground or gaps_and_overlaps_in_db(s, cur.area_id, plan.id)
+        plan.gaps, plan.overlaps = shapely.to_wkb(gaps), shapely.to_wkb(overlaps)
         if mig:
             rows = [{"cell_id": int(ids[k]), "warden_id": w, "role": r} for k, w, r in mig.posts]
             if rows:

@@ -7,15 +7,23 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
+import pandas as pd
 import shapely
 from sqlalchemy import Engine, select
 
-from gridmgr.coverage import ground_from, ground_of, pieces_to_geojson
+from gridmgr.coverage import gaps_and_overlaps, ground_from, pieces_to_geojson
 from gridmgr.errors import InvalidInput, NotFound
 from gridmgr.models import Assignment, Cell, GridPlan, Round, Schedule, Warden
 from gridmgr.schedule import Rhythm, cell_status
 from gridmgr.services._common import get_area
-from gridmgr.store import gaps_and_overlaps_in_db, is_postgres, load_cells, reading
+from gridmgr.store import (
+    gaps_and_overlaps_in_db,
+    int_rows,
+    is_postgres,
+    load_cells,
+    raw_rows,
+    reading,
+)
 
 WORST_SHOWN = 10
 
@@ -67,17 +75,25 @@ def coverage_report(
         tz = ZoneInfo(area.timezone)
         moment = parse_moment(at, tz)
         plan = _plan_at(s, area.id, None if at is None else moment, slug)
-        cells = load_cells(s, plan.id)
+        stored = plan.gaps is not None
+        cells = load_cells(s, plan.id, geometry=not stored)
         ids = cells["id"].to_numpy()
-        pos = {int(c): k for k, c in enumerate(ids)}
-        posts = s.execute(
+        by_id = np.argsort(ids)
+
+        def positions(cell_ids) -> np.ndarray:
+            return by_id[np.searchsorted(ids, np.asarray(cell_ids, np.int64), sorter=by_id)]
+
+        posts = raw_rows(
+            s,
             select(Assignment.cell_id, Warden.name, Assignment.role)
             .join(Warden, Warden.id == Assignment.warden_id)
             .join(Cell, Cell.id == Assignment.cell_id)
-            .where(Cell.plan_id == plan.id)
-        ).all()
+            .where(Cell.plan_id == plan.id),
+        )
         rhythms: list[Rhythm | None] = [None] * len(ids)
-        for cell_id, times, extra, before, after in s.execute(
+        alike: dict[tuple, Rhythm] = {}  # most cells share a few schedules: one Rhythm each
+        sched = raw_rows(
+            s,
             select(
                 Schedule.cell_id,
                 Schedule.times,
@@ -86,38 +102,41 @@ def coverage_report(
                 Schedule.window_after_min,
             )
             .join(Cell, Cell.id == Schedule.cell_id)
-            .where(Cell.plan_id == plan.id)
-        ):
-            rhythms[pos[cell_id]] = Rhythm(tuple(times.split(",")), extra, before, after)
+            .where(Cell.plan_id == plan.id),
+        )
+        for k, (_, *row) in zip(positions([r[0] for r in sched]), sched, strict=True):
+            key = tuple(row)
+            if key not in alike:
+                times, extra, before, after = row
+                alike[key] = Rhythm(tuple(times.split(",")), extra, before, after)
+            rhythms[k] = alike[key]
         target_day = day or moment.astimezone(tz).date()
         since = datetime.combine(
             target_day - timedelta(days=2), datetime.min.time(), tz
         ).timestamp()
-        rounds = s.execute(
+        rounds = int_rows(
+            s,
             select(Round.cell_id, Round.at_s).where(
                 Round.cell_id.in_(select(Cell.id).where(Cell.plan_id == plan.id)),
                 Round.at_s >= int(since),
                 Round.at_s <= int(moment.timestamp()),
-            )
-        ).all()
+            ),
+        )
         geometry = shapely.from_wkb(area.geometry)
-        in_db = gaps_and_overlaps_in_db(s, area.id, plan.id) if is_postgres(engine) else None
+        if stored:
+            ground_wgs84 = (shapely.from_wkb(plan.gaps), shapely.from_wkb(plan.overlaps))
+        elif is_postgres(engine):
+            ground_wgs84 = gaps_and_overlaps_in_db(s, area.id, plan.id)
+        else:  # a plan written before plans kept their ground
+            ground_wgs84 = gaps_and_overlaps(geometry, np.asarray(cells.geometry.values))
 
-    ground = (
-        ground_from(geometry, *in_db)
-        if in_db
-        else ground_of(geometry, np.asarray(cells.geometry.values))
-    )
-    log_cell = np.fromiter((pos[c] for c, _ in rounds), np.int64, len(rounds))
-    log_t = np.fromiter((t for _, t in rounds), float, len(rounds))
+    ground = ground_from(geometry, *ground_wgs84)
+    log_cell = positions(rounds[:, 0])
+    log_t = rounds[:, 1].astype(float)
     now = cell_status(rhythms, log_cell, log_t, moment.timestamp(), tz)
     codes = np.asarray(cells["code"], dtype=object)
-    staffed = np.zeros(len(ids), bool)
-    wardens_of: dict[int, list[tuple[str, str]]] = {}
-    for cell_id, name, role in posts:
-        staffed[pos[cell_id]] = True
-        wardens_of.setdefault(pos[cell_id], []).append((name, role))
-
+    post_cell = positions([p[0] for p in posts])
+    staffed = np.bincount(post_cell, minlength=len(ids)) > 0
     status = now.status
     report: dict[str, Any] = {
         "area": slug,
@@ -136,7 +155,7 @@ def coverage_report(
         "overdue": list(codes[status == "overdue"]),
         "ok": list(codes[status == "ok"]),
         "short_of_extra": list(codes[now.extra_short > 0]),
-        "wardens": _warden_load(wardens_of, cells["area_m2"].to_numpy(), now),
+        "wardens": _warden_load(post_cell, [p[1] for p in posts], cells["area_m2"].to_numpy(), now),
         "worst": _worst(codes, now),
     }
     if day is not None:
@@ -152,6 +171,9 @@ def coverage_report(
             ],
         }
     if with_cells:
+        wardens_of: dict[int, list[tuple[str, str]]] = {}
+        for k, (_, name, role) in zip(post_cell, posts, strict=True):
+            wardens_of.setdefault(int(k), []).append((name, role))
         report["cells"] = [
             {
                 "code": str(codes[k]),
@@ -194,25 +216,34 @@ def _iso(epoch: float, tz: ZoneInfo) -> str | None:
 
 
 def _warden_load(
-    wardens_of: dict[int, list[tuple[str, str]]], area_m2: np.ndarray, now
+    post_cell: np.ndarray, post_name: list[str], area_m2: np.ndarray, now
 ) -> list[dict[str, Any]]:
     """Per warden: cells held, their m², rounds expected today and still to do."""
-    load: dict[str, dict[str, Any]] = {}
-    for k, people in wardens_of.items():
-        left = max(int(now.expected[k] - now.done[k] - now.late[k] - now.extra_done[k]), 0)
-        for name, _role in people:
-            w = load.setdefault(
-                name,
-                {"warden": name, "cells": 0, "area_m2": 0.0, "rounds_today": 0, "rounds_left": 0},
-            )
-            w["cells"] += 1
-            w["area_m2"] += float(area_m2[k])
-            w["rounds_today"] += int(now.expected[k])
-            w["rounds_left"] += left
-    rows = sorted(load.values(), key=lambda w: (-w["rounds_left"], w["warden"]))
-    for w in rows:
-        w["area_m2"] = round(w["area_m2"], 1)
-    return rows
+    if not len(post_cell):
+        return []
+    left = np.maximum(now.expected - now.done - now.late - now.extra_done, 0)
+    per_post = pd.DataFrame(
+        {
+            "warden": post_name,
+            "cells": 1,
+            "area_m2": area_m2[post_cell],
+            "rounds_today": now.expected[post_cell],
+            "rounds_left": left[post_cell],
+        }
+    )
+    load = per_post.groupby("warden", sort=False).sum().reset_index()
+    load = load.sort_values(["rounds_left", "warden"], ascending=[False, True])
+    load["area_m2"] = load["area_m2"].round(1)
+    return [
+        {
+            "warden": w,
+            "cells": int(c),
+            "area_m2": float(a),
+            "rounds_today": int(t),
+            "rounds_left": int(x),
+        }
+        for w, c, a, t, x in load.itertuples(index=False, name=None)
+    ]
 
 
 def _worst(codes: np.ndarray, now) -> list[dict[str, Any]]:
