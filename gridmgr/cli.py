@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from gridmgr import __version__
+from gridmgr.cli_web import add_web_commands
 from gridmgr.errors import GridmgrError, InvalidInput
 
 EXIT_BAD_INPUT = 2
@@ -212,6 +213,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="an earlier plan (default: the active one)",
     )
     ex.set_defaults(func=_cmd_export)
+
+    add_web_commands(sub, _engine)
     return parser
 
 

@@ -72,3 +72,27 @@ def engine(db_url):
     eng = make_engine(db_url)
     yield eng
     eng.dispose()
+
+
+@pytest.fixture
+def app_factory(db_url, tmp_path):
+    """Make gridmgr web apps on the `db_url` database (instance folder in tmp_path by default);
+    their engines are disposed after the test."""
+    from gridmgr.web import create_app
+
+    made = []
+
+    def make(instance: Path | None = None, **config):
+        app = create_app(
+            {
+                "DATABASE_URL": db_url,
+                "INSTANCE_PATH": str(instance or tmp_path / "instance"),
+                **config,
+            }
+        )
+        made.append(app)
+        return app
+
+    yield make
+    for app in made:
+        app.extensions["gridmgr.engine"].dispose()

@@ -1,0 +1,112 @@
+"""The `gridmgr` commands that concern the web service: user add, serve, demo."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+
+from gridmgr.errors import InvalidInput
+
+
+def add_web_commands(sub, engine_of) -> None:
+    """Register `user add`, `serve` and `demo` on the sub-command parsers."""
+    user = sub.add_parser("user", help="logins: add, list").add_subparsers(
+        dest="user_command", required=True, metavar="{add,list}"
+    )
+    ua = user.add_parser("add", help="create a login; the password is read from standard input")
+    ua.add_argument("name", metavar="NAME")
+    ua.add_argument("--role", required=True, choices=("manager", "planner", "warden"))
+    ua.add_argument("--warden", metavar="NAME", help="for a warden login: the warden it is")
+    ua.set_defaults(func=lambda a: _cmd_user_add(a, engine_of(a)))
+    ul = user.add_parser("list", help="list logins")
+    ul.add_argument("--json", action="store_true")
+    ul.set_defaults(func=lambda a: _cmd_user_list(a, engine_of(a)))
+
+    serve = sub.add_parser("serve", help="run the web service (waitress, a production WSGI server)")
+    _server_options(serve)
+    serve.set_defaults(func=_cmd_serve)
+
+    demo = sub.add_parser(
+        "demo", help="a fresh demo database from the project's demo areas, then serve it"
+    )
+    _server_options(demo)
+    demo.add_argument(
+        "--instance", default="instance-demo", help="folder for the demo database and secret key"
+    )
+    demo.add_argument("--no-serve", action="store_true", help="build the demo database only")
+    demo.set_defaults(func=_cmd_demo)
+
+
+def _server_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=5000)
+    p.add_argument("--threads", type=int, default=8)
+
+
+def _read_password() -> str:
+    if sys.stdin.isatty():
+        first = getpass.getpass("password: ")
+        if getpass.getpass("again: ") != first:
+            raise InvalidInput("the two passwords differ")
+        return first
+    line = sys.stdin.readline()
+    return line.rstrip("\r\n")
+
+
+def _cmd_user_add(args: argparse.Namespace, engine) -> int:
+    from gridmgr.services import add_user
+
+    u = add_user(engine, args.name, role=args.role, password=_read_password(), warden=args.warden)
+    print(f"user {u['username']} ({u['role']}) added")
+    return 0
+
+
+def _cmd_user_list(args: argparse.Namespace, engine) -> int:
+    import json
+
+    from gridmgr.services import list_users
+
+    rows = list_users(engine)
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+    else:
+        for r in rows:
+            print(f"{r['username']:<24} {r['role']:<8} {r['warden'] or ''}")
+    return 0
+
+
+def serve_app(app, host: str, port: int, threads: int) -> None:
+    """Serve with waitress until interrupted."""
+    import waitress
+
+    print(f"gridmgr: serving on http://{host}:{port}/ (Ctrl+C stops)", flush=True)
+    waitress.serve(app, host=host, port=port, threads=threads, ident="gridmgr")
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from gridmgr.store import make_engine, upgrade
+    from gridmgr.web import create_app
+
+    upgrade(make_engine(args.db))
+    serve_app(create_app({"DATABASE_URL": args.db}), args.host, args.port, args.threads)
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from gridmgr.services.demo import build_demo
+    from gridmgr.web import create_app
+
+    instance = Path(args.instance).resolve()
+    url = args.db or f"sqlite:///{instance / 'demo.db'}"
+    users = build_demo(url, instance)
+    print("demo users (user name / password):")
+    for u in users:
+        print(f"  {u['username']:<12} {u['password']:<16} {u['role']}")
+    if args.no_serve:
+        return 0
+    app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": str(instance)})
+    serve_app(app, args.host, args.port, args.threads)
+    return 0

@@ -1,0 +1,145 @@
+"""People who log in: managers, planners and wardens; their passwords and API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from typing import Any
+
+from sqlalchemy import Engine, select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from gridmgr.errors import Conflict, Forbidden, InvalidInput, NotFound
+from gridmgr.models import ApiToken, User, Warden, utcnow
+from gridmgr.services._common import _audit
+from gridmgr.store import reading, transaction
+
+USER_ROLES = ("manager", "planner", "warden")
+MIN_PASSWORD = 8
+# checked against when a name is unknown, so a login takes as long whether or not the user exists
+_DUMMY_HASH = generate_password_hash("not a password of anyone's")
+
+
+def add_user(
+    engine: Engine,
+    username: str,
+    *,
+    role: str,
+    password: str,
+    warden: str | None = None,
+    actor: str = "cli",
+) -> dict[str, Any]:
+    """Create a login; a warden user is tied to the warden whose cells it may see and log."""
+    username = (username or "").strip()
+    if not username or len(username) > 80 or any(c.isspace() for c in username):
+        raise InvalidInput("a user name needs 1 to 80 characters and no spaces")
+    if role not in USER_ROLES:
+        raise InvalidInput(f"unknown user role {role!r}: use one of {', '.join(USER_ROLES)}")
+    check_password_rules(password)
+    if role == "warden" and not warden:
+        raise InvalidInput("a warden user needs --warden NAME: the warden whose cells it holds")
+    with transaction(engine) as s:
+        if s.execute(select(User.id).where(User.username == username)).first():
+            raise Conflict(f"a user named {username!r} already exists")
+        warden_id = None
+        if warden:
+            warden_id = s.execute(select(Warden.id).where(Warden.name == warden)).scalar()
+            if warden_id is None:
+                raise NotFound(f"no warden named {warden!r}; add it first (gridmgr warden add)")
+        user = User(
+            username=username,
+            password_hash=generate_password_hash(password),
+            role=role,
+            warden_id=warden_id,
+        )
+        s.add(user)
+        s.flush()
+        _audit(s, actor, "user.add", None, username=username, role=role, warden=warden)
+        return {"id": user.id, "username": username, "role": role, "warden": warden}
+
+
+def check_password_rules(password: str) -> None:
+    """Refuse passwords that are too short or all one character."""
+    if password is None or len(password) < MIN_PASSWORD:
+        raise InvalidInput(f"a password needs at least {MIN_PASSWORD} characters")
+    if len(set(password)) < 3:
+        raise InvalidInput("a password needs at least 3 different characters")
+    if len(password) > 200:
+        raise InvalidInput("a password may be at most 200 characters")
+
+
+def authenticate(engine: Engine, username: str, password: str) -> dict[str, Any]:
+    """The user whose name and password these are; Forbidden with one message for any mismatch."""
+    with reading(engine) as s:
+        row = s.execute(
+            select(User, Warden.name)
+            .outerjoin(Warden, Warden.id == User.warden_id)
+            .where(User.username == (username or "").strip())
+        ).first()
+    if row is None:
+        check_password_hash(_DUMMY_HASH, password or "")
+        raise Forbidden("wrong user name or password")
+    user, warden = row
+    if not check_password_hash(user.password_hash, password or ""):
+        raise Forbidden("wrong user name or password")
+    return _user_dict(user, warden)
+
+
+def get_user(engine: Engine, user_id: int) -> dict[str, Any] | None:
+    """The user with this id (for a session), or None when it no longer exists."""
+    with reading(engine) as s:
+        row = s.execute(
+            select(User, Warden.name)
+            .outerjoin(Warden, Warden.id == User.warden_id)
+            .where(User.id == user_id)
+        ).first()
+    return None if row is None else _user_dict(*row)
+
+
+def issue_token(engine: Engine, user_id: int) -> str:
+    """A new API token for the user; only its digest is kept, so it is shown once."""
+    token = secrets.token_urlsafe(32)
+    with transaction(engine) as s:
+        s.add(ApiToken(user_id=user_id, token_sha256=_digest(token)))
+    return token
+
+
+def user_for_token(engine: Engine, token: str) -> dict[str, Any] | None:
+    """The user a live (not revoked) token belongs to, or None."""
+    with reading(engine) as s:
+        row = s.execute(
+            select(User, Warden.name)
+            .join(ApiToken, ApiToken.user_id == User.id)
+            .outerjoin(Warden, Warden.id == User.warden_id)
+            .where(ApiToken.token_sha256 == _digest(token), ApiToken.revoked_at.is_(None))
+        ).first()
+    return None if row is None else _user_dict(*row)
+
+
+def revoke_token(engine: Engine, token: str) -> None:
+    """Make a token unusable from now on."""
+    with transaction(engine) as s:
+        t = s.execute(
+            select(ApiToken).where(ApiToken.token_sha256 == _digest(token))
+        ).scalar_one_or_none()
+        if t is not None and t.revoked_at is None:
+            t.revoked_at = utcnow()
+
+
+def list_users(engine: Engine) -> list[dict[str, Any]]:
+    """Every user with role and warden, by name."""
+    with reading(engine) as s:
+        rows = s.execute(
+            select(User, Warden.name)
+            .outerjoin(Warden, Warden.id == User.warden_id)
+            .order_by(User.username)
+        ).all()
+    return [_user_dict(u, w) for u, w in rows]
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _user_dict(user: User, warden: str | None) -> dict[str, Any]:
+    return {"id": user.id, "username": user.username, "role": user.role, "warden": warden}

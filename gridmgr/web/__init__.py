@@ -1,0 +1,172 @@
+"""The web service: `create_app(config)` builds the Flask app (pages for managers, planners and wardens,
+and the JSON API) on one database engine."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from datetime import timedelta
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, g, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from gridmgr.errors import Conflict, Forbidden, GridmgrError, InvalidInput, LimitExceeded, NotFound
+from gridmgr.store import database_url, make_engine, schema_ready
+
+TEMPLATES = Path(str(files("gridmgr.templates")))
+STATIC = Path(__file__).resolve().parent.parent / "static"
+
+OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+OSM_ATTRIBUTION = (
+    '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
+)
+
+STATUS_OF: dict[type[GridmgrError], int] = {
+    NotFound: 404,
+    Conflict: 409,
+    Forbidden: 403,
+    LimitExceeded: 422,
+    InvalidInput: 422,
+}
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """A gridmgr app: defaults, then GRIDMGR_* environment variables, then instance/config.py, then `config`.
+
+    Keys: DATABASE_URL, INSTANCE_PATH, SECRET_KEY (else generated once into the instance folder),
+    TILES_URL and TILES_ATTRIBUTION (the base map; TILES_URL "" for none), MAX_UPLOAD_MB,
+    SESSION_COOKIE_SECURE, INLINE_CELLS_MAX (plans with more cells load them from the API).
+    """
+    config = dict(config or {})
+    instance = Path(
+        config.get("INSTANCE_PATH") or os.environ.get("GRIDMGR_INSTANCE", "instance")
+    ).resolve()
+    app = Flask(
+        "gridmgr",
+        template_folder=str(TEMPLATES),
+        static_folder=str(STATIC),
+        static_url_path="/static",
+        instance_path=str(instance),
+        instance_relative_config=True,
+    )
+    app.config.update(
+        DATABASE_URL=None,
+        TILES_URL=os.environ.get("GRIDMGR_TILES_URL", OSM_TILES),
+        TILES_ATTRIBUTION=os.environ.get("GRIDMGR_TILES_ATTRIBUTION", OSM_ATTRIBUTION),
+        MAX_UPLOAD_MB=float(os.environ.get("GRIDMGR_MAX_UPLOAD_MB", 50)),
+        SESSION_COOKIE_SECURE=os.environ.get("GRIDMGR_INSECURE_COOKIES", "") == "",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_NAME="gridmgr_session",
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
+        INLINE_CELLS_MAX=3000,
+        JSON_SORT_KEYS=False,
+    )
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.update(config)
+    app.config["MAX_CONTENT_LENGTH"] = int(app.config["MAX_UPLOAD_MB"] * 1024 * 1024)
+    app.json.ensure_ascii = False
+    app.json.sort_keys = False
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret(instance)
+
+    engine = make_engine(
+        database_url(
+            app.config["DATABASE_URL"], env={**os.environ, "GRIDMGR_INSTANCE": str(instance)}
+        )
+    )
+    if not schema_ready(engine):
+        raise InvalidInput(
+            f"the database {engine.url.render_as_string(hide_password=True)!r} is not set up; "
+            "run 'gridmgr init' first"
+        )
+    app.extensions["gridmgr.engine"] = engine
+
+    from gridmgr.web import api, auth, manage, plan, warden
+
+    auth.init_app(app)
+    for module in (auth, manage, plan, warden, api):
+        app.register_blueprint(module.bp)
+    _error_handlers(app)
+
+    @app.after_request
+    def _headers(resp):
+        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+        resp.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+        resp.headers.setdefault("Referrer-Policy", "same-origin")
+        return resp
+
+    return app
+
+
+def engine_of(app: Flask | None = None):
+    """The app's database engine."""
+    from flask import current_app
+
+    return (app or current_app).extensions["gridmgr.engine"]
+
+
+def wants_json() -> bool:
+    """True for API requests: they get JSON errors, pages get HTML."""
+    return request.path.startswith("/api/")
+
+
+def error_response(status: int, code: str, message: str, details: Any = None):
+    """The one error shape: JSON {"error": {code, message, details}} for the API, a page otherwise."""
+    if wants_json():
+        resp = jsonify({"error": {"code": code, "message": message, "details": details or {}}})
+        resp.status_code = status
+        return resp
+    return render_template("error.html", status=status, message=message), status
+
+
+def _error_handlers(app: Flask) -> None:
+    @app.errorhandler(GridmgrError)
+    def _gridmgr_error(exc: GridmgrError):
+        status = next((v for k, v in STATUS_OF.items() if isinstance(exc, k)), 400)
+        return error_response(status, exc.code, str(exc))
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        status = exc.code or 500
+        if status == 413:
+            mb = app.config["MAX_UPLOAD_MB"]
+            message = f"the upload is larger than the limit of {mb:g} MB (GRIDMGR_MAX_UPLOAD_MB)"
+        else:
+            message = exc.description or exc.name
+        code = (exc.name or "error").lower().replace(" ", "_")
+        return error_response(status, code, message)
+
+    @app.errorhandler(Exception)
+    def _internal(exc: Exception):
+        app.logger.exception("internal error on %s %s", request.method, request.path)
+        return error_response(500, "internal", "internal error; it has been logged")
+
+
+def _instance_secret(instance: Path) -> str:
+    """The instance's secret key, generated on first run into instance/secret_key (mode 0600)."""
+    path = instance / "secret_key"
+    if path.exists():
+        return path.read_text(encoding="ascii").strip()
+    instance.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    tmp = instance / f".secret_key.{os.getpid()}.{secrets.token_hex(4)}"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as f:
+        f.write(key)
+    try:
+        os.link(tmp, path)  # atomic: a worker that lost the race reads the winner's key
+    except FileExistsError:
+        key = path.read_text(encoding="ascii").strip()
+    finally:
+        tmp.unlink()
+    return key
+
+
+def current_user() -> dict[str, Any] | None:
+    """The logged-in user of this request (session or API token), or None."""
+    return g.get("user")

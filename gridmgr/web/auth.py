@@ -1,0 +1,155 @@
+"""Logging in and out, who the current user is (session or API token), roles and CSRF checks."""
+
+from __future__ import annotations
+
+import functools
+import hmac
+import secrets
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    Flask,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+
+from gridmgr import services
+from gridmgr.errors import Forbidden
+from gridmgr.web import engine_of, error_response, wants_json
+
+bp = Blueprint("auth", __name__)
+
+HOME_OF_ROLE = {"manager": "manage.areas", "planner": "manage.areas", "warden": "warden.me"}
+UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def init_app(app: Flask) -> None:
+    """Load the user of each request and check the CSRF token of every unsafe request with a session."""
+
+    @app.before_request
+    def _load_user():
+        g.user = None
+        g.by_token = False
+        header = request.headers.get("Authorization", "")
+        if header.startswith("Bearer ") and request.path.startswith("/api/"):
+            g.user = services.user_for_token(engine_of(), header[7:].strip())
+            g.by_token = True
+            return None
+        uid = session.get("uid")
+        if uid is not None:
+            g.user = services.get_user(engine_of(), uid)
+            if g.user is None:
+                session.clear()
+        if request.method in UNSAFE and not _csrf_ok():
+            return error_response(
+                400, "csrf", "the form's security token is missing or out of date; reload the page"
+            )
+        return None
+
+    app.jinja_env.globals["csrf_token"] = csrf_token
+    app.jinja_env.globals["current_user"] = lambda: g.get("user")
+
+
+def csrf_token() -> str:
+    """This session's CSRF token (made on first use), for forms and the X-CSRF-Token header."""
+    if "csrf" not in session:
+        session["csrf"] = secrets.token_urlsafe(32)
+    return session["csrf"]
+
+
+def _csrf_ok() -> bool:
+    if request.path == url_for("api.token"):
+        return True  # a token request proves itself with the password and sets no cookie
+    sent = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token", "")
+    want = session.get("csrf", "")
+    return bool(want) and hmac.compare_digest(sent.encode(), want.encode())
+
+
+def roles_required(*roles: str) -> Callable:
+    """Let only logged-in users with one of these roles through; others get 401/403 (or the login page)."""
+
+    def wrap(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def inner(*args: Any, **kwargs: Any):
+            user = g.get("user")
+            if user is None:
+                if wants_json():
+                    return error_response(401, "unauthorized", "log in first: POST /api/v1/token")
+                return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+            if user["role"] not in roles:
+                raise Forbidden(
+                    f"this needs the role {' or '.join(roles)}; you are logged in as {user['role']}"
+                )
+            return view(*args, **kwargs)
+
+        return inner
+
+    return wrap
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """The login form; on success a fresh session and the page the user asked for (or their home)."""
+    error = None
+    status = 200
+    if request.method == "POST":
+        try:
+            user = services.authenticate(
+                engine_of(), request.form.get("username", ""), request.form.get("password", "")
+            )
+        except Forbidden as exc:
+            error, status = str(exc), 401
+        else:
+            session.clear()
+            session.permanent = True
+            session["uid"] = user["id"]
+            csrf_token()
+            return redirect(
+                _safe_next(request.args.get("next")) or url_for(HOME_OF_ROLE[user["role"]])
+            )
+    return render_template("login.html", error=error), status
+
+
+@bp.post("/logout")
+def logout():
+    """End the session."""
+    session.clear()
+    return redirect(url_for("auth.login"))
+
+
+@bp.get("/")
+def home():
+    """Each role's start page."""
+    user = g.get("user")
+    if user is None:
+        return redirect(url_for("auth.login"))
+    return redirect(url_for(HOME_OF_ROLE[user["role"]]))
+
+
+@bp.get("/healthz")
+def healthz():
+    """A liveness probe for load balancers."""
+    return {"ok": True}
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Only same-site paths, never another host (an open redirect)."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+def forbid_unless(condition: bool, message: str) -> None:
+    """Raise Forbidden unless the condition holds (object-level checks in views)."""
+    if not condition:
+        raise Forbidden(message)

@@ -1,0 +1,159 @@
+"""What the web tests share: a seeded park, an app on a real database, a live server, a real browser."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from conftest import GEODATA
+
+CHROMIUM = os.environ.get("GRIDMGR_CHROMIUM", "/usr/bin/chromium")
+PASSWORD = "correct horse battery"  # every seeded user's
+
+
+@dataclass
+class Seeded:
+    """A park split into 30 cells with wardens, schedules and logins, and what each login is."""
+
+    slug: str
+    codes: list[str]
+    users: dict[str, dict] = field(default_factory=dict)  # username -> {role, warden}
+
+
+def seed_park(engine, tmp_path: Path, *, name: str = "Haibin Park", wardens: int = 30) -> Seeded:
+    """The demo park in 30 cells, `wardens` wardens (one per cell first), 3+1 schedules everywhere,
+    and the users manager, planner, warden1 (holding the first cell) and warden2 (the second)."""
+    from gridmgr import services
+
+    slug = services.add_area(engine, GEODATA / "demo_park.geojson", name=name, kind="park")["slug"]
+    services.grid(engine, slug, count=30)
+    csv = tmp_path / "wardens.csv"
+    csv.write_text(
+        "name,phone\n" + "".join(f"warden{k},1380000{k:04d}\n" for k in range(1, wardens + 1)),
+        encoding="utf-8",
+    )
+    services.import_wardens(engine, csv)
+    codes = list(services.plan_cells(engine, slug)["code"])
+    for k, code in enumerate(codes[:wardens]):
+        services.assign(engine, slug, [code], f"warden{k + 1}")
+    services.set_schedule(engine, slug, None, times=["08:00", "12:00", "18:00"], extra=1)
+    seeded = Seeded(slug=slug, codes=codes)
+    for username, role, warden in [
+        ("manager", "manager", None),
+        ("planner", "planner", None),
+        ("warden1", "warden", "warden1"),
+        ("warden2", "warden", "warden2"),
+    ]:
+        services.add_user(engine, username, role=role, password=PASSWORD, warden=warden)
+        seeded.users[username] = {"role": role, "warden": warden}
+    return seeded
+
+
+def login(client, username: str, password: str = PASSWORD):
+    """Log a Flask test client in through the real form (with its CSRF token)."""
+    page = client.get("/login")
+    token = _csrf_from(page.get_data(as_text=True))
+    return client.post(
+        "/login",
+        data={"username": username, "password": password, "csrf_token": token},
+        follow_redirects=False,
+    )
+
+
+def csrf_of(client, path: str = "/login") -> str:
+    """The CSRF token the page at `path` carries for this client's session."""
+    return _csrf_from(client.get(path).get_data(as_text=True))
+
+
+def _csrf_from(html: str) -> str:
+    marker = 'name="csrf_token" value="'
+    start = html.index(marker) + len(marker)
+    return html[start : html.index('"', start)]
+
+
+def api_token(client, username: str, password: str = PASSWORD) -> dict[str, str]:
+    """Authorization headers with a fresh API token."""
+    got = client.post("/api/v1/token", json={"username": username, "password": password})
+    assert got.status_code == 200, got.get_data(as_text=True)
+    return {"Authorization": f"Bearer {got.get_json()['token']}"}
+
+
+@contextmanager
+def live_server(app) -> Iterator[str]:
+    """Serve the app with waitress (as `gridmgr serve` does) on a free loopback port; yields its URL."""
+    from waitress.server import create_server
+
+    server = create_server(app, host="127.0.0.1", port=0, threads=4)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.effective_port}"
+    finally:
+        server.close()
+        thread.join(timeout=5)
+
+
+@contextmanager
+def chromium(base_url: str, **context_options) -> Iterator:
+    """A Playwright page in Debian's headless Chromium that refuses, and records, every request that
+    leaves `base_url`; the test fails if there was any."""
+    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
+        if os.environ.get("CI"):
+            pytest.fail(f"no Chromium at {CHROMIUM}: .ci/run installs Debian's chromium")
+        pytest.skip(f"no Chromium at {CHROMIUM}: apt-get install chromium to run browser tests")
+    from playwright.sync_api import sync_playwright
+
+    own = urlsplit(base_url).netloc
+    outside: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        context = browser.new_context(**context_options)
+
+        def guard(route):
+            url = route.request.url
+            if urlsplit(url).netloc == own or url.startswith(("data:", "blob:", "about:")):
+                route.continue_()
+            else:
+                outside.append(url)
+                route.abort()
+
+        context.route("**/*", guard)
+        page = context.new_page()
+        dialogs: list[str] = []
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.dialogs = dialogs  # type: ignore[attr-defined]
+        try:
+            yield page
+        finally:
+            context.close()
+            browser.close()
+    assert not outside, f"the page asked for things outside the server: {outside[:10]}"
+
+
+def browser_login(page, base_url: str, username: str, password: str = PASSWORD) -> None:
+    """Log in through the login page like a person does."""
+    page.goto(f"{base_url}/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_load_state("networkidle")
