@@ -101,7 +101,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
     instance = Path(args.instance).resolve()
     url = args.db or f"sqlite:///{instance / 'demo.db'}"
-    users = build_demo(url, instance)
+    users = build_demo(url)
     print("demo users (user name / password):")
     for u in users:
         print(f"  {u['username']:<12} {u['password']:<16} {u['role']}")
