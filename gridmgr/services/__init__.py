@@ -2,6 +2,7 @@
 
 from gridmgr.services._common import get_area
 from gridmgr.services.areas import add_area, list_areas
+from gridmgr.services.mine import warden_cells
 from gridmgr.services.plans import grid, restore_plan
 from gridmgr.services.reports import export_plan, list_plans, log_round, plan_cells
 from gridmgr.services.staff import add_warden, assign, auto_assign, import_wardens, set_schedule
@@ -39,4 +40,5 @@ __all__ = [
     "revoke_token",
     "set_schedule",
     "user_for_token",
+    "warden_cells",
 ]
