@@ -42,6 +42,11 @@ def _server_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=5000)
     p.add_argument("--threads", type=int, default=8)
+    p.add_argument(
+        "--behind-proxy",
+        action="store_true",
+        help="trust X-Forwarded-* headers from a reverse proxy on 127.0.0.1 (HTTPS in front)",
+    )
 
 
 def _read_password() -> str:
@@ -76,12 +81,22 @@ def _cmd_user_list(args: argparse.Namespace, engine) -> int:
     return 0
 
 
-def serve_app(app, host: str, port: int, threads: int) -> None:
+def serve_app(app, args: argparse.Namespace) -> None:
     """Serve with waitress until interrupted."""
     import waitress
 
-    print(f"gridmgr: serving on http://{host}:{port}/ (Ctrl+C stops)", flush=True)
-    waitress.serve(app, host=host, port=port, threads=threads, ident="gridmgr")
+    proxy = (
+        {
+            "trusted_proxy": "127.0.0.1",
+            "trusted_proxy_headers": "x-forwarded-proto x-forwarded-host",
+        }
+        if args.behind_proxy
+        else {}
+    )
+    print(f"gridmgr: serving on http://{args.host}:{args.port}/ (Ctrl+C stops)", flush=True)
+    waitress.serve(
+        app, host=args.host, port=args.port, threads=args.threads, ident="gridmgr", **proxy
+    )
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
@@ -89,7 +104,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     from gridmgr.web import create_app
 
     upgrade(make_engine(args.db))
-    serve_app(create_app({"DATABASE_URL": args.db}), args.host, args.port, args.threads)
+    serve_app(create_app({"DATABASE_URL": args.db}), args)
     return 0
 
 
@@ -108,5 +123,5 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     if args.no_serve:
         return 0
     app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": str(instance)})
-    serve_app(app, args.host, args.port, args.threads)
+    serve_app(app, args)
     return 0

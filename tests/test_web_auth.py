@@ -123,3 +123,13 @@ def test_user_add_reads_the_password_from_stdin(db_url, tmp_path, engine):
     stray = subprocess.run([*run, "wu", "--role", "warden"], input="a long secret\n",
                            capture_output=True, text=True)  # fmt: skip
     assert stray.returncode == 2 and "needs --warden" in stray.stderr
+
+
+def test_login_page_warns_when_the_cookie_would_be_dropped(site):
+    app, _ = site
+    client = app.test_client()
+    assert "plain HTTP" not in client.get("/login").get_data(as_text=True)  # loopback: fine
+    remote = client.get("/login", base_url="http://192.0.2.10:5000").get_data(as_text=True)
+    assert "plain HTTP" in remote and "GRIDMGR_INSECURE_COOKIES" in remote
+    https = client.get("/login", base_url="https://grid.example.org").get_data(as_text=True)
+    assert "plain HTTP" not in https

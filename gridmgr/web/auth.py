@@ -114,7 +114,21 @@ def login():
             return redirect(
                 _safe_next(request.args.get("next")) or url_for(HOME_OF_ROLE[user["role"]])
             )
-    return render_template("login.html", error=error), status
+    return render_template("login.html", error=error, cookie_warning=_cookie_warning()), status
+
+
+def _cookie_warning() -> str | None:
+    """Why a browser would drop the login here: secure cookies asked for over plain HTTP off loopback."""
+    from flask import current_app
+
+    host = (request.host or "").rsplit(":", 1)[0].strip("[]")
+    loopback = host in ("localhost", "::1") or host.startswith("127.")
+    if current_app.config["SESSION_COOKIE_SECURE"] and not request.is_secure and not loopback:
+        return (
+            "This page came over plain HTTP, so your browser will not keep the login cookie. "
+            "Serve gridmgr behind HTTPS, or on a trusted network set GRIDMGR_INSECURE_COOKIES=1."
+        )
+    return None
 
 
 @bp.post("/logout")
