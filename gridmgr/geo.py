@@ -235,8 +235,36 @@ def read_features(
     """
     limits = limits or Limits()
     datum = parse_datum(crs)
-    source = str(path)
     features, notes = read_file(path, limits.max_file_bytes, prefer="Polygon")
+    return _features_table(features, notes, str(path), datum)
+
+
+def features_from_geojson(
+    obj: object, *, source: str = "request body", crs: str = "wgs84"
+) -> gpd.GeoDataFrame:
+    """The same as `read_features` for GeoJSON that is already parsed (cells drawn in an API request).
+
+    Parameters
+    ----------
+    obj
+        Parsed JSON: a FeatureCollection, Feature, geometry, or a list of Features or geometries.
+    source
+        How messages name where the GeoJSON came from.
+    crs
+        As for `read_area`.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        As for `read_features`.
+    """
+    datum = parse_datum(crs)
+    return _features_table(features_from_json(obj, source), [], source, datum)
+
+
+def _features_table(
+    features: list[RawFeature], notes: list[str], source: str, datum: str
+) -> gpd.GeoDataFrame:
     rows, geoms, skipped = [], [], []
     for raw in features:
         geom = _feature_area(raw, source, notes)

@@ -11,7 +11,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from gridmgr.errors import InvalidInput
-from gridmgr.geo import Limits, read_area
+from gridmgr.geo import Limits, area_from_geojson, read_area
 from gridmgr.models import (
     Area,
     Cell,
@@ -26,8 +26,9 @@ from gridmgr.store import reading, transaction
 
 def add_area(
     engine: Engine,
-    path: str | Path,
+    path: str | Path | None = None,
     *,
+    geojson: object | None = None,
     name: str,
     kind: str = "area",
     code: str | None = None,
@@ -36,14 +37,21 @@ def add_area(
     timezone: str = "Asia/Shanghai",
     actor: str = "cli",
 ) -> dict[str, Any]:
-    """Store a new area read from a file; returns its slug, name and size."""
-    name = name.strip()
+    """Store a new area read from a file (or from parsed GeoJSON, an API body); returns its slug, name and size."""
+    name = (name or "").strip()
     if not name:
         raise InvalidInput("an area needs a name (--name)")
     if code is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,40}", code):
         raise InvalidInput(f"code prefix {code!r}: use up to 40 letters, digits, '-' or '_'")
     _check_timezone(timezone)
-    loaded = read_area(path, crs=crs, feature=feature, limits=Limits.from_env())
+    if kind is not None and not re.fullmatch(r"[\w-]{1,40}", kind):
+        raise InvalidInput(f"area kind {kind!r}: use up to 40 letters, digits, '-' or '_'")
+    if geojson is not None:
+        loaded = area_from_geojson(geojson, crs=crs, feature=feature, limits=Limits.from_env())
+    elif path is not None:
+        loaded = read_area(path, crs=crs, feature=feature, limits=Limits.from_env())
+    else:
+        raise InvalidInput("an area needs a file or GeoJSON with its outline")
     geom = loaded.geometry
     area_m2 = float(to_metric(geom, metric_crs(geom)).area)
     with transaction(engine) as s:
@@ -59,7 +67,7 @@ def add_area(
         )
         s.add(area)
         s.flush()
-        _audit(s, actor, "area.add", area.id, name=name, source=str(path))
+        _audit(s, actor, "area.add", area.id, name=name, source=loaded.source)
     return {
         "slug": slug,
         "name": name,

@@ -86,7 +86,9 @@ def warden_cells(
                 .group_by(Round.cell_id)
             ).all()
         )
-    reference = next(iter(moments.values()), parse_moment(at, ZoneInfo("UTC")))
+    first_tz = posts[0][7] if posts else "UTC"
+    reference = moments.get(first_tz) or parse_moment(at, ZoneInfo(first_tz))
+    reference = reference.astimezone(ZoneInfo(first_tz))
     cells = []
     for cell_id, code, area_m2, wkb, role, slug, name, tz_name in posts:
         tz = ZoneInfo(tz_name)

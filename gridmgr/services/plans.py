@@ -15,7 +15,7 @@ from sqlalchemy import Engine, func, select, update
 from gridmgr import regrid
 from gridmgr.coverage import gaps_and_overlaps
 from gridmgr.errors import Conflict, InvalidInput, NotFound
-from gridmgr.geo import Limits, read_features, read_lines
+from gridmgr.geo import Limits, features_from_geojson, read_features, read_lines
 from gridmgr.gridding import cells_from_area, quality_of
 from gridmgr.models import (
     Area,
@@ -110,6 +110,7 @@ def grid(
     count: int | None = None,
     cell_size: float | None = None,
     from_file: str | Path | None = None,
+    cells_geojson: object | None = None,
     shape: str = "square",
     split_by: str | Path | None = None,
     crs: str = "wgs84",
@@ -121,18 +122,20 @@ def grid(
     """Make a new active plan for an area, carrying every warden post and schedule over; one transaction.
 
     With `dry_run` nothing is written and the same report comes back. Two re-grids of one area
-    at once: the second to commit gets a Conflict and writes nothing.
+    at once: the second to commit gets a Conflict and writes nothing. `cells_geojson` takes drawn
+    cells as parsed GeoJSON (an API request body) the way `from_file` takes a file.
     """
     limits = Limits.from_env()
     cur = _current(engine, slug)
     if _after_read is not None:
         _after_read()
-    if from_file is not None:
-        cells, mode, params = (
-            _imported_cells(from_file, cur.geometry, crs, limits),
-            "import",
-            {"file": str(from_file)},
-        )
+    if cells_geojson is not None:
+        drawn = features_from_geojson(cells_geojson, crs=crs)
+        cells = _clipped_cells(drawn, "request body", cur.geometry)
+        mode, params = "import", {"file": None}
+    elif from_file is not None:
+        cells = _imported_cells(from_file, cur.geometry, crs, limits)
+        mode, params = "import", {"file": str(from_file)}
     else:
         lines = read_lines(split_by, crs=crs, limits=limits) if split_by else None
         cells = cells_from_area(
@@ -152,13 +155,19 @@ def grid(
 def _imported_cells(
     path: str | Path, area: shapely.Geometry, crs: str, limits: Limits
 ) -> gpd.GeoDataFrame:
-    """Cells a planner drew: clipped to the area, kept as drawn otherwise (gaps and overlaps are reported)."""
-    drawn = read_features(path, crs=crs, limits=limits)
+    """Cells a planner drew in a file: clipped to the area, kept as drawn otherwise."""
+    return _clipped_cells(read_features(path, crs=crs, limits=limits), str(path), area)
+
+
+def _clipped_cells(
+    drawn: gpd.GeoDataFrame, source: str, area: shapely.Geometry
+) -> gpd.GeoDataFrame:
+    """Drawn cells clipped to the area, kept as drawn otherwise (gaps and overlaps are reported)."""
     clipped = shapely.intersection(np.asarray(drawn.geometry.values), area)
     clipped = np.array([_polygonal_or_none(g) for g in clipped], dtype=object)
     keep = np.array([g is not None for g in clipped])
     if not keep.any():
-        raise InvalidInput(f"{path}: none of the drawn cells overlaps the area")
+        raise InvalidInput(f"{source}: none of the drawn cells overlaps the area")
     crs_m = metric_crs(area)
     out = gpd.GeoDataFrame(geometry=list(clipped[keep]), crs="EPSG:4326")
     out["area_m2"] = shapely.area(to_metric(np.asarray(out.geometry.values), crs_m))

@@ -1,22 +1,83 @@
-"""The JSON API under /api/v1 (DESIGN.md): token auth, areas, grids, cells, coverage, rounds."""
+"""The JSON API under /api/v1 (DESIGN.md): token auth, areas, grids, cells, coverage, rounds.
+
+Views only read and check the request and call services; errors leave as {"error": {...}} through the
+app's handlers. Roles: managers read everything and set staff and schedules; planners add areas and
+grids and read areas, cells and coverage; wardens see their own cells and log rounds in them.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, request
+import json
+from datetime import date
+from typing import Any
+
+from flask import Blueprint, Response, g, request, url_for
 
 from gridmgr import services
 from gridmgr.errors import Forbidden, InvalidInput
+from gridmgr.services.cellmap import area_feature, cell_fields, cells_geojson
+from gridmgr.services.mine import warden_cells
+from gridmgr.services.posts import set_cell_wardens
+from gridmgr.services.rounds import record_round
 from gridmgr.web import engine_of, error_response
+from gridmgr.web.auth import roles_required
+from gridmgr.web.openapi import openapi_document
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
+READERS = ("manager", "planner")
 
-def json_body() -> dict:
-    """The request's JSON object, or InvalidInput naming what is wrong with it."""
-    body = request.get_json(silent=True)
+
+class MalformedBody(InvalidInput):
+    """A request body that is not JSON at all (400, unlike JSON with bad content: 422)."""
+
+    code = "malformed_json"
+
+
+@bp.errorhandler(MalformedBody)
+def _malformed(exc: MalformedBody):
+    return error_response(400, exc.code, str(exc))
+
+
+def json_body(*, optional: bool = False) -> dict[str, Any]:
+    """The request's JSON object; 400 when it is not JSON, 422 when it is JSON but not an object."""
+    raw = request.get_data(cache=True)  # over MAX_UPLOAD_MB: 413 before a byte is parsed
+    if optional and not raw.strip():
+        return {}
+    try:
+        body = json.loads(raw)
+    except UnicodeDecodeError:
+        raise MalformedBody("the request body is not UTF-8 text") from None
+    except json.JSONDecodeError as exc:
+        raise MalformedBody(
+            f"the request body is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
+        ) from None
+    except (ValueError, RecursionError):
+        raise MalformedBody("the request body is not valid JSON") from None
     if not isinstance(body, dict):
         raise InvalidInput("the request body must be a JSON object")
     return body
+
+
+def _field(body: dict, name: str, kinds: type | tuple[type, ...], *, required: bool = False):
+    """A body member of the given JSON type (booleans are never numbers), or InvalidInput."""
+    value = body.get(name)
+    if value is None:
+        if required:
+            raise InvalidInput(f'the request body needs "{name}"')
+        return None
+    wanted = kinds if isinstance(kinds, tuple) else (kinds,)
+    if (isinstance(value, bool) and bool not in wanted) or not isinstance(value, wanted):
+        names = {str: "a string", int: "a whole number", float: "a number", bool: "true or false"}
+        what = " or ".join(
+            names.get(k, k.__name__) for k in wanted if not (k is int and float in wanted)
+        )
+        raise InvalidInput(f'"{name}" must be {what}')
+    return value
+
+
+def _actor() -> str:
+    return str(g.user["username"])
 
 
 @bp.post("/token")
@@ -30,3 +91,182 @@ def token():
     except Forbidden as exc:
         return error_response(401, "unauthorized", str(exc))
     return {"token": services.issue_token(engine_of(), user["id"])}
+
+
+@bp.get("/openapi.json")
+def openapi():
+    """The OpenAPI 3 description of this API."""
+    return openapi_document()
+
+
+# --- areas ------------------------------------------------------------------------------------
+
+
+@bp.get("/areas")
+@roles_required(*READERS)
+def areas():
+    """Every area with its active plan's version and cell count."""
+    return {"areas": services.list_areas(engine_of())}
+
+
+@bp.post("/areas")
+@roles_required("planner")
+def add_area():
+    """Store a new area from a GeoJSON outline."""
+    body = json_body()
+    name = _field(body, "name", str, required=True)
+    kind = _field(body, "kind", str) or "area"
+    if "geometry" not in body or body["geometry"] is None:
+        raise InvalidInput('the request body needs "geometry": the area as GeoJSON')
+    made = services.add_area(
+        engine_of(),
+        geojson=body["geometry"],
+        name=name,
+        kind=kind,
+        code=_field(body, "code", str),
+        crs=_field(body, "crs", str) or "wgs84",
+        timezone=_field(body, "timezone", str) or "Asia/Shanghai",
+        actor=_actor(),
+    )
+    resp = Response(json.dumps(made, ensure_ascii=False), 201, mimetype="application/json")
+    resp.headers["Location"] = url_for("api.area", slug=made["slug"])
+    return resp
+
+
+@bp.get("/areas/<slug>")
+@roles_required(*READERS)
+def area(slug: str):
+    """An area as a GeoJSON Feature."""
+    return area_feature(engine_of(), slug)
+
+
+@bp.post("/areas/<slug>/grid")
+@roles_required("planner")
+def grid(slug: str):
+    """A new plan for the area (by count, cell size or drawn cells), or with dry_run what it would be."""
+    body = json_body()
+    count = _field(body, "count", int)
+    cell_size = _field(body, "cell_size", (int, float))
+    cells = body.get("cells")
+    given = [
+        k
+        for k, v in (("count", count), ("cell_size", cell_size), ("cells", cells))
+        if v is not None
+    ]
+    if len(given) != 1:
+        raise InvalidInput(
+            'give exactly one of "count", "cell_size" or "cells" (a FeatureCollection)'
+            + (f"; got {', '.join(given)}" if given else "")
+        )
+    if count is not None and count < 1:
+        raise InvalidInput('"count" must be at least 1')
+    if cell_size is not None and not cell_size > 0:
+        raise InvalidInput('"cell_size" must be a positive number of metres')
+    shape = _field(body, "shape", str) or "square"
+    if shape not in ("square", "hex"):
+        raise InvalidInput(f'"shape" must be square or hex, not {shape!r}')
+    dry_run = bool(_field(body, "dry_run", bool))
+    report = services.grid(
+        engine_of(),
+        slug,
+        count=count,
+        cell_size=None if cell_size is None else float(cell_size),
+        cells_geojson=cells,
+        shape=shape,
+        crs=_field(body, "crs", str) or "wgs84",
+        dry_run=dry_run,
+        actor=_actor(),
+    )
+    return report, 200 if dry_run else 201
+
+
+@bp.get("/areas/<slug>/cells")
+@roles_required(*READERS)
+def cells(slug: str):
+    """The active plan's cells as a FeatureCollection (fields= trims properties, precision= rounds)."""
+    fields = cell_fields(request.args.get("fields"))
+    text = request.args.get("precision", "7")
+    if not text.isdigit():
+        raise InvalidInput(f"precision must be a whole number from 5 to 7, got {text!r}")
+    body = cells_geojson(
+        engine_of(), slug, fields=fields, precision=int(text), at=request.args.get("at") or None
+    )
+    return Response(body, mimetype="application/json")
+
+
+@bp.get("/areas/<slug>/coverage")
+@roles_required(*READERS)
+def coverage(slug: str):
+    """The coverage report at a moment (default now), as `gridmgr coverage --json` prints it."""
+    day_text = request.args.get("day")
+    try:
+        day = date.fromisoformat(day_text) if day_text else None
+    except ValueError:
+        raise InvalidInput(f"day {day_text!r}: write the date as YYYY-MM-DD") from None
+    report = services.coverage_report(engine_of(), slug, at=request.args.get("at") or None, day=day)
+    return Response(
+        json.dumps(report, ensure_ascii=False, default=str), mimetype="application/json"
+    )
+
+
+# --- staff, schedules, rounds ---------------------------------------------------------------------
+
+
+@bp.put("/areas/<slug>/cells/<code>/wardens")
+@roles_required("manager")
+def cell_wardens(slug: str, code: str):
+    """Replace a cell's wardens."""
+    body = json_body()
+    wardens = _field(body, "wardens", list, required=True)
+    return set_cell_wardens(engine_of(), slug, code, wardens, actor=_actor())
+
+
+@bp.put("/areas/<slug>/cells/<code>/schedule")
+@roles_required("manager")
+def cell_schedule(slug: str, code: str):
+    """Give a cell its "3+N" schedule: fixed round times and extra rounds a day."""
+    body = json_body()
+    times = _field(body, "times", list, required=True)
+    if not all(isinstance(t, str) for t in times):
+        raise InvalidInput('"times" must be an array of HH:MM strings such as "08:00"')
+    extra = _field(body, "extra", int) or 0
+    done = services.set_schedule(
+        engine_of(), slug, [code], times=times, extra=extra, actor=_actor()
+    )
+    return {"area": slug, "cell": code, "times": done["times"], "extra": done["extra"]}
+
+
+@bp.post("/areas/<slug>/cells/<code>/rounds")
+@roles_required("warden", "manager")
+def rounds(slug: str, code: str):
+    """Log a round in a cell: a warden for itself, a manager naming the warden."""
+    body = json_body(optional=True)
+    if g.user["role"] == "warden":
+        warden = g.user.get("warden")
+        if not warden:
+            raise Forbidden("this login is not linked to a warden; ask a manager")
+        if body.get("warden") not in (None, warden):
+            raise Forbidden("a warden logs rounds only for itself")
+    else:
+        warden = _field(body, "warden", str, required=True)
+    made, new = record_round(
+        engine_of(),
+        slug,
+        code,
+        warden,
+        at=_field(body, "at", str),
+        note=_field(body, "note", str),
+        idempotency_key=request.headers.get("Idempotency-Key") or None,
+        actor=_actor(),
+    )
+    return made, 201 if new else 200
+
+
+@bp.get("/me/cells")
+@roles_required("warden")
+def my_cells():
+    """The logged-in warden's own cells with today's rounds."""
+    warden = g.user.get("warden")
+    if not warden:
+        raise Forbidden("this login is not linked to a warden; ask a manager")
+    return warden_cells(engine_of(), warden, at=request.args.get("at") or None)

@@ -1,0 +1,123 @@
+"""Rounds logged through the API: only by a warden holding the cell, safe to retry with a key."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine, select
+from sqlalchemy.exc import IntegrityError
+
+from gridmgr.errors import Conflict, Forbidden, InvalidInput, NotFound
+from gridmgr.models import Area, Assignment, Cell, GridPlan, Round, Warden
+from gridmgr.services._common import _audit
+from gridmgr.services.posts import active_cell
+from gridmgr.services.status import parse_moment
+from gridmgr.store import reading, transaction
+
+MAX_NOTE = 2000
+MAX_KEY = 80
+FUTURE_SLACK = timedelta(minutes=5)  # clocks of phones drift; a round further ahead is refused
+
+
+def record_round(
+    engine: Engine,
+    slug: str,
+    code: str,
+    warden: str,
+    *,
+    at: str | datetime | None = None,
+    note: str | None = None,
+    idempotency_key: str | None = None,
+    actor: str = "api",
+) -> tuple[dict[str, Any], bool]:
+    """Log a round by a warden who holds the cell; returns the round and whether it is new.
+
+    A retry with the same `idempotency_key` stores nothing and returns the round the key first made
+    (a key already used for another cell or warden is a Conflict). A warden who does not hold the
+    cell gets Forbidden; a time without offset is the area's local time; no time is now.
+    """
+    if idempotency_key is not None and not 1 <= len(idempotency_key) <= MAX_KEY:
+        raise InvalidInput(f"an Idempotency-Key needs 1 to {MAX_KEY} characters")
+    if note is not None and len(note) > MAX_NOTE:
+        raise InvalidInput(f"a note may be at most {MAX_NOTE:,} characters")
+    if idempotency_key is not None:
+        earlier = _by_key(engine, idempotency_key)
+        if earlier is not None:
+            return _same_request(earlier, slug, code, warden), False
+    try:
+        with transaction(engine) as s:
+            area, cell_id = active_cell(s, slug, code)
+            w = s.execute(select(Warden.id).where(Warden.name == warden)).scalar()
+            if w is None:
+                raise NotFound(f"no warden named {warden!r}")
+            holds = s.execute(
+                select(Assignment.id).where(
+                    Assignment.cell_id == cell_id, Assignment.warden_id == w
+                )
+            ).first()
+            if holds is None:
+                raise Forbidden(
+                    f"{warden} does not hold cell {code} of {slug}; only its wardens log rounds there"
+                )
+            tz = ZoneInfo(area.timezone)
+            when = parse_moment(at, tz)
+            if when > datetime.now(UTC) + FUTURE_SLACK:
+                raise InvalidInput(f"{when.isoformat()} is in the future; log a round once done")
+            row = Round(
+                cell_id=cell_id,
+                warden_id=w,
+                at_s=int(when.timestamp()),
+                note=note,
+                idempotency_key=idempotency_key,
+            )
+            s.add(row)
+            s.flush()
+            _audit(s, actor, "round.log", area.id, cell=code, warden=warden, at=when.isoformat())
+            made = _round_dict(row.id, slug, code, warden, row.at_s, note, tz)
+    except IntegrityError:  # the same key from a concurrent retry won the race
+        earlier = _by_key(engine, idempotency_key) if idempotency_key else None
+        if earlier is None:
+            raise
+        return _same_request(earlier, slug, code, warden), False
+    return made, True
+
+
+def _by_key(engine: Engine, key: str) -> dict[str, Any] | None:
+    with reading(engine) as s:
+        row = s.execute(
+            select(
+                Round.id, Area.slug, Cell.code, Warden.name, Round.at_s, Round.note, Area.timezone
+            )
+            .join(Cell, Cell.id == Round.cell_id)
+            .join(GridPlan, GridPlan.id == Cell.plan_id)
+            .join(Area, Area.id == GridPlan.area_id)
+            .outerjoin(Warden, Warden.id == Round.warden_id)
+            .where(Round.idempotency_key == key)
+        ).first()
+    if row is None:
+        return None
+    rid, slug, code, warden, at_s, note, tz = row
+    return _round_dict(rid, slug, code, warden, at_s, note, ZoneInfo(tz))
+
+
+def _same_request(earlier: dict[str, Any], slug: str, code: str, warden: str) -> dict[str, Any]:
+    if (earlier["area"], earlier["cell"], earlier["warden"]) != (slug, code, warden):
+        raise Conflict(
+            "this Idempotency-Key was already used for another round; use a new key for a new round"
+        )
+    return earlier
+
+
+def _round_dict(
+    rid: int, slug: str, code: str, warden: str | None, at_s: int, note: str | None, tz: ZoneInfo
+) -> dict[str, Any]:
+    return {
+        "id": int(rid),
+        "area": slug,
+        "cell": code,
+        "warden": warden,
+        "at": datetime.fromtimestamp(int(at_s), tz).isoformat(),
+        "note": note,
+    }

@@ -1,0 +1,662 @@
+"""The OpenAPI 3 description of /api/v1, written as data; tests check the app against it (schemathesis)."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from gridmgr import __version__ as _version
+
+JSON = "application/json"
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _body(schema: dict[str, Any], *, required: bool = True) -> dict[str, Any]:
+    return {"required": required, "content": {JSON: {"schema": schema}}}
+
+
+def _ok(description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"description": description, "content": {JSON: {"schema": schema}}}
+
+
+def _errors(*codes: int) -> dict[str, Any]:
+    return {str(c): {"$ref": f"#/components/responses/E{c}"} for c in codes}
+
+
+_STR = {"type": "string"}
+_STR_OR_NULL = {"type": ["string", "null"]}
+_NUM = {"type": "number"}
+_INT = {"type": "integer"}
+_CODES = {"type": "array", "items": _STR}
+_TIME_HHMM = {"type": "string", "example": "08:00"}
+
+_SLUG = {
+    "name": "slug",
+    "in": "path",
+    "required": True,
+    "description": "the area's slug, e.g. haibin-park",
+    "schema": {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]{0,79}$"},
+}
+_CODE = {
+    "name": "code",
+    "in": "path",
+    "required": True,
+    "description": "a cell code of the area's active plan, e.g. HAIBIN-PARK-001",
+    "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,80}$"},
+}
+_AT = {
+    "name": "at",
+    "in": "query",
+    "required": False,
+    "description": "an ISO moment, e.g. 2026-11-24T10:00 (no offset: the area's local time); default now",
+    "schema": {"type": "string"},
+}
+
+_SCHEMAS: dict[str, Any] = {
+    "Error": {
+        "type": "object",
+        "required": ["error"],
+        "properties": {
+            "error": {
+                "type": "object",
+                "required": ["code", "message", "details"],
+                "properties": {
+                    "code": {"type": "string", "description": "machine-readable, e.g. not_found"},
+                    "message": {"type": "string", "description": "for people; names the fault"},
+                    "details": {"type": "object"},
+                },
+            }
+        },
+    },
+    "GeoJSONGeometry": {
+        "type": "object",
+        "required": ["type"],
+        "properties": {"type": {"type": "string"}},
+        "description": "a GeoJSON geometry (RFC 7946), WGS84 longitude/latitude",
+    },
+    "GeoJSON": {
+        "description": "GeoJSON: a FeatureCollection, Feature, geometry, or an array of Features",
+        "oneOf": [{"type": "object", "required": ["type"]}, {"type": "array"}],
+    },
+    "AreaSummary": {
+        "type": "object",
+        "required": ["slug", "name", "kind", "area_m2", "plan_version", "cells"],
+        "properties": {
+            "slug": _STR,
+            "name": _STR,
+            "kind": _STR,
+            "area_m2": _NUM,
+            "plan_version": {"type": ["integer", "null"]},
+            "cells": _INT,
+        },
+    },
+    "NewArea": {
+        "type": "object",
+        "required": ["name", "geometry"],
+        "properties": {
+            "name": {"type": "string", "minLength": 1, "maxLength": 200},
+            "kind": {
+                "type": "string",
+                "description": "park, community, district, ...; default area",
+            },
+            "geometry": _ref("GeoJSON"),
+            "crs": {"type": "string", "enum": ["wgs84", "gcj02", "bd09"], "default": "wgs84"},
+            "code": {"type": "string", "description": "cell-code prefix, e.g. 370212"},
+            "timezone": {"type": "string", "default": "Asia/Shanghai"},
+        },
+    },
+    "AddedArea": {
+        "type": "object",
+        "required": ["slug", "name", "kind", "area_m2", "warnings"],
+        "properties": {
+            "slug": _STR,
+            "name": _STR,
+            "kind": _STR,
+            "area_m2": _NUM,
+            "warnings": {"type": "array", "items": _STR},
+        },
+    },
+    "AreaFeature": {
+        "type": "object",
+        "required": ["type", "id", "geometry", "properties"],
+        "properties": {
+            "type": {"const": "Feature"},
+            "id": _STR,
+            "geometry": _ref("GeoJSONGeometry"),
+            "properties": {
+                "type": "object",
+                "required": [
+                    "slug",
+                    "name",
+                    "kind",
+                    "timezone",
+                    "area_m2",
+                    "plan_version",
+                    "cells",
+                ],
+                "properties": {
+                    "slug": _STR,
+                    "name": _STR,
+                    "kind": _STR,
+                    "code": _STR_OR_NULL,
+                    "timezone": _STR,
+                    "area_m2": _NUM,
+                    "plan_version": {"type": ["integer", "null"]},
+                    "cells": _INT,
+                },
+            },
+        },
+    },
+    "GridRequest": {
+        "type": "object",
+        "description": 'exactly one of "count", "cell_size" or "cells"',
+        "properties": {
+            "count": {"type": "integer", "minimum": 1, "description": "N cells of equal area"},
+            "cell_size": {"type": "number", "exclusiveMinimum": 0, "description": "metres"},
+            "shape": {"type": "string", "enum": ["square", "hex"], "default": "square"},
+            "cells": _ref("GeoJSON"),
+            "crs": {"type": "string", "enum": ["wgs84", "gcj02", "bd09"], "default": "wgs84"},
+            "dry_run": {"type": "boolean", "default": False},
+        },
+    },
+    "GridReport": {
+        "type": "object",
+        "required": ["dry_run", "mode", "cells", "previous_cells", "gained_staff", "lost_staff"],
+        "properties": {
+            "dry_run": {"type": "boolean"},
+            "mode": _STR,
+            "cells": _INT,
+            "previous_cells": _INT,
+            "kept_codes": _INT,
+            "staffed_cells": _INT,
+            "wardens_posted": _INT,
+            "gained_staff": _CODES,
+            "lost_staff": _CODES,
+            "quality": {"type": "object"},
+            "gaps_and_overlaps": {"type": "object"},
+            "plan_version": {"type": "integer", "description": "absent on a dry run"},
+        },
+    },
+    "Post": {
+        "type": "object",
+        "required": ["name", "role"],
+        "properties": {
+            "name": _STR,
+            "role": {"type": "string", "enum": ["leader", "member", "volunteer"]},
+        },
+    },
+    "Schedule": {
+        "type": "object",
+        "required": ["times", "extra"],
+        "properties": {"times": {"type": "array", "items": _TIME_HHMM}, "extra": _INT},
+    },
+    "CellCollection": {
+        "type": "object",
+        "required": ["type", "features"],
+        "properties": {
+            "type": {"const": "FeatureCollection"},
+            "features": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["type", "geometry", "properties"],
+                    "properties": {
+                        "type": {"const": "Feature"},
+                        "geometry": _ref("GeoJSONGeometry"),
+                        "properties": {
+                            "type": "object",
+                            "description": "the fields asked for (all by default)",
+                            "properties": {
+                                "code": _STR,
+                                "area_m2": _NUM,
+                                "wardens": {"type": "array", "items": _ref("Post")},
+                                "schedule": {"oneOf": [_ref("Schedule"), {"type": "null"}]},
+                                "status": {
+                                    "type": "string",
+                                    "enum": ["ok", "due", "overdue", "unstaffed", "unscheduled"],
+                                },
+                            },
+                        },
+                    },
+                },
+            },
+        },
+    },
+    "Pieces": {
+        "type": "object",
+        "required": ["type", "features"],
+        "properties": {
+            "type": {"const": "FeatureCollection"},
+            "features": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["type", "geometry", "properties"],
+                    "properties": {
+                        "type": {"const": "Feature"},
+                        "geometry": _ref("GeoJSONGeometry"),
+                        "properties": {
+                            "type": "object",
+                            "required": ["area_m2"],
+                            "properties": {"area_m2": _NUM},
+                        },
+                    },
+                },
+            },
+        },
+    },
+    "Coverage": {
+        "type": "object",
+        "description": "what `gridmgr coverage --json` prints; every scheduled cell is in exactly "
+        "one of due, overdue, ok (the worst that applies)",
+        "required": [
+            "area",
+            "at",
+            "timezone",
+            "plan_version",
+            "area_m2",
+            "covered_m2",
+            "coverage_ratio",
+            "gaps",
+            "overlaps",
+            "cells_total",
+            "unstaffed",
+            "unscheduled",
+            "due",
+            "overdue",
+            "ok",
+        ],
+        "properties": {
+            "area": _STR,
+            "at": _STR,
+            "timezone": _STR,
+            "plan_version": _INT,
+            "area_m2": _NUM,
+            "covered_m2": _NUM,
+            "coverage_ratio": _NUM,
+            "gaps": _ref("Pieces"),
+            "overlaps": _ref("Pieces"),
+            "cells_total": _INT,
+            "unstaffed": _CODES,
+            "unscheduled": _CODES,
+            "due": _CODES,
+            "overdue": _CODES,
+            "ok": _CODES,
+            "short_of_extra": _CODES,
+            "wardens": {"type": "array", "items": {"type": "object"}},
+            "worst": {"type": "array", "items": {"type": "object"}},
+            "day": {"type": "object", "description": "with ?day=: the local day's rounds per cell"},
+        },
+    },
+    "CellWardens": {
+        "type": "object",
+        "required": ["area", "cell", "wardens"],
+        "properties": {
+            "area": _STR,
+            "cell": _STR,
+            "wardens": {"type": "array", "items": _ref("Post")},
+        },
+    },
+    "NewWardens": {
+        "type": "object",
+        "required": ["wardens"],
+        "properties": {
+            "wardens": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["name"],
+                    "properties": {
+                        "name": _STR,
+                        "role": {
+                            "type": "string",
+                            "enum": ["leader", "member", "volunteer"],
+                            "default": "member",
+                        },
+                    },
+                },
+            }
+        },
+    },
+    "NewSchedule": {
+        "type": "object",
+        "required": ["times"],
+        "properties": {
+            "times": {"type": "array", "items": _TIME_HHMM, "minItems": 1},
+            "extra": {"type": "integer", "minimum": 0, "maximum": 48, "default": 0},
+        },
+    },
+    "CellSchedule": {
+        "type": "object",
+        "required": ["area", "cell", "times", "extra"],
+        "properties": {
+            "area": _STR,
+            "cell": _STR,
+            "times": {"type": "array", "items": _STR},
+            "extra": _INT,
+        },
+    },
+    "NewRound": {
+        "type": "object",
+        "properties": {
+            "at": {"type": "string", "description": "ISO time; default now"},
+            "note": {"type": "string", "maxLength": 2000},
+            "warden": {
+                "type": "string",
+                "description": "managers name the warden; a warden logs for itself",
+            },
+        },
+    },
+    "Round": {
+        "type": "object",
+        "required": ["id", "area", "cell", "warden", "at", "note"],
+        "properties": {
+            "id": _INT,
+            "area": _STR,
+            "cell": _STR,
+            "warden": _STR_OR_NULL,
+            "at": _STR,
+            "note": _STR_OR_NULL,
+        },
+    },
+    "MyCells": {
+        "type": "object",
+        "required": ["warden", "at", "cells"],
+        "properties": {
+            "warden": _STR,
+            "at": _STR,
+            "cells": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": [
+                        "area",
+                        "area_name",
+                        "code",
+                        "geometry",
+                        "schedule",
+                        "status",
+                        "rounds",
+                        "extra",
+                        "last_round",
+                    ],
+                    "properties": {
+                        "area": _STR,
+                        "area_name": _STR,
+                        "timezone": _STR,
+                        "code": _STR,
+                        "role": _STR,
+                        "area_m2": _NUM,
+                        "geometry": _ref("GeoJSONGeometry"),
+                        "schedule": {"oneOf": [_ref("Schedule"), {"type": "null"}]},
+                        "status": {
+                            "type": "string",
+                            "enum": ["ok", "due", "overdue", "unscheduled"],
+                        },
+                        "rounds": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "required": ["time", "at", "window", "status"],
+                                "properties": {
+                                    "time": _STR,
+                                    "at": _STR,
+                                    "window": {
+                                        "type": "object",
+                                        "required": ["opens", "closes"],
+                                        "properties": {"opens": _STR, "closes": _STR},
+                                    },
+                                    "status": {
+                                        "type": "string",
+                                        "enum": ["done", "late", "due", "overdue", "upcoming"],
+                                    },
+                                },
+                            },
+                        },
+                        "extra": {
+                            "type": "object",
+                            "required": ["done", "expected"],
+                            "properties": {"done": _INT, "expected": _INT},
+                        },
+                        "logged": {"type": "array", "items": {"type": "object"}},
+                        "last_round": _STR_OR_NULL,
+                        "next_round": _STR_OR_NULL,
+                    },
+                },
+            },
+        },
+    },
+}
+
+_ERROR_TEXT = {
+    400: "malformed request: the body is not JSON, or a form's CSRF token is missing",
+    401: "no login: no token, or one that is unknown or revoked",
+    403: "the user's role (or, for a warden, the cell) does not allow this",
+    404: "no such area, cell or warden",
+    409: "a clash with the current state: a concurrent re-grid, a reused Idempotency-Key",
+    413: "the body is over MAX_UPLOAD_MB",
+    422: "JSON whose content cannot be used: bad GeoJSON, times, fields; the message names it",
+}
+
+_DOCUMENT: dict[str, Any] = {
+    "openapi": "3.1.0",
+    "info": {
+        "title": "gridmgr API",
+        "version": _version,
+        "description": "Areas split into cells, wardens and 3+N schedules, coverage gaps. Log in "
+        "with POST /api/v1/token and send `Authorization: Bearer TOKEN`.",
+    },
+    "servers": [{"url": "/api/v1"}],
+    "security": [{"bearerAuth": []}],
+    "components": {
+        "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
+        "schemas": _SCHEMAS,
+        "responses": {
+            f"E{c}": {"description": t, "content": {JSON: {"schema": _ref("Error")}}}
+            for c, t in _ERROR_TEXT.items()
+        },
+    },
+    "paths": {
+        "/token": {
+            "post": {
+                "operationId": "token",
+                "summary": "trade a user name and password for a bearer token",
+                "security": [],
+                "requestBody": _body(
+                    {
+                        "type": "object",
+                        "required": ["username", "password"],
+                        "properties": {"username": _STR, "password": _STR},
+                    }
+                ),
+                "responses": {
+                    "200": _ok(
+                        "a new token, shown once",
+                        {"type": "object", "required": ["token"], "properties": {"token": _STR}},
+                    ),
+                    **_errors(400, 401, 413, 422),
+                },
+            }
+        },
+        "/openapi.json": {
+            "get": {
+                "operationId": "openapi",
+                "summary": "this document",
+                "security": [],
+                "responses": {"200": _ok("OpenAPI 3.1", {"type": "object"})},
+            }
+        },
+        "/areas": {
+            "get": {
+                "operationId": "listAreas",
+                "summary": "every area (managers, planners)",
+                "responses": {
+                    "200": _ok(
+                        "areas by slug",
+                        {
+                            "type": "object",
+                            "required": ["areas"],
+                            "properties": {
+                                "areas": {"type": "array", "items": _ref("AreaSummary")}
+                            },
+                        },
+                    ),
+                    **_errors(401, 403),
+                },
+            },
+            "post": {
+                "operationId": "addArea",
+                "summary": "store a new area from a GeoJSON outline (planners)",
+                "requestBody": _body(_ref("NewArea")),
+                "responses": {
+                    "201": {
+                        "description": "stored; Location names it",
+                        "headers": {"Location": {"schema": _STR}},
+                        "content": {JSON: {"schema": _ref("AddedArea")}},
+                    },
+                    **_errors(400, 401, 403, 413, 422),
+                },
+            },
+        },
+        "/areas/{slug}": {
+            "parameters": [_SLUG],
+            "get": {
+                "operationId": "getArea",
+                "summary": "an area as a GeoJSON Feature (managers, planners)",
+                "responses": {
+                    "200": _ok("the area", _ref("AreaFeature")),
+                    **_errors(401, 403, 404),
+                },
+            },
+        },
+        "/areas/{slug}/grid": {
+            "parameters": [_SLUG],
+            "post": {
+                "operationId": "gridArea",
+                "summary": "a new plan by count, cell size or drawn cells; staff carried over (planners)",
+                "requestBody": _body(_ref("GridRequest")),
+                "responses": {
+                    "200": _ok("dry run: what would change; nothing written", _ref("GridReport")),
+                    "201": _ok("the new plan is active", _ref("GridReport")),
+                    **_errors(400, 401, 403, 404, 409, 413, 422),
+                },
+            },
+        },
+        "/areas/{slug}/cells": {
+            "parameters": [_SLUG],
+            "get": {
+                "operationId": "getCells",
+                "summary": "the active plan's cells with wardens, schedule and status (managers, planners)",
+                "parameters": [
+                    {
+                        "name": "fields",
+                        "in": "query",
+                        "required": False,
+                        "description": "properties to keep, comma-separated: "
+                        "code,area_m2,wardens,schedule,status (default all)",
+                        "schema": {"type": "string"},
+                    },
+                    {
+                        "name": "precision",
+                        "in": "query",
+                        "required": False,
+                        "description": "decimals of coordinates (7 is about 1 cm)",
+                        "schema": {"type": "integer", "minimum": 5, "maximum": 7, "default": 7},
+                    },
+                    _AT,
+                ],
+                "responses": {
+                    "200": _ok("a FeatureCollection", _ref("CellCollection")),
+                    **_errors(401, 403, 404, 422),
+                },
+            },
+        },
+        "/areas/{slug}/coverage": {
+            "parameters": [_SLUG],
+            "get": {
+                "operationId": "getCoverage",
+                "summary": "the coverage report at a moment (managers, planners)",
+                "parameters": [
+                    _AT,
+                    {
+                        "name": "day",
+                        "in": "query",
+                        "required": False,
+                        "description": "also summarise this local day (YYYY-MM-DD)",
+                        "schema": {"type": "string", "format": "date"},
+                    },
+                ],
+                "responses": {
+                    "200": _ok("the report", _ref("Coverage")),
+                    **_errors(401, 403, 404, 422),
+                },
+            },
+        },
+        "/areas/{slug}/cells/{code}/wardens": {
+            "parameters": [_SLUG, _CODE],
+            "put": {
+                "operationId": "setCellWardens",
+                "summary": "replace a cell's wardens (managers)",
+                "requestBody": _body(_ref("NewWardens")),
+                "responses": {
+                    "200": _ok("the cell's wardens now", _ref("CellWardens")),
+                    **_errors(400, 401, 403, 404, 413, 422),
+                },
+            },
+        },
+        "/areas/{slug}/cells/{code}/schedule": {
+            "parameters": [_SLUG, _CODE],
+            "put": {
+                "operationId": "setCellSchedule",
+                "summary": 'give a cell its "3+N" schedule (managers)',
+                "requestBody": _body(_ref("NewSchedule")),
+                "responses": {
+                    "200": _ok("the cell's schedule now", _ref("CellSchedule")),
+                    **_errors(400, 401, 403, 404, 413, 422),
+                },
+            },
+        },
+        "/areas/{slug}/cells/{code}/rounds": {
+            "parameters": [_SLUG, _CODE],
+            "post": {
+                "operationId": "logRound",
+                "summary": "log a round: a warden in a cell it holds, or a manager naming the warden",
+                "parameters": [
+                    {
+                        "name": "Idempotency-Key",
+                        "in": "header",
+                        "required": False,
+                        "description": "a retry with the same key returns the first round (200) "
+                        "and stores nothing",
+                        "schema": {"type": "string", "minLength": 1, "maxLength": 80},
+                    }
+                ],
+                "requestBody": _body(_ref("NewRound"), required=False),
+                "responses": {
+                    "200": _ok("a retry: the round this key made before", _ref("Round")),
+                    "201": _ok("logged", _ref("Round")),
+                    **_errors(400, 401, 403, 404, 409, 413, 422),
+                },
+            },
+        },
+        "/me/cells": {
+            "get": {
+                "operationId": "myCells",
+                "summary": "the logged-in warden's own cells with today's rounds (wardens)",
+                "parameters": [_AT],
+                "responses": {
+                    "200": _ok("the warden's cells", _ref("MyCells")),
+                    **_errors(401, 403, 404, 422),
+                },
+            },
+        },
+    },
+}
+
+
+def openapi_document() -> dict[str, Any]:
+    """The OpenAPI 3.1 document of /api/v1 (a copy: callers may change it)."""
+    return copy.deepcopy(_DOCUMENT)
