@@ -4,9 +4,26 @@ from gridmgr.services._common import get_area
 from gridmgr.services.areas import add_area, list_areas
 from gridmgr.services.mine import warden_cells
 from gridmgr.services.plans import grid, restore_plan
+from gridmgr.services.preview import preview_grid
 from gridmgr.services.reports import export_plan, list_plans, log_round, plan_cells
+from gridmgr.services.roster import (
+    area_outline,
+    area_staff,
+    list_wardens,
+    unassign,
+    warden_names,
+)
 from gridmgr.services.staff import add_warden, assign, auto_assign, import_wardens, set_schedule
 from gridmgr.services.status import coverage_report
+from gridmgr.services.uploads import (
+    add_area_upload,
+    discard_upload,
+    import_wardens_upload,
+    named_as,
+    saved_upload,
+    stash_upload,
+    stashed_upload,
+)
 from gridmgr.services.users import (
     add_user,
     authenticate,
@@ -19,26 +36,39 @@ from gridmgr.services.users import (
 
 __all__ = [
     "add_area",
+    "add_area_upload",
     "add_user",
     "add_warden",
+    "area_outline",
+    "area_staff",
     "assign",
     "authenticate",
     "auto_assign",
     "coverage_report",
+    "discard_upload",
     "export_plan",
     "get_area",
     "get_user",
     "grid",
     "import_wardens",
+    "import_wardens_upload",
     "issue_token",
     "list_areas",
     "list_plans",
     "list_users",
+    "list_wardens",
     "log_round",
+    "named_as",
     "plan_cells",
+    "preview_grid",
     "restore_plan",
     "revoke_token",
+    "saved_upload",
     "set_schedule",
+    "stash_upload",
+    "stashed_upload",
+    "unassign",
     "user_for_token",
     "warden_cells",
+    "warden_names",
 ]

@@ -2,6 +2,287 @@
 
 from __future__ import annotations
 
-from flask import Blueprint
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
+from werkzeug.datastructures import FileStorage, MultiDict
+
+from gridmgr import services
+from gridmgr.errors import GridmgrError, InvalidInput, NotFound
+from gridmgr.web import STATUS_OF, engine_of
+from gridmgr.web.auth import roles_required
+from gridmgr.web.plan_maps import area_map_parts
 
 bp = Blueprint("plan", __name__)
+
+DATUMS = {"wgs84": "WGS84 (GPS, OpenStreetMap)", "gcj02": "GCJ-02 (AMap/Gaode, Tencent)",
+          "bd09": "BD-09 (Baidu)"}  # fmt: skip
+MODES = ("count", "cell_size", "import")
+SHAPES = ("square", "hex")
+FILES = ("cells", "lines")  # uploads the grid form takes: drawn cells, lines to cut along
+
+
+def _actor() -> str:
+    return g.user["username"]
+
+
+def _status(exc: GridmgrError) -> int:
+    return next((v for k, v in STATUS_OF.items() if isinstance(exc, k)), 400)
+
+
+# --- the plan page -------------------------------------------------------------------------
+
+
+@bp.get("/areas/<slug>/plan")
+@roles_required("planner", "manager")
+def page(slug: str):
+    """The area's active plan on a map, the form for a new grid (planners), and the plan history."""
+    return _render(slug)
+
+
+def _area(slug: str) -> dict[str, Any]:
+    found = [a for a in services.list_areas(engine_of()) if a["slug"] == slug]
+    if not found:
+        raise NotFound(f"no area {slug!r}")
+    return found[0]
+
+
+def _render(
+    slug: str,
+    *,
+    form: MultiDict | None = None,
+    error: str | None = None,
+    status: int = 200,
+    preview: dict[str, Any] | None = None,
+    tokens: dict[str, tuple[str, str]] | None = None,
+):
+    engine = engine_of()
+    area = _area(slug)
+    report, cells, map_parts = None, None, None
+    if preview is not None:
+        report, cells = preview
+        map_parts = _map(slug, area, cells, kind="preview", layer_name="New cells")
+    elif area["cells"] and area["cells"] <= current_app.config.get("INLINE_CELLS_MAX", 3000):
+        cells_now = services.plan_cells(engine, slug)
+        map_parts = _map(
+            slug, area, cells_now, kind="plan", layer_name=f"Plan v{area['plan_version']}"
+        )
+    return (
+        render_template(
+            "plan.html",
+            area=area,
+            plans=list(reversed(services.list_plans(engine, slug))),
+            form=form or MultiDict(),
+            error=error,
+            report=report,
+            changes=_changes(cells) if cells is not None else None,
+            tokens=tokens or {},
+            map_parts=map_parts,
+            datums=DATUMS,
+            can_change=g.user["role"] == "planner",
+        ),
+        status,
+    )
+
+
+def _map(slug: str, area: dict[str, Any], cells, *, kind: str, layer_name: str):
+    if len(cells) > current_app.config.get("INLINE_CELLS_MAX", 3000):
+        return None
+    config = current_app.config
+    return area_map_parts(
+        services.area_outline(engine_of(), slug),
+        cells,
+        kind=kind,
+        tiles=(config.get("TILES_URL") or "", config.get("TILES_ATTRIBUTION") or ""),
+        area_name=area["name"],
+        layer_name=layer_name,
+    )
+
+
+def _changes(cells) -> dict[str, int]:
+    counts = cells["change"].value_counts()
+    return {k: int(counts.get(k, 0)) for k in ("kept", "new", "gained", "lost", "changed")}
+
+
+def grid_options(form: MultiDict) -> dict[str, Any]:
+    """The grid options of a posted form (mode, count or cell size, shape, datum); InvalidInput if bad."""
+    mode = form.get("mode") or "count"
+    if mode not in MODES:
+        raise InvalidInput(f"unknown mode {mode!r}: choose N cells, a cell size, or a cells file")
+    crs = form.get("crs") or "wgs84"
+    if crs not in DATUMS:
+        raise InvalidInput(f"unknown datum {crs!r}: use one of {', '.join(DATUMS)}")
+    shape = form.get("shape") or "square"
+    if shape not in SHAPES:
+        raise InvalidInput(f"unknown cell shape {shape!r}: use square or hex")
+    options: dict[str, Any] = {"crs": crs}
+    if mode == "count":
+        options["count"] = _number(form.get("count"), int, "the number of cells")
+    elif mode == "cell_size":
+        options["cell_size"] = _number(form.get("cell_size"), float, "the cell size in metres")
+        options["shape"] = shape
+    return {"mode": mode, **options}
+
+
+def _number(text: str | None, kind: type, what: str) -> Any:
+    try:
+        value = kind((text or "").strip())
+    except ValueError:
+        raise InvalidInput(
+            f"{what} must be a positive {'whole ' if kind is int else ''}number, got {text!r}"
+        ) from None
+    if not 0 < value < float("inf"):
+        raise InvalidInput(f"{what} must be a positive number, got {text!r}")
+    return value
+
+
+def _upload(name: str) -> FileStorage | None:
+    f = request.files.get(name)
+    return f if f is not None and f.filename else None
+
+
+def _grid_files(
+    stack: ExitStack, options: dict[str, Any], *, stash: bool
+) -> tuple[dict[str, Path], dict[str, tuple[str, str]]]:
+    """Paths of the form's files (fresh uploads, or ones kept by the preview's tokens) and the tokens.
+
+    With `stash` fresh uploads are kept in the instance folder for the commit; otherwise they live in a
+    temporary folder until `stack` closes. Error messages name each file as the user chose it.
+    """
+    instance = current_app.instance_path
+    paths: dict[str, Path] = {}
+    tokens: dict[str, tuple[str, str]] = {}
+    wanted = ["cells"] if options["mode"] == "import" else ["lines"]
+    for field in wanted:
+        fresh = _upload(field)
+        token = request.form.get(f"{field}_token", "")
+        if fresh is not None and stash:
+            token = services.stash_upload(instance, fresh.stream, fresh.filename, what=field)
+        if fresh is not None and not stash:
+            path = stack.enter_context(
+                services.saved_upload(fresh.stream, fresh.filename, what=f"{field} file")
+            )
+        elif token:
+            path, shown = services.stashed_upload(instance, token)
+            tokens[field] = (token, shown)
+            stack.enter_context(services.named_as(path, shown))
+        elif field == "cells":
+            raise InvalidInput(
+                "choose a cells file (GeoJSON, GeoPackage or zipped Shapefile) to upload"
+            )
+        else:
+            continue  # cutting along lines is optional
+        paths[field] = path
+    return paths, tokens
+
+
+def _service_args(options: dict[str, Any], paths: dict[str, Path]) -> dict[str, Any]:
+    args = {k: v for k, v in options.items() if k != "mode"}
+    if "cells" in paths:
+        args["from_file"] = paths["cells"]
+    if "lines" in paths:
+        args["split_by"] = paths["lines"]
+    return args
+
+
+@bp.post("/areas/<slug>/plan/preview")
+@roles_required("planner")
+def preview(slug: str):
+    """A dry run of the new grid: its cells on the map and what would change; nothing is written."""
+    _area(slug)
+    tokens: dict[str, tuple[str, str]] = {}
+    try:
+        options = grid_options(request.form)
+        with ExitStack() as stack:
+            paths, tokens = _grid_files(stack, options, stash=True)
+            result = services.preview_grid(engine_of(), slug, **_service_args(options, paths))
+    except GridmgrError as exc:
+        for token, _shown in tokens.values():
+            services.discard_upload(current_app.instance_path, token)
+        return _render(slug, form=request.form, error=str(exc), status=_status(exc))
+    return _render(slug, form=request.form, preview=result, tokens=tokens)
+
+
+@bp.post("/areas/<slug>/plan/commit")
+@roles_required("planner")
+def commit(slug: str):
+    """Write the new grid (the preview's parameters posted again) as the area's active plan."""
+    _area(slug)
+    tokens: dict[str, tuple[str, str]] = {}
+    try:
+        options = grid_options(request.form)
+        with ExitStack() as stack:
+            paths, tokens = _grid_files(stack, options, stash=False)
+            report = services.grid(
+                engine_of(), slug, **_service_args(options, paths), actor=_actor()
+            )
+    except GridmgrError as exc:
+        return _render(slug, form=request.form, error=str(exc), status=_status(exc), tokens=tokens)
+    for token, _shown in tokens.values():
+        services.discard_upload(current_app.instance_path, token)
+    flash(
+        f"plan v{report['plan_version']} is active: {report['cells']} cells "
+        f"(was {report['previous_cells']}), {report['kept_codes']} kept their codes, "
+        f"{report['wardens_posted']} wardens posted",
+        "ok",
+    )
+    return redirect(url_for("plan.page", slug=slug))
+
+
+@bp.post("/areas/<slug>/plan/restore")
+@roles_required("planner")
+def restore(slug: str):
+    """Make an earlier plan version active again (as a new version, staff carried over)."""
+    _area(slug)
+    try:
+        version = _number(request.form.get("version"), int, "the plan version")
+        report = services.restore_plan(engine_of(), slug, version, actor=_actor())
+    except GridmgrError as exc:
+        return _render(slug, error=str(exc), status=_status(exc))
+    flash(
+        f"plan v{version}'s cells are active again as v{report['plan_version']} "
+        f"({report['cells']} cells, {report['wardens_posted']} wardens posted)",
+        "ok",
+    )
+    return redirect(url_for("plan.page", slug=slug))
+
+
+# --- a new area ---------------------------------------------------------------------------
+
+
+@bp.route("/areas/new", methods=["GET", "POST"])
+@roles_required("planner")
+def new_area():
+    """A new area from an uploaded boundary file; then on to its plan page."""
+    if request.method == "GET":
+        return render_template("area_new.html", form=MultiDict(), datums=DATUMS, error=None)
+    form = request.form
+    boundary = request.files.get("boundary")
+    try:
+        crs = form.get("crs") or "wgs84"
+        if crs not in DATUMS:
+            raise InvalidInput(f"unknown datum {crs!r}: use one of {', '.join(DATUMS)}")
+        if boundary is None or not boundary.filename:
+            raise InvalidInput(
+                "choose a boundary file (GeoJSON, GeoPackage or zipped Shapefile) to upload"
+            )
+        made = services.add_area_upload(
+            engine_of(),
+            boundary.stream,
+            boundary.filename,
+            name=form.get("name", ""),
+            kind=(form.get("kind") or "area").strip()[:40] or "area",
+            code=(form.get("code") or "").strip() or None,
+            crs=crs,
+            timezone=(form.get("timezone") or "Asia/Shanghai").strip(),
+            actor=_actor(),
+        )
+    except GridmgrError as exc:
+        page = render_template("area_new.html", form=form, datums=DATUMS, error=str(exc))
+        return page, _status(exc)
+    flash(f"area {made['name']} added ({made['area_m2'] / 10000:,.2f} ha); now grid it", "ok")
+    for warning in made["warnings"]:
+        flash(warning, "warning")
+    return redirect(url_for("plan.page", slug=made["slug"]))

@@ -1,0 +1,152 @@
+"""Files uploaded through the web pages: saved under safe names, kept between preview and commit, read
+by the same use cases as the CLI, and their error messages naming the file the user chose."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any
+
+from sqlalchemy import Engine
+from werkzeug.utils import secure_filename
+
+from gridmgr.errors import GridmgrError, InvalidInput
+from gridmgr.services.areas import add_area
+from gridmgr.services.staff import import_wardens
+
+STASH_DIR = "uploads"
+STASH_HOURS = 24  # a preview's upload is kept this long for its commit
+_TOKEN = re.compile(r"^[0-9a-f]{32}$")
+_SUFFIX = re.compile(r"^\.[a-z0-9]{1,10}$")
+_NAME_FILE = ".name"
+
+
+def upload_name(filename: str) -> str:
+    """A safe file name for an upload that keeps its extension (secure_filename drops non-ASCII names)."""
+    base = Path((filename or "").replace("\\", "/")).name
+    suffix = Path(base).suffix.lower()
+    if not _SUFFIX.match(suffix):
+        suffix = ""
+    stem = secure_filename(base[: len(base) - len(suffix)] if suffix else base)
+    return f"{stem or 'upload'}{suffix}"
+
+
+def display_name(filename: str) -> str:
+    """The name a user knows the upload by: its base name as sent, without folders."""
+    return Path((filename or "").replace("\\", "/")).name or "the upload"
+
+
+def _require(filename: str | None, what: str) -> None:
+    if not filename:
+        raise InvalidInput(f"choose a {what} to upload")
+
+
+@contextmanager
+def named_as(path: Path, name: str) -> Iterator[None]:
+    """Rewrite the messages of GridmgrErrors raised inside to name `name` instead of the saved `path`."""
+    try:
+        yield
+    except GridmgrError as exc:
+        text = str(exc)
+        if str(path) not in text:
+            raise
+        raise type(exc)(text.replace(str(path), name)) from None
+
+
+@contextmanager
+def saved_upload(stream: IO[bytes], filename: str, *, what: str = "file") -> Iterator[Path]:
+    """The upload saved to a temporary folder under a safe name with its extension, removed after use."""
+    _require(filename, what)
+    folder = Path(tempfile.mkdtemp(prefix="gridmgr-upload-"))
+    try:
+        path = folder / upload_name(filename)
+        with path.open("wb") as out:
+            shutil.copyfileobj(stream, out, 1 << 20)
+        with named_as(path, display_name(filename)):
+            yield path
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+# --- kept between a preview and its commit ---------------------------------------------------
+
+
+def stash_upload(
+    instance: str | Path, stream: IO[bytes], filename: str, *, what: str = "file"
+) -> str:
+    """Keep an upload in the instance folder under a random token (returned) for a later commit."""
+    _require(filename, what)
+    root = Path(instance) / STASH_DIR
+    root.mkdir(parents=True, exist_ok=True)
+    purge_stash(instance)
+    token = secrets.token_hex(16)
+    folder = root / token
+    folder.mkdir(mode=0o700)
+    with (folder / upload_name(filename)).open("wb") as out:
+        shutil.copyfileobj(stream, out, 1 << 20)
+    (folder / _NAME_FILE).write_text(display_name(filename), encoding="utf-8")
+    return token
+
+
+def stashed_upload(instance: str | Path, token: str) -> tuple[Path, str]:
+    """The saved file of a token and the name the user gave it; InvalidInput when gone or malformed."""
+    if not _TOKEN.match(token or ""):
+        raise InvalidInput("the form names no valid upload; upload the file again")
+    folder = Path(instance) / STASH_DIR / token
+    files = [p for p in folder.glob("*") if p.name != _NAME_FILE] if folder.is_dir() else []
+    if len(files) != 1:
+        raise InvalidInput(
+            f"the file uploaded for the preview is gone (kept {STASH_HOURS} h, removed after a "
+            "commit); upload it again"
+        )
+    name_file = folder / _NAME_FILE
+    name = name_file.read_text(encoding="utf-8") if name_file.exists() else files[0].name
+    return files[0], name
+
+
+def discard_upload(instance: str | Path, token: str) -> None:
+    """Remove a kept upload (after its commit); unknown tokens are ignored."""
+    if _TOKEN.match(token or ""):
+        shutil.rmtree(Path(instance) / STASH_DIR / token, ignore_errors=True)
+
+
+def purge_stash(instance: str | Path, *, hours: float = STASH_HOURS) -> int:
+    """Remove kept uploads older than `hours`; returns how many went."""
+    root = Path(instance) / STASH_DIR
+    if not root.is_dir():
+        return 0
+    cutoff = time.time() - hours * 3600
+    gone = 0
+    for folder in root.iterdir():
+        if _TOKEN.match(folder.name) and folder.stat().st_mtime < cutoff:
+            shutil.rmtree(folder, ignore_errors=True)
+            gone += 1
+    return gone
+
+
+# --- use cases on uploads --------------------------------------------------------------------
+
+
+def add_area_upload(
+    engine: Engine, stream: IO[bytes], filename: str, **options: Any
+) -> dict[str, Any]:
+    """`add_area` on an uploaded boundary file; messages name the file as the user chose it."""
+    with saved_upload(stream, filename, what="boundary file") as path:
+        made = add_area(engine, path, **options)
+        shown = display_name(filename)
+        made["warnings"] = [w.replace(str(path), shown) for w in made["warnings"]]
+        return made
+
+
+def import_wardens_upload(
+    engine: Engine, stream: IO[bytes], filename: str, *, actor: str = "web"
+) -> dict[str, Any]:
+    """`import_wardens` on an uploaded CSV; messages name the file as the user chose it."""
+    with saved_upload(stream, filename, what="CSV file") as path:
+        return import_wardens(engine, path, actor=actor)

@@ -1,0 +1,108 @@
+"""Maps on the planner's and the staff pages: an area's cells (or a preview's) as a Folium map cut into
+the parts a Jinja page embeds. User text (names, codes) reaches the page only as escaped JSON and is
+shown with textContent by gridmgr-map.js (see gridmgr/maps.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+from markupsafe import Markup
+
+CHANGE_STYLES: dict[str, dict[str, Any]] = {
+    "kept": {"color": "#3182bd", "fillColor": "#9ecae1"},
+    "new": {"color": "#d94801", "fillColor": "#fdd49e"},
+    "gained": {"color": "#238b45", "fillColor": "#74c476"},
+    "lost": {"color": "#cb181d", "fillColor": "#fb6a4a"},
+    "changed": {"color": "#6a51a3", "fillColor": "#9e9ac8"},
+    "same": {"color": "#3182bd", "fillColor": "#9ecae1"},
+}
+CHANGE_LABELS = {
+    "kept": "Kept its code",
+    "new": "New code",
+    "gained": "Gains staff",
+    "lost": "Loses staff",
+    "changed": "Gains and loses staff",
+}
+PLAN_STYLE: dict[str, Any] = {"color": "#1f4e79", "fillColor": "#9ecae1", "fillOpacity": 0.35}
+
+
+def area_map_parts(
+    outline: shapely.Geometry,
+    cells: gpd.GeoDataFrame,
+    *,
+    kind: str,
+    tiles: tuple[str, str],
+    area_name: str,
+    layer_name: str,
+) -> dict[str, Markup | str] | None:
+    """The head, html and script of a map of an area's cells, and the cells layer's key for page scripts.
+
+    `kind` is "plan" (a plan's cells with their wardens), "preview" (new cells coloured by what
+    changes) or "staff" (cells to pick, with posts and schedules). None when gridmgr.maps is missing.
+    """
+    try:
+        from gridmgr import maps
+    except ImportError:
+        return None
+    tiles_url, attribution = tiles
+    m = maps.base_map(outline, tiles_url=tiles_url, attribution=attribution, name=area_name)
+    shown = _for_map(cells, kind)
+    if kind == "preview":
+        layer = maps.cells_layer(
+            m,
+            shown,
+            name=layer_name,
+            style=CHANGE_STYLES,
+            style_by="change",
+            tooltip_fields={"code": "Cell", "change": "Change", "wardens": "Wardens", "m2": "m²"},
+        )
+        counts = shown["change"].value_counts()
+        maps.legend(
+            m,
+            [(label, CHANGE_STYLES[k]) for k, label in CHANGE_LABELS.items() if counts.get(k)],
+            title="New cells",
+            counts={label: int(counts.get(k, 0)) for k, label in CHANGE_LABELS.items()},
+        )
+    else:
+        layer = maps.cells_layer(
+            m,
+            shown,
+            name=layer_name,
+            style=PLAN_STYLE,
+            style_by=None,
+            tooltip_fields={
+                "code": "Cell",
+                "wardens": "Wardens",
+                "schedule": "Schedule",
+                "m2": "m²",
+            },
+        )
+    # map_parts escapes every text it embeds (script_safe JSON, html.escape), so the parts are markup
+    parts = {k: Markup(v) for k, v in maps.map_parts(m).items()}
+    parts["layer"] = layer.key
+    return parts
+
+
+def _for_map(cells: gpd.GeoDataFrame, kind: str) -> gpd.GeoDataFrame:
+    """Only the columns a tooltip shows, as plain values (posts as {name, role}, schedules as text)."""
+    out = gpd.GeoDataFrame(
+        {"code": cells["code"].astype(str), "m2": cells["area_m2"].round(0)},
+        geometry=cells.geometry.values,
+        crs="EPSG:4326",
+    )
+    if kind == "preview":
+        out["change"] = cells["change"].to_numpy()
+        out["wardens"] = cells["wardens"].to_numpy()
+    elif kind == "staff":
+        out["wardens"] = [[{"name": n, "role": r} for n, r in posts] for posts in cells["posts"]]
+        out["schedule"] = [
+            f"{s['times']} +{s['extra']}" if isinstance(s, dict) else None
+            for s in cells["schedule"]
+        ]
+    else:
+        out["wardens"] = cells["wardens"].to_numpy()
+        out["schedule"] = pd.Series(cells["schedule"]).replace("", None).to_numpy()
+    return out

@@ -1,0 +1,230 @@
+"""Managers' staff pages: the wardens (add, import from CSV) and each area's posts and schedules."""
+
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
+from werkzeug.datastructures import MultiDict
+
+from gridmgr import services
+from gridmgr.errors import GridmgrError, InvalidInput
+from gridmgr.models import ROLES
+from gridmgr.web import STATUS_OF, engine_of
+from gridmgr.web.auth import roles_required
+from gridmgr.web.plan_maps import area_map_parts
+
+bp = Blueprint("staff", __name__)
+
+_SPLIT = re.compile(r"[\s,;，；]+")
+
+
+def _actor() -> str:
+    return g.user["username"]
+
+
+def _status(exc: GridmgrError) -> int:
+    return next((v for k, v in STATUS_OF.items() if isinstance(exc, k)), 400)
+
+
+def parse_codes(text: str | None) -> list[str]:
+    """Cell codes typed or picked into one field, split on spaces, commas or semicolons; no repeats."""
+    return list(dict.fromkeys(c for c in _SPLIT.split(text or "") if c))
+
+
+# --- wardens --------------------------------------------------------------------------------
+
+
+@bp.get("/wardens")
+@roles_required("manager")
+def wardens():
+    """Every warden with phone, role and cells held; forms to add one or import a CSV."""
+    return _wardens_page()
+
+
+def _wardens_page(*, form: MultiDict | None = None, error: str | None = None, status: int = 200):
+    return (
+        render_template(
+            "wardens.html",
+            wardens=services.list_wardens(engine_of()),
+            roles=ROLES,
+            form=form or MultiDict(),
+            error=error,
+        ),
+        status,
+    )
+
+
+@bp.post("/wardens")
+@roles_required("manager")
+def add_warden():
+    """Register one warden."""
+    form = request.form
+    try:
+        made = services.add_warden(
+            engine_of(),
+            form.get("name", ""),
+            phone=(form.get("phone") or "").strip() or None,
+            role=form.get("role", "member"),
+            actor=_actor(),
+        )
+    except GridmgrError as exc:
+        return _wardens_page(form=form, error=str(exc), status=_status(exc))
+    flash(f"warden {made['name']} added", "ok")
+    return redirect(url_for("staff.wardens"))
+
+
+@bp.post("/wardens/import")
+@roles_required("manager")
+def import_wardens():
+    """Import wardens from an uploaded CSV (header name,phone[,role]); a bad line refuses the file."""
+    upload = request.files.get("file")
+    try:
+        if upload is None or not upload.filename:
+            raise InvalidInput("choose a CSV file (header name,phone or name,phone,role)")
+        done = services.import_wardens_upload(
+            engine_of(), upload.stream, upload.filename, actor=_actor()
+        )
+    except GridmgrError as exc:
+        return _wardens_page(error=str(exc), status=_status(exc))
+    flash(f"{done['imported']} wardens imported", "ok")
+    return redirect(url_for("staff.wardens"))
+
+
+# --- an area's posts and schedules ----------------------------------------------------------
+
+
+@bp.get("/areas/<slug>/staff")
+@roles_required("manager")
+def area(slug: str):
+    """The area's cells on a map and in a table, with forms to post, remove and schedule wardens."""
+    return _area_page(slug)
+
+
+def _area_page(
+    slug: str, *, form: MultiDict | None = None, error: str | None = None, status: int = 200
+):
+    engine = engine_of()
+    info, cells = services.area_staff(engine, slug)
+    config = current_app.config
+    map_parts = None
+    if len(cells) <= config.get("INLINE_CELLS_MAX", 3000):
+        map_parts = area_map_parts(
+            services.area_outline(engine, slug),
+            cells,
+            kind="staff",
+            tiles=(config.get("TILES_URL") or "", config.get("TILES_ATTRIBUTION") or ""),
+            area_name=info["name"],
+            layer_name=f"Plan v{info['plan_version']}",
+        )
+    return (
+        render_template(
+            "staff.html",
+            area=info,
+            cells=cells.drop(columns="geometry").to_dict("records"),
+            wardens=services.warden_names(engine),
+            roles=ROLES,
+            form=form or MultiDict(),
+            error=error,
+            map_parts=map_parts,
+        ),
+        status,
+    )
+
+
+def _act(slug: str, action, message):
+    """Run a write from a form; on success flash and go back to the page, else show it with the error."""
+    try:
+        done = action()
+    except GridmgrError as exc:
+        return _area_page(slug, form=request.form, error=str(exc), status=_status(exc))
+    flash(message(done), "ok")
+    return redirect(url_for("staff.area", slug=slug))
+
+
+def _codes_required() -> list[str]:
+    codes = parse_codes(request.form.get("codes"))
+    if not codes:
+        raise InvalidInput("pick at least one cell (click it on the map or type its code)")
+    return codes
+
+
+@bp.post("/areas/<slug>/staff/assign")
+@roles_required("manager")
+def assign(slug: str):
+    """Post a warden to the chosen cells with a role."""
+    return _act(
+        slug,
+        lambda: services.assign(
+            engine_of(),
+            slug,
+            _codes_required(),
+            (request.form.get("warden") or "").strip(),
+            role=request.form.get("role", "member"),
+            actor=_actor(),
+        ),
+        lambda d: f"{d['warden']} posted to {', '.join(d['cells'])} as {d['role']}",
+    )
+
+
+@bp.post("/areas/<slug>/staff/unassign")
+@roles_required("manager")
+def unassign(slug: str):
+    """Take a warden off the chosen cells."""
+    return _act(
+        slug,
+        lambda: services.unassign(
+            engine_of(),
+            slug,
+            _codes_required(),
+            (request.form.get("warden") or "").strip(),
+            actor=_actor(),
+        ),
+        lambda d: f"{d['warden']} taken off {', '.join(d['cells'])}",
+    )
+
+
+@bp.post("/areas/<slug>/staff/auto")
+@roles_required("manager")
+def auto(slug: str):
+    """Spread every warden over the area's cells (replaces its posts)."""
+    return _act(
+        slug,
+        lambda: services.auto_assign(engine_of(), slug, actor=_actor()),
+        lambda d: f"{d['posts']} posts: {d['wardens']} wardens over {d['cells']} cells",
+    )
+
+
+@bp.post("/areas/<slug>/staff/schedule")
+@roles_required("manager")
+def schedule(slug: str):
+    """Give the chosen cells (or all) a "3+N" schedule: round times, extra rounds, window."""
+    form = request.form
+
+    def run():
+        codes = None if form.get("all") else _codes_required()
+        return services.set_schedule(
+            engine_of(),
+            slug,
+            codes,
+            times=[t for t in _SPLIT.split(form.get("times", "")) if t],
+            extra=_whole(form.get("extra", "0"), "extra rounds"),
+            window=(
+                _whole(form.get("before", "30"), "minutes before"),
+                _whole(form.get("after", "90"), "minutes after"),
+            ),
+            actor=_actor(),
+        )
+
+    return _act(
+        slug,
+        run,
+        lambda d: f"{d['cells']} cells: rounds at {', '.join(d['times'])} + {d['extra']} extra",
+    )
+
+
+def _whole(text: str | None, what: str) -> int:
+    try:
+        return int((text or "0").strip() or "0")
+    except ValueError:
+        raise InvalidInput(f"{what} must be a whole number, got {text!r}") from None
