@@ -18,6 +18,7 @@ from gridmgr.store import reading, transaction
 
 MAX_NOTE = 2000
 MAX_KEY = 80
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 FUTURE_SLACK = timedelta(minutes=5)  # clocks of phones drift; a round further ahead is refused
 
 
@@ -62,9 +63,7 @@ def record_round(
                     f"{warden} does not hold cell {code} of {slug}; only its wardens log rounds there"
                 )
             tz = ZoneInfo(area.timezone)
-            when = parse_moment(at, tz)
-            if when > datetime.now(UTC) + FUTURE_SLACK:
-                raise InvalidInput(f"{when.isoformat()} is in the future; log a round once done")
+            when = _moment(at, tz)
             row = Round(
                 cell_id=cell_id,
                 warden_id=w,
@@ -82,6 +81,20 @@ def record_round(
             raise
         return _same_request(earlier, slug, code, warden), False
     return made, True
+
+
+def _moment(at: str | datetime | None, tz: ZoneInfo) -> datetime:
+    """When a round was done: not in the future, not before 2000 (a mistyped year)."""
+    when = parse_moment(at, tz)
+    try:
+        stamp = when.timestamp()
+    except (OverflowError, ValueError):
+        stamp = float("-inf")
+    if stamp < EARLIEST.timestamp():
+        raise InvalidInput(f"{at!r} is before {EARLIEST.year}; check the year")
+    if when > datetime.now(UTC) + FUTURE_SLACK:
+        raise InvalidInput(f"{when.isoformat()} is in the future; log a round once it is done")
+    return when
 
 
 def _by_key(engine: Engine, key: str) -> dict[str, Any] | None:

@@ -8,7 +8,7 @@ grids and read areas, cells and coverage; wardens see their own cells and log ro
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from flask import Blueprint, Response, g, request, url_for
@@ -74,6 +74,19 @@ def _field(body: dict, name: str, kinds: type | tuple[type, ...], *, required: b
         )
         raise InvalidInput(f'"{name}" must be {what}')
     return value
+
+
+def _moment_arg(name: str = "at") -> str | None:
+    """A query parameter holding an ISO moment, refused when its year is one no schedule can reach."""
+    text = request.args.get(name) or None
+    if text is not None:
+        try:
+            year = datetime.fromisoformat(text).year
+        except ValueError:
+            return text  # the service names what is wrong with it
+        if not 1971 <= year <= 9000:
+            raise InvalidInput(f"{name}: {text!r} is out of range; give a moment from 1971 to 9000")
+    return text
 
 
 def _actor() -> str:
@@ -188,9 +201,7 @@ def cells(slug: str):
     text = request.args.get("precision", "7")
     if not text.isdigit():
         raise InvalidInput(f"precision must be a whole number from 5 to 7, got {text!r}")
-    body = cells_geojson(
-        engine_of(), slug, fields=fields, precision=int(text), at=request.args.get("at") or None
-    )
+    body = cells_geojson(engine_of(), slug, fields=fields, precision=int(text), at=_moment_arg())
     return Response(body, mimetype="application/json")
 
 
@@ -203,7 +214,9 @@ def coverage(slug: str):
         day = date.fromisoformat(day_text) if day_text else None
     except ValueError:
         raise InvalidInput(f"day {day_text!r}: write the date as YYYY-MM-DD") from None
-    report = services.coverage_report(engine_of(), slug, at=request.args.get("at") or None, day=day)
+    if day is not None and not 1971 <= day.year <= 9000:
+        raise InvalidInput(f"day {day_text!r} is out of range; give a day from 1971 to 9000")
+    report = services.coverage_report(engine_of(), slug, at=_moment_arg(), day=day)
     return Response(
         json.dumps(report, ensure_ascii=False, default=str), mimetype="application/json"
     )
@@ -269,4 +282,4 @@ def my_cells():
     warden = g.user.get("warden")
     if not warden:
         raise Forbidden("this login is not linked to a warden; ask a manager")
-    return warden_cells(engine_of(), warden, at=request.args.get("at") or None)
+    return warden_cells(engine_of(), warden, at=_moment_arg())
