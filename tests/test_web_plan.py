@@ -347,3 +347,46 @@ def test_plan_forms_need_the_csrf_token(site):
     got = client.post("/areas/new", data={"name": "x"})
     assert got.status_code == 400
     assert len(services.list_plans(engine, seeded.slug)) == 1
+
+
+def test_big_previews_show_figures_without_a_map(engine, app_factory, tmp_path):
+    seeded = seed_park(engine, tmp_path, wardens=5)
+    app = app_factory(TILES_URL="", INLINE_CELLS_MAX=10)
+    client = planner(app)
+    page = client.get(f"/areas/{seeded.slug}/plan").get_data(as_text=True)
+    if "folium-map" in page:
+        assert f"/api/v1/areas/{seeded.slug}/cells?fields" in page
+    got = client.post(
+        f"/areas/{seeded.slug}/plan/preview",
+        data={"csrf_token": csrf_of(client, "/areas"), "mode": "cell_size", "cell_size": "40",
+              "shape": "hex"},
+    )  # fmt: skip
+    text = got.get_data(as_text=True)
+    assert got.status_code == 200 and "Preview (nothing written yet)" in text
+    assert "folium-map" not in text
+    fields = hidden_fields(text, f"/areas/{seeded.slug}/plan/commit")
+    assert (fields["mode"], fields["cell_size"], fields["shape"]) == ("cell_size", "40", "hex")
+
+
+def test_cut_along_an_uploaded_lines_file(site):
+    from gridmgr import services
+
+    app, seeded, engine = site
+    client = planner(app)
+    got = client.post(
+        f"/areas/{seeded.slug}/plan/preview",
+        data={"csrf_token": csrf_of(client, "/areas"), "mode": "count", "count": "24",
+              "crs": "wgs84", "lines": upload(GEODATA / "demo_paths.geojson", "路径.geojson")},
+        content_type="multipart/form-data",
+    )  # fmt: skip
+    text = got.get_data(as_text=True)
+    assert got.status_code == 200, text
+    assert "Using the uploaded <strong>路径.geojson</strong>" in text
+    fields = hidden_fields(text, f"/areas/{seeded.slug}/plan/commit")
+    assert "lines_token" in fields and "cells_token" not in fields
+    done = client.post(f"/areas/{seeded.slug}/plan/commit", data=fields)
+    assert done.status_code == 302, done.get_data(as_text=True)
+    direct = services.preview_grid(
+        engine, seeded.slug, count=24, split_by=GEODATA / "demo_paths.geojson"
+    )[1]
+    assert services.list_plans(engine, seeded.slug)[-1]["cells"] == len(direct) == 24

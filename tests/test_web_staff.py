@@ -219,3 +219,21 @@ def test_only_managers_reach_the_staff_pages(site):
         got = client.post(path, data={"codes": seeded.codes[0], "warden": "warden1"})
         assert got.status_code == 400 and "security token" in got.get_data(as_text=True)
     assert client.get("/areas/nowhere/staff").status_code == 404
+
+
+def test_big_plans_load_their_cells_from_the_api(engine, app_factory, tmp_path):
+    seeded = seed_park(engine, tmp_path, wardens=5)
+    app = app_factory(TILES_URL="", INLINE_CELLS_MAX=10)
+    client = manager(app)
+    text = client.get(f"/areas/{seeded.slug}/staff").get_data(as_text=True)
+    assert "30 cells are too many to list here" in text
+    if "folium-map" in text:
+        assert f"/api/v1/areas/{seeded.slug}/cells?fields" in text
+        assert seeded.codes[5] not in text  # not inlined
+        assert client.get(f"/api/v1/areas/{seeded.slug}/cells").status_code == 200
+    got = client.post(
+        f"/areas/{seeded.slug}/staff/assign",
+        data={"csrf_token": csrf_of(client, "/wardens"), "codes": seeded.codes[9],
+              "warden": "warden1"},
+    )  # fmt: skip
+    assert got.status_code == 302

@@ -21,7 +21,6 @@ DATUMS = {"wgs84": "WGS84 (GPS, OpenStreetMap)", "gcj02": "GCJ-02 (AMap/Gaode, T
           "bd09": "BD-09 (Baidu)"}  # fmt: skip
 MODES = ("count", "cell_size", "import")
 SHAPES = ("square", "hex")
-FILES = ("cells", "lines")  # uploads the grid form takes: drawn cells, lines to cut along
 
 
 def _actor() -> str:
@@ -55,20 +54,23 @@ def _render(
     form: MultiDict | None = None,
     error: str | None = None,
     status: int = 200,
-    preview: dict[str, Any] | None = None,
+    preview: tuple[dict[str, Any], Any] | None = None,
     tokens: dict[str, tuple[str, str]] | None = None,
 ):
     engine = engine_of()
     area = _area(slug)
-    report, cells, map_parts = None, None, None
+    report, map_parts = None, None
     if preview is not None:
         report, cells = preview
         map_parts = _map(slug, area, cells, kind="preview", layer_name="New cells")
-    elif area["cells"] and area["cells"] <= current_app.config.get("INLINE_CELLS_MAX", 3000):
-        cells_now = services.plan_cells(engine, slug)
-        map_parts = _map(
-            slug, area, cells_now, kind="plan", layer_name=f"Plan v{area['plan_version']}"
+    elif area["cells"]:
+        cells_now = (
+            services.plan_cells(engine, slug)
+            if area["cells"] <= current_app.config["INLINE_CELLS_MAX"]
+            else cells_url(slug)
         )
+        layer_name = f"Plan v{area['plan_version']}"
+        map_parts = _map(slug, area, cells_now, kind="plan", layer_name=layer_name)
     return (
         render_template(
             "plan.html",
@@ -77,7 +79,6 @@ def _render(
             form=form or MultiDict(),
             error=error,
             report=report,
-            changes=_changes(cells) if cells is not None else None,
             tokens=tokens or {},
             map_parts=map_parts,
             datums=DATUMS,
@@ -87,10 +88,15 @@ def _render(
     )
 
 
+def cells_url(slug: str) -> str:
+    """Where a page fetches an area's active cells when there are too many to inline (the JSON API)."""
+    return url_for("api.cells", slug=slug, fields="code,wardens,schedule", precision=6)
+
+
 def _map(slug: str, area: dict[str, Any], cells, *, kind: str, layer_name: str):
-    if len(cells) > current_app.config.get("INLINE_CELLS_MAX", 3000):
-        return None
     config = current_app.config
+    if not isinstance(cells, str) and len(cells) > config["INLINE_CELLS_MAX"]:
+        return None  # a preview of more cells than a page can carry: figures only
     return area_map_parts(
         services.area_outline(engine_of(), slug),
         cells,
@@ -99,11 +105,6 @@ def _map(slug: str, area: dict[str, Any], cells, *, kind: str, layer_name: str):
         area_name=area["name"],
         layer_name=layer_name,
     )
-
-
-def _changes(cells) -> dict[str, int]:
-    counts = cells["change"].value_counts()
-    return {k: int(counts.get(k, 0)) for k in ("kept", "new", "gained", "lost", "changed")}
 
 
 def grid_options(form: MultiDict) -> dict[str, Any]:

@@ -31,7 +31,7 @@ PLAN_STYLE: dict[str, Any] = {"color": "#1f4e79", "fillColor": "#9ecae1", "fillO
 
 def area_map_parts(
     outline: shapely.Geometry,
-    cells: gpd.GeoDataFrame,
+    cells: gpd.GeoDataFrame | str,
     *,
     kind: str,
     tiles: tuple[str, str],
@@ -41,7 +41,9 @@ def area_map_parts(
     """The head, html and script of a map of an area's cells, and the cells layer's key for page scripts.
 
     `kind` is "plan" (a plan's cells with their wardens), "preview" (new cells coloured by what
-    changes) or "staff" (cells to pick, with posts and schedules). None when gridmgr.maps is missing.
+    changes) or "staff" (cells to pick, with posts and schedules). `cells` may be the URL of the API's
+    cells of the active plan, which the page then fetches (plans too large to inline). None when
+    gridmgr.maps is missing.
     """
     try:
         from gridmgr import maps
@@ -49,7 +51,7 @@ def area_map_parts(
         return None
     tiles_url, attribution = tiles
     m = maps.base_map(outline, tiles_url=tiles_url, attribution=attribution, name=area_name)
-    shown = _for_map(cells, kind)
+    shown = cells if isinstance(cells, str) else _for_map(cells, kind)
     if kind == "preview":
         layer = maps.cells_layer(
             m,

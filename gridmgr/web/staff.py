@@ -12,6 +12,7 @@ from gridmgr.errors import GridmgrError, InvalidInput
 from gridmgr.models import ROLES
 from gridmgr.web import STATUS_OF, engine_of
 from gridmgr.web.auth import roles_required
+from gridmgr.web.plan import cells_url
 from gridmgr.web.plan_maps import area_map_parts
 
 bp = Blueprint("staff", __name__)
@@ -107,21 +108,21 @@ def _area_page(
     engine = engine_of()
     info, cells = services.area_staff(engine, slug)
     config = current_app.config
-    map_parts = None
-    if len(cells) <= config.get("INLINE_CELLS_MAX", 3000):
-        map_parts = area_map_parts(
-            services.area_outline(engine, slug),
-            cells,
-            kind="staff",
-            tiles=(config.get("TILES_URL") or "", config.get("TILES_ATTRIBUTION") or ""),
-            area_name=info["name"],
-            layer_name=f"Plan v{info['plan_version']}",
-        )
+    inline = len(cells) <= config["INLINE_CELLS_MAX"]
+    map_parts = area_map_parts(
+        services.area_outline(engine, slug),
+        cells if inline else cells_url(slug),
+        kind="staff",
+        tiles=(config.get("TILES_URL") or "", config.get("TILES_ATTRIBUTION") or ""),
+        area_name=info["name"],
+        layer_name=f"Plan v{info['plan_version']}",
+    )
     return (
         render_template(
             "staff.html",
             area=info,
-            cells=cells.drop(columns="geometry").to_dict("records"),
+            cells=cells.drop(columns="geometry").to_dict("records") if inline else [],
+            cell_count=len(cells),
             wardens=services.warden_names(engine),
             roles=ROLES,
             form=form or MultiDict(),

@@ -50,7 +50,8 @@
   var frame = document.getElementById("staff-map");
   if (frame && window.GridmgrMap) {
     var entry = window.GridmgrMap.layers[frame.getAttribute("data-layer")];
-    if (entry) { hook(entry); }
+    if (entry && entry.loaded) { hook(entry); show(); }
+    else if (entry) { entry.layer.on("gm:loaded", function () { hook(entry); show(); }); }
   }
   document.querySelectorAll("table.cells td.code").forEach(function (td) {
     td.addEventListener("click", function () { toggle(td.textContent.trim()); });
