@@ -2,13 +2,29 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from typing import Any
+from urllib.parse import quote, urlencode
 
-from gridmgr import services
+import folium
+import geopandas as gpd
+from flask import Blueprint, current_app, render_template, request, url_for
+from markupsafe import Markup
+
+from gridmgr import maps, services
+from gridmgr.services.coverage_map import area_coverage_map
 from gridmgr.web import engine_of
 from gridmgr.web.auth import roles_required
 
 bp = Blueprint("manage", __name__)
+
+CELL_TOOLTIP = {
+    "code": "Cell",
+    "status": "Status",
+    "wardens": "Wardens",
+    "last_round": "Last round",
+    "next_round": "Next round",
+}
+PIECES_LISTED = 5
 
 
 @bp.get("/areas")
@@ -16,3 +32,115 @@ bp = Blueprint("manage", __name__)
 def areas():
     """Every area with its plan and cell count, linking to its map and plan pages."""
     return render_template("areas.html", areas=services.list_areas(engine_of()))
+
+
+@bp.get("/areas/<slug>/map")
+@roles_required("manager", "planner")
+def coverage_map(slug: str):
+    """The area's plan on a map, cells coloured by status, gaps and overlaps on top, the report beside it.
+
+    `?at=2026-11-24T10:00` (the area's local time) shows an earlier moment. Plans with more than
+    INLINE_CELLS_MAX cells are not put in the page: its script fetches them from the cells API.
+    """
+    at = request.args.get("at", "").strip() or None
+    data = area_coverage_map(
+        engine_of(), slug, at=at, inline_max=int(current_app.config["INLINE_CELLS_MAX"])
+    )
+    report = data["report"]
+    m = maps.base_map(
+        data["geometry"],
+        tiles_url=current_app.config["TILES_URL"],
+        attribution=current_app.config["TILES_ATTRIBUTION"],
+        assets=url_for("static", filename="vendor"),
+        helper_js=url_for("static", filename="js/gridmgr-map.js"),
+        name=data["name"],
+    )
+    if data["cells"] is not None:
+        source: gpd.GeoDataFrame | str = data["cells"]
+    else:
+        query = "fields=code,status,wardens&precision=6" + (
+            f"&{urlencode({'at': at})}" if at else ""
+        )
+        source = f"{request.script_root}/api/v1/areas/{quote(slug, safe='')}/cells?{query}"
+    cells = maps.cells_layer(
+        m,
+        source,
+        name="Cells",
+        tooltip_fields=CELL_TOOLTIP,
+        popup_fields=CELL_TOOLTIP,
+        value_labels={"status": maps.STATUS_LABELS},
+        loaded_message="the cells could not be loaded from the server",
+    )
+    gaps = _pieces(report["gaps"], "gap", "G")
+    overlaps = _pieces(report["overlaps"], "overlap", "O")
+    pieces_tooltip = {"label": "Ground", "size": "Size"}
+    gap_layer = maps.cells_layer(
+        m, gaps, name="Gaps", style=maps.GAP_STYLE, style_by=None,
+        tooltip_fields=pieces_tooltip, popup_fields=pieces_tooltip, id_field="id",
+    )  # fmt: skip
+    overlap_layer = maps.cells_layer(
+        m, overlaps, name="Overlaps", style=maps.OVERLAP_STYLE, style_by=None,
+        tooltip_fields=pieces_tooltip, popup_fields=pieces_tooltip, id_field="id",
+    )  # fmt: skip
+    maps.legend(
+        m,
+        [(maps.STATUS_LABELS[k], v) for k, v in maps.STATUS_STYLES.items()]
+        + [("Gap (no cell)", maps.GAP_STYLE), ("Overlap", maps.OVERLAP_STYLE)],
+        title="Cells",
+    )
+    folium.LayerControl(collapsed=False, position="topright").add_to(m)
+    parts = {k: Markup(v) for k, v in maps.map_parts(m).items()}  # maps.py escaped all text
+    return render_template(
+        "map.html",
+        area=data,
+        report=report,
+        at_value=report["at"][:16],
+        at_given=at is not None,
+        parts=parts,
+        cells_key=cells.key,
+        inline=data["cells"] is not None,
+        gaps=_listed(gaps),
+        overlaps=_listed(overlaps),
+        gap_key=gap_layer.key,
+        overlap_key=overlap_layer.key,
+        counts=_report_counts(report),
+    )
+
+
+def _pieces(collection: dict[str, Any], kind: str, prefix: str) -> gpd.GeoDataFrame:
+    """Gap or overlap polygons of the report with an id, a label and their size as text, largest first."""
+    features = collection.get("features") or []
+    if not features:
+        return gpd.GeoDataFrame({"id": [], "label": [], "size": [], "area_m2": []}, geometry=[])
+    pieces = gpd.GeoDataFrame.from_features(features, crs="EPSG:4326")
+    pieces = pieces.sort_values("area_m2", ascending=False, kind="stable").reset_index(drop=True)
+    pieces["id"] = [f"{prefix}{k + 1}" for k in range(len(pieces))]
+    pieces["label"] = kind.capitalize()
+    pieces["size"] = pieces["area_m2"].map(lambda a: f"{a:,.0f} m²")
+    return pieces
+
+
+def _listed(pieces: gpd.GeoDataFrame) -> dict[str, Any]:
+    """The count, total m² and the largest few pieces for the side panel."""
+    return {
+        "count": len(pieces),
+        "area_m2": float(pieces["area_m2"].sum()) if len(pieces) else 0.0,
+        "largest": [
+            {"id": i, "size": s}
+            for i, s in zip(
+                pieces["id"][:PIECES_LISTED], pieces["size"][:PIECES_LISTED], strict=True
+            )
+        ],
+    }
+
+
+def _report_counts(report: dict[str, Any]) -> list[tuple[str, str, int]]:
+    """(status, label, count) for the side panel, in the legend's order, plus short of extra rounds."""
+    return [
+        ("unstaffed", "No warden", len(report["unstaffed"])),
+        ("unscheduled", "No schedule", len(report["unscheduled"])),
+        ("overdue", "Round overdue", len(report["overdue"])),
+        ("due", "Round due", len(report["due"])),
+        ("ok", "OK", len(report["ok"])),
+        ("short", "Short of extra rounds", len(report["short_of_extra"])),
+    ]

@@ -2,15 +2,135 @@
 
 from __future__ import annotations
 
-from flask import Blueprint
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
 
+import geopandas as gpd
+import shapely
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
+from markupsafe import Markup
+
+from gridmgr import maps, services
+from gridmgr.errors import Forbidden
+from gridmgr.web import engine_of
 from gridmgr.web.auth import roles_required
 
 bp = Blueprint("warden", __name__)
+
+CELL_TOOLTIP = {"code": "Cell", "area_name": "Area", "status": "Status"}
+NOTE_MAX = 2000
 
 
 @bp.get("/me")
 @roles_required("warden")
 def me():
-    """The warden's cells and today's rounds."""
-    return "not yet"
+    """The warden's cells on a map and, per cell, today's rounds and a button to log one now."""
+    cells = _my_cells()
+    return _page(cells, single=False)
+
+
+@bp.get("/me/cells/<slug>/<code>")
+@roles_required("warden")
+def cell(slug: str, code: str):
+    """One of the warden's cells with a note field for the round; another warden's cell is refused."""
+    return _page([_my_cell(slug, code)], single=True)
+
+
+@bp.post("/me/cells/<slug>/<code>/rounds")
+@roles_required("warden")
+def log_round(slug: str, code: str):
+    """Log a round now in one of the warden's own cells, then go back with a message."""
+    held = _my_cell(slug, code)
+    note = request.form.get("note", "").strip() or None
+    done = services.log_round(
+        engine_of(),
+        slug,
+        code,
+        _warden_name(),
+        note=note[:NOTE_MAX] if note else None,
+        actor=g.user["username"],
+    )
+    local = datetime.fromisoformat(done["at"]).astimezone(ZoneInfo(held["timezone"]))
+    flash(f"Round logged in {code} ({held['area_name']}) at {local:%H:%M}.", "ok")
+    target = url_for("warden.me")
+    if request.form.get("back") == "cell":
+        target = url_for("warden.cell", slug=slug, code=code)
+    return redirect(f"{target}#cell-{slug}-{code}", code=303)
+
+
+def _warden_name() -> str:
+    name = g.user.get("warden")
+    if not name:
+        raise Forbidden("this login is not linked to a warden; ask a manager to link it")
+    return name
+
+
+def _my_cells() -> list[dict[str, Any]]:
+    return services.warden_cells(engine_of(), _warden_name())["cells"]
+
+
+def _my_cell(slug: str, code: str) -> dict[str, Any]:
+    """The warden's own cell, or Forbidden: a warden sees and logs only the cells it holds."""
+    for c in _my_cells():
+        if c["area"] == slug and c["code"] == code:
+            return c
+    raise Forbidden(
+        f"you do not hold cell {code} of area {slug}; only its wardens log rounds there"
+    )
+
+
+def _page(cells: list[dict[str, Any]], *, single: bool):
+    parts = None
+    key = None
+    if cells:
+        m, key = _cells_map(cells)
+        parts = {k: Markup(v) for k, v in maps.map_parts(m).items()}  # maps.py escaped all text
+    return render_template(
+        "me.html",
+        cells=cells,
+        parts=parts,
+        cells_key=key,
+        single=single,
+        labels=maps.STATUS_LABELS,
+        note_max=NOTE_MAX,
+    )
+
+
+def _cells_map(cells: list[dict[str, Any]]):
+    """The warden's cells on a map coloured by status; returns the map and the cells layer's key."""
+    shapes = gpd.GeoDataFrame(
+        {
+            "id": [f"{c['area']}/{c['code']}" for c in cells],
+            "code": [c["code"] for c in cells],
+            "area_name": [c["area_name"] for c in cells],
+            "status": [c["status"] for c in cells],
+        },
+        geometry=[shapely.geometry.shape(c["geometry"]) for c in cells],
+        crs="EPSG:4326",
+    )
+    m = maps.base_map(
+        shapely.GeometryCollection(list(shapes.geometry)),
+        tiles_url=current_app.config["TILES_URL"],
+        attribution=current_app.config["TILES_ATTRIBUTION"],
+        assets=url_for("static", filename="vendor"),
+        helper_js=url_for("static", filename="js/gridmgr-map.js"),
+        outline=False,
+    )
+    layer = maps.cells_layer(
+        m,
+        shapes,
+        name="My cells",
+        tooltip_fields=CELL_TOOLTIP,
+        popup_fields=CELL_TOOLTIP,
+        id_field="id",
+        value_labels={"status": maps.STATUS_LABELS},
+    )
+    present = set(shapes["status"])
+    maps.legend(
+        m,
+        [(maps.STATUS_LABELS[k], v) for k, v in maps.STATUS_STYLES.items() if k in present],
+        title="Rounds",
+        position="topright",
+    )
+    return m, layer.key

@@ -1,0 +1,208 @@
+/* gridmgr maps in the browser: GeoJSON layers, tooltips, popups and legends for gridmgr/maps.py.
+   Every text that came from users (names, codes, notes) is put in the page with textContent, never
+   parsed as HTML. Pages reach features through GridmgrMap.focus(layerKey, id) or any element with
+   data-gm-layer="KEY" data-gm-focus="ID" (a click zooms to that feature and opens its popup). */
+(function () {
+  "use strict";
+
+  var layers = {};
+  var own = function (obj, key) { return obj != null && Object.prototype.hasOwnProperty.call(obj, key); };
+
+  function cssToken(value) {
+    return String(value).toLowerCase().replace(/[^a-z0-9_-]/g, "-");
+  }
+
+  function display(value) {
+    if (value === null || value === undefined || value === "") return "–";
+    if (Array.isArray(value)) return value.length ? value.map(display).join(", ") : "–";
+    if (typeof value === "object") {
+      if ("name" in value) return value.role ? value.name + " (" + value.role + ")" : String(value.name);
+      return JSON.stringify(value);
+    }
+    if (typeof value === "number") return value.toLocaleString();
+    return String(value);
+  }
+
+  function infoBox(props, fields, labels) {
+    var box = document.createElement("div");
+    box.className = "gm-info";
+    fields.forEach(function (pair) {
+      if (!own(props, pair[0])) return;
+      var row = document.createElement("div");
+      row.className = "gm-info-row gm-info-" + cssToken(pair[0]);
+      var label = document.createElement("span");
+      label.className = "gm-info-label";
+      label.textContent = pair[1];
+      var value = document.createElement("span");
+      value.className = "gm-info-value";
+      var raw = props[pair[0]];
+      var named = labels && labels[pair[0]];
+      value.textContent = typeof raw === "string" && own(named, raw)
+        ? named[raw] : display(raw);
+      row.appendChild(label);
+      row.appendChild(value);
+      box.appendChild(row);
+    });
+    return box;
+  }
+
+  /* inline data comes as {columns: {field: [...]}, geometries: [...]} (smaller than GeoJSON) */
+  function expand(data) {
+    if (!data) return { type: "FeatureCollection", features: [] };
+    if (data.type) return data;
+    var names = Object.keys(data.columns);
+    return {
+      type: "FeatureCollection",
+      features: data.geometries.map(function (geometry, i) {
+        var props = {};
+        names.forEach(function (n) { props[n] = data.columns[n][i]; });
+        return { type: "Feature", properties: props, geometry: geometry };
+      }),
+    };
+  }
+
+  function notice(map, text, className) {
+    var ctl = L.control({ position: "topleft" });
+    ctl.onAdd = function () {
+      var div = L.DomUtil.create("div", "gm-notice " + (className || ""));
+      div.setAttribute("role", "status");
+      div.textContent = text;
+      return div;
+    };
+    ctl.addTo(map);
+    return ctl;
+  }
+
+  function geojson(map, opts, data) {
+    var byId = new Map();
+    if (opts.pane && !map.getPane(opts.pane)) map.createPane(opts.pane).style.zIndex = 450;
+    var layer = L.geoJSON(null, {
+      pane: opts.pane || "overlayPane",
+      style: function (feature) {
+        var value = opts.styleBy ? feature.properties[opts.styleBy] : null;
+        var style = Object.assign({}, opts.base, (own(opts.styles, value) && opts.styles[value]) || {});
+        style.className = "gm-feature" + (value == null ? "" : " gm-" + cssToken(value));
+        return style;
+      },
+      onEachFeature: function (feature, sub) {
+        var props = feature.properties || {};
+        if (opts.tooltip.length) {
+          sub.bindTooltip(function () { return infoBox(props, opts.tooltip, opts.valueLabels); },
+            { sticky: true, className: "gm-tooltip" });
+        }
+        if (opts.popup.length) {
+          sub.bindPopup(function () { return infoBox(props, opts.popup, opts.valueLabels); }, { className: "gm-popup" });
+        }
+        var id = opts.idField ? props[opts.idField] : null;
+        if (id != null) byId.set(String(id), sub);
+        sub.on("add", function () {
+          var el = sub.getElement && sub.getElement();
+          if (!el) return;
+          if (id != null) el.setAttribute("data-id", String(id));
+          if (opts.styleBy) el.setAttribute("data-value", String(props[opts.styleBy]));
+        });
+      },
+    });
+    var entry = { map: map, layer: layer, byId: byId, loaded: false };
+    layers[opts.key] = entry;
+
+    function loaded(collection) {
+      layer.addData(collection);
+      entry.loaded = true;
+      map.getContainer().setAttribute("data-loaded-" + opts.key, String(layer.getLayers().length));
+      layer.fire("gm:loaded", { count: layer.getLayers().length });
+    }
+
+    if (opts.url) {
+      var waiting = notice(map, "Loading cells…", "gm-loading");
+      fetch(opts.url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (resp) {
+          if (!resp.ok) throw new Error("HTTP " + resp.status);
+          return resp.json();
+        })
+        .then(function (collection) { waiting.remove(); loaded(collection); })
+        .catch(function (err) {
+          waiting.remove();
+          notice(map, opts.error + " (" + err.message + ")", "gm-error");
+        });
+    } else {
+      loaded(expand(data));
+    }
+    return layer;
+  }
+
+  function focus(key, id) {
+    var entry = layers[key];
+    if (!entry) return false;
+    var sub = entry.byId.get(String(id));
+    if (!sub) return false;
+    var map = entry.map;
+    if (!map.hasLayer(entry.layer)) map.addLayer(entry.layer);
+    var bounds = sub.getBounds();
+    map.fitBounds(bounds, { maxZoom: 18, padding: [30, 30], animate: false });
+    if (sub.getPopup()) sub.openPopup(bounds.getCenter());
+    else if (sub.getTooltip()) sub.openTooltip(bounds.getCenter());
+    var el = sub.getElement && sub.getElement();
+    if (el) {
+      el.classList.add("gm-focused");
+      setTimeout(function () { el.classList.remove("gm-focused"); }, 2500);
+    }
+    return true;
+  }
+
+  function legend(map, spec) {
+    var ctl = L.control({ position: spec.position || "bottomright" });
+    ctl.onAdd = function () {
+      var div = L.DomUtil.create("div", "gm-legend");
+      var title = document.createElement("div");
+      title.className = "gm-legend-title";
+      title.textContent = spec.title;
+      div.appendChild(title);
+      spec.items.forEach(function (item) {
+        var row = document.createElement("div");
+        row.className = "gm-legend-row";
+        var swatch = document.createElement("span");
+        swatch.className = "gm-swatch";
+        swatch.style.backgroundColor = item.fill;
+        swatch.style.borderColor = item.stroke;
+        if (item.dash) swatch.style.borderStyle = "dashed";
+        var label = document.createElement("span");
+        label.className = "gm-legend-label";
+        label.textContent = item.label;
+        row.appendChild(swatch);
+        row.appendChild(label);
+        if (item.count != null) {
+          var count = document.createElement("span");
+          count.className = "gm-legend-count";
+          count.textContent = display(item.count);
+          row.appendChild(count);
+        }
+        div.appendChild(row);
+      });
+      L.DomEvent.disableClickPropagation(div);
+      return div;
+    };
+    ctl.addTo(map);
+    return ctl;
+  }
+
+  document.addEventListener("click", function (ev) {
+    var link = ev.target.closest ? ev.target.closest("[data-gm-focus]") : null;
+    if (!link) return;
+    var key = link.getAttribute("data-gm-layer");
+    if (focus(key, link.getAttribute("data-gm-focus"))) {
+      ev.preventDefault();
+      var box = layers[key].map.getContainer().getBoundingClientRect();
+      if (box.top < 0 || box.bottom > window.innerHeight) layers[key].map.getContainer().scrollIntoView();
+    }
+  });
+
+  window.GridmgrMap = {
+    geojson: geojson,
+    legend: legend,
+    focus: focus,
+    expand: expand,
+    display: display,
+    layers: layers,
+  };
+})();

@@ -1,0 +1,340 @@
+"""The manager's coverage map and the warden's page: through the Flask test client on both databases,
+and in a real headless Chromium (SQLite only, to keep it quick) that may ask nothing of other servers."""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from conftest import ROOT
+from webtools import browser_login, chromium, csrf_of, live_server, login, seed_park
+
+XSS = "<img src=x onerror=alert(1)>"
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+TZ = ZoneInfo("Asia/Shanghai")
+
+
+def _due_now(engine, slug: str, code: str) -> None:
+    """Give one cell a single round whose window is open now, so it is due until someone logs it."""
+    from gridmgr import services
+
+    now = datetime.now(TZ)
+    services.set_schedule(engine, slug, [code], times=[f"{now:%H:%M}"], extra=0)
+
+
+# --- the test client, on SQLite and PostGIS ----------------------------------------------------
+
+
+@pytest.fixture
+def site(engine, app_factory, tmp_path):
+    seeded = seed_park(engine, tmp_path)
+    return app_factory(TILES_URL=""), seeded
+
+
+def test_map_page_inlines_small_plans_with_local_assets_only(site):
+    app, seeded = site
+    client = app.test_client()
+    login(client, "manager")
+    got = client.get(f"/areas/{seeded.slug}/map")
+    assert got.status_code == 200
+    html = got.get_data(as_text=True)
+    assert "Haibin Park" in html and 'data-figure="coverage"' in html
+    assert all(code in html for code in seeded.codes)  # the cells are in the page
+    assert "/api/v1/areas/" not in html
+    sources = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assert sources and all(s.startswith(("/", "#")) for s in sources), sources
+    assert "cdn" not in html.lower() and "https://" not in html
+    geometries = re.findall(r'"geometries":\[(.*?)\]\}\)', html)
+    decimals = re.findall(r"\d+\.(\d+)[,\]]", "".join(geometries))
+    assert decimals and max(len(d) for d in decimals) <= 6
+
+
+def test_map_page_for_an_earlier_moment(site):
+    app, seeded = site
+    client = app.test_client()
+    login(client, "manager")
+    at = (datetime.now(TZ) + timedelta(minutes=2)).strftime("%Y-%m-%dT%H:%M")
+    got = client.get(f"/areas/{seeded.slug}/map?at={at}")
+    assert got.status_code == 200
+    assert f'value="{at}"' in got.get_data(as_text=True)
+    before = (datetime.now(TZ) - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
+    early = client.get(f"/areas/{seeded.slug}/map?at={before}")
+    assert early.status_code == 404 and "had no grid plan" in early.get_data(as_text=True)
+    assert client.get(f"/areas/{seeded.slug}/map?at=yesterday").status_code == 422
+    assert client.get("/areas/nowhere/map").status_code == 404
+
+
+def test_big_plans_are_fetched_not_inlined(site):
+    app, seeded = site
+    app.config["INLINE_CELLS_MAX"] = 10
+    client = app.test_client()
+    login(client, "manager")
+    html = client.get(f"/areas/{seeded.slug}/map").get_data(as_text=True)
+    url = f"/api/v1/areas/{seeded.slug}/cells?fields=code,status,wardens\\u0026precision=6"
+    assert url in html
+    assert '"geometries"' not in html.split('"Cells"')[-1].split("Gaps")[0]
+    assert seeded.codes[-1] not in html  # no cell is inlined (the worst list is empty at most)
+
+
+@pytest.mark.parametrize(
+    ("username", "path", "status"),
+    [
+        ("manager", "/areas/{slug}/map", 200),
+        ("planner", "/areas/{slug}/map", 200),
+        ("warden1", "/areas/{slug}/map", 403),
+        ("manager", "/me", 403),
+        ("warden1", "/me", 200),
+        ("warden1", "/me/cells/{slug}/{own}", 200),
+        ("warden1", "/me/cells/{slug}/{other}", 403),
+        ("warden1", "/areas/{slug}/plan", 403),
+    ],
+)
+def test_who_sees_which_page(site, username, path, status):
+    app, seeded = site
+    client = app.test_client()
+    login(client, username)
+    url = path.format(slug=seeded.slug, own=seeded.codes[0], other=seeded.codes[1])
+    assert client.get(url).status_code == status
+
+
+def test_warden_logs_a_round_in_its_own_cell_only(site, engine):
+    from gridmgr import services
+
+    app, seeded = site
+    own, other = seeded.codes[0], seeded.codes[1]
+    client = app.test_client()
+    login(client, "warden1")
+    page = client.get("/me").get_data(as_text=True)
+    assert own in page and other not in page and "Log a round now" in page
+    token = csrf_of(client, "/me")
+    got = client.post(f"/me/cells/{seeded.slug}/{own}/rounds", data={"csrf_token": token})
+    assert got.status_code == 303 and got.headers["Location"].startswith("/me#cell-")
+    assert "Round logged in" in client.get("/me").get_data(as_text=True)
+    refused = client.post(f"/me/cells/{seeded.slug}/{other}/rounds", data={"csrf_token": token})
+    assert refused.status_code == 403 and "do not hold" in refused.get_data(as_text=True)
+    assert client.post(f"/me/cells/{seeded.slug}/{own}/rounds").status_code == 400  # no CSRF token
+    with_note = client.post(
+        f"/me/cells/{seeded.slug}/{own}/rounds",
+        data={"csrf_token": token, "note": XSS, "back": "cell"},
+    )
+    assert with_note.headers["Location"].startswith(f"/me/cells/{seeded.slug}/{own}")
+    cell_page = client.get(f"/me/cells/{seeded.slug}/{own}").get_data(as_text=True)
+    assert XSS not in cell_page and "&lt;img src=x onerror=alert(1)&gt;" in cell_page
+    cells = services.warden_cells(engine, "warden1")["cells"]
+    assert len(cells[0]["logged"]) == 2
+    assert not services.warden_cells(engine, "warden2")["cells"][0]["logged"]
+
+
+def test_user_text_is_escaped_in_every_page(engine, app_factory, tmp_path):
+    seeded = seed_park(engine, tmp_path, name=XSS)
+    app = app_factory(TILES_URL="")
+    for username, paths in [
+        ("manager", ["/areas", f"/areas/{seeded.slug}/map"]),
+        ("warden1", ["/me", f"/me/cells/{seeded.slug}/{seeded.codes[0]}"]),
+    ]:
+        client = app.test_client()
+        login(client, username)
+        for path in paths:
+            html = client.get(path).get_data(as_text=True)
+            assert XSS not in html, path
+            assert "&lt;img src=x onerror=alert(1)&gt;" in html or "\\u003cimg" in html, path
+
+
+# --- a real browser, SQLite only ------------------------------------------------------------------
+
+
+@pytest.fixture
+def sqlite_site(tmp_path):
+    """A seeded park on SQLite and its app with no base map (nothing may leave the machine)."""
+    from gridmgr.store import make_engine, upgrade
+    from gridmgr.web import create_app
+
+    url = f"sqlite:///{tmp_path / 'gridmgr.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    apps = []
+
+    def make(**seed):
+        seeded = seed_park(engine, tmp_path, **seed)
+        app = create_app(
+            {"DATABASE_URL": url, "INSTANCE_PATH": str(tmp_path / "instance"), "TILES_URL": ""}
+        )
+        app.config["SESSION_COOKIE_SECURE"] = False
+        apps.append(app)
+        return app, seeded, engine
+
+    yield make
+    for app in apps:
+        app.extensions["gridmgr.engine"].dispose()
+    engine.dispose()
+
+
+def _cell_class(page, code: str) -> str:
+    return page.get_attribute(f'path.gm-feature[data-id="{code}"]', "class") or ""
+
+
+def test_roles_in_the_browser_and_a_round_turns_the_cell_green(sqlite_site):
+    app, seeded, engine = sqlite_site()
+    own = seeded.codes[0]
+    _due_now(engine, seeded.slug, own)
+    with live_server(app) as base:
+        with chromium(base, viewport={"width": 1280, "height": 800}) as page:
+            browser_login(page, base, "manager")
+            assert page.url.endswith("/areas")
+            page.click("text=coverage map")
+            page.wait_for_selector(f'path.gm-feature[data-id="{own}"]')
+            assert page.locator("path.gm-feature[data-id]").count() == len(seeded.codes)
+            assert "gm-due" in _cell_class(page, own)
+            assert page.get_attribute(f'path[data-id="{own}"]', "data-value") == "due"
+            worst = page.locator(".worst a[data-gm-focus]").first  # the worst list zooms to a cell
+            worst.click()
+            page.wait_for_selector(".gm-popup .gm-info-code")
+            shown = page.inner_text(".gm-popup .gm-info-code .gm-info-value")
+            assert shown == worst.get_attribute("data-gm-focus")
+
+        with chromium(base, viewport={"width": 390, "height": 844}) as phone:
+            browser_login(phone, base, "warden1")
+            assert phone.url.endswith("/me")
+            phone.wait_for_selector(f'path.gm-feature[data-id="{seeded.slug}/{own}"]')
+            assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+            button = phone.locator(f'#cell-{seeded.slug}-{own} button[type="submit"]')
+            box = button.bounding_box()
+            assert box and box["height"] >= 44 and box["width"] >= 300
+            button.click()
+            phone.wait_for_load_state("networkidle")
+            assert "Round logged in" in phone.inner_text(".flash")
+            card = phone.locator(f"#cell-{seeded.slug}-{own}")
+            assert card.get_attribute("data-status") == "ok"
+            assert phone.locator(f"#cell-{seeded.slug}-{own} [data-round-status=done]").count() == 1
+
+        with chromium(base, viewport={"width": 1280, "height": 800}) as page:
+            browser_login(page, base, "manager")
+            page.goto(f"{base}/areas/{seeded.slug}/map")
+            page.wait_for_selector(f'path.gm-feature[data-id="{own}"]')
+            assert "gm-ok" in _cell_class(page, own)
+
+        with chromium(base) as page:
+            browser_login(page, base, "planner")
+            assert page.url.endswith("/areas")
+            page.goto(f"{base}/areas/{seeded.slug}/map")
+            page.wait_for_selector("path.gm-feature[data-id]")
+
+
+def test_a_warden_is_refused_other_cells_and_the_plan_page(sqlite_site):
+    app, seeded, engine = sqlite_site()
+    other = seeded.codes[1]
+    with live_server(app) as base, chromium(base) as page:
+        browser_login(page, base, "warden1")
+        got = page.goto(f"{base}/me/cells/{seeded.slug}/{other}")
+        assert got.status == 403 and "do not hold" in page.inner_text("main")
+        got = page.goto(f"{base}/areas/{seeded.slug}/plan")
+        assert got.status == 403
+        page.goto(f"{base}/me")
+        token = page.get_attribute("input[name=csrf_token]", "value")
+        posted = page.request.post(
+            f"{base}/me/cells/{seeded.slug}/{other}/rounds",
+            form={"csrf_token": token},
+            max_redirects=0,
+        )
+        assert posted.status == 403
+    from gridmgr import services
+
+    assert not services.warden_cells(engine, "warden2")["cells"][0]["logged"]
+
+
+def test_user_text_stays_text_in_the_browser(sqlite_site):
+    from gridmgr import services
+
+    app, seeded, engine = sqlite_site(name=XSS)
+    own = seeded.codes[0]
+    services.add_warden(engine, "<b onmouseover=alert(2)>Eve</b>")
+    services.assign(engine, seeded.slug, [own], "<b onmouseover=alert(2)>Eve</b>")
+    services.log_round(engine, seeded.slug, own, "warden1", note="<script>alert(3)</script>")
+    _due_now(engine, seeded.slug, seeded.codes[2])
+    with live_server(app) as base:
+        with chromium(base, viewport={"width": 1280, "height": 800}) as page:
+            browser_login(page, base, "manager")
+            assert page.get_by_text(XSS).first.is_visible()
+            page.goto(f"{base}/areas/{seeded.slug}/map")
+            page.wait_for_selector(f'path.gm-feature[data-id="{own}"]')
+            assert page.inner_text("h1.area-name") == XSS
+            page.hover(f'path.gm-feature[data-id="{own}"]')
+            tooltip = page.wait_for_selector(".gm-tooltip")
+            assert "<b onmouseover=alert(2)>Eve</b>" in tooltip.inner_text()
+            page.click(f'path.gm-feature[data-id="{own}"]')
+            popup = page.wait_for_selector(".gm-popup")
+            assert "<b onmouseover=alert(2)>Eve</b>" in popup.inner_text()
+            page.hover(".leaflet-control-layers")
+            assert not page.dialogs
+        with chromium(base, viewport={"width": 390, "height": 844}) as phone:
+            browser_login(phone, base, "warden1")
+            phone.wait_for_selector("path.gm-feature")
+            assert phone.get_by_text(XSS).first.is_visible()
+            phone.click("a[data-gm-focus]")
+            phone.wait_for_selector(".gm-popup")
+            phone.goto(f"{base}/me/cells/{seeded.slug}/{own}")
+            assert phone.get_by_text("<script>alert(3)</script>", exact=False).first.is_visible()
+            assert not phone.dialogs
+
+
+def test_a_plan_too_big_to_inline_comes_from_the_api(sqlite_site):
+    from gridmgr import services
+
+    app, seeded, engine = sqlite_site(wardens=2)
+    services.grid(engine, seeded.slug, cell_size=4.8)
+    n = len(services.plan_cells(engine, seeded.slug))
+    assert n > app.config["INLINE_CELLS_MAX"]
+    with live_server(app) as base, chromium(base, viewport={"width": 1280, "height": 800}) as page:
+        browser_login(page, base, "manager")
+        got = page.goto(f"{base}/areas/{seeded.slug}/map")
+        html = got.text()
+        assert len(html) < 100_000 and '"geometries"' not in html.split("Cells")[-1][:2000]
+        key = page.get_attribute(".map-frame", "data-cells-layer")
+        page.wait_for_selector(f".folium-map[data-loaded-{key}]", state="attached", timeout=30_000)
+        assert page.get_attribute(".folium-map", f"data-loaded-{key}") == str(n)
+        assert page.locator("path.gm-feature[data-id]").count() == n
+        assert not page.locator(".gm-error").count()
+
+
+@pytest.mark.skipif(
+    os.environ.get("GRIDMGR_SCREENSHOTS") != "1", reason="set GRIDMGR_SCREENSHOTS=1 to retake them"
+)
+def test_screenshot_of_the_demo_coverage_map(tmp_path):
+    """The README's picture: the demo park (every kind of gap at any hour) at 1280×800."""
+    from gridmgr.services.demo import build_demo
+    from gridmgr.web import create_app
+
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    logins = {u["username"]: u for u in build_demo(url)}
+    app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": str(tmp_path / "i"), "TILES_URL": ""})
+    app.config["SESSION_COOKIE_SECURE"] = False
+    try:
+        with (
+            live_server(app) as base,
+            chromium(base, viewport={"width": 1280, "height": 800}) as page,
+        ):
+            browser_login(page, base, "manager", logins["manager"]["password"])
+            page.click("text=coverage map")
+            page.wait_for_selector("path.gm-feature.gm-overdue")
+            for status in ("ok", "due", "overdue", "unstaffed", "unscheduled"):
+                assert page.locator(f"path.gm-feature.gm-{status}").count(), status
+            page.hover("path.gm-feature.gm-overdue")
+            page.wait_for_selector(".gm-tooltip")
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SCREENSHOTS / "coverage-map-1280.png"))
+            warden = logins["warden1"]
+        with (
+            live_server(app) as base,
+            chromium(base, viewport={"width": 390, "height": 844}) as phone,
+        ):
+            browser_login(phone, base, "warden1", warden["password"])
+            phone.wait_for_selector("path.gm-feature")
+            phone.screenshot(path=str(SCREENSHOTS / "warden-page-390.png"))
+    finally:
+        app.extensions["gridmgr.engine"].dispose()
+    assert Path(SCREENSHOTS / "coverage-map-1280.png").stat().st_size > 10_000
