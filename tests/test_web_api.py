@@ -32,10 +32,17 @@ def park(engine, tmp_path):
 @pytest.fixture
 def site(park, app_factory):
     """An app on the seeded park (uploads limited to 64 KB) and a token per login."""
+    from gridmgr import services
+
     app = app_factory(MAX_UPLOAD_MB=1 / 16)
-    client = app.test_client()
-    tokens = {u: api_token(client, u) for u in ("manager", "planner", "warden1", "warden2")}
-    return app, client, tokens, park
+    engine = app.extensions["gridmgr.engine"]
+    ids = {u["username"]: u["id"] for u in services.list_users(engine)}
+    # tokens issued directly: POST /token checks a password hash, slow on purpose (test_web_auth)
+    tokens = {
+        u: {"Authorization": f"Bearer {services.issue_token(engine, ids[u])}"}
+        for u in ("manager", "planner", "warden1", "warden2")
+    }
+    return app, app.test_client(), tokens, park
 
 
 def _tomorrow_local(hhmm: str) -> str:
@@ -612,7 +619,7 @@ def test_cells_of_a_10000_cell_plan_answer_fast(engine, app_factory, tmp_path):
         ],
     }
     slug = services.add_area(engine, geojson=box, name="Big")["slug"]
-    services.grid(engine, slug, count=10_000)
+    assert services.grid(engine, slug, cell_size=44.5)["cells"] >= 10_000
     services.add_warden(engine, "solo")
     services.auto_assign(engine, slug)
     services.set_schedule(engine, slug, None, extra=2)
@@ -625,9 +632,8 @@ def test_cells_of_a_10000_cell_plan_answer_fast(engine, app_factory, tmp_path):
         got = client.get(f"{API}/areas/{slug}/cells", headers=headers)
         best = min(best, time.perf_counter() - start)
         assert got.status_code == 200
-    assert len(got.get_json()["features"]) == 10_000
-    limit = 0.5 if engine.dialect.name == "sqlite" else 1.0
-    assert best < limit, f"{best:.3f} s for 10,000 cells"
+    assert len(got.get_json()["features"]) >= 10_000
+    assert best < 0.5, f"{best:.3f} s for 10,000 cells"  # about 0.2 s on a 2-core machine
 
 
 def test_openapi_document_is_valid_and_served(site):
