@@ -94,6 +94,8 @@ def base_map(
         zoom_start=13,
         tiles=None,
         control_scale=True,
+        zoom_snap=0.25,  # fit the area closely rather than to the next whole zoom level
+        zoom_delta=0.5,
     )
     # instance lists: Folium's class-level lists (CDN links) stay untouched for everyone else
     m.default_js = [("leaflet", f"{assets}/{LEAFLET}/leaflet.js"), ("gridmgr_map", helper_js)]

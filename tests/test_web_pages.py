@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from conftest import ROOT
-from webtools import browser_login, chromium, csrf_of, live_server, login, seed_park
+from webtools import PASSWORD, browser_login, chromium, csrf_of, live_server, login, seed_park
 
 XSS = "<img src=x onerror=alert(1)>"
 SCREENSHOTS = ROOT / "docs" / "screenshots"
@@ -76,9 +76,24 @@ def test_big_plans_are_fetched_not_inlined(site):
     login(client, "manager")
     html = client.get(f"/areas/{seeded.slug}/map").get_data(as_text=True)
     url = f"/api/v1/areas/{seeded.slug}/cells?fields=code,status,wardens\\u0026precision=6"
-    assert url in html
-    assert '"geometries"' not in html.split('"Cells"')[-1].split("Gaps")[0]
-    assert seeded.codes[-1] not in html  # no cell is inlined (the worst list is empty at most)
+    (call,) = [line for line in html.splitlines() if url in line]
+    assert call.rstrip().endswith("}, null);")  # the layer gets no inline data, only the URL
+    assert html.count('"geometries"') == 3  # the outline, gaps and overlaps; no cells
+    at = (datetime.now(TZ) + timedelta(minutes=2)).strftime("%Y-%m-%dT%H:%M")
+    later = client.get(f"/areas/{seeded.slug}/map?at={at}").get_data(as_text=True)
+    assert f"precision=6\\u0026at={at.replace(':', '%3A')}" in later
+
+
+def test_a_warden_without_cells_gets_a_plain_page(site, engine):
+    from gridmgr import services
+
+    app, _ = site
+    services.add_warden(engine, "Newcomer")
+    services.add_user(engine, "newcomer", role="warden", password=PASSWORD, warden="Newcomer")
+    client = app.test_client()
+    login(client, "newcomer")
+    got = client.get("/me")
+    assert got.status_code == 200 and "You hold no cells yet" in got.get_data(as_text=True)
 
 
 @pytest.mark.parametrize(
