@@ -12,7 +12,7 @@ import pytest
 from markupsafe import escape
 
 from conftest import GEODATA, ROOT
-from webtools import csrf_of, login, seed_park
+from webtools import PASSWORD, csrf_of, login, seed_park
 
 DATA = ROOT / "tests" / "data"
 
@@ -115,6 +115,9 @@ def test_cells_file_upload_is_kept_between_preview_and_commit(site, tmp_path):
     plans = services.list_plans(engine, seeded.slug)
     assert plans[-1]["mode"] == "import" and plans[-1]["cells"] == 30 and plans[-1]["active"]
     assert not stash.exists()  # removed after the commit
+    again = client.post(f"/areas/{seeded.slug}/plan/commit", data=fields)
+    assert again.status_code == 409  # that preview is stale now
+    fields.pop("area_version")
     again = client.post(f"/areas/{seeded.slug}/plan/commit", data=fields)
     assert again.status_code == 422 and "upload it again" in again.get_data(as_text=True)
 
@@ -390,3 +393,43 @@ def test_cut_along_an_uploaded_lines_file(site):
         engine, seeded.slug, count=24, split_by=GEODATA / "demo_paths.geojson"
     )[1]
     assert services.list_plans(engine, seeded.slug)[-1]["cells"] == len(direct) == 24
+
+
+def test_a_stale_preview_is_not_committed(site):
+    from gridmgr import services
+
+    app, seeded, engine = site
+    client = planner(app)
+    got = client.post(
+        f"/areas/{seeded.slug}/plan/preview",
+        data={"csrf_token": csrf_of(client, "/areas"), "mode": "count", "count": "20"},
+    )
+    fields = hidden_fields(got.get_data(as_text=True), f"/areas/{seeded.slug}/plan/commit")
+    services.grid(engine, seeded.slug, count=25)  # someone else commits meanwhile
+    done = client.post(f"/areas/{seeded.slug}/plan/commit", data=fields)
+    assert done.status_code == 409 and "preview again" in done.get_data(as_text=True)
+    assert [p["cells"] for p in services.list_plans(engine, seeded.slug)] == [30, 25]
+
+
+def test_an_upload_kept_for_one_planner_is_not_anothers(site, tmp_path):
+    from gridmgr import services
+
+    app, seeded, engine = site
+    services.add_user(engine, "planner2", role="planner", password=PASSWORD)
+    drawn = tmp_path / "drawn.geojson"
+    services.export_plan(engine, seeded.slug, drawn)
+    client = planner(app)
+    got = client.post(
+        f"/areas/{seeded.slug}/plan/preview",
+        data={"csrf_token": csrf_of(client, "/areas"), "mode": "import", "cells": upload(drawn)},
+        content_type="multipart/form-data",
+    )
+    fields = hidden_fields(got.get_data(as_text=True), f"/areas/{seeded.slug}/plan/commit")
+    other = app.test_client()
+    login(other, "planner2")
+    stolen = other.post(
+        f"/areas/{seeded.slug}/plan/commit",
+        data={**fields, "csrf_token": csrf_of(other, "/areas")},
+    )
+    assert stolen.status_code == 422 and "upload it again" in stolen.get_data(as_text=True)
+    assert client.post(f"/areas/{seeded.slug}/plan/commit", data=fields).status_code == 302

@@ -4,7 +4,7 @@ from gridmgr.services._common import get_area
 from gridmgr.services.areas import add_area, list_areas
 from gridmgr.services.mine import warden_cells
 from gridmgr.services.plans import grid, restore_plan
-from gridmgr.services.preview import preview_grid
+from gridmgr.services.preview import check_unchanged, preview_grid
 from gridmgr.services.reports import export_plan, list_plans, log_round, plan_cells
 from gridmgr.services.roster import (
     area_outline,
@@ -44,6 +44,7 @@ __all__ = [
     "assign",
     "authenticate",
     "auto_assign",
+    "check_unchanged",
     "coverage_report",
     "discard_upload",
     "export_plan",

@@ -11,6 +11,7 @@ import numpy as np
 from sqlalchemy import Engine
 
 from gridmgr import regrid
+from gridmgr.errors import Conflict
 from gridmgr.geo import Limits, read_lines
 from gridmgr.gridding import cells_from_area
 from gridmgr.projection import metric_crs, to_metric
@@ -30,7 +31,11 @@ def preview_grid(
     min_fraction: float = 0.35,
 ) -> tuple[dict[str, Any], gpd.GeoDataFrame]:
     """The dry-run report of `grid` with the same options, and the new cells (code, area_m2, wardens,
-    change: kept/gained/lost/changed/new/same) that a commit with them would write; nothing is written."""
+    change: kept/gained/lost/changed/new/same) that a commit with them would write; nothing is written.
+
+    The report's ``area_version`` is the area's version the preview was made on; `check_unchanged`
+    with it before committing makes sure the commit writes what the preview showed.
+    """
     limits = Limits.from_env()
     cur = _current(engine, slug)
     if from_file is not None:
@@ -49,6 +54,7 @@ def preview_grid(
     codes, seqs = _codes_as_committed(cur, mig, len(cells))
     cells.insert(0, "code", codes)
     report = _commit_plan(engine, cur, cells, seqs, mode, params, dry_run=True, actor="preview")
+    report["area_version"] = cur.version
     staff = np.zeros(len(cells), np.int64)
     for k, _warden, _role in mig.posts if mig else []:
         staff[k] += 1
@@ -93,3 +99,12 @@ def _codes_as_committed(
         seqs[k] = cur.next_seq + i
         codes[k] = f"{cur.prefix}{cur.next_seq + i:0{width}d}"
     return codes, seqs
+
+
+def check_unchanged(engine: Engine, slug: str, version: int) -> None:
+    """Conflict when the area was re-gridded since a preview made on its `version`."""
+    if _current(engine, slug).version != version:
+        raise Conflict(
+            f"the plan of {slug!r} changed since this preview (someone committed or restored one); "
+            "nothing was written — look at the new plan and preview again"
+        )

@@ -25,6 +25,7 @@ STASH_HOURS = 24  # a preview's upload is kept this long for its commit
 _TOKEN = re.compile(r"^[0-9a-f]{32}$")
 _SUFFIX = re.compile(r"^\.[a-z0-9]{1,10}$")
 _NAME_FILE = ".name"
+_OWNER_FILE = ".owner"
 
 
 def upload_name(filename: str) -> str:
@@ -78,9 +79,9 @@ def saved_upload(stream: IO[bytes], filename: str, *, what: str = "file") -> Ite
 
 
 def stash_upload(
-    instance: str | Path, stream: IO[bytes], filename: str, *, what: str = "file"
+    instance: str | Path, stream: IO[bytes], filename: str, *, owner: str, what: str = "file"
 ) -> str:
-    """Keep an upload in the instance folder under a random token (returned) for a later commit."""
+    """Keep an upload in the instance folder under a random token (returned) for `owner`'s commit."""
     _require(filename, what)
     root = Path(instance) / STASH_DIR
     root.mkdir(parents=True, exist_ok=True)
@@ -91,15 +92,20 @@ def stash_upload(
     with (folder / upload_name(filename)).open("wb") as out:
         shutil.copyfileobj(stream, out, 1 << 20)
     (folder / _NAME_FILE).write_text(display_name(filename), encoding="utf-8")
+    (folder / _OWNER_FILE).write_text(owner, encoding="utf-8")
     return token
 
 
-def stashed_upload(instance: str | Path, token: str) -> tuple[Path, str]:
-    """The saved file of a token and the name the user gave it; InvalidInput when gone or malformed."""
+def stashed_upload(instance: str | Path, token: str, *, owner: str) -> tuple[Path, str]:
+    """The saved file of a token and the name the user gave it; InvalidInput when gone, malformed or
+    kept for someone else."""
     if not _TOKEN.match(token or ""):
         raise InvalidInput("the form names no valid upload; upload the file again")
     folder = Path(instance) / STASH_DIR / token
-    files = [p for p in folder.glob("*") if p.name != _NAME_FILE] if folder.is_dir() else []
+    files = [p for p in folder.glob("*") if not p.name.startswith(".")] if folder.is_dir() else []
+    owner_file = folder / _OWNER_FILE
+    if files and (not owner_file.exists() or owner_file.read_text(encoding="utf-8") != owner):
+        files = []  # another user's upload reads as gone: tokens are not shared
     if len(files) != 1:
         raise InvalidInput(
             f"the file uploaded for the preview is gone (kept {STASH_HOURS} h, removed after a "

@@ -160,13 +160,15 @@ def _grid_files(
         fresh = _upload(field)
         token = request.form.get(f"{field}_token", "")
         if fresh is not None and stash:
-            token = services.stash_upload(instance, fresh.stream, fresh.filename, what=field)
+            token = services.stash_upload(
+                instance, fresh.stream, fresh.filename, owner=_actor(), what=field
+            )
         if fresh is not None and not stash:
             path = stack.enter_context(
                 services.saved_upload(fresh.stream, fresh.filename, what=f"{field} file")
             )
         elif token:
-            path, shown = services.stashed_upload(instance, token)
+            path, shown = services.stashed_upload(instance, token, owner=_actor())
             tokens[field] = (token, shown)
             stack.enter_context(services.named_as(path, shown))
         elif field == "cells":
@@ -214,6 +216,11 @@ def commit(slug: str):
     tokens: dict[str, tuple[str, str]] = {}
     try:
         options = grid_options(request.form)
+        seen = request.form.get("area_version")
+        if seen:  # posted from a preview: commit only what it showed
+            if not seen.isdigit():
+                raise InvalidInput(f"area_version {seen!r} is not a version number")
+            services.check_unchanged(engine_of(), slug, int(seen))
         with ExitStack() as stack:
             paths, tokens = _grid_files(stack, options, stash=False)
             report = services.grid(
