@@ -154,6 +154,12 @@ def test_areas_list_add_and_read_back(site):
         "plan_version": None,
         "cells": 0,
     }
+    empty = client.get(f"{API}/areas/pier-square/cells", headers=tok["manager"]).get_json()
+    assert empty == {"type": "FeatureCollection", "features": []}
+    long = client.post(
+        f"{API}/areas", headers=tok["planner"], json={"name": "x" * 201, "geometry": SQUARE}
+    )
+    assert "at most 200 characters" in _error(long, 422)["message"]
 
 
 def test_areas_accept_chinese_map_datums(site):

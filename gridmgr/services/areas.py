@@ -41,6 +41,8 @@ def add_area(
     name = (name or "").strip()
     if not name:
         raise InvalidInput("an area needs a name (--name)")
+    if len(name) > 200:
+        raise InvalidInput(f"an area's name may be at most 200 characters, not {len(name)}")
     if code is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,40}", code):
         raise InvalidInput(f"code prefix {code!r}: use up to 40 letters, digits, '-' or '_'")
     _check_timezone(timezone)

@@ -107,10 +107,8 @@ def _cells_text(
     with reading(engine) as s:
         area = get_area(s, slug)
         plan = _active_plan(s, area.id)
-        if plan is None:
-            raise InvalidInput(
-                f"area {slug!r} has no cells yet; grid it first (gridmgr grid {slug} --count N)"
-            )
+        if plan is None:  # not gridded yet: no cells
+            return '{"type":"FeatureCollection","features":[]}'
         cells = load_cells(s, plan.id)
         schedules: dict[int, dict[str, Any]] = {}
         alike: dict[tuple[str, int], dict[str, Any]] = {}
