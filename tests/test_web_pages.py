@@ -117,6 +117,19 @@ def test_who_sees_which_page(site, username, path, status):
     assert client.get(url).status_code == status
 
 
+@pytest.mark.parametrize(
+    ("username", "links"),
+    [("manager", ["map", "staff", "plan"]), ("planner", ["map", "plan"])],
+)
+def test_the_areas_list_links_each_role_to_its_pages(site, username, links):
+    app, seeded = site
+    client = app.test_client()
+    login(client, username)
+    html = client.get("/areas").get_data(as_text=True)
+    found = re.findall(rf'href="/areas/{seeded.slug}/(\w+)"', html)
+    assert found == links
+
+
 def test_warden_logs_a_round_in_its_own_cell_only(site, engine):
     from gridmgr import services
 
