@@ -62,6 +62,7 @@ def test_preview_writes_nothing_and_commit_keeps_every_post(site):
     text = got.get_data(as_text=True)
     assert got.status_code == 200, text
     assert "Preview (nothing written yet)" in text and "Commit as plan v2" in text
+    assert "folium-map" in text and "/static/vendor/leaflet" in text  # the new cells on a map
     assert len(services.list_plans(engine, seeded.slug)) == 1  # a dry run writes nothing
     fields = hidden_fields(text, f"/areas/{seeded.slug}/plan/commit")
     assert fields["mode"] == "count" and fields["count"] == "40"
@@ -188,6 +189,8 @@ def test_new_area_from_a_geojson_upload(site):
         data={"csrf_token": csrf_of(client, "/areas"), "mode": "count", "count": "5"},
     )
     assert services.plan_cells(engine, slug)["code"].iloc[0] == "370212001"
+    page = client.get(f"/areas/{slug}/plan").get_data(as_text=True)
+    assert "folium-map" in page and "<b>东湖</b>" not in page  # the name is escaped on the map too
 
 
 def test_new_area_from_a_zipped_shapefile(site, tmp_path):
@@ -357,8 +360,7 @@ def test_big_previews_show_figures_without_a_map(engine, app_factory, tmp_path):
     app = app_factory(TILES_URL="", INLINE_CELLS_MAX=10)
     client = planner(app)
     page = client.get(f"/areas/{seeded.slug}/plan").get_data(as_text=True)
-    if "folium-map" in page:
-        assert f"/api/v1/areas/{seeded.slug}/cells?fields" in page
+    assert f"/api/v1/areas/{seeded.slug}/cells?fields" in page
     got = client.post(
         f"/areas/{seeded.slug}/plan/preview",
         data={"csrf_token": csrf_of(client, "/areas"), "mode": "cell_size", "cell_size": "40",

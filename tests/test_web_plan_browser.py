@@ -32,9 +32,8 @@ def test_planner_uploads_cells_previews_and_commits(site, tmp_path):
         page.wait_for_selector("#preview")
         assert "Preview (nothing written yet)" in page.inner_text("#preview")
         assert len(services.list_plans(engine, seeded.slug)) == 1
-        if page.locator(".folium-map").count():  # the map, once gridmgr/maps.py is in
-            page.wait_for_selector("path.gm-feature")
-            assert page.locator("path.gm-feature[data-id]").count() == 30
+        page.wait_for_selector("path.gm-feature")  # the new cells on the map
+        assert page.locator("path.gm-feature[data-id]").count() == 30
         page.click("#commit")
         page.wait_for_load_state("networkidle")
         assert "plan v2 is active" in page.inner_text("body")
@@ -70,7 +69,6 @@ def test_planner_adds_an_area_from_a_file(site):
 
 
 def test_manager_picks_a_cell_on_the_map_and_posts_a_warden(site):
-    pytest.importorskip("gridmgr.maps")
     from gridmgr import services
 
     app, seeded, engine = site
