@@ -124,7 +124,7 @@ def test_areas_list_add_and_read_back(site):
     _, client, tok, park = site
     listed = client.get(f"{API}/areas", headers=tok["manager"])
     assert listed.status_code == 200
-    assert listed.get_json()["areas"][0] | {"area_m2": 0} == {
+    assert listed.get_json()[0] | {"area_m2": 0} == {
         "slug": park.slug,
         "name": "Haibin Park",
         "kind": "park",

@@ -118,8 +118,11 @@ def openapi():
 @bp.get("/areas")
 @roles_required(*READERS)
 def areas():
-    """Every area with its active plan's version and cell count."""
-    return {"areas": services.list_areas(engine_of())}
+    """Every area with its active plan's version and cell count, as `gridmgr area list --json` prints."""
+    return Response(
+        json.dumps(services.list_areas(engine_of()), ensure_ascii=False),
+        mimetype="application/json",
+    )
 
 
 @bp.post("/areas")

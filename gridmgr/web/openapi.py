@@ -495,14 +495,8 @@ _DOCUMENT: dict[str, Any] = {
                 "summary": "every area (managers, planners)",
                 "responses": {
                     "200": _ok(
-                        "areas by slug",
-                        {
-                            "type": "object",
-                            "required": ["areas"],
-                            "properties": {
-                                "areas": {"type": "array", "items": _ref("AreaSummary")}
-                            },
-                        },
+                        "areas by slug, as `gridmgr area list --json` prints them",
+                        {"type": "array", "items": _ref("AreaSummary")},
                     ),
                     **_errors(401, 403),
                 },
