@@ -31,7 +31,7 @@ def preview_grid(
     min_fraction: float = 0.35,
 ) -> tuple[dict[str, Any], gpd.GeoDataFrame]:
     """The dry-run report of `grid` with the same options, and the new cells (code, area_m2, wardens,
-    change: kept/gained/lost/changed/new/same) that a commit with them would write; nothing is written.
+    change: kept/gained/lost/changed/new) that a commit with them would write; nothing is written.
 
     The report's ``area_version`` is the area's version the preview was made on; `check_unchanged`
     with it before committing makes sure the commit writes what the preview showed.
@@ -59,7 +59,7 @@ def preview_grid(
     for k, _warden, _role in mig.posts if mig else []:
         staff[k] += 1
     cells["wardens"] = staff
-    change = np.array(["new" if mig else "same"] * len(cells), dtype=object)
+    change = np.array(["new"] * len(cells), dtype=object)
     if mig:
         change[[c is not None for c in mig.kept_code]] = "kept"
         change[mig.lost] = "lost"

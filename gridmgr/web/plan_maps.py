@@ -11,13 +11,14 @@ import pandas as pd
 import shapely
 from markupsafe import Markup
 
+from gridmgr import maps
+
 CHANGE_STYLES: dict[str, dict[str, Any]] = {
     "kept": {"color": "#3182bd", "fillColor": "#9ecae1"},
     "new": {"color": "#d94801", "fillColor": "#fdd49e"},
     "gained": {"color": "#238b45", "fillColor": "#74c476"},
     "lost": {"color": "#cb181d", "fillColor": "#fb6a4a"},
     "changed": {"color": "#6a51a3", "fillColor": "#9e9ac8"},
-    "same": {"color": "#3182bd", "fillColor": "#9ecae1"},
 }
 CHANGE_LABELS = {
     "kept": "Kept its code",
@@ -37,18 +38,13 @@ def area_map_parts(
     tiles: tuple[str, str],
     area_name: str,
     layer_name: str,
-) -> dict[str, Markup | str] | None:
+) -> dict[str, Markup | str]:
     """The head, html and script of a map of an area's cells, and the cells layer's key for page scripts.
 
     `kind` is "plan" (a plan's cells with their wardens), "preview" (new cells coloured by what
     changes) or "staff" (cells to pick, with posts and schedules). `cells` may be the URL of the API's
-    cells of the active plan, which the page then fetches (plans too large to inline). None when
-    gridmgr.maps is missing.
+    cells of the active plan, which the page then fetches (plans too large to inline).
     """
-    try:
-        from gridmgr import maps
-    except ImportError:
-        return None
     tiles_url, attribution = tiles
     m = maps.base_map(outline, tiles_url=tiles_url, attribution=attribution, name=area_name)
     shown = cells if isinstance(cells, str) else _for_map(cells, kind)
