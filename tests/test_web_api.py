@@ -652,10 +652,10 @@ def test_openapi_document_is_valid_and_served(site):
 
 
 def test_schemathesis_against_the_apps_own_schema(site):
-    """Generated requests as a manager, with made-up and with real slugs and codes: every answer is
-    documented, matches its schema, and none is a server error."""
+    """Generated requests as a manager to every operation, with made-up and with real slugs and codes,
+    and as a planner and a warden to what only they may do: every answer is documented, matches its
+    schema, and none is a server error."""
     import schemathesis
-    from hypothesis import HealthCheck, given, settings
     from schemathesis.checks import (
         content_type_conformance,
         not_a_server_error,
@@ -672,23 +672,41 @@ def test_schemathesis_against_the_apps_own_schema(site):
         response_schema_conformance,
     ]
     real = {"slug": park.slug, "code": park.codes[5]}
+    runs = []  # (who, strategy)
     for result in schema.get_all_operations():
         op = result.ok()
         names = {p.name for p in op.path_parameters}
-        strategies = [op.as_strategy()]
+        runs.append(("manager", op.as_strategy()))
         if names:
-            strategies.append(op.as_strategy(path_parameters={k: real[k] for k in names}))
-        for strategy in strategies:
+            runs.append(("manager", op.as_strategy(path_parameters={k: real[k] for k in names})))
+    own = {"slug": park.slug, "code": park.codes[0]}  # warden1's cell
+    runs += [
+        ("planner", schema.find_operation_by_label("POST /areas").as_strategy()),
+        ("warden1", schema.find_operation_by_label("GET /me/cells").as_strategy()),
+        (
+            "warden1",
+            schema.find_operation_by_label("POST /areas/{slug}/cells/{code}/rounds").as_strategy(
+                path_parameters=own
+            ),
+        ),
+    ]
+    for who, strategy in runs:
+        _fuzz(strategy, tok[who], checks)
 
-            @settings(
-                max_examples=12,
-                deadline=None,
-                derandomize=True,
-                database=None,
-                suppress_health_check=list(HealthCheck),
-            )
-            @given(case=strategy)
-            def run(case):
-                case.call_and_validate(headers=tok["manager"], checks=checks)
 
-            run()
+def _fuzz(strategy, headers: dict, checks: list) -> None:
+    """A dozen generated cases of one operation, the same on every run, each called and validated."""
+    from hypothesis import HealthCheck, given, settings
+
+    @settings(
+        max_examples=12,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(case=strategy)
+    def run(case):
+        case.call_and_validate(headers=headers, checks=checks)
+
+    run()
