@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -20,7 +21,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import MacroElement
+from branca.element import Element, Figure, MacroElement
 from folium.map import Layer
 from folium.template import Template
 
@@ -150,15 +151,48 @@ def _column_values(column: pd.Series) -> list[Any]:
     return values.tolist()
 
 
+_JINJA_OPEN = re.compile(r"\{(?=[{%#])")
+
+
 def script_safe(json_text: str) -> str:
-    """JSON text safe inside an HTML <script>: <, >, & and the JS line separators as \\u escapes."""
-    return (
+    """JSON text safe inside an HTML <script> and inert as a Jinja template.
+
+    <, >, & and the JS line separators become \\u escapes, and so does a brace that would open a Jinja
+    tag (Folium compiles the text its elements render as a template once more).
+    """
+    text = (
         json_text.replace("<", "\\u003c")
         .replace(">", "\\u003e")
         .replace("&", "\\u0026")
         .replace("\u2028", "\\u2028")
         .replace("\u2029", "\\u2029")
     )
+    return _JINJA_OPEN.sub(r"\\u007b", text)
+
+
+def html_text(text: str) -> str:
+    """Text escaped for HTML that Folium will also pass through Jinja: braces as character references."""
+    return html.escape(text).replace("{", "&#123;").replace("}", "&#125;")
+
+
+class _Raw(Element):
+    """Script text put in the page as it is (a plain Element would compile it as a Jinja template)."""
+
+    def __init__(self, text: str):
+        super().__init__()
+        self._name = "Raw"
+        self.text = text
+
+    def render(self, **kwargs: Any) -> str:
+        """The text itself."""
+        return self.text
+
+
+def _add_script(element: MacroElement, text: str) -> None:
+    """Put script text in the map's page under the element's name, outside Folium's templates."""
+    figure = element.get_root()
+    if isinstance(figure, Figure):
+        figure.script.add_child(_Raw(text), name=element.get_name())
 
 
 def _js(value: Any) -> str:
@@ -168,24 +202,23 @@ def _js(value: Any) -> str:
 class GeoJsonLayer(Layer):
     """A Leaflet GeoJSON layer built by gridmgr-map.js from inline columns or from a URL it fetches."""
 
-    _template = Template(
-        """
-        {% macro script(this, kwargs) %}
-            var {{ this.get_name() }} = GridmgrMap.geojson({{ this._parent.get_name() }}, {{ this.options_js }}, {{ this.data_js }});
-        {% endmacro %}
-        """
-    )
+    _template = Template("")  # the script is added as raw text by render()
 
     def __init__(self, *, name: str, options: Mapping[str, Any], data_js: str, show: bool):
-        super().__init__(name=html.escape(name), overlay=True, control=True, show=show)
+        super().__init__(name=html_text(name), overlay=True, control=True, show=show)
         self._name = "GeoJsonLayer"
         self.options = dict(options)
         self.data_js = data_js
         self.feature_count: int | None = None
 
     def render(self, **kwargs: Any) -> None:
-        """Render with this layer's key (its JS name) in the options, so pages can find its features."""
-        self.options_js = _js({**self.options, "key": self.get_name()})
+        """Add the layer's script (its key, its JS name, in the options so pages can find features)."""
+        options = _js({**self.options, "key": self.get_name()})
+        _add_script(
+            self,
+            f"var {self.get_name()} = GridmgrMap.geojson("
+            f"{self._parent.get_name()}, {options}, {self.data_js});\n",
+        )
         super().render(**kwargs)
 
     @property
@@ -287,18 +320,17 @@ def _labelled(fields: Sequence[str] | Mapping[str, str]) -> list[list[str]]:
 
 
 class _Legend(MacroElement):
-    _template = Template(
-        """
-        {% macro script(this, kwargs) %}
-            GridmgrMap.legend({{ this._parent.get_name() }}, {{ this.spec }});
-        {% endmacro %}
-        """
-    )
+    _template = Template("")  # the script is added as raw text by render()
 
     def __init__(self, spec: str):
         super().__init__()
         self._name = "Legend"
         self.spec = spec
+
+    def render(self, **kwargs: Any) -> None:
+        """Add the legend's script."""
+        _add_script(self, f"GridmgrMap.legend({self._parent.get_name()}, {self.spec});\n")
+        super().render(**kwargs)
 
 
 def legend(

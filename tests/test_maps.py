@@ -157,3 +157,19 @@ def test_inline_page_weight_stays_small(n):
     m = maps.base_map(shapely.box(126.6, 45.7, 126.9, 46.0), tiles_url="", attribution="")
     maps.cells_layer(m, cells, name="Cells", tooltip_fields=["code", "status", "wardens"])
     assert len("".join(_parts(m).values()).encode()) < 150_000
+
+
+def test_jinja_in_user_text_is_never_run():
+    """Folium compiles what its elements render as a Jinja template again: user text must stay inert."""
+    sneaky = "{{ 7*7 }} {% if true %}RAN{% endif %} {{{ 6*7 }}} {#x#}"
+    m = maps.base_map(AREA, tiles_url="", attribution="", name=sneaky)
+    cells = _cells()
+    cells["code"] = [sneaky, "{{ lipsum.__globals__ }}", "C-2", "C-3"]
+    layer = maps.cells_layer(m, cells, name=sneaky, tooltip_fields=["code"])
+    maps.legend(m, [(sneaky, maps.STATUS_STYLES["ok"])], title=sneaky)
+    script = _parts(m)["script"]
+    ran = [script[hit.start() - 5 : hit.start()] for hit in re.finditer("RAN", script)]
+    assert ran and all(before.endswith(("%}", "#125;")) for before in ran), ran  # only as text
+    assert "{{" not in script and "{%" not in script and "{#" not in script
+    assert _data_of(script, layer)["columns"]["code"][:2] == [sneaky, "{{ lipsum.__globals__ }}"]
+    assert "\\u0026#123;\\u0026#123; 7*7" in script  # the layer control's name, as HTML text
