@@ -7,6 +7,7 @@ import io
 import pytest
 from markupsafe import escape
 
+from conftest import GEODATA
 from webtools import csrf_of, login, seed_park
 
 EVIL = "<script>alert(1)</script>王"
@@ -235,3 +236,17 @@ def test_big_plans_load_their_cells_from_the_api(engine, app_factory, tmp_path):
               "warden": "warden1"},
     )  # fmt: skip
     assert got.status_code == 302
+
+
+def test_an_area_without_cells_says_to_grid_it_first(site):
+    from gridmgr import services
+
+    app, _seeded, engine = site
+    slug = services.add_area(engine, GEODATA / "demo_community.geojson", name="Xinhe")["slug"]
+    client = manager(app)
+    got = client.get(f"/areas/{slug}/staff")
+    assert got.status_code == 200 and "has no cells yet" in got.get_data(as_text=True)
+    post = client.post(
+        f"/areas/{slug}/staff/auto", data={"csrf_token": csrf_of(client, "/wardens")}
+    )
+    assert post.status_code == 422 and "no cells yet" in post.get_data(as_text=True)

@@ -8,7 +8,7 @@ from flask import Blueprint, current_app, flash, g, redirect, render_template, r
 from werkzeug.datastructures import MultiDict
 
 from gridmgr import services
-from gridmgr.errors import GridmgrError, InvalidInput
+from gridmgr.errors import GridmgrError, InvalidInput, NotFound
 from gridmgr.models import ROLES
 from gridmgr.web import STATUS_OF, engine_of
 from gridmgr.web.auth import roles_required
@@ -106,6 +106,12 @@ def _area_page(
     slug: str, *, form: MultiDict | None = None, error: str | None = None, status: int = 200
 ):
     engine = engine_of()
+    area = next((a for a in services.list_areas(engine) if a["slug"] == slug), None)
+    if area is None:
+        raise NotFound(f"no area {slug!r}")
+    if not area["cells"]:
+        page = render_template("staff_empty.html", area=area, error=error)
+        return page, status
     info, cells = services.area_staff(engine, slug)
     config = current_app.config
     inline = len(cells) <= config["INLINE_CELLS_MAX"]
