@@ -466,3 +466,25 @@ def test_saved_uploads_are_removed_and_messages_name_the_upload():
         folder = path.parent
         raise InvalidInput(f"{path}: bad")
     assert str(caught.value) == "我的.geojson: bad" and not folder.exists()
+
+
+def test_new_area_form_takes_the_datum_and_checks_the_time_zone(site):
+    from gridmgr import services
+
+    app, _seeded, engine = site
+    client = planner(app)
+
+    def add(name: str, **fields: str):
+        data = {"csrf_token": csrf_of(client, "/areas/new"), "name": name, "kind": "park",
+                "boundary": upload(GEODATA / "demo_park.geojson"), **fields}  # fmt: skip
+        return client.post("/areas/new", data=data, content_type="multipart/form-data")
+
+    bad = add("Zoned", timezone="Mars/Olympus", crs="gcj02")
+    text = bad.get_data(as_text=True)
+    assert bad.status_code == 422 and "unknown time zone" in text
+    assert '<option value="gcj02" selected>' in text  # the datum choice is kept
+    assert add("Shifted", crs="gcj02").status_code == 302
+    assert add("Plain", crs="wgs84").status_code == 302
+    assert add("Odd", crs="utm").status_code == 422
+    shifted, plain = (services.area_outline(engine, slug).centroid for slug in ("shifted", "plain"))
+    assert 200 < shifted.distance(plain) * 111_000 < 800  # GCJ-02 is a few hundred metres off
