@@ -488,3 +488,29 @@ def test_new_area_form_takes_the_datum_and_checks_the_time_zone(site):
     assert add("Odd", crs="utm").status_code == 422
     shifted, plain = (services.area_outline(engine, slug).centroid for slug in ("shifted", "plain"))
     assert 200 < shifted.distance(plain) * 111_000 < 800  # GCJ-02 is a few hundred metres off
+
+
+def test_a_file_chosen_again_replaces_the_kept_one(site, tmp_path):
+    from gridmgr import services
+
+    app, seeded, engine = site
+    drawn = tmp_path / "drawn.geojson"
+    services.export_plan(engine, seeded.slug, drawn)
+    client = planner(app)
+    token = csrf_of(client, "/areas")
+    first = client.post(
+        f"/areas/{seeded.slug}/plan/preview",
+        data={"csrf_token": token, "mode": "import", "cells": upload(drawn, "one.geojson")},
+        content_type="multipart/form-data",
+    )
+    kept = hidden_fields(first.get_data(as_text=True), f"/areas/{seeded.slug}/plan/commit")
+    again = client.post(
+        f"/areas/{seeded.slug}/plan/preview",
+        data={"csrf_token": token, "mode": "import", "cells_token": kept["cells_token"],
+              "cells": upload(drawn, "two.geojson")},
+        content_type="multipart/form-data",
+    )  # fmt: skip
+    text = again.get_data(as_text=True)
+    assert again.status_code == 200 and "<strong>two.geojson</strong>" in text
+    folders = list((Path(app.instance_path) / "uploads").iterdir())
+    assert [f.name for f in folders] != [kept["cells_token"]] and len(folders) == 1

@@ -116,10 +116,14 @@ def stashed_upload(instance: str | Path, token: str, *, owner: str) -> tuple[Pat
     return files[0], name
 
 
-def discard_upload(instance: str | Path, token: str) -> None:
-    """Remove a kept upload (after its commit); unknown tokens are ignored."""
-    if _TOKEN.match(token or ""):
-        shutil.rmtree(Path(instance) / STASH_DIR / token, ignore_errors=True)
+def discard_upload(instance: str | Path, token: str, *, owner: str) -> None:
+    """Remove `owner`'s kept upload (after its commit); other tokens are ignored."""
+    if not _TOKEN.match(token or ""):
+        return
+    folder = Path(instance) / STASH_DIR / token
+    owner_file = folder / _OWNER_FILE
+    if owner_file.exists() and owner_file.read_text(encoding="utf-8") == owner:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def purge_stash(instance: str | Path, *, hours: float = STASH_HOURS) -> int:

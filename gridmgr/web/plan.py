@@ -160,6 +160,8 @@ def _grid_files(
         fresh = _upload(field)
         token = request.form.get(f"{field}_token", "")
         if fresh is not None and stash:
+            # a file chosen again replaces the one kept for the last preview
+            services.discard_upload(instance, token, owner=_actor())
             token = services.stash_upload(
                 instance, fresh.stream, fresh.filename, owner=_actor(), what=field
             )
@@ -203,7 +205,7 @@ def preview(slug: str):
             result = services.preview_grid(engine_of(), slug, **_service_args(options, paths))
     except GridmgrError as exc:
         for token, _shown in tokens.values():
-            services.discard_upload(current_app.instance_path, token)
+            services.discard_upload(current_app.instance_path, token, owner=_actor())
         return _render(slug, form=request.form, error=str(exc), status=_status(exc))
     return _render(slug, form=request.form, preview=result, tokens=tokens)
 
@@ -229,7 +231,7 @@ def commit(slug: str):
     except GridmgrError as exc:
         return _render(slug, form=request.form, error=str(exc), status=_status(exc), tokens=tokens)
     for token, _shown in tokens.values():
-        services.discard_upload(current_app.instance_path, token)
+        services.discard_upload(current_app.instance_path, token, owner=_actor())
     flash(
         f"plan v{report['plan_version']} is active: {report['cells']} cells "
         f"(was {report['previous_cells']}), {report['kept_codes']} kept their codes, "
