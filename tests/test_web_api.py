@@ -96,6 +96,35 @@ def test_warden_cells_show_todays_rounds_by_the_schedule_rules(engine, park):
         services.warden_cells(engine, "nobody")
 
 
+def test_warden_cells_agree_with_the_coverage_report_round_by_round(engine, park):
+    """One warden in all 30 cells with rounds logged at scattered times: each cell's done and late
+    rounds and its status are what the coverage report's day summary and cell status say."""
+    import random
+
+    from gridmgr import services
+
+    services.assign(engine, park.slug, park.codes, "warden1")
+    services.set_schedule(engine, park.slug, park.codes[:10], times=["08:00", "09:00"], extra=0)
+    rng = random.Random(7)
+    day = (datetime.now(UTC) + timedelta(hours=8) + timedelta(days=1)).date()  # after the plan
+    for code in park.codes:
+        for _ in range(rng.randrange(0, 5)):
+            minute = rng.randrange(6 * 60, 22 * 60)
+            at = f"{day.isoformat()}T{minute // 60:02d}:{minute % 60:02d}"
+            services.log_round(engine, park.slug, code, "warden1", at=at)
+    for hhmm in ("08:45", "12:10", "23:59"):
+        moment = f"{day.isoformat()}T{hhmm}"
+        mine = {c["code"]: c for c in services.warden_cells(engine, "warden1", at=moment)["cells"]}
+        report = services.coverage_report(engine, park.slug, at=moment, day=day, with_cells=True)
+        assert len(mine) == 30
+        for row, cell in zip(report["day"]["cells"], report["cells"], strict=True):
+            rounds = [r["status"] for r in mine[row["code"]]["rounds"]]
+            assert rounds.count("done") == row["done"], (hhmm, row)
+            assert rounds.count("late") == row["late"], (hhmm, row)
+            assert rounds.count("overdue") == row["missed"], (hhmm, row)
+            assert mine[row["code"]]["status"] == cell["round_status"], hhmm
+
+
 def test_set_cell_wardens_replaces_in_one_go_and_refuses_unknown_names(engine, park):
     from gridmgr import services
     from gridmgr.errors import InvalidInput

@@ -89,21 +89,33 @@ def warden_cells(
     first_tz = posts[0][7] if posts else "UTC"
     reference = moments.get(first_tz) or parse_moment(at, ZoneInfo(first_tz))
     reference = reference.astimezone(ZoneInfo(first_tz))
+    by_cell: dict[int, list[tuple[int, str | None, str | None]]] = {}
+    for c, a, w, n in logs:
+        by_cell.setdefault(int(c), []).append((a, w, n))
+    # every cell of one time zone evaluated at once by the schedule rules
+    status_of: dict[int, tuple] = {}
+    for tz_name, moment in moments.items():
+        members = [int(p[0]) for p in posts if p[7] == tz_name]
+        t = moment.timestamp()
+        log_cell = [k for k, c in enumerate(members) for a, _, _ in by_cell.get(c, []) if a <= t]
+        log_t = [a for c in members for a, _, _ in by_cell.get(c, []) if a <= t]
+        now = cell_status(
+            [sched.get(c) for c in members],
+            np.asarray(log_cell, np.int64),
+            np.asarray(log_t, dtype=float),
+            t,
+            ZoneInfo(tz_name),
+        )
+        for k, c in enumerate(members):
+            status_of[c] = (now.status[k], now.extra_done[k], now.next_round[k])
     cells = []
     for cell_id, code, area_m2, wkb, role, slug, name, tz_name in posts:
         tz = ZoneInfo(tz_name)
-        moment = moments[tz_name]
-        t = moment.timestamp()
-        own = [(a, w, n) for c, a, w, n in logs if c == cell_id and a <= t]
+        t = moments[tz_name].timestamp()
+        own = [x for x in by_cell.get(int(cell_id), []) if x[0] <= t]
         rhythm = sched.get(cell_id)
-        now = cell_status(
-            [rhythm],
-            np.zeros(len(own), np.int64),
-            np.array([a for a, _, _ in own], dtype=float),
-            t,
-            tz,
-        )
-        day = moment.astimezone(tz).date()
+        status, extra_done, next_round = status_of[int(cell_id)]
+        day = moments[tz_name].astimezone(tz).date()
         d0, d1 = day_bounds(day, tz)
         last = last_ever.get(cell_id)
         cells.append(
@@ -118,19 +130,19 @@ def warden_cells(
                 "schedule": None
                 if rhythm is None
                 else {"times": list(rhythm.times), "extra": rhythm.extra},
-                "status": str(now.status[0]),
+                "status": str(status),
                 "rounds": []
                 if rhythm is None
                 else _fixed_rounds(rhythm, [a for a, _, _ in own], t, day, tz),
                 "extra": {
-                    "done": int(now.extra_done[0]),
+                    "done": int(extra_done),
                     "expected": 0 if rhythm is None else rhythm.extra,
                 },
                 "logged": [
                     {"at": _iso(a, tz), "warden": w, "note": n} for a, w, n in own if d0 <= a < d1
                 ],
                 "last_round": None if last is None else _iso(last, tz),
-                "next_round": None if np.isnan(now.next_round[0]) else _iso(now.next_round[0], tz),
+                "next_round": None if np.isnan(next_round) else _iso(next_round, tz),
             }
         )
     return {"warden": warden_name, "at": reference.isoformat(), "cells": cells}
