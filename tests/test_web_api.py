@@ -142,8 +142,14 @@ def test_set_cell_wardens_replaces_in_one_go_and_refuses_unknown_names(engine, p
         set_cell_wardens(engine, park.slug, code, [{"name": "warden9"}, {"name": "ghost"}])
     cells = services.plan_cells(engine, park.slug).set_index("code")
     assert cells.loc[code, "wardens"] == "warden7 (leader); warden8 (member)"  # unchanged
-    set_cell_wardens(engine, park.slug, code, [])
+    set_cell_wardens(engine, park.slug, code, [], actor="li")
     assert services.plan_cells(engine, park.slug).set_index("code").loc[code, "wardens"] == ""
+    from gridmgr.models import AuditEvent
+    from gridmgr.store import reading
+
+    with reading(engine) as s:
+        lines = s.query(AuditEvent).filter(AuditEvent.action == "cell.wardens").all()
+    assert [e.actor for e in lines] == ["cli", "li"]  # the refused change left no line
 
 
 # --- each endpoint ---------------------------------------------------------------------------
