@@ -47,6 +47,8 @@ def init_app(app: Flask) -> None:
             g.user = services.get_user(engine_of(), uid)
             if g.user is None:
                 session.clear()
+        if g.user is None and request.path.startswith("/api/"):
+            return None  # nobody to impersonate: the endpoint's own check answers 401
         if request.method in UNSAFE and not _csrf_ok():
             return error_response(
                 400, "csrf", "the form's security token is missing or out of date; reload the page"
