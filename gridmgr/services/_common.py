@@ -13,8 +13,11 @@ from gridmgr.errors import InvalidInput, NotFound
 from gridmgr.models import (
     Area,
     AuditEvent,
+    Cell,
     GridPlan,
+    Schedule,
 )
+from gridmgr.schedule import Rhythm
 from gridmgr.store import load_cells
 
 
@@ -62,3 +65,27 @@ def _cell_ids(cells: gpd.GeoDataFrame, codes: list[str], slug: str) -> list[int]
     if missing:
         raise NotFound(f"area {slug!r} has no cell {missing[0]!r} in its active plan")
     return [int(by_code[c]) for c in codes]
+
+
+# a schedule row: cell id, then what makes its rhythm
+SCHEDULE_COLUMNS = (
+    Schedule.cell_id,
+    Schedule.times,
+    Schedule.extra,
+    Schedule.window_before_min,
+    Schedule.window_after_min,
+)
+
+
+def plan_schedules(plan_id: int):
+    """The select of every schedule row (SCHEDULE_COLUMNS) of a plan's cells."""
+    return (
+        select(*SCHEDULE_COLUMNS)
+        .join(Cell, Cell.id == Schedule.cell_id)
+        .where(Cell.plan_id == plan_id)
+    )
+
+
+def rhythm_of(times: str, extra: int, before: int, after: int) -> Rhythm:
+    """A stored schedule (times as "08:00,12:00") as the Rhythm the 3+N rules take."""
+    return Rhythm(tuple(times.split(",")), extra, before, after)

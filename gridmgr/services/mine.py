@@ -14,6 +14,7 @@ from sqlalchemy import Engine, func, select
 from gridmgr.errors import NotFound
 from gridmgr.models import Area, Assignment, Cell, GridPlan, Round, Schedule, Warden
 from gridmgr.schedule import Rhythm, cell_status, day_bounds, windows
+from gridmgr.services._common import SCHEDULE_COLUMNS, rhythm_of
 from gridmgr.services.status import parse_moment
 from gridmgr.store import reading
 
@@ -55,16 +56,8 @@ def warden_cells(
         ).all()
         ids = [int(p[0]) for p in posts]
         sched = {
-            int(c): Rhythm(tuple(t.split(",")), e, b, a)
-            for c, t, e, b, a in s.execute(
-                select(
-                    Schedule.cell_id,
-                    Schedule.times,
-                    Schedule.extra,
-                    Schedule.window_before_min,
-                    Schedule.window_after_min,
-                ).where(Schedule.cell_id.in_(ids))
-            )
+            int(c): rhythm_of(*row)
+            for c, *row in s.execute(select(*SCHEDULE_COLUMNS).where(Schedule.cell_id.in_(ids)))
         }
         moments = {tz: parse_moment(at, ZoneInfo(tz)) for tz in {p[7] for p in posts}}
         earliest = min((m for m in moments.values()), default=datetime.now(UTC))

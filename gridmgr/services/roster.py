@@ -10,8 +10,8 @@ import shapely
 from sqlalchemy import Engine, delete, func, select
 
 from gridmgr.errors import NotFound
-from gridmgr.models import Area, Assignment, Cell, GridPlan, Schedule, Warden
-from gridmgr.services._common import _active_cells, _audit, _cell_ids, get_area
+from gridmgr.models import Area, Assignment, Cell, GridPlan, Warden
+from gridmgr.services._common import _active_cells, _audit, _cell_ids, get_area, plan_schedules
 from gridmgr.store import reading, transaction
 
 
@@ -64,17 +64,7 @@ def area_staff(engine: Engine, slug: str) -> tuple[dict[str, Any], gpd.GeoDataFr
             posts.setdefault(cell_id, []).append((name, role))
         schedules = {
             c: {"times": t, "extra": e, "window": (-b, a)}
-            for c, t, e, b, a in s.execute(
-                select(
-                    Schedule.cell_id,
-                    Schedule.times,
-                    Schedule.extra,
-                    Schedule.window_before_min,
-                    Schedule.window_after_min,
-                )
-                .join(Cell, Cell.id == Schedule.cell_id)
-                .where(Cell.plan_id == plan.id)
-            )
+            for c, t, e, b, a in s.execute(plan_schedules(plan.id))
         }
         info = {
             "slug": area.slug,

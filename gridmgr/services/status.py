@@ -13,9 +13,9 @@ from sqlalchemy import Engine, select
 
 from gridmgr.coverage import gaps_and_overlaps, ground_from, pieces_to_geojson
 from gridmgr.errors import InvalidInput, NotFound
-from gridmgr.models import Assignment, Cell, GridPlan, Round, Schedule, Warden
+from gridmgr.models import Assignment, Cell, GridPlan, Round, Warden
 from gridmgr.schedule import Rhythm, cell_status
-from gridmgr.services._common import get_area
+from gridmgr.services._common import get_area, plan_schedules, rhythm_of
 from gridmgr.store import (
     gaps_and_overlaps_in_db,
     int_rows,
@@ -92,23 +92,11 @@ def coverage_report(
         )
         rhythms: list[Rhythm | None] = [None] * len(ids)
         alike: dict[tuple, Rhythm] = {}  # most cells share a few schedules: one Rhythm each
-        sched = raw_rows(
-            s,
-            select(
-                Schedule.cell_id,
-                Schedule.times,
-                Schedule.extra,
-                Schedule.window_before_min,
-                Schedule.window_after_min,
-            )
-            .join(Cell, Cell.id == Schedule.cell_id)
-            .where(Cell.plan_id == plan.id),
-        )
+        sched = raw_rows(s, plan_schedules(plan.id))
         for k, (_, *row) in zip(positions([r[0] for r in sched]), sched, strict=True):
             key = tuple(row)
             if key not in alike:
-                times, extra, before, after = row
-                alike[key] = Rhythm(tuple(times.split(",")), extra, before, after)
+                alike[key] = rhythm_of(*row)
             rhythms[k] = alike[key]
         target_day = day or moment.astimezone(tz).date()
         since = datetime.combine(
