@@ -10,7 +10,6 @@ GRIDMGR_TEST_PG_URL names a server.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
 import tempfile
@@ -20,8 +19,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import numpy as np
-import shapely
-from bench_gridding import TARGET_KM2, bench_area
+from bench_gridding import TARGET_KM2, bench_area_file, wardens_csv
 from bench_store import fresh_database
 from sqlalchemy import select
 
@@ -34,25 +32,10 @@ ROUNDS_PER_CELL = 10
 
 
 def setup(engine, n_cells: int, tmp: Path) -> tuple[str, datetime]:
-    area_file = tmp / "area.geojson"
-    area_file.write_text(
-        json.dumps(
-            {
-                "type": "Feature",
-                "properties": {},
-                "geometry": shapely.geometry.mapping(bench_area()),
-            }
-        )
-    )
-    slug = services.add_area(engine, area_file, name="Bench")["slug"]
+    slug = services.add_area(engine, bench_area_file(tmp), name="Bench")["slug"]
     services.grid(engine, slug, cell_size=math.sqrt(TARGET_KM2 * 1e6 / n_cells))
     n_wardens = n_cells // 5
-    csv = tmp / "wardens.csv"
-    csv.write_text(
-        "name,phone\n" + "".join(f"w{k},1380000{k:05d}\n" for k in range(n_wardens)),
-        encoding="utf-8",
-    )
-    services.import_wardens(engine, csv)
+    services.import_wardens(engine, wardens_csv(tmp, n_wardens))
     services.auto_assign(engine, slug)
     services.set_schedule(engine, slug, None, extra=2)
     tz = ZoneInfo("Asia/Shanghai")

@@ -13,8 +13,10 @@ ratios are what to compare across machines.
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import time
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -43,6 +45,26 @@ def bench_area() -> shapely.Geometry:
     crs = CRS.from_epsg(32652)
     placed = shapely.affinity.translate(local, 370_000, 5_065_000)
     return shapely.orient_polygons(to_wgs84(placed, crs))
+
+
+def bench_area_file(folder: Path) -> Path:
+    """bench_area() written as a GeoJSON Feature into folder, for the services that read files."""
+    path = folder / "area.geojson"
+    feature = {
+        "type": "Feature",
+        "properties": {},
+        "geometry": shapely.geometry.mapping(bench_area()),
+    }
+    path.write_text(json.dumps(feature), encoding="utf-8")
+    return path
+
+
+def wardens_csv(folder: Path, n: int) -> Path:
+    """A wardens file of n made-up wardens (name,phone)."""
+    path = folder / "wardens.csv"
+    rows = "".join(f"w{k},1{k:010d}\n" for k in range(n))
+    path.write_text("name,phone\n" + rows, encoding="utf-8")
+    return path
 
 
 def naive_cells(area: shapely.Geometry, size: float) -> gpd.GeoDataFrame:

@@ -10,7 +10,6 @@ GeoPackage, timed in the same process.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
 import tempfile
@@ -18,8 +17,7 @@ import time
 import uuid
 from pathlib import Path
 
-import shapely
-from bench_gridding import TARGET_KM2, bench_area
+from bench_gridding import TARGET_KM2, bench_area_file, wardens_csv
 from sqlalchemy import create_engine, text
 
 from gridmgr import services
@@ -52,26 +50,11 @@ def run(kind: str, n_cells: int, tmp: Path, pg: str | None) -> dict:
     engine = make_engine(url)
     try:
         upgrade(engine)
-        area_file = tmp / "area.geojson"
-        area_file.write_text(
-            json.dumps(
-                {
-                    "type": "Feature",
-                    "properties": {},
-                    "geometry": shapely.geometry.mapping(bench_area()),
-                }
-            )
-        )
-        slug = services.add_area(engine, area_file, name="Bench")["slug"]
+        slug = services.add_area(engine, bench_area_file(tmp), name="Bench")["slug"]
         size = math.sqrt(TARGET_KM2 * 1e6 / n_cells)
         save_s, first = timed(services.grid, engine, slug, cell_size=size)
         n_wardens = first["cells"] // 5
-        csv = tmp / "wardens.csv"
-        csv.write_text(
-            "name,phone\n" + "".join(f"w{k},1380000{k:05d}\n" for k in range(n_wardens)),
-            encoding="utf-8",
-        )
-        services.import_wardens(engine, csv)
+        services.import_wardens(engine, wardens_csv(tmp, n_wardens))
         services.auto_assign(engine, slug)
         services.set_schedule(engine, slug, None, extra=2)
         regrid_s, second = timed(services.grid, engine, slug, cell_size=size * 1.1)

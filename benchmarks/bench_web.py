@@ -11,7 +11,6 @@ cells' GeoJSON with the same properties (what a page made naively would send).
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import statistics
 import sys
@@ -20,8 +19,7 @@ import time
 from pathlib import Path
 
 import folium
-import shapely
-from bench_gridding import TARGET_KM2, bench_area
+from bench_gridding import TARGET_KM2, bench_area_file, wardens_csv
 
 from gridmgr import services
 from gridmgr.store import make_engine, upgrade
@@ -37,23 +35,12 @@ def build(tmp: Path, n_cells: int, *, count: bool) -> tuple[str, str]:
     engine = make_engine(url)
     try:
         upgrade(engine)
-        area = tmp / "area.geojson"
-        feature = {
-            "type": "Feature",
-            "properties": {},
-            "geometry": shapely.geometry.mapping(bench_area()),
-        }
-        area.write_text(json.dumps(feature))
-        slug = services.add_area(engine, area, name=f"Bench {n_cells}")["slug"]
+        slug = services.add_area(engine, bench_area_file(tmp), name=f"Bench {n_cells}")["slug"]
         if count:
             services.grid(engine, slug, count=n_cells)
         else:
             services.grid(engine, slug, cell_size=math.sqrt(TARGET_KM2 * 1e6 / n_cells))
-        csv = tmp / "wardens.csv"
-        csv.write_text(
-            "name,phone\n" + "".join(f"w{k},1{k:010d}\n" for k in range(max(n_cells // 5, 1)))
-        )
-        services.import_wardens(engine, csv)
+        services.import_wardens(engine, wardens_csv(tmp, max(n_cells // 5, 1)))
         services.auto_assign(engine, slug)
         services.set_schedule(engine, slug, None, extra=2)
         services.add_user(engine, "manager", role="manager", password=PASSWORD)
