@@ -188,6 +188,64 @@ def test_dry_run_writes_nothing(engine, park):
     assert plan.version == 1 and len(cells) == 30
 
 
+@pytest.mark.parametrize(
+    ("options", "changes"),
+    [({"count": 29}, {"kept", "new", "gained"}), ({"cell_size": 50}, {"new", "gained", "changed"})],
+)
+def test_dry_run_cells_are_what_the_commit_writes(
+    engine, park, tmp_path, monkeypatch, options, changes
+):
+    from gridmgr import regrid
+
+    add_wardens(engine, 30, tmp_path)
+    services.auto_assign(engine, park)  # one warden a cell: new cells gain and lose staff
+    before = services.plan_cells(engine, park)
+    migrations = []
+    migrate = regrid.migrate
+    monkeypatch.setattr(regrid, "migrate", lambda *a: migrations.append(1) or migrate(*a))
+    report, cells = services.grid(engine, park, **options, dry_run=True, with_cells=True)
+    assert len(migrations) == 1  # numbering and staff worked out once
+    assert report["dry_run"] and len(cells) == report["cells"] and report["area_version"] == 1
+    assert changes <= set(cells["change"])
+    done = services.grid(engine, park, **options, expect_version=report["area_version"])
+    skip = {"dry_run", "plan_version", "area_version"}
+    assert {k: v for k, v in done.items() if k not in skip} == {
+        k: v for k, v in report.items() if k not in skip
+    }
+    written = services.plan_cells(engine, park).set_index("code")
+    cells = cells.set_index("code")
+    assert sorted(cells.index) == sorted(written.index)
+    written = written.loc[cells.index]
+    assert shapely.equals_exact(cells.geometry.values, written.geometry.values, 1e-9).all()
+    assert np.allclose(cells["area_m2"], written["area_m2"])
+    posts = [set(w.split("; ")) - {""} for w in written["wardens"]]
+    assert list(cells["wardens"]) == [len(p) for p in posts]
+    crs = metric_crs(services.area_outline(engine, park))
+    old_m = to_metric(np.asarray(before.geometry.values), crs)
+    old_posts = [set(w.split("; ")) - {""} for w in before["wardens"]]
+    for (code, cell), after in zip(cells.iterrows(), posts, strict=True):
+        shared = shapely.area(shapely.intersection(old_m, to_metric(cell.geometry, crs)))
+        main = old_posts[int(np.argmax(shared))]  # the old cell covering most of the new one
+        gained, lost = bool(after - main), bool(main - after)
+        flag = {(True, True): "changed", (True, False): "gained", (False, True): "lost"}.get(
+            (gained, lost)
+        )
+        assert cell["change"] == (flag or ("kept" if code in set(before["code"]) else "new"))
+    gained = cells.index[cells["change"].isin(["gained", "changed"])]
+    assert set(report["gained_staff"]) == set(gained)
+
+
+def test_a_commit_expecting_an_older_version_conflicts(engine, park):
+    report, _cells = services.grid(engine, park, count=20, dry_run=True, with_cells=True)
+    services.grid(engine, park, count=25)  # someone else commits meanwhile
+    with pytest.raises(Conflict, match="preview again"):
+        services.grid(engine, park, count=20, expect_version=report["area_version"])
+    with pytest.raises(Conflict, match="preview again"):
+        services.check_unchanged(engine, park, report["area_version"])
+    plan, cells, _, _ = active(engine, park)
+    assert plan.version == 2 and len(cells) == 25
+
+
 def test_concurrent_regrids_one_wins_the_other_conflicts(engine, park):
     inner = {}
 

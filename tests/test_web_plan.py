@@ -413,6 +413,23 @@ def test_a_stale_preview_is_not_committed(site):
     assert [p["cells"] for p in services.list_plans(engine, seeded.slug)] == [30, 25]
 
 
+def test_the_commit_itself_writes_only_on_the_previewed_version(site, monkeypatch):
+    from gridmgr import services
+
+    app, seeded, engine = site
+    client = planner(app)
+    got = client.post(
+        f"/areas/{seeded.slug}/plan/preview",
+        data={"csrf_token": csrf_of(client, "/areas"), "mode": "count", "count": "20"},
+    )
+    fields = hidden_fields(got.get_data(as_text=True), f"/areas/{seeded.slug}/plan/commit")
+    services.grid(engine, seeded.slug, count=25)  # someone commits just after the early check
+    monkeypatch.setattr(services, "check_unchanged", lambda *_args: None)
+    done = client.post(f"/areas/{seeded.slug}/plan/commit", data=fields)
+    assert done.status_code == 409 and "preview again" in done.get_data(as_text=True)
+    assert [p["cells"] for p in services.list_plans(engine, seeded.slug)] == [30, 25]
+
+
 def test_an_upload_kept_for_one_planner_is_not_anothers(site, tmp_path):
     from gridmgr import services
 

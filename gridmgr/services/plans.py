@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, overload
 
 import geopandas as gpd
 import numpy as np
@@ -103,6 +103,18 @@ def _current(engine: Engine, slug: str) -> _Current:
         )
 
 
+@overload
+def grid(
+    engine: Engine, slug: str, *, with_cells: Literal[False] = False, **options: Any
+) -> dict[str, Any]: ...
+
+
+@overload
+def grid(
+    engine: Engine, slug: str, *, with_cells: Literal[True], **options: Any
+) -> tuple[dict[str, Any], gpd.GeoDataFrame]: ...
+
+
 def grid(
     engine: Engine,
     slug: str,
@@ -116,17 +128,26 @@ def grid(
     crs: str = "wgs84",
     min_fraction: float = 0.35,
     dry_run: bool = False,
+    with_cells: bool = False,
+    expect_version: int | None = None,
     actor: str = "cli",
     _after_read=None,
-) -> dict[str, Any]:
+) -> dict[str, Any] | tuple[dict[str, Any], gpd.GeoDataFrame]:
     """Make a new active plan for an area, carrying every warden post and schedule over; one transaction.
 
     With `dry_run` nothing is written and the same report comes back. Two re-grids of one area
     at once: the second to commit gets a Conflict and writes nothing. `cells_geojson` takes drawn
     cells as parsed GeoJSON (an API request body) the way `from_file` takes a file.
+
+    With `with_cells` the answer is (report, cells): the new cells exactly as the commit writes them
+    (code, area_m2, geometry, wardens: how many posts, change: kept/new/gained/lost/changed), and the
+    report's ``area_version`` is the area's version they were worked out on. `expect_version` (such
+    a version) makes the call a Conflict, writing nothing, unless the area is still at that version.
     """
     limits = Limits.from_env()
     cur = _current(engine, slug)
+    if expect_version is not None:
+        _check_version(slug, cur.version, expect_version)
     if _after_read is not None:
         _after_read()
     if cells_geojson is not None:
@@ -149,7 +170,27 @@ def grid(
             "shape": shape,
             "split_by": str(split_by) if split_by else None,
         }
-    return _commit_plan(engine, cur, cells, None, mode, params, dry_run=dry_run, actor=actor)
+    new = _new_plan(cur, cells)
+    report = _commit_plan(engine, cur, new, mode, params, dry_run=dry_run, actor=actor)
+    if not with_cells:
+        return report
+    report["area_version"] = cur.version
+    return report, _cells_with_changes(new)
+
+
+def check_unchanged(engine: Engine, slug: str, version: int) -> None:
+    """Conflict when the area was re-gridded (or a plan restored) since its `version`, e.g. a preview's."""
+    with reading(engine) as s:
+        now = get_area(s, slug).version
+    _check_version(slug, now, version)
+
+
+def _check_version(slug: str, now: int, seen: int) -> None:
+    if now != seen:
+        raise Conflict(
+            f"the plan of {slug!r} changed since this preview (someone committed or restored one); "
+            "nothing was written — look at the new plan and preview again"
+        )
 
 
 def _imported_cells(
@@ -193,29 +234,25 @@ def restore_plan(engine: Engine, slug: str, version: int, *, actor: str = "cli")
         if plan is None:
             raise NotFound(f"area {slug!r} has no plan version {version}")
         old = load_cells(s, plan.id)
+    new = _new_plan(cur, old[["code", "area_m2", "geometry"]], old["seq"].to_numpy())
     return _commit_plan(
-        engine,
-        cur,
-        old[["code", "area_m2", "geometry"]],
-        old["seq"].to_numpy(),
-        "restore",
-        {"version": version},
-        dry_run=False,
-        actor=actor,
+        engine, cur, new, "restore", {"version": version}, dry_run=False, actor=actor
     )
 
 
-def _commit_plan(
-    engine: Engine,
-    cur: _Current,
-    cells: gpd.GeoDataFrame,
-    seqs: np.ndarray | None,
-    mode: str,
-    params: dict,
-    *,
-    dry_run: bool,
-    actor: str,
-) -> dict[str, Any]:
+@dataclass
+class _NewPlan:
+    """New cells as a commit writes them, worked out once for both a dry run and the write."""
+
+    cells: gpd.GeoDataFrame  # with their final codes
+    seqs: np.ndarray  # each cell's number
+    next_seq: int  # the area's first unused number once these cells are written
+    metric: np.ndarray  # the cells in metres
+    mig: regrid.Migration | None  # staff and schedules carried over (None: no plan before)
+
+
+def _new_plan(cur: _Current, cells: gpd.GeoDataFrame, seqs: np.ndarray | None = None) -> _NewPlan:
+    """Migrate staff onto the cells and number them: kept codes where barely changed, else unused numbers."""
     crs_m = metric_crs(cur.geometry)
     new_m = to_metric(np.asarray(cells.geometry.values), crs_m)
     old_m = (
@@ -230,9 +267,7 @@ def _commit_plan(
     )
     cells = cells.reset_index(drop=True).copy()
     next_seq = cur.next_seq
-    if (
-        seqs is None
-    ):  # codes: kept where a cell barely changed, else fresh numbers that were never used
+    if seqs is None:  # given seqs (a restore) come with their codes
         kept = mig.kept_code if mig else [None] * len(cells)
         fresh = [k for k, c in enumerate(kept) if c is None]
         width = max(3, len(str(next_seq + len(fresh))))
@@ -249,6 +284,38 @@ def _commit_plan(
             codes[k] = f"{cur.prefix}{next_seq + n:0{width}d}"
         next_seq += len(fresh)
         cells["code"] = codes
+    return _NewPlan(cells, seqs, next_seq, new_m, mig)
+
+
+def _cells_with_changes(new: _NewPlan) -> gpd.GeoDataFrame:
+    """The new cells (code, area_m2, geometry) with their posts counted and what changes for each."""
+    out = new.cells[["code", "area_m2", "geometry"]].copy()
+    n, mig = len(out), new.mig
+    out["wardens"] = np.bincount(
+        np.asarray([k for k, _w, _r in mig.posts] if mig else [], np.int64), minlength=n
+    )
+    change = np.array(["new"] * n, dtype=object)
+    if mig:
+        change[[c is not None for c in mig.kept_code]] = "kept"
+        change[mig.lost] = "lost"
+        change[mig.gained] = "gained"
+        change[sorted(set(mig.gained) & set(mig.lost))] = "changed"
+    out["change"] = change
+    return out
+
+
+def _commit_plan(
+    engine: Engine,
+    cur: _Current,
+    new: _NewPlan,
+    mode: str,
+    params: dict,
+    *,
+    dry_run: bool,
+    actor: str,
+) -> dict[str, Any]:
+    """The report on a new plan and, unless a dry run, the plan written as the area's active one."""
+    cells, seqs, next_seq, new_m, mig = new.cells, new.seqs, new.next_seq, new.metric, new.mig
     quality = quality_of(cells, cur.geometry)
     report: dict[str, Any] = {
         "dry_run": dry_run,

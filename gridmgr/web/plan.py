@@ -219,14 +219,19 @@ def commit(slug: str):
     try:
         options = grid_options(request.form)
         seen = request.form.get("area_version")
-        if seen:  # posted from a preview: commit only what it showed
-            if not seen.isdigit():
-                raise InvalidInput(f"area_version {seen!r} is not a version number")
-            services.check_unchanged(engine_of(), slug, int(seen))
+        if seen and not seen.isdigit():
+            raise InvalidInput(f"area_version {seen!r} is not a version number")
+        expect = int(seen) if seen else None  # posted from a preview: commit only what it showed
+        if expect is not None:  # a stale preview is refused before its kept files are looked for
+            services.check_unchanged(engine_of(), slug, expect)
         with ExitStack() as stack:
             paths, tokens = _grid_files(stack, options, stash=False)
             report = services.grid(
-                engine_of(), slug, **_service_args(options, paths), actor=_actor()
+                engine_of(),
+                slug,
+                **_service_args(options, paths),
+                expect_version=expect,
+                actor=_actor(),
             )
     except GridmgrError as exc:
         return _render(slug, form=request.form, error=str(exc), status=_status(exc), tokens=tokens)
