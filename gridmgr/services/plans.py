@@ -28,9 +28,7 @@ from gridmgr.projection import metric_crs, to_metric
 from gridmgr.services._common import _active_plan, _audit, get_area
 from gridmgr.store import (
     bulk_insert,
-    gaps_and_overlaps_in_db,
     insert_cells,
-    is_postgres,
     load_cells,
     reading,
     transaction,
@@ -336,8 +334,9 @@ def _commit_plan(
         }
     if dry_run:
         return report
-    # worked out before the write lock is taken; PostGIS does it in the database, inside the write
-    ground = None if is_postgres(engine) else gaps_and_overlaps(cur.geometry, cells.geometry.values)
+    # worked out before the write lock is taken, in Python on both databases: the fast coverage union
+    # takes under a second at 100k cells where PostGIS's ST_Union takes several
+    gaps, overlaps = gaps_and_overlaps(cur.geometry, cells.geometry.values)
     with transaction(engine) as s:
         bumped = s.execute(
             update(Area)
@@ -370,7 +369,6 @@ def _commit_plan(
         s.add(plan)
         s.flush()
         ids = insert_cells(s, plan.id, cells, seqs)
-        gaps, overlaps = ground or gaps_and_overlaps_in_db(s, cur.area_id, plan.id)
         plan.gaps, plan.overlaps = shapely.to_wkb(gaps), shapely.to_wkb(overlaps)
         if mig:
             rows = [{"cell_id": int(ids[k]), "warden_id": w, "role": r} for k, w, r in mig.posts]
