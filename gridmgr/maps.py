@@ -249,7 +249,8 @@ def cells_layer(
     ----------
     cells
         A GeoDataFrame (inlined in the page), a GeoJSON FeatureCollection (inlined), or a URL of one
-        that the page fetches with its session cookie (for plans too large to inline).
+        (or of the cells API's compact format) that the page fetches with its session cookie, for
+        plans too large to inline.
     name
         The layer's name in the layer control (shown as text).
     style

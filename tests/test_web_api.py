@@ -743,3 +743,192 @@ def _fuzz(strategy, headers: dict, checks: list) -> None:
         case.call_and_validate(headers=headers, checks=checks)
 
     run()
+
+
+# --- the compact cells format -------------------------------------------------------------------
+
+
+def _decode_compact(doc: dict) -> list[dict]:
+    """GeoJSON-like features from the compact format, decoded as docs/api.md describes it."""
+    import numpy as np
+
+    scale = 10.0 ** doc["precision"]
+    origin = np.asarray(doc["origin"], dtype=np.int64)
+    geo, tables, n = doc["geometries"], doc["tables"], doc["count"]
+    steps = np.asarray(geo["coords"], dtype=np.int64).reshape(-1, 2)
+    rings, at = [], 0
+    for count in geo["vertices"]:
+        xy = np.cumsum(steps[at : at + count], axis=0) + origin  # the first step is from the origin
+        at += count
+        ring = (xy / scale).tolist()
+        rings.append(ring + ring[:1])
+    assert at == len(steps)
+    polygons, at = [], 0
+    for count in geo["rings"]:
+        polygons.append(rings[at : at + count])
+        at += count
+    geometries, at = [], 0
+    for k, count in enumerate(geo["parts"]):
+        parts = polygons[at : at + count]
+        at += count
+        multi = k in geo["multi"]
+        geometries.append(
+            {"type": "MultiPolygon", "coordinates": parts}
+            if multi
+            else {"type": "Polygon", "coordinates": parts[0]}
+        )
+    columns: dict[str, list] = {}
+    for name, column in doc["columns"].items():
+        if name == "code" and isinstance(column, dict):
+            width = column["width"]
+            columns[name] = [f"{column['prefix']}{v:0{width}d}" for v in column["numbers"]]
+        elif name == "wardens":
+            posts, at, lists = column["posts"], 0, []
+            for count in column["counts"]:
+                lists.append(
+                    [
+                        {"name": tables["wardens"][i][0], "role": tables["wardens"][i][1]}
+                        for i in posts[at : at + count]
+                    ]
+                )
+                at += count
+            columns[name] = lists
+        elif name in ("status", "schedule"):
+            columns[name] = [None if i is None else tables[name][i] for i in column]
+        else:
+            columns[name] = column
+        assert len(columns[name]) == n, name
+    return [
+        {"geometry": g, "properties": {k: v[i] for k, v in columns.items()}}
+        for i, g in enumerate(geometries)
+    ]
+
+
+def _same_geometry(a: dict, b: dict, tolerance: float) -> bool:
+    """Same type, same nesting of parts and rings, every vertex within `tolerance` degrees."""
+    import numpy as np
+
+    if a["type"] != b["type"]:
+        return False
+    parts_a = a["coordinates"] if a["type"] == "MultiPolygon" else [a["coordinates"]]
+    parts_b = b["coordinates"] if b["type"] == "MultiPolygon" else [b["coordinates"]]
+    if [len(p) for p in parts_a] != [len(p) for p in parts_b]:
+        return False
+    for pa, pb in zip(parts_a, parts_b, strict=True):
+        for ra, rb in zip(pa, pb, strict=True):
+            xa, xb = np.asarray(ra), np.asarray(rb)
+            if xa.shape != xb.shape or np.abs(xa - xb).max() > tolerance:
+                return False
+    return True
+
+
+def test_compact_cells_decode_to_the_geojson_cells(site, engine):
+    """Every field and geometry of ?format=compact decodes to the GeoJSON answer's, within the
+    quantisation, for the 30-cell park (an island: a MultiPolygon) and a 10-cell one (the pond: a
+    hole), with cells of two wardens, none, and different schedules or none."""
+    from gridmgr import services
+    from gridmgr.services.posts import set_cell_wardens
+
+    _, client, tok, park = site
+    seen = {"MultiPolygon": 0, "hole": 0, "two wardens": 0, "no warden": 0}
+    for count in (30, 10):
+        if count == 10:
+            services.grid(engine, park.slug, count=10)
+        codes = list(services.plan_cells(engine, park.slug)["code"])
+        set_cell_wardens(
+            engine,
+            park.slug,
+            codes[1],
+            [{"name": "warden7", "role": "leader"}, {"name": "warden8", "role": "volunteer"}],
+        )
+        set_cell_wardens(engine, park.slug, codes[2], [])
+        services.set_schedule(engine, park.slug, codes[3:5], times=["09:30"], extra=0)
+        url = f"{API}/areas/{park.slug}/cells"
+        geojson = client.get(url, headers=tok["manager"]).get_json()
+        got = client.get(f"{url}?format=compact&precision=6", headers=tok["manager"])
+        assert got.status_code == 200 and got.mimetype == "application/json"
+        compact = got.get_json()
+        assert compact["format"] == "compact" and compact["count"] == len(codes)
+        decoded = _decode_compact(compact)
+        assert len(decoded) == len(geojson["features"]) == len(codes)
+        for mine, theirs in zip(decoded, geojson["features"], strict=True):
+            assert mine["properties"] == theirs["properties"], theirs["properties"]["code"]
+            assert _same_geometry(mine["geometry"], theirs["geometry"], 0.6e-6), mine["properties"]
+            geometry = theirs["geometry"]
+            multi = geometry["type"] == "MultiPolygon"
+            polygons = geometry["coordinates"] if multi else [geometry["coordinates"]]
+            seen["MultiPolygon"] += multi
+            seen["hole"] += any(len(rings) > 1 for rings in polygons)
+            seen["two wardens"] += len(theirs["properties"]["wardens"]) == 2
+            seen["no warden"] += not theirs["properties"]["wardens"]
+        # at the same precision the coordinates are the same numbers
+        same = client.get(f"{url}?precision=6", headers=tok["manager"]).get_json()
+        for mine, theirs in zip(decoded, same["features"], strict=True):
+            assert _same_geometry(mine["geometry"], theirs["geometry"], 1e-12)
+        trimmed = client.get(
+            f"{url}?format=compact&fields=status,code&precision=5", headers=tok["planner"]
+        ).get_json()
+        assert list(trimmed["columns"]) == ["code", "status"] and set(trimmed["tables"]) == {
+            "status"
+        }
+        assert [f["properties"] for f in _decode_compact(trimmed)] == [
+            {"code": f["properties"]["code"], "status": f["properties"]["status"]}
+            for f in geojson["features"]
+        ]
+    assert all(seen.values()), seen
+    assert _error(client.get(f"{url}?format=topojson", headers=tok["manager"]), 422)
+    empty = client.post(
+        f"{API}/areas", headers=tok["planner"], json={"name": "Pier Square", "geometry": SQUARE}
+    ).get_json()["slug"]
+    nothing = client.get(f"{API}/areas/{empty}/cells?format=compact", headers=tok["manager"])
+    assert nothing.status_code == 200 and _decode_compact(nothing.get_json()) == []
+
+
+def test_compact_codes_fall_back_to_strings_when_they_are_not_a_prefix_and_a_number():
+    import pandas as pd
+
+    from gridmgr.services.cellmap import _code_column
+
+    assert _code_column(pd.Series(["A-01", "A-02", "A-10"])) == {
+        "prefix": "A-",
+        "width": 2,
+        "numbers": [1, 2, 10],
+    }
+    assert _code_column(pd.Series(["A-9", "A-10"])) == {
+        "prefix": "A-",
+        "width": 0,
+        "numbers": [9, 10],
+    }
+    assert _code_column(pd.Series(["A-09", "A-100"])) == ["A-09", "A-100"]
+    assert _code_column(pd.Series(["EAST", "WEST-2"])) == ["EAST", "WEST-2"]
+    assert _code_column(pd.Series(["7"])) == {"prefix": "", "width": 1, "numbers": [7]}
+
+
+def test_cells_at_an_earlier_moment_are_the_plan_of_that_moment(site, engine):
+    """After a re-grid, /cells?at= a moment between the two plans answers the old plan's cells with
+    their status then, exactly what the coverage report at that moment says, in both formats."""
+    from gridmgr import services
+
+    _, client, tok, park = site
+    between = datetime.now(UTC)
+    time.sleep(0.05)
+    services.grid(engine, park.slug, count=12)
+    at = between.isoformat()
+    url = f"{API}/areas/{park.slug}/cells"
+    now = client.get(f"{url}?fields=code", headers=tok["manager"]).get_json()
+    assert len(now["features"]) == 12
+    then = client.get(url, headers=tok["manager"], query_string={"at": at}).get_json()
+    report = services.coverage_report(engine, park.slug, at=at, with_cells=True)
+    assert report["plan_version"] == 1 and report["cells_total"] == 30
+    assert [f["properties"]["code"] for f in then["features"]] == park.codes
+    assert [(f["properties"]["status"], f["properties"]["wardens"]) for f in then["features"]] == [
+        (c["status"], c["wardens"]) for c in report["cells"]
+    ]
+    compact = client.get(
+        url, headers=tok["manager"], query_string={"at": at, "format": "compact"}
+    ).get_json()
+    assert [f["properties"] for f in _decode_compact(compact)] == [
+        f["properties"] for f in then["features"]
+    ]
+    early = client.get(url, headers=tok["manager"], query_string={"at": "2001-01-01T00:00"})
+    assert "had no grid plan" in _error(early, 404)["message"]

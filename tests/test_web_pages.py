@@ -84,6 +84,38 @@ def test_big_plans_are_fetched_not_inlined(site):
     assert f"precision=6\\u0026at={at.replace(':', '%3A')}" in later
 
 
+def test_a_big_plan_at_an_earlier_moment_loads_the_plan_of_that_moment(site, engine):
+    """After a re-grid, the page for a moment between the plans shows the old plan in its panel, and
+    the compact cells its script fetches are that plan's, with the statuses the panel counts."""
+    import json
+    import time
+
+    from gridmgr import services
+
+    app, seeded = site
+    app.config["INLINE_CELLS_MAX"] = 10
+    between = datetime.now(TZ).replace(tzinfo=None).isoformat()
+    time.sleep(0.05)
+    services.grid(engine, seeded.slug, count=12)
+    client = app.test_client()
+    login(client, "manager")
+    html = client.get(f"/areas/{seeded.slug}/map", query_string={"at": between}).get_data(
+        as_text=True
+    )
+    assert "plan v1 · 30 cells" in html
+    (url,) = re.findall(r'"url":"([^"]+)"', html)
+    url = json.loads(f'"{url}"')
+    assert "format=compact" in url and "at=" in url
+    doc = client.get(url).get_json()
+    assert doc["format"] == "compact" and doc["count"] == 30
+    status = [doc["tables"]["status"][k] for k in doc["columns"]["status"]]
+    counts = {m[0]: int(m[1]) for m in re.findall(r'data-count="(\w+)">(\d+)<', html)}
+    for key in ("ok", "due", "overdue", "unstaffed", "unscheduled"):  # every cell is staffed
+        assert status.count(key) == counts[key], key
+    now = client.get(f"/areas/{seeded.slug}/map").get_data(as_text=True)
+    assert "plan v2 · 12 cells" in now
+
+
 def test_a_warden_without_cells_gets_a_plain_page(site, engine):
     from gridmgr import services
 
@@ -323,6 +355,8 @@ def test_a_plan_too_big_to_inline_comes_from_the_api(sqlite_site):
     assert n > app.config["INLINE_CELLS_MAX"]
     with live_server(app) as base, chromium(base, viewport={"width": 1280, "height": 800}) as page:
         browser_login(page, base, "manager")
+        fetched: list[str] = []
+        page.on("requestfinished", lambda r: fetched.append(r.url) if "/cells?" in r.url else None)
         got = page.goto(f"{base}/areas/{seeded.slug}/map")
         html = got.text()
         assert len(html) < 100_000 and '"geometries"' not in html.split("Cells")[-1][:2000]
@@ -331,6 +365,11 @@ def test_a_plan_too_big_to_inline_comes_from_the_api(sqlite_site):
         assert page.get_attribute(".folium-map", f"data-loaded-{key}") == str(n)
         assert page.locator("path.gm-feature[data-id]").count() == n
         assert not page.locator(".gm-error").count()
+        assert len(fetched) == 1 and "format=compact" in fetched[0], fetched  # the compact format
+        code = services.plan_cells(engine, seeded.slug)["code"].iloc[7]
+        page.hover(f'path.gm-feature[data-id="{code}"]')  # decoded fields in the tooltip
+        tooltip = page.wait_for_selector(".gm-tooltip .gm-info-code .gm-info-value")
+        assert tooltip.inner_text() == code
 
 
 @pytest.mark.skipif(

@@ -15,7 +15,13 @@ from flask import Blueprint, Response, g, request, url_for
 
 from gridmgr import services
 from gridmgr.errors import Forbidden, InvalidInput
-from gridmgr.services.cellmap import area_feature, cell_fields, cells_geojson
+from gridmgr.services.cellmap import (
+    CELL_FORMATS,
+    area_feature,
+    cell_fields,
+    cells_compact,
+    cells_geojson,
+)
 from gridmgr.services.mine import warden_cells
 from gridmgr.services.posts import set_cell_wardens
 from gridmgr.services.rounds import record_round
@@ -199,12 +205,16 @@ def grid(slug: str):
 @bp.get("/areas/<slug>/cells")
 @roles_required(*READERS)
 def cells(slug: str):
-    """The active plan's cells as a FeatureCollection (fields= trims properties, precision= rounds)."""
+    """The plan's cells (the one in force at ?at=) as a FeatureCollection, or ?format=compact columns."""
     fields = cell_fields(request.args.get("fields"))
     text = request.args.get("precision", "7")
     if not text.isdigit():
         raise InvalidInput(f"precision must be a whole number from 5 to 7, got {text!r}")
-    body = cells_geojson(engine_of(), slug, fields=fields, precision=int(text), at=_moment_arg())
+    kind = request.args.get("format", "geojson")
+    if kind not in CELL_FORMATS:
+        raise InvalidInput(f"format must be one of {', '.join(CELL_FORMATS)}, got {kind!r}")
+    build = cells_compact if kind == "compact" else cells_geojson
+    body = build(engine_of(), slug, fields=fields, precision=int(text), at=_moment_arg())
     return Response(body, mimetype="application/json")
 
 

@@ -225,6 +225,121 @@ _SCHEMAS: dict[str, Any] = {
             },
         },
     },
+    "CompactCells": {
+        "type": "object",
+        "description": "the cells with ?format=compact (docs/api.md): properties as columns in plan "
+        "order, values looked up in `tables`; geometries as integer coordinates in units of "
+        "10^-precision degrees. Per cell `geometries.parts[i]` polygons (a MultiPolygon when i is "
+        "in `multi`, else a Polygon), per polygon `rings[j]` rings (exterior first, then holes), "
+        "per ring `vertices[k]` vertices (the closing one left out) whose x, y pairs follow in "
+        "`coords`: a ring's first vertex is relative to `origin`, each next one the step from the "
+        "one before. Longitude = (origin[0] + x) / 10^precision, latitude likewise with y",
+        "required": [
+            "format",
+            "count",
+            "precision",
+            "origin",
+            "columns",
+            "tables",
+            "geometries",
+        ],
+        "properties": {
+            "format": {"const": "compact"},
+            "count": {"type": "integer", "minimum": 0, "description": "the number of cells"},
+            "precision": {"type": "integer", "minimum": 5, "maximum": 7},
+            "origin": {
+                "type": "array",
+                "items": _INT,
+                "minItems": 2,
+                "maxItems": 2,
+                "description": "x, y in units of 10^-precision degrees (the plan's lowest)",
+            },
+            "columns": {
+                "type": "object",
+                "description": "the fields asked for (all by default), one entry per cell",
+                "properties": {
+                    "code": {
+                        "oneOf": [
+                            {"type": "array", "items": _STR},
+                            {
+                                "type": "object",
+                                "description": "code = prefix + number zero-padded to width "
+                                "digits (0: not padded)",
+                                "required": ["prefix", "width", "numbers"],
+                                "properties": {
+                                    "prefix": _STR,
+                                    "width": {"type": "integer", "minimum": 0},
+                                    "numbers": {"type": "array", "items": _INT},
+                                },
+                            },
+                        ]
+                    },
+                    "area_m2": {"type": "array", "items": _NUM},
+                    "wardens": {
+                        "type": "object",
+                        "description": "per cell `counts[i]` wardens, whose indices into "
+                        "tables.wardens follow in `posts`",
+                        "required": ["counts", "posts"],
+                        "properties": {
+                            "counts": {"type": "array", "items": _INT},
+                            "posts": {"type": "array", "items": _INT},
+                        },
+                    },
+                    "schedule": {
+                        "type": "array",
+                        "description": "an index into tables.schedule, or null: no schedule",
+                        "items": {"type": ["integer", "null"]},
+                    },
+                    "status": {
+                        "type": "array",
+                        "description": "an index into tables.status",
+                        "items": {"type": "integer", "minimum": 0, "maximum": 4},
+                    },
+                },
+            },
+            "tables": {
+                "type": "object",
+                "properties": {
+                    "status": {
+                        "type": "array",
+                        "items": {
+                            "type": "string",
+                            "enum": ["ok", "due", "overdue", "unstaffed", "unscheduled"],
+                        },
+                    },
+                    "wardens": {
+                        "type": "array",
+                        "description": "distinct [name, role] pairs",
+                        "items": {"type": "array", "items": _STR, "minItems": 2, "maxItems": 2},
+                    },
+                    "schedule": {"type": "array", "items": _ref("Schedule")},
+                },
+            },
+            "geometries": {
+                "type": "object",
+                "required": ["parts", "multi", "rings", "vertices", "coords"],
+                "properties": {
+                    "parts": {"type": "array", "items": _INT, "description": "polygons per cell"},
+                    "multi": {
+                        "type": "array",
+                        "items": _INT,
+                        "description": "the cells (by position) that are MultiPolygons",
+                    },
+                    "rings": {"type": "array", "items": _INT, "description": "rings per polygon"},
+                    "vertices": {
+                        "type": "array",
+                        "items": _INT,
+                        "description": "vertices per ring, the closing one left out",
+                    },
+                    "coords": {
+                        "type": "array",
+                        "items": _INT,
+                        "description": "x, y pairs: per ring the first from the origin, then steps",
+                    },
+                },
+            },
+        },
+    },
     "Pieces": {
         "type": "object",
         "required": ["type", "features"],
@@ -543,7 +658,9 @@ _DOCUMENT: dict[str, Any] = {
             "parameters": [_SLUG],
             "get": {
                 "operationId": "getCells",
-                "summary": "the active plan's cells with wardens, schedule and status (managers, planners)",
+                "summary": "the plan's cells with wardens, schedule and status (managers, planners)",
+                "description": "the active plan's cells; with `at`, those of the plan in force then "
+                "(as the coverage report), with their status at that moment",
                 "parameters": [
                     {
                         "name": "fields",
@@ -560,11 +677,26 @@ _DOCUMENT: dict[str, Any] = {
                         "description": "decimals of coordinates (7 is about 1 cm)",
                         "schema": {"type": "integer", "minimum": 5, "maximum": 7, "default": 7},
                     },
+                    {
+                        "name": "format",
+                        "in": "query",
+                        "required": False,
+                        "description": "geojson: a FeatureCollection; compact: the same cells as "
+                        "columns and delta-encoded integer coordinates, about a fifth the size",
+                        "schema": {
+                            "type": "string",
+                            "enum": ["geojson", "compact"],
+                            "default": "geojson",
+                        },
+                    },
                     _AT,
                 ],
                 "responses": {
-                    "200": _ok("a FeatureCollection", _ref("CellCollection")),
-                    **_errors(401, 403, 404, 422),
+                    "200": _ok(
+                        "a FeatureCollection, or with format=compact the compact object",
+                        {"oneOf": [_ref("CellCollection"), _ref("CompactCells")]},
+                    ),
+                    **_errors(401, 403, 404, 409, 422),
                 },
             },
         },

@@ -46,10 +46,75 @@
     return box;
   }
 
-  /* inline data comes as {columns: {field: [...]}, geometries: [...]} (smaller than GeoJSON) */
+  /* the cells API's ?format=compact (docs/api.md): property columns with lookup tables, and integer
+     coordinates (units of 10^-precision degrees), each ring's first vertex from the origin and each
+     next one as the step from the one before, closing vertex left out */
+  function compactColumn(name, column, tables) {
+    if (name === "status" || name === "schedule") {
+      var table = tables[name];
+      return column.map(function (k) { return k == null ? null : table[k]; });
+    }
+    if (name === "wardens") {
+      var posts = tables.wardens, at = 0;
+      return column.counts.map(function (n) {
+        var list = [];
+        for (var j = 0; j < n; j++, at++) {
+          var post = posts[column.posts[at]];
+          list.push({ name: post[0], role: post[1] });
+        }
+        return list;
+      });
+    }
+    if (name === "code" && !Array.isArray(column)) {
+      return column.numbers.map(function (n) {
+        var digits = String(n);
+        while (digits.length < column.width) digits = "0" + digits;
+        return column.prefix + digits;
+      });
+    }
+    return column;
+  }
+
+  function compactGeometries(data) {
+    var g = data.geometries, scale = Math.pow(10, data.precision);
+    var ox = data.origin[0], oy = data.origin[1];
+    var multi = new Set(g.multi), part = 0, ring = 0, c = 0, out = new Array(data.count);
+    for (var i = 0; i < data.count; i++) {
+      var polygons = [];
+      for (var p = 0; p < g.parts[i]; p++, part++) {
+        var rings = [];
+        for (var r = 0; r < g.rings[part]; r++, ring++) {
+          var n = g.vertices[ring], x = 0, y = 0, coords = new Array(n + 1);
+          for (var v = 0; v < n; v++, c += 2) {
+            if (v === 0) { x = g.coords[c]; y = g.coords[c + 1]; }
+            else { x += g.coords[c]; y += g.coords[c + 1]; }
+            coords[v] = [(ox + x) / scale, (oy + y) / scale];
+          }
+          coords[n] = coords[0];
+          rings.push(coords);
+        }
+        polygons.push(rings);
+      }
+      out[i] = multi.has(i)
+        ? { type: "MultiPolygon", coordinates: polygons }
+        : { type: "Polygon", coordinates: polygons[0] || [] };
+    }
+    return out;
+  }
+
+  function decodeCompact(data) {
+    var names = Object.keys(data.columns);
+    var columns = {};
+    names.forEach(function (n) { columns[n] = compactColumn(n, data.columns[n], data.tables || {}); });
+    return { columns: columns, geometries: compactGeometries(data) };
+  }
+
+  /* inline data comes as {columns: {field: [...]}, geometries: [...]} (smaller than GeoJSON); fetched
+     data as GeoJSON or the compact format */
   function expand(data) {
     if (!data) return { type: "FeatureCollection", features: [] };
     if (data.type) return data;
+    if (data.format === "compact") data = decodeCompact(data);
     var names = Object.keys(data.columns);
     return {
       type: "FeatureCollection",
@@ -120,7 +185,7 @@
           if (!resp.ok) throw new Error("HTTP " + resp.status);
           return resp.json();
         })
-        .then(function (collection) { waiting.remove(); loaded(collection); })
+        .then(function (body) { waiting.remove(); loaded(expand(body)); })
         .catch(function (err) {
           waiting.remove();
           notice(map, opts.error + " (" + err.message + ")", "gm-error");
@@ -202,6 +267,7 @@
     legend: legend,
     focus: focus,
     expand: expand,
+    decodeCompact: decodeCompact,
     display: display,
     layers: layers,
   };
