@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import re
 import statistics
 import sys
 import tempfile
@@ -107,11 +108,13 @@ def main() -> int:
             login(client)
             page_ms, page_b = timed_get(client, f"/areas/{slug}/map", args.repeat)
             cells_ms, cells_b = timed_get(client, f"/api/v1/areas/{slug}/cells", args.repeat)
-            # what the map page itself fetches when the plan is too large to inline
-            trimmed = f"/api/v1/areas/{slug}/cells?fields=code,status,wardens&precision=6"
-            _, trimmed_b = timed_get(client, trimmed, 1)
-            inlined = n <= app.config["INLINE_CELLS_MAX"]
-            data_b = page_b if inlined else page_b + trimmed_b
+            # what the map page itself fetches when the plan is too large to inline: the URL in its script
+            html = client.get(f"/areas/{slug}/map").get_data(as_text=True)
+            fetched = re.search(rf"/api/v1/areas/{re.escape(slug)}/cells\?[^\"'\s]*", html)
+            data_b = page_b
+            if fetched is not None:
+                found = fetched.group(0).replace("\\u0026", "&").replace("&amp;", "&")
+                data_b += timed_get(client, found, 1)[1]
             folium_b = plain_folium_bytes(url, slug)
             app.extensions["gridmgr.engine"].dispose()
             results[n] = (page_ms, page_b, data_b, cells_ms, cells_b, folium_b)

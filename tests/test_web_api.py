@@ -648,7 +648,7 @@ def test_the_browser_session_reads_cells_and_needs_csrf_to_write(site):
 # --- speed and the schema ---------------------------------------------------------------------
 
 
-def test_cells_of_a_10000_cell_plan_answer_fast(engine, app_factory, tmp_path):
+def test_cells_of_a_10000_cell_plan_come_whole(engine, app_factory, tmp_path):
     from gridmgr import services
 
     box = {
@@ -665,14 +665,11 @@ def test_cells_of_a_10000_cell_plan_answer_fast(engine, app_factory, tmp_path):
     services.add_user(engine, "boss", role="manager", password=PASSWORD)
     client = app_factory().test_client()
     headers = api_token(client, "boss")
-    best = float("inf")
-    for _ in range(3):
-        start = time.perf_counter()
-        got = client.get(f"{API}/areas/{slug}/cells", headers=headers)
-        best = min(best, time.perf_counter() - start)
-        assert got.status_code == 200
-    assert len(got.get_json()["features"]) >= 10_000
-    assert best < 0.5, f"{best:.3f} s for 10,000 cells"  # about 0.2 s on a 2-core machine
+    got = client.get(f"{API}/areas/{slug}/cells", headers=headers)  # its speed: bench_web.py
+    assert got.status_code == 200
+    features = got.get_json()["features"]
+    assert len(features) == services.list_areas(engine)[0]["cells"] >= 10_000
+    assert {f["properties"]["status"] for f in features} <= {"ok", "due", "overdue"}
 
 
 def test_openapi_document_is_valid_and_served(site):
