@@ -151,6 +151,9 @@ class Schedule(Base):
     extra: Mapped[int] = mapped_column(Integer, default=0)
     window_before_min: Mapped[int] = mapped_column(Integer, default=30)
     window_after_min: Mapped[int] = mapped_column(Integer, default=90)
+    # rounds are expected from this moment (epoch seconds) on: a schedule set at 14:00 makes none of
+    # that morning's rounds overdue; NULL = always
+    since_s: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class Round(Base):

@@ -10,6 +10,7 @@ Rules, in the area's time zone:
 - Extra rounds are logs of the local day outside every fixed window and not making up for one; they
   count once per half hour; while fewer than N are done the cell is due (they are due by the day's end).
 - A scheduled cell's status is the worst that applies: overdue, then due, then ok.
+- A round whose window had closed before the schedule was set (`since`) is not expected at all.
 Times are epoch seconds (UTC) in numpy arrays, so a whole plan is evaluated at once.
 """
 
@@ -33,6 +34,8 @@ class Rhythm:
     extra: int = 0
     before_min: int = 30
     after_min: int = 90
+    # epoch seconds the schedule was set: a round whose window had closed by then is not expected
+    since: float | None = None
 
 
 def day_bounds(day: date, tz: ZoneInfo) -> tuple[float, float]:
@@ -140,6 +143,8 @@ def _evaluate(
     win = np.concatenate([windows(rhythm, day + timedelta(days=k), tz) for k in (-1, 0, 1)])
     today = (win[:, 2] >= d0) & (win[:, 1] < d1)
     win = win[today]
+    if rhythm.since is not None:  # windows closed before the schedule existed are nobody's due
+        win = win[win[:, 2] >= rhythm.since]
     of_today = (win[:, 0] >= d0) & (win[:, 0] < d1)  # scheduled on this day: counted in its summary
     k = len(win)
     m = len(members)
@@ -196,5 +201,5 @@ def _evaluate(
     out.extra_done[members] = np.minimum(extra_done, rhythm.extra)
     out.extra_short[members] = extra_short
     pending = ~settled & (win[:, 2] >= at)[None, :] & of_today[None, :]
-    nxt = np.where(pending, win[None, :, 0], np.inf).min(axis=1)
+    nxt = np.where(pending, win[None, :, 0], np.inf).min(axis=1, initial=np.inf)
     out.next_round[members] = np.where(np.isfinite(nxt), nxt, np.nan)

@@ -261,3 +261,49 @@ def test_summary_of_a_past_day():
         day=date(2026, 11, 24),
     )  # fmt: skip
     assert short.missed[0] == 2
+
+
+SET_AT_1400 = Rhythm(since=t(f"{DAY} 14:00"))
+LATE_EVENING = Rhythm(times=("22:40",))
+
+
+@pytest.mark.parametrize(
+    ("rhythm", "logs", "at", "want"),
+    [
+        # a schedule set at 14:00: that morning's rounds were nobody's due
+        (SET_AT_1400, [], f"{DAY} 14:30", {"status": "ok", "missed": 0, "expected": 1}),
+        (SET_AT_1400, [], f"{DAY} 18:00", {"status": "due", "expected": 1}),
+        (SET_AT_1400, [], f"{DAY} 19:31", {"status": "overdue", "missed": 1}),
+        (SET_AT_1400, [], "2026-11-25 08:30", {"status": "due", "expected": 3}),
+        # a 22:40 round's window runs to 00:10: missed yesterday, it is overdue today ...
+        (LATE_EVENING, [], f"{DAY} 22:45", {"status": "overdue"}),
+        # ... but not when the schedule was set today: only today's 22:40 is due, its window still open
+        (Rhythm(times=("22:40",), since=t(f"{DAY} 22:44")), [], f"{DAY} 22:45", {"status": "due"}),
+        (
+            Rhythm(times=("22:40",), since=t("2026-11-25 00:11")),
+            [],
+            "2026-11-25 00:12",
+            {"status": "ok", "expected": 1},
+        ),
+        (Rhythm(times=("22:40",), since=t(f"{DAY} 22:40")), [], f"{DAY} 22:45", {"status": "due"}),
+        (
+            Rhythm(times=("22:40",), since=t(f"{DAY} 22:40")),
+            [f"{DAY} 22:50"],
+            f"{DAY} 23:59",
+            {"status": "ok", "done": 1},
+        ),
+    ],
+    ids=[
+        "14:30",
+        "18:00",
+        "19:31",
+        "next-day",
+        "spill-over",
+        "set-after",
+        "set-after-close",
+        "set-at",
+        "done",
+    ],
+)
+def test_rounds_before_a_schedule_was_set_are_not_expected(rhythm, logs, at, want):
+    one(rhythm, logs, at, **want)

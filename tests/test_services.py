@@ -426,3 +426,23 @@ def test_coverage_of_an_earlier_moment_uses_the_plan_of_then(engine, park):
         services.coverage_report(engine, park, at=before - timedelta(days=1))
     with pytest.raises(InvalidInput, match="not an ISO time"):
         services.coverage_report(engine, park, at="noon")
+
+
+def test_a_schedule_counts_rounds_from_when_it_was_set_and_keeps_that_through_a_regrid(
+    engine, park
+):
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    tz = ZoneInfo("Asia/Shanghai")
+    day = datetime.now(tz).date() + timedelta(days=1)  # after the plans written now
+    at = lambda hhmm: datetime.fromisoformat(f"{day}T{hhmm}").replace(tzinfo=tz)  # noqa: E731
+    services.set_schedule(engine, park, None, since=at("14:00"))
+    report = services.coverage_report(engine, park, at=at("14:30"))
+    assert report["overdue"] == [] and len(report["ok"]) == 30  # 08:00 and 12:00 were nobody's due
+    assert len(services.coverage_report(engine, park, at=at("19:31"))["overdue"]) == 30
+    services.grid(engine, park, count=12)
+    assert len(services.coverage_report(engine, park, at=at("14:30"))["ok"]) == 12
+    with reading(engine) as s:
+        since = set(s.execute(select(Schedule.since_s)).scalars())
+    assert since == {int(at("14:00").timestamp())}

@@ -74,6 +74,7 @@ SCHEDULE_COLUMNS = (
     Schedule.extra,
     Schedule.window_before_min,
     Schedule.window_after_min,
+    Schedule.since_s,
 )
 
 
@@ -86,6 +87,6 @@ def plan_schedules(plan_id: int):
     )
 
 
-def rhythm_of(times: str, extra: int, before: int, after: int) -> Rhythm:
+def rhythm_of(times: str, extra: int, before: int, after: int, since: int | None = None) -> Rhythm:
     """A stored schedule (times as "08:00,12:00") as the Rhythm the 3+N rules take."""
-    return Rhythm(tuple(times.split(",")), extra, before, after)
+    return Rhythm(tuple(times.split(",")), extra, before, after, since)

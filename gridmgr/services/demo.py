@@ -128,7 +128,7 @@ def _schedule(engine, slug: str, codes: list[str], now: datetime) -> dict[str, d
     if minutes >= 150:  # a round two hours ago whose window closed an hour ago
         overdue = {"times": [_hhmm(minutes - 120)], "window": (30, 60)}
     else:  # just after midnight: a round at 00:00 whose window has just closed
-        overdue = {"times": ["00:00"], "window": (0, max(minutes - 1, 0))}
+        overdue = {"times": ["00:00"], "window": (0, max(minutes - 1, 1))}
     rhythms: dict[str, dict] = {}
     for k, code in enumerate(codes):
         if k in (13, 25):
@@ -139,7 +139,7 @@ def _schedule(engine, slug: str, codes: list[str], now: datetime) -> dict[str, d
         elif k == 17:
             r = {"extra": 0, **overdue}
         set_schedule(engine, slug, [code], times=r["times"], extra=r["extra"], window=r["window"],
-                     actor=ACTOR)  # fmt: skip
+                     since=now - timedelta(days=2), actor=ACTOR)  # fmt: skip
         rhythms[code] = r
     return rhythms
 

@@ -73,6 +73,7 @@ def _current(engine: Engine, slug: str) -> _Current:
                 Schedule.extra,
                 Schedule.window_before_min,
                 Schedule.window_after_min,
+                Schedule.since_s,
             )
             for cell_id, *values in s.execute(
                 select(*columns)
@@ -81,7 +82,7 @@ def _current(engine: Engine, slug: str) -> _Current:
             ):
                 schedules[pos[cell_id]] = dict(
                     zip(
-                        ("times", "extra", "window_before_min", "window_after_min"),
+                        ("times", "extra", "window_before_min", "window_after_min", "since_s"),
                         values,
                         strict=True,
                     )

@@ -64,7 +64,7 @@ def area_staff(engine: Engine, slug: str) -> tuple[dict[str, Any], gpd.GeoDataFr
             posts.setdefault(cell_id, []).append((name, role))
         schedules = {
             c: {"times": t, "extra": e, "window": (-b, a)}
-            for c, t, e, b, a in s.execute(plan_schedules(plan.id))
+            for c, t, e, b, a, _since in s.execute(plan_schedules(plan.id))
         }
         info = {
             "slug": area.slug,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -195,9 +196,13 @@ def set_schedule(
     times: list[str] = list(DEFAULT_TIMES),  # noqa: B006 - never mutated
     extra: int = 0,
     window: tuple[int, int] = (30, 90),
+    since: datetime | None = None,
     actor: str = "cli",
 ) -> dict[str, Any]:
-    """Give cells (all of the active plan when none are named) a "3+N" schedule."""
+    """Give cells (all of the active plan when none are named) a "3+N" schedule.
+
+    Rounds are expected from `since` (default now) on: earlier rounds of the day are not overdue.
+    """
     times = [t.strip() for t in times if t.strip()]
     bad = [t for t in times if not _TIME.match(t)]
     if bad or not times:
@@ -226,6 +231,7 @@ def set_schedule(
                 )
             )
         joined = ",".join(sorted(times))
+        since_s = int((since or datetime.now(UTC)).timestamp())
         s.execute(
             insert(Schedule),
             [
@@ -235,6 +241,7 @@ def set_schedule(
                     "extra": extra,
                     "window_before_min": before,
                     "window_after_min": after,
+                    "since_s": since_s,
                 }
                 for c in ids
             ],
