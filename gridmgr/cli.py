@@ -91,7 +91,11 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("file", metavar="FILE")
     add.add_argument("--name", required=True)
     add.add_argument("--kind", default="area", help="park, community, district, ...")
-    add.add_argument("--code", help="cell-code prefix, e.g. an administrative code such as 370212")
+    add.add_argument(
+        "--code",
+        help="cell-code prefix: letters (e.g. HB-), or an administrative code of 6 digits (county, "
+        "e.g. 230102), 9 (+ street) or 12 (+ community); cells then read 230102001002001",
+    )
     add.add_argument("--crs", default="wgs84", metavar="wgs84|gcj02|bd09")
     add.add_argument("--feature", metavar="NAME|INDEX")
     add.add_argument("--timezone", default="Asia/Shanghai")

@@ -446,3 +446,23 @@ def test_a_schedule_counts_rounds_from_when_it_was_set_and_keeps_that_through_a_
     with reading(engine) as s:
         since = set(s.execute(select(Schedule.since_s)).scalars())
     assert since == {int(at("14:00").timestamp())}
+
+
+@pytest.mark.parametrize(
+    ("code", "first"),
+    [("230102", "230102001"), ("230102001", "230102001001"), ("230102001002", "230102001002001"),
+     ("HB-", "HB-001")],
+)  # fmt: skip
+def test_administrative_code_prefixes(engine, code, first):
+    slug = services.add_area(engine, PARK, name=f"Park {code}", code=code)["slug"]
+    services.grid(engine, slug, count=30)
+    codes = sorted(services.plan_cells(engine, slug)["code"])
+    assert codes[0] == first and codes[-1] == first[:-3] + "030"
+    assert all(c.startswith(code) and len(c) == len(first) for c in codes)
+
+
+@pytest.mark.parametrize("code", ["2301020", "23010", "2301020010020", "37 02 12"])
+def test_administrative_codes_of_the_wrong_length_are_refused(engine, code):
+    with pytest.raises(InvalidInput, match="code prefix"):
+        services.add_area(engine, PARK, name="Park", code=code)
+    assert services.list_areas(engine) == []

@@ -43,8 +43,8 @@ def add_area(
         raise InvalidInput("an area needs a name (--name)")
     if len(name) > 200:
         raise InvalidInput(f"an area's name may be at most 200 characters, not {len(name)}")
-    if code is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,40}", code):
-        raise InvalidInput(f"code prefix {code!r}: use up to 40 letters, digits, '-' or '_'")
+    if code is not None:
+        code = _code_prefix(code)
     _check_timezone(timezone)
     if kind is not None and not re.fullmatch(r"[\w-]{1,40}", kind):
         raise InvalidInput(f"area kind {kind!r}: use up to 40 letters, digits, '-' or '_'")
@@ -77,6 +77,20 @@ def add_area(
         "area_m2": area_m2,
         "warnings": list(loaded.warnings),
     }
+
+
+def _code_prefix(code: str) -> str:
+    """A checked cell-code prefix; all digits means an administrative code of the unit-grid standards:
+    6-digit county, then 3-digit street, then 3-digit community (cells then read 230102001002001)."""
+    code = code.strip()
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,40}", code):
+        raise InvalidInput(f"code prefix {code!r}: use up to 40 letters, digits, '-' or '_'")
+    if code.isdigit() and len(code) not in (6, 9, 12):
+        raise InvalidInput(
+            f"code prefix {code!r} has {len(code)} digits; an administrative code has 6 (county, "
+            "e.g. 230102), 9 (+ 3-digit street) or 12 (+ 3-digit community), or use letters"
+        )
+    return code
 
 
 def _check_timezone(name: str) -> None:
