@@ -1,4 +1,4 @@
-"""The `gridmgr` commands that concern the web service: user add, serve, demo."""
+"""The `gridmgr` commands that run or keep the service: user add/list, backup, restore, serve, demo."""
 
 from __future__ import annotations
 
@@ -22,6 +22,17 @@ def add_web_commands(sub, engine_of) -> None:
     ul = user.add_parser("list", help="list logins")
     ul.add_argument("--json", action="store_true")
     ul.set_defaults(func=lambda a: _cmd_user_list(a, engine_of(a)))
+
+    bk = sub.add_parser(
+        "backup", help="write a consistent copy of the whole database, while in use"
+    )
+    bk.add_argument("file", metavar="FILE")
+    bk.set_defaults(func=lambda a: _cmd_backup(a, engine_of(a)))
+    rs = sub.add_parser(
+        "restore", help="replace the database's content by a backup's (one transaction)"
+    )
+    rs.add_argument("file", metavar="FILE")
+    rs.set_defaults(func=lambda a: _cmd_restore(a, engine_of(a)))
 
     serve = sub.add_parser("serve", help="run the web service (waitress, a production WSGI server)")
     _server_options(serve)
@@ -78,6 +89,22 @@ def _cmd_user_list(args: argparse.Namespace, engine) -> int:
     else:
         for r in rows:
             print(f"{r['username']:<24} {r['role']:<8} {r['warden'] or ''}")
+    return 0
+
+
+def _cmd_backup(args: argparse.Namespace, engine) -> int:
+    from gridmgr.backup import backup_database
+
+    r = backup_database(engine, args.file)
+    print(f"backup of the {r['database']} database written to {r['backup']} ({r['bytes']:,} bytes)")
+    return 0
+
+
+def _cmd_restore(args: argparse.Namespace, engine) -> int:
+    from gridmgr.backup import restore_database
+
+    r = restore_database(engine, args.file)
+    print(f"{r['database']} database restored from {r['restored']}")
     return 0
 
 
