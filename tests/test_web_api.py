@@ -624,7 +624,8 @@ def test_authorisation_matrix(site):
         for m in ops
         if m != "parameters"
     }
-    assert documented - seen == {"POST /token", "GET /openapi.json"}
+    # DELETE /token revokes the token it carries: each role in test_a_revoked_token_answers_401
+    assert documented - seen == {"POST /token", "DELETE /token", "GET /openapi.json"}
 
 
 def test_the_browser_session_reads_cells_and_needs_csrf_to_write(site):
@@ -706,6 +707,14 @@ def test_schemathesis_against_the_apps_own_schema(site):
     for result in schema.get_all_operations():
         op = result.ok()
         names = {p.name for p in op.path_parameters}
+        if op.label == "DELETE /token":  # revokes the token it carries: give it one of its own
+            from gridmgr import services
+
+            engine = app.extensions["gridmgr.engine"]
+            spare = services.issue_token(engine, services.list_users(engine)[0]["id"])
+            tok["spare"] = {"Authorization": f"Bearer {spare}"}
+            runs.append(("spare", op.as_strategy()))
+            continue
         runs.append(("manager", op.as_strategy()))
         if names:
             runs.append(("manager", op.as_strategy(path_parameters={k: real[k] for k in names})))
@@ -929,3 +938,15 @@ def test_cells_at_an_earlier_moment_are_the_plan_of_that_moment(site, engine):
     ]
     early = client.get(url, headers=tok["manager"], query_string={"at": "2001-01-01T00:00"})
     assert "had no grid plan" in _error(early, 404)["message"]
+
+
+def test_a_revoked_token_answers_401(site):
+    _, client, tok, _ = site
+    for role, reads in [("planner", "/areas"), ("manager", "/areas"), ("warden1", "/me/cells")]:
+        mine = api_token(client, role)
+        assert client.get(f"{API}{reads}", headers=mine).status_code == 200
+        assert client.delete(f"{API}/token", headers=mine).status_code == 204
+        again = client.get(f"{API}{reads}", headers=mine)
+        assert again.status_code == 401 and again.get_json()["error"]["code"] == "unauthorized"
+        assert client.get(f"{API}{reads}", headers=tok[role]).status_code == 200  # others live on
+    assert client.delete(f"{API}/token").status_code == 401

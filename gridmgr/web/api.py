@@ -112,6 +112,16 @@ def token():
     return {"token": services.issue_token(engine_of(), user["id"])}
 
 
+@bp.delete("/token")
+@roles_required("manager", "planner", "warden")
+def revoke():
+    """Revoke the bearer token this request carries: it answers 401 from now on."""
+    if not g.by_token:
+        raise InvalidInput("send the token to revoke as the header Authorization: Bearer TOKEN")
+    services.revoke_token(engine_of(), request.headers["Authorization"][7:].strip())
+    return Response(status=204)
+
+
 @bp.get("/openapi.json")
 def openapi():
     """The OpenAPI 3 description of this API."""

@@ -594,7 +594,12 @@ _DOCUMENT: dict[str, Any] = {
                     ),
                     **_errors(400, 401, 413, 422),
                 },
-            }
+            },
+            "delete": {
+                "operationId": "revokeToken",
+                "summary": "revoke the token this request carries (it answers 401 from then on)",
+                "responses": {"204": {"description": "revoked"}, **_errors(401, 422)},
+            },
         },
         "/openapi.json": {
             "get": {
