@@ -37,3 +37,13 @@ class LimitExceeded(InvalidInput):
     """Input over a configured limit (file size, area, cell count), refused before heavy work."""
 
     code = "limit_exceeded"
+
+
+class RateLimited(GridmgrError):
+    """Too many attempts (failed logins) in a short time; says when to try again."""
+
+    code = "rate_limited"
+
+    def __init__(self, message: str, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s

@@ -133,3 +133,44 @@ def test_login_page_warns_when_the_cookie_would_be_dropped(site):
     assert "plain HTTP" in remote and "GRIDMGR_INSECURE_COOKIES" in remote
     https = client.get("/login", base_url="https://grid.example.org").get_data(as_text=True)
     assert "plain HTTP" not in https
+
+
+def test_failed_logins_are_throttled_per_user_name_and_address(app_factory, engine, tmp_path):
+    seed_park(engine, tmp_path)
+    app = app_factory(LOGIN_FAILURES_PER_USER=3, LOGIN_FAILURES_PER_ADDRESS=5)
+    client = app.test_client()
+    for _ in range(3):
+        assert login(client, "manager", "wrong password").status_code == 401
+    refused = login(client, "manager")  # even the right password waits now
+    assert refused.status_code == 429 and "too many failed logins" in refused.get_data(as_text=True)
+    api = client.post("/api/v1/token", json={"username": "manager", "password": PASSWORD})
+    assert api.status_code == 429 and api.get_json()["error"]["code"] == "rate_limited"
+    assert int(api.headers["Retry-After"]) > 0
+    assert login(client, "planner").status_code == 302  # another name from the same address
+    for name in ("a", "b"):  # the address's own limit
+        assert login(client, name, "wrong password").status_code == 401
+    assert login(client, "warden1").status_code == 429
+    other = app.test_client()  # another address is not held back
+    other_ip = {"REMOTE_ADDR": "192.0.2.7"}
+    page = other.get("/login", environ_base=other_ip).get_data(as_text=True)
+    token = page.split('name="csrf_token" value="')[1].split('"')[0]
+    got = other.post("/login", environ_base=other_ip,
+                     data={"username": "warden1", "password": PASSWORD, "csrf_token": token})  # fmt: skip
+    assert got.status_code == 302
+
+
+def test_passwords_and_tokens_never_reach_the_logs(site, caplog):
+    import logging
+
+    app, _ = site
+    client = app.test_client()
+    with caplog.at_level(logging.DEBUG):
+        login(client, "manager", "a wrong secret 123")
+        login(client, "manager")
+        token = client.post("/api/v1/token", json={"username": "planner", "password": PASSWORD})
+        client.get(
+            "/api/v1/areas", headers={"Authorization": f"Bearer {token.get_json()['token']}"}
+        )
+    text = caplog.text
+    assert PASSWORD not in text and "a wrong secret 123" not in text
+    assert token.get_json()["token"] not in text

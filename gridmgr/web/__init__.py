@@ -11,10 +11,18 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, g, jsonify, render_template, request
+from flask import Flask, g, jsonify, make_response, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from gridmgr.errors import Conflict, Forbidden, GridmgrError, InvalidInput, LimitExceeded, NotFound
+from gridmgr.errors import (
+    Conflict,
+    Forbidden,
+    GridmgrError,
+    InvalidInput,
+    LimitExceeded,
+    NotFound,
+    RateLimited,
+)
 from gridmgr.store import database_url, make_engine, schema_ready
 
 TEMPLATES = Path(str(files("gridmgr.templates")))
@@ -30,6 +38,7 @@ STATUS_OF: dict[type[GridmgrError], int] = {
     Conflict: 409,
     Forbidden: 403,
     LimitExceeded: 422,
+    RateLimited: 429,
     InvalidInput: 422,
 }
 
@@ -128,7 +137,11 @@ def _error_handlers(app: Flask) -> None:
     @app.errorhandler(GridmgrError)
     def _gridmgr_error(exc: GridmgrError):
         status = next((v for k, v in STATUS_OF.items() if isinstance(exc, k)), 400)
-        return error_response(status, exc.code, str(exc))
+        resp = error_response(status, exc.code, str(exc))
+        if isinstance(exc, RateLimited):
+            resp = make_response(resp)
+            resp.headers["Retry-After"] = str(exc.retry_after_s)
+        return resp
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):

@@ -26,7 +26,7 @@ from gridmgr.services.mine import warden_cells
 from gridmgr.services.posts import set_cell_wardens
 from gridmgr.services.rounds import record_round
 from gridmgr.web import engine_of, error_response
-from gridmgr.web.auth import roles_required
+from gridmgr.web.auth import checked_login, roles_required
 from gridmgr.web.openapi import openapi_document
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -104,9 +104,7 @@ def token():
     """Trade a user name and password for a bearer token."""
     body = json_body()
     try:
-        user = services.authenticate(
-            engine_of(), str(body.get("username", "")), str(body.get("password", ""))
-        )
+        user = checked_login(str(body.get("username", "")), str(body.get("password", "")))
     except Forbidden as exc:
         return error_response(401, "unauthorized", str(exc))
     return {"token": services.issue_token(engine_of(), user["id"])}

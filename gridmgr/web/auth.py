@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from flask import (
     Blueprint,
     Flask,
+    current_app,
     g,
     redirect,
     render_template,
@@ -21,8 +22,9 @@ from flask import (
 )
 
 from gridmgr import services
-from gridmgr.errors import Forbidden
+from gridmgr.errors import Forbidden, RateLimited
 from gridmgr.web import engine_of, error_response, wants_json
+from gridmgr.web.throttle import LoginThrottle
 
 bp = Blueprint("auth", __name__)
 
@@ -55,6 +57,11 @@ def init_app(app: Flask) -> None:
             )
         return None
 
+    app.extensions["gridmgr.throttle"] = LoginThrottle(
+        per_user=app.config.get("LOGIN_FAILURES_PER_USER", 5),
+        per_address=app.config.get("LOGIN_FAILURES_PER_ADDRESS", 20),
+        window_s=app.config.get("LOGIN_FAILURE_WINDOW_S", 900),
+    )
     app.jinja_env.globals["csrf_token"] = csrf_token
     app.jinja_env.globals["current_user"] = lambda: g.get("user")
 
@@ -103,11 +110,11 @@ def login():
     status = 200
     if request.method == "POST":
         try:
-            user = services.authenticate(
-                engine_of(), request.form.get("username", ""), request.form.get("password", "")
-            )
+            user = checked_login(request.form.get("username", ""), request.form.get("password", ""))
         except Forbidden as exc:
             error, status = str(exc), 401
+        except RateLimited as exc:
+            error, status = str(exc), 429
         else:
             session.clear()
             session.permanent = True
@@ -117,6 +124,21 @@ def login():
                 _safe_next(request.args.get("next")) or url_for(HOME_OF_ROLE[user["role"]])
             )
     return render_template("login.html", error=error, cookie_warning=_cookie_warning()), status
+
+
+def checked_login(username: str, password: str) -> dict:
+    """The user these credentials name, counting failures per user name and client address
+    (RateLimited once either has too many)."""
+    throttle: LoginThrottle = current_app.extensions["gridmgr.throttle"]
+    address = request.remote_addr or "?"
+    throttle.check(username, address)
+    try:
+        user = services.authenticate(engine_of(), username, password)
+    except Forbidden:
+        throttle.failed(username, address)
+        raise
+    throttle.succeeded(username)
+    return user
 
 
 def _cookie_warning() -> str | None:

@@ -554,6 +554,7 @@ _ERROR_TEXT = {
     409: "a clash with the current state: a concurrent re-grid, a reused Idempotency-Key",
     413: "the body is over MAX_UPLOAD_MB",
     422: "JSON whose content cannot be used: bad GeoJSON, times, fields; the message names it",
+    429: "too many failed logins for this user name or address; Retry-After says when to try again",
 }
 
 _DOCUMENT: dict[str, Any] = {
@@ -592,7 +593,7 @@ _DOCUMENT: dict[str, Any] = {
                         "a new token, shown once",
                         {"type": "object", "required": ["token"], "properties": {"token": _STR}},
                     ),
-                    **_errors(400, 401, 413, 422),
+                    **_errors(400, 401, 413, 422, 429),
                 },
             },
             "delete": {
