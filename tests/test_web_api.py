@@ -587,6 +587,7 @@ ALLOWED = {
     "PUT /areas/{slug}/cells/{code}/schedule": {"manager"},
     "POST /areas/{slug}/cells/{code}/rounds": {"warden1", "manager"},
     "GET /me/cells": {"warden1"},
+    "GET /audit": {"manager"},
 }
 BODIES = {
     "POST /areas": {"name": "Matrix", "geometry": SQUARE},
@@ -950,3 +951,30 @@ def test_a_revoked_token_answers_401(site):
         assert again.status_code == 401 and again.get_json()["error"]["code"] == "unauthorized"
         assert client.get(f"{API}{reads}", headers=tok[role]).status_code == 200  # others live on
     assert client.delete(f"{API}/token").status_code == 401
+
+
+def test_managers_read_the_audit_log(site):
+    _, client, tok, park = site
+    put = client.put(f"{API}/areas/{park.slug}/cells/{park.codes[3]}/schedule",
+                     headers=tok["manager"], json={"times": ["09:00"], "extra": 1})  # fmt: skip
+    assert put.status_code == 200
+    got = client.get(f"{API}/audit?limit=5", headers=tok["manager"])
+    assert got.status_code == 200
+    events = got.get_json()
+    assert len(events) == 5 and [e["id"] for e in events] == sorted(
+        (e["id"] for e in events), reverse=True
+    )
+    newest = events[0]
+    assert newest["action"] == "schedule.set" and newest["actor"] == "manager"
+    assert newest["area"] == park.slug and newest["details"]["times"] == "09:00"
+    older = client.get(f"{API}/audit?limit=5&before={events[-1]['id']}", headers=tok["manager"])
+    assert all(e["id"] < events[-1]["id"] for e in older.get_json())
+    of_area = client.get(
+        f"{API}/audit?area={park.slug}&limit=1000", headers=tok["manager"]
+    ).get_json()
+    assert of_area and all(e["area"] == park.slug for e in of_area)
+    assert client.get(f"{API}/audit?limit=0", headers=tok["manager"]).status_code == 422
+    assert client.get(f"{API}/audit?limit=x", headers=tok["manager"]).status_code == 422
+    assert client.get(f"{API}/audit?area=nowhere", headers=tok["manager"]).status_code == 404
+    for role in ("planner", "warden1"):
+        assert client.get(f"{API}/audit", headers=tok[role]).status_code == 403

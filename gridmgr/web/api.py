@@ -15,6 +15,7 @@ from flask import Blueprint, Response, g, request, url_for
 
 from gridmgr import services
 from gridmgr.errors import Forbidden, InvalidInput
+from gridmgr.services.audit import list_audit
 from gridmgr.services.cellmap import (
     CELL_FORMATS,
     area_feature,
@@ -304,3 +305,25 @@ def my_cells():
     if not warden:
         raise Forbidden("this login is not linked to a warden; ask a manager")
     return warden_cells(engine_of(), warden, at=_moment_arg())
+
+
+@bp.get("/audit")
+@roles_required("manager")
+def audit():
+    """The audit log, newest first: who changed what, when (managers)."""
+    return list_audit(
+        engine_of(),
+        area=request.args.get("area") or None,
+        limit=_int_arg("limit", 100),
+        before=_int_arg("before", None),
+    )
+
+
+def _int_arg(name: str, default: int | None) -> int | None:
+    text = request.args.get(name)
+    if text is None or text == "":
+        return default
+    try:
+        return int(text)
+    except ValueError:
+        raise InvalidInput(f"{name} must be a whole number, got {text!r}") from None

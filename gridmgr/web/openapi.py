@@ -785,6 +785,56 @@ _DOCUMENT: dict[str, Any] = {
                 },
             },
         },
+        "/audit": {
+            "get": {
+                "operationId": "audit",
+                "summary": "the audit log, newest first: who changed what, when (managers)",
+                "parameters": [
+                    {
+                        "name": "area",
+                        "in": "query",
+                        "required": False,
+                        "description": "only this area's events (its slug)",
+                        "schema": _STR,
+                    },
+                    {
+                        "name": "limit",
+                        "in": "query",
+                        "required": False,
+                        "description": "at most this many events (1 to 1000, default 100)",
+                        "schema": {"type": "integer", "minimum": 1, "maximum": 1000},
+                    },
+                    {
+                        "name": "before",
+                        "in": "query",
+                        "required": False,
+                        "description": "only events older than this event id (the next page)",
+                        "schema": {"type": "integer"},
+                    },
+                ],
+                "responses": {
+                    "200": _ok(
+                        "audit events",
+                        {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "required": ["id", "at", "actor", "action", "area", "details"],
+                                "properties": {
+                                    "id": {"type": "integer"},
+                                    "at": {"type": "string", "format": "date-time"},
+                                    "actor": _STR,
+                                    "action": _STR,
+                                    "area": _STR_OR_NULL,
+                                    "details": {"type": "object"},
+                                },
+                            },
+                        },
+                    ),
+                    **_errors(401, 403, 404, 422),
+                },
+            },
+        },
     },
 }
 
