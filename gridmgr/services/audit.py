@@ -31,7 +31,8 @@ def list_audit(
         )
         if area is not None:
             query = query.where(AuditEvent.area_id == get_area(s, area).id)
-        if before is not None and abs(before) < 2**62:  # beyond that, everything (or nothing) is older
+        # past 2**62 every event (or, below -2**62, none) is older: no integer overflow in SQL
+        if before is not None and abs(before) < 2**62:
             query = query.where(AuditEvent.id < before)
         elif before is not None and before < 0:
             return []
