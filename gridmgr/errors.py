@@ -47,3 +47,9 @@ class RateLimited(GridmgrError):
     def __init__(self, message: str, retry_after_s: int) -> None:
         super().__init__(message)
         self.retry_after_s = retry_after_s
+
+
+class DatabaseUnavailable(GridmgrError):
+    """The database cannot take the request now (read-only, disk full, down); nothing was written."""
+
+    code = "database_unavailable"

@@ -15,10 +15,10 @@ import geopandas as gpd
 import numpy as np
 import shapely
 from sqlalchemy import Engine, String, cast, create_engine, event, func, insert, select, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import InternalError, OperationalError
 from sqlalchemy.orm import Session
 
-from gridmgr.errors import InvalidInput
+from gridmgr.errors import DatabaseUnavailable, InvalidInput
 from gridmgr.models import Cell
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -40,7 +40,9 @@ def make_engine(url: str | None = None) -> Engine:
     url = database_url(url)
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
-        if path and path != ":memory:":
+        if (
+            path and path != ":memory:" and not path.startswith("file:")
+        ):  # file: URIs name their own
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30})
         _sqlite_pragmas(engine)
@@ -76,15 +78,28 @@ def is_postgres(engine: Engine) -> bool:
 @contextmanager
 def transaction(engine: Engine) -> Iterator[Session]:
     """A session whose work is committed as one transaction, or rolled back entirely on any error."""
-    with Session(engine, expire_on_commit=False) as session, session.begin():
+    with _database_faults(), Session(engine, expire_on_commit=False) as session, session.begin():
         yield session
 
 
 @contextmanager
 def reading(engine: Engine) -> Iterator[Session]:
     """A session for reads."""
-    with Session(engine, expire_on_commit=False) as session:
+    with _database_faults(), Session(engine, expire_on_commit=False) as session:
         yield session
+
+
+@contextmanager
+def _database_faults() -> Iterator[None]:
+    """The database failing under us (read-only, disk full, gone) as DatabaseUnavailable, one line."""
+    try:
+        yield
+    except (OperationalError, InternalError) as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
+        raise DatabaseUnavailable(
+            f"the database cannot take this now ({reason}); nothing was written — check that it is "
+            "running, writable and has free disk space, then try again"
+        ) from None
 
 
 def upgrade(engine: Engine) -> None:

@@ -113,3 +113,34 @@ def test_database_url_defaults_to_the_instance_folder(tmp_path):
     with pytest.raises(InvalidInput, match="unsupported database URL"):
         make_engine("mysql://nope")
     assert Cell.__tablename__ == "cells"
+
+
+def _read_only(db_url: str, tmp_path) -> str:
+    """The same database opened read-only: SQLite's mode=ro, PostgreSQL's read-only transactions."""
+    if db_url.startswith("sqlite"):
+        return f"sqlite:///file:{db_url.split('///', 1)[1]}?mode=ro&uri=true"
+    return db_url.replace("options=", "options=-cdefault_transaction_read_only%3Don%20", 1)
+
+
+def test_a_read_only_database_gives_one_clear_error_and_keeps_its_data(db_url, engine, tmp_path):
+    import subprocess
+    import sys
+
+    from gridmgr import services
+    from gridmgr.errors import DatabaseUnavailable
+
+    services.add_warden(engine, "before")
+    ro_url = _read_only(db_url, tmp_path)
+    ro = make_engine(ro_url)
+    try:
+        assert [w["name"] for w in services.list_areas(ro)] == []  # reads still work
+        with pytest.raises(DatabaseUnavailable, match="nothing was written"):
+            services.add_warden(ro, "after")
+    finally:
+        ro.dispose()
+    done = subprocess.run([sys.executable, "-m", "gridmgr", "--db", ro_url, "warden", "add", "cli"],
+                          capture_output=True, text=True)  # fmt: skip
+    assert done.returncode == 2 and "nothing was written" in done.stderr
+    assert "Traceback" not in done.stderr
+    with reading(engine) as s:
+        assert s.execute(text("SELECT name FROM wardens")).scalars().all() == ["before"]

@@ -16,6 +16,7 @@ from werkzeug.exceptions import HTTPException
 
 from gridmgr.errors import (
     Conflict,
+    DatabaseUnavailable,
     Forbidden,
     GridmgrError,
     InvalidInput,
@@ -39,6 +40,7 @@ STATUS_OF: dict[type[GridmgrError], int] = {
     Forbidden: 403,
     LimitExceeded: 422,
     RateLimited: 429,
+    DatabaseUnavailable: 503,
     InvalidInput: 422,
 }
 
