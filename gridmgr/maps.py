@@ -25,8 +25,11 @@ from branca.element import Element, Figure, MacroElement
 from folium.map import Layer
 from folium.template import Template
 
+from gridmgr.basemaps import BaseMap, Tiles
+
 LEAFLET = "leaflet-1.9.4"  # folder under the vendor assets; see gridmgr/static/vendor/README.md
 HELPER_JS = "/static/js/gridmgr-map.js"
+BASEMAPS_JS = "/static/js/gridmgr-basemaps.js"
 
 STATUS_STYLES: dict[str, dict[str, Any]] = {
     "ok": {"color": "#2b8a3e", "fillColor": "#51cf66"},
@@ -63,12 +66,14 @@ OUTLINE_STYLE: dict[str, Any] = {"color": "#1f4e79", "weight": 3, "fill": False,
 def base_map(
     area: shapely.Geometry,
     *,
-    tiles_url: str,
-    attribution: str,
+    tiles_url: str = "",
+    attribution: str = "",
     assets: str = "/static/vendor",
     helper_js: str = HELPER_JS,
     name: str | None = None,
     outline: bool = True,
+    basemaps: Sequence[BaseMap] | None = None,
+    basemaps_js: str | None = None,
 ) -> folium.Map:
     """A Folium map fitted to an area, with its outline, that loads Leaflet only from `assets`.
 
@@ -88,6 +93,11 @@ def base_map(
         The area's name, shown (as text) in the outline's tooltip.
     outline
         Draw the area's outline.
+    basemaps
+        The base maps of the page's layer switch, the first shown (`gridmgr.basemaps.from_config`);
+        replaces `tiles_url`. Geometries are drawn in the datum of the base map shown (AMap: GCJ-02).
+    basemaps_js
+        URL of gridmgr-basemaps.js (default: beside `helper_js`).
     """
     minx, miny, maxx, maxy = (float(v) for v in shapely.bounds(area))
     m = folium.Map(
@@ -99,16 +109,20 @@ def base_map(
         zoom_delta=0.5,
     )
     # instance lists: Folium's class-level lists (CDN links) stay untouched for everyone else
-    m.default_js = [("leaflet", f"{assets}/{LEAFLET}/leaflet.js"), ("gridmgr_map", helper_js)]
+    if basemaps_js is None:
+        basemaps_js = helper_js.rsplit("/", 1)[0] + "/gridmgr-basemaps.js"
+    m.default_js = [
+        ("leaflet", f"{assets}/{LEAFLET}/leaflet.js"),
+        ("gridmgr_map", helper_js),
+        ("gridmgr_basemaps", basemaps_js),
+    ]
     m.default_css = [("leaflet_css", f"{assets}/{LEAFLET}/leaflet.css")]
-    if tiles_url:
-        folium.TileLayer(
-            tiles=tiles_url,
-            attr=attribution or tiles_url,
-            name="Base map",
-            max_zoom=19,
-            max_native_zoom=19,
-        ).add_to(m)
+    if basemaps is None:
+        tiles = (
+            (Tiles(tiles_url, attribution or tiles_url, max_native_zoom=19),) if tiles_url else ()
+        )
+        basemaps = [BaseMap("xyz", "Base map", tiles=tiles)]
+    m.add_child(_Basemaps(list(basemaps)), name=f"basemaps_{m.get_name()}")
     if outline:
         cells_layer(
             m,
@@ -331,6 +345,21 @@ class _Legend(MacroElement):
     def render(self, **kwargs: Any) -> None:
         """Add the legend's script."""
         _add_script(self, f"GridmgrMap.legend({self._parent.get_name()}, {self.spec});\n")
+        super().render(**kwargs)
+
+
+class _Basemaps(MacroElement):
+    _template = Template("")  # the script is added as raw text by render()
+
+    def __init__(self, basemaps: list[BaseMap]):
+        super().__init__()
+        self._name = "Basemaps"
+        self.basemaps = basemaps
+
+    def render(self, **kwargs: Any) -> None:
+        """Add the script that builds the base maps and their layer switch (names HTML-escaped)."""
+        specs = [{**b.spec(), "name": html.escape(b.name)} for b in self.basemaps]
+        _add_script(self, f"GridmgrBasemaps.setup({self._parent.get_name()}, {_js(specs)});\n")
         super().render(**kwargs)
 
 

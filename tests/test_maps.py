@@ -50,6 +50,7 @@ def test_every_asset_is_served_by_gridmgr():
     parts = _parts(m)
     urls = re.findall(r'(?:src|href)="([^"]+)"', "".join(parts.values()))
     assert sorted(urls) == [
+        "/static/js/gridmgr-basemaps.js",
         "/static/js/gridmgr-map.js",
         "/static/vendor/leaflet-1.9.4/leaflet.css",
         "/static/vendor/leaflet-1.9.4/leaflet.js",

@@ -10,7 +10,7 @@ import geopandas as gpd
 from flask import Blueprint, current_app, render_template, request, url_for
 from markupsafe import Markup
 
-from gridmgr import maps, services
+from gridmgr import basemaps, maps, services
 from gridmgr.services.coverage_map import area_coverage_map
 from gridmgr.web import engine_of
 from gridmgr.web.auth import roles_required
@@ -50,8 +50,7 @@ def coverage_map(slug: str):
     report = data["report"]
     m = maps.base_map(
         data["geometry"],
-        tiles_url=current_app.config["TILES_URL"],
-        attribution=current_app.config["TILES_ATTRIBUTION"],
+        basemaps=basemaps.from_config(current_app.config),
         assets=url_for("static", filename="vendor"),
         helper_js=url_for("static", filename="js/gridmgr-map.js"),
         name=data["name"],

@@ -9,7 +9,7 @@ from typing import Any
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from werkzeug.datastructures import FileStorage, MultiDict
 
-from gridmgr import services
+from gridmgr import basemaps, services
 from gridmgr.errors import GridmgrError, InvalidInput, NotFound
 from gridmgr.web import STATUS_OF, engine_of
 from gridmgr.web.auth import roles_required
@@ -102,6 +102,7 @@ def _map(slug: str, area: dict[str, Any], cells, *, kind: str, layer_name: str):
         cells,
         kind=kind,
         tiles=(config.get("TILES_URL") or "", config.get("TILES_ATTRIBUTION") or ""),
+        basemaps=basemaps.from_config(config),
         area_name=area["name"],
         layer_name=layer_name,
     )

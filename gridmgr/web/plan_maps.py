@@ -4,6 +4,7 @@ shown with textContent by gridmgr-map.js (see gridmgr/maps.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import geopandas as gpd
@@ -12,6 +13,7 @@ import shapely
 from markupsafe import Markup
 
 from gridmgr import maps
+from gridmgr.basemaps import BaseMap
 
 CHANGE_STYLES: dict[str, dict[str, Any]] = {
     "kept": {"color": "#3182bd", "fillColor": "#9ecae1"},
@@ -38,15 +40,19 @@ def area_map_parts(
     tiles: tuple[str, str],
     area_name: str,
     layer_name: str,
+    basemaps: Sequence[BaseMap] | None = None,
 ) -> dict[str, Markup | str]:
     """The head, html and script of a map of an area's cells, and the cells layer's key for page scripts.
 
     `kind` is "plan" (a plan's cells with their wardens), "preview" (new cells coloured by what
     changes) or "staff" (cells to pick, with posts and schedules). `cells` may be the URL of the API's
-    cells of the active plan, which the page then fetches (plans too large to inline).
+    cells of the active plan, which the page then fetches (plans too large to inline). `basemaps`,
+    when given, replaces `tiles` (see `gridmgr.basemaps.from_config`).
     """
     tiles_url, attribution = tiles
-    m = maps.base_map(outline, tiles_url=tiles_url, attribution=attribution, name=area_name)
+    m = maps.base_map(
+        outline, tiles_url=tiles_url, attribution=attribution, name=area_name, basemaps=basemaps
+    )
     shown = cells if isinstance(cells, str) else _for_map(cells, kind)
     if kind == "preview":
         layer = maps.cells_layer(

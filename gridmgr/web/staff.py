@@ -7,7 +7,7 @@ import re
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
-from gridmgr import services
+from gridmgr import basemaps, services
 from gridmgr.errors import GridmgrError, InvalidInput, NotFound
 from gridmgr.models import ROLES
 from gridmgr.web import STATUS_OF, engine_of
@@ -120,6 +120,7 @@ def _area_page(
         cells if inline else cells_url(slug),
         kind="staff",
         tiles=(config.get("TILES_URL") or "", config.get("TILES_ATTRIBUTION") or ""),
+        basemaps=basemaps.from_config(config),
         area_name=info["name"],
         layer_name=f"Plan v{info['plan_version']}",
     )

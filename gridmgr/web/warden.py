@@ -11,7 +11,7 @@ import shapely
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from markupsafe import Markup
 
-from gridmgr import maps, services
+from gridmgr import basemaps, maps, services
 from gridmgr.errors import Forbidden
 from gridmgr.web import engine_of
 from gridmgr.web.auth import roles_required
@@ -111,8 +111,7 @@ def _cells_map(cells: list[dict[str, Any]]):
     )
     m = maps.base_map(
         shapely.GeometryCollection(list(shapes.geometry)),
-        tiles_url=current_app.config["TILES_URL"],
-        attribution=current_app.config["TILES_ATTRIBUTION"],
+        basemaps=basemaps.from_config(current_app.config),
         assets=url_for("static", filename="vendor"),
         helper_js=url_for("static", filename="js/gridmgr-map.js"),
         outline=False,
