@@ -41,6 +41,7 @@ def fresh_database(kind: str, tmp: Path, pg: str | None) -> tuple[str, callable]
     def drop() -> None:
         with admin.begin() as conn:
             conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
 
     return f"{pg}{'&' if '?' in pg else '?'}options=-csearch_path%3D{schema},public", drop
 

@@ -1,0 +1,310 @@
+"""Load: wardens logging rounds from their phones and managers reloading maps, against `gridmgr serve`.
+
+Run: python benchmarks/bench_load.py [--wardens 200] [--managers 20] [--seconds 300] [--pg URL]
+
+A real `gridmgr serve` process (waitress) on loopback, on a fresh SQLite file and, with --pg or
+GRIDMGR_TEST_PG_URL, on PostGIS. Each warden is a thread posting rounds in its own cell with an
+Idempotency-Key, retrying the same key on a dropped connection or a 5xx; each manager a thread
+loading the coverage map page and the cells. Printed per database: requests per second, p50 and p99 per
+kind of request, errors, and whether every acknowledged round is stored exactly once (rounds in the
+database == distinct acknowledged keys). The baseline, measured in the same run, is GET /healthz
+(the server's floor), so the ratios say what the work itself costs. Only loopback is ever contacted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import random
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+import uuid
+from pathlib import Path
+
+from bench_gridding import bench_area_file
+from bench_store import fresh_database
+
+from gridmgr import services
+from gridmgr.store import make_engine, upgrade
+
+PASSWORD = "load test password"
+
+
+def setup(
+    url: str, tmp: Path, wardens: int, managers: int
+) -> tuple[str, list[tuple[str, str]], list[str]]:
+    """An area of `wardens` cells, one warden each, with API tokens; manager logins."""
+    engine = make_engine(url)
+    try:
+        upgrade(engine)
+        slug = services.add_area(engine, bench_area_file(tmp), name="Load")["slug"]
+        services.grid(engine, slug, count=wardens)
+        codes = list(services.plan_cells(engine, slug)["code"])
+        csv = tmp / "w.csv"
+        csv.write_text(
+            "name,phone\n" + "".join(f"w{k},1{k:010d}\n" for k in range(wardens)), "utf-8"
+        )
+        services.import_wardens(engine, csv)
+        services.auto_assign(engine, slug)  # as many wardens as cells: one each, in code order
+        services.set_schedule(engine, slug, None, extra=2)
+        posts = services.coverage_report(engine, slug, with_cells=True)["cells"]
+        holder = {c["code"]: c["wardens"][0]["name"] for c in posts}
+        tokens = []
+        for k, code in enumerate(codes):
+            user = services.add_user(
+                engine, f"u{k}", role="warden", password=PASSWORD, warden=holder[code]
+            )
+            tokens.append((code, services.issue_token(engine, user["id"])))
+        for m in range(managers):
+            services.add_user(engine, f"m{m}", role="manager", password=PASSWORD)
+        return slug, tokens, [f"m{m}" for m in range(managers)]
+    finally:
+        engine.dispose()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(url: str, tmp: Path, port: int) -> subprocess.Popen:
+    env = {**os.environ, "GRIDMGR_INSTANCE": str(tmp / "instance"), "GRIDMGR_INSECURE_COOKIES": "1",
+           "GRIDMGR_TILES_URL": ""}  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gridmgr", "--db", url, "serve", "--port", str(port), "--threads", "16"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return proc
+        except OSError:
+            if proc.poll() is not None:
+                raise RuntimeError(proc.stderr.read()) from None
+            time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError("gridmgr serve did not start in 60 s")
+
+
+class Recorder:
+    """Latencies per kind of request, errors, acknowledged round keys; shared by the client threads."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.times: dict[str, list[float]] = {}
+        self.errors: list[str] = []
+        self.acked: set[str] = set()
+
+    def took(self, kind: str, seconds: float) -> None:
+        with self.lock:
+            self.times.setdefault(kind, []).append(seconds)
+
+    def error(self, text: str) -> None:
+        with self.lock:
+            self.errors.append(text)
+
+
+def request(
+    port: int, method: str, path: str, *, body=None, headers=None
+) -> tuple[int, bytes, dict]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        data = json.dumps(body).encode() if body is not None else None
+        hdrs = {"Content-Type": "application/json", **(headers or {})} if data else (headers or {})
+        conn.request(method, path, body=data, headers=hdrs)
+        resp = conn.getresponse()
+        return resp.status, resp.read(), dict(resp.getheaders())
+    finally:
+        conn.close()
+
+
+def warden_loop(
+    port: int, slug: str, code: str, token: str, until: float, rec: Recorder, pause: float
+) -> None:
+    path = f"/api/v1/areas/{slug}/cells/{code}/rounds"
+    jitter = random.Random(code)  # people do not all tap at once
+    time.sleep(jitter.uniform(0, pause))
+    while time.monotonic() < until:
+        key = uuid.uuid4().hex
+        headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": key}
+        for _attempt in range(4):  # a phone retries a lost answer with the same key
+            t0 = time.perf_counter()
+            try:
+                status, body, _ = request(
+                    port, "POST", path, body={"note": "load"}, headers=headers
+                )
+            except OSError as exc:
+                rec.error(f"round: {type(exc).__name__}")
+                continue
+            rec.took("log a round", time.perf_counter() - t0)
+            if status in (200, 201):
+                with rec.lock:
+                    rec.acked.add(key)
+                break
+            rec.error(f"round: {status} {body[:120]!r}")
+            if status < 500:
+                break
+        time.sleep(pause * jitter.uniform(0.5, 1.5))  # between two rounds (in life: hours)
+
+
+def manager_loop(
+    port: int, slug: str, username: str, until: float, rec: Recorder, pause: float
+) -> None:
+    _, body, headers = request(port, "GET", "/login")
+    cookie = headers.get("Set-Cookie", "").split(";", 1)[0]
+    token = re.search(rb'name="csrf_token" value="([^"]+)"', body).group(1).decode()
+    form = urllib.parse.urlencode({"username": username, "password": PASSWORD, "csrf_token": token})
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.request("POST", "/login", body=form, headers={"Cookie": cookie,
+                 "Content-Type": "application/x-www-form-urlencoded"})  # fmt: skip
+    resp = conn.getresponse()
+    resp.read()
+    cookie = (resp.getheader("Set-Cookie") or cookie).split(";", 1)[0]
+    conn.close()
+    if resp.status != 302:
+        rec.error(f"manager login: {resp.status}")
+        return
+    jitter = random.Random(username)
+    time.sleep(jitter.uniform(0, pause))
+    while time.monotonic() < until:
+        for kind, path in [("map page", f"/areas/{slug}/map"),
+                           ("cells", f"/api/v1/areas/{slug}/cells?fields=code,status&precision=6")]:  # fmt: skip
+            t0 = time.perf_counter()
+            try:
+                status, body, _ = request(port, "GET", path, headers={"Cookie": cookie})
+            except OSError as exc:
+                rec.error(f"{kind}: {type(exc).__name__}")
+                continue
+            rec.took(kind, time.perf_counter() - t0)
+            if status != 200:
+                rec.error(f"{kind}: {status}")
+        time.sleep(pause * jitter.uniform(0.5, 1.5))
+
+
+def floor(port: int, n: int = 200) -> float:
+    """Median time of GET /healthz: the server's own cost per request."""
+    times = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        request(port, "GET", "/healthz")
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def stored_once(url: str, acked: set[str]) -> tuple[int, int, bool]:
+    """Rounds in the database, distinct acknowledged keys, and whether each key is there once."""
+    from sqlalchemy import func, select
+
+    from gridmgr.models import Round
+
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                select(Round.idempotency_key, func.count()).group_by(Round.idempotency_key)
+            ).all()
+    finally:
+        engine.dispose()
+    counts = {k: n for k, n in rows}
+    total = sum(counts.values())
+    return total, len(acked), all(counts.get(k) == 1 for k in acked) and total == len(acked)
+
+
+def run(
+    kind: str,
+    wardens: int,
+    managers: int,
+    seconds: float,
+    pg: str | None,
+    pause: float = 5.0,
+    manager_pause: float = 10.0,
+) -> dict:
+    """One load run on a fresh database; the figures and the exactly-once check."""
+    with tempfile.TemporaryDirectory() as tmp:
+        url, drop = fresh_database(kind, Path(tmp), pg)
+        try:
+            slug, tokens, logins = setup(url, Path(tmp), wardens, managers)
+            port = free_port()
+            server = start_server(url, Path(tmp), port)
+            try:
+                base = floor(port)
+                rec = Recorder()
+                until = time.monotonic() + seconds
+                threads = [threading.Thread(target=warden_loop, args=(port, slug, c, t, until, rec, pause))
+                           for c, t in tokens]  # fmt: skip
+                threads += [threading.Thread(target=manager_loop, args=(port, slug, m, until, rec, manager_pause))
+                            for m in logins]  # fmt: skip
+                t0 = time.monotonic()
+                for t in threads:
+                    t.start()
+                for t in threads:
+                    t.join()
+                wall = time.monotonic() - t0
+            finally:
+                server.terminate()
+                server.communicate(timeout=30)  # waits, and closes its pipe
+            total, acked, once = stored_once(url, rec.acked)
+            return {"db": kind, "wall_s": wall, "floor_s": base, "times": rec.times, "errors": rec.errors,
+                    "stored": total, "acked": acked, "exactly_once": once}  # fmt: skip
+        finally:
+            drop()
+
+
+def report(r: dict) -> None:
+    n = sum(len(v) for v in r["times"].values())
+    print(f"\n{r['db']}: {n:,} requests in {r['wall_s']:.0f} s = {n / r['wall_s']:.0f}/s; "
+          f"floor (GET /healthz) {r['floor_s'] * 1000:.1f} ms")  # fmt: skip
+    print(f"{'request':<14} {'count':>8} {'p50 ms':>8} {'p99 ms':>8} {'p99 / floor':>11}")
+    for kind, times in sorted(r["times"].items()):
+        times = sorted(times)
+        p50 = times[len(times) // 2]
+        p99 = times[min(len(times) - 1, int(len(times) * 0.99))]
+        print(
+            f"{kind:<14} {len(times):>8,} {p50 * 1000:>8.1f} {p99 * 1000:>8.1f} {p99 / r['floor_s']:>11.1f}"
+        )
+    print(f"errors: {len(r['errors'])} {r['errors'][:5]}")
+    print(f"rounds acknowledged {r['acked']:,}, stored {r['stored']:,}: "
+          f"{'each exactly once' if r['exactly_once'] else 'NOT exactly once'}")  # fmt: skip
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--wardens", type=int, default=200)
+    parser.add_argument("--managers", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=300)
+    parser.add_argument(
+        "--pause", type=float, default=5.0, help="seconds a warden waits between rounds"
+    )
+    parser.add_argument(
+        "--manager-pause", type=float, default=10.0, help="seconds a manager waits between reloads"
+    )
+    parser.add_argument("--pg", default=os.environ.get("GRIDMGR_TEST_PG_URL"))
+    args = parser.parse_args()
+    ok = True
+    for kind in ["sqlite"] + (["postgis"] if args.pg else []):
+        r = run(
+            kind, args.wardens, args.managers, args.seconds, args.pg, args.pause, args.manager_pause
+        )
+        report(r)
+        rounds = sorted(r["times"].get("log a round", [0]))
+        p99 = rounds[min(len(rounds) - 1, int(len(rounds) * 0.99))]
+        met = not r["errors"] and r["exactly_once"] and p99 < 0.5
+        print(f"targets (no errors, every acknowledged round once, p99 of a round < 500 ms): "
+              f"{'met' if met else 'NOT MET'}")  # fmt: skip
+        ok &= met
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
