@@ -21,8 +21,9 @@ from flask import (
     url_for,
 )
 
-from gridmgr import services
+from gridmgr import i18n, services
 from gridmgr.errors import Forbidden, RateLimited
+from gridmgr.i18n import gettext
 from gridmgr.web import engine_of, error_response, wants_json
 from gridmgr.web.throttle import LoginThrottle
 
@@ -62,6 +63,7 @@ def init_app(app: Flask) -> None:
         per_address=app.config.get("LOGIN_FAILURES_PER_ADDRESS", 20),
         window_s=app.config.get("LOGIN_FAILURE_WINDOW_S", 900),
     )
+    i18n.init_app(app)
     app.jinja_env.globals["csrf_token"] = csrf_token
     app.jinja_env.globals["current_user"] = lambda: g.get("user")
 
@@ -112,7 +114,7 @@ def login():
         try:
             user = checked_login(request.form.get("username", ""), request.form.get("password", ""))
         except Forbidden as exc:
-            error, status = str(exc), 401
+            error, status = gettext(str(exc)), 401
         except RateLimited as exc:
             error, status = str(exc), 429
         else:
