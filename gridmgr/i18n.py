@@ -50,6 +50,30 @@ ZH: dict[str, str] = {
     "ha": "公顷",
     "m²": "平方米",
     "Language": "语言",
+    "OK": "正常",
+    "Round due": "待消杀",
+    "Round overdue": "消杀逾期",
+    "No warden": "无网格员",
+    "No schedule": "无消杀安排",
+    "Short of extra rounds": "加密消杀不足",
+    "Gap (no cell)": "空隙（无网格）",
+    "Gap": "空隙",
+    "Overlap": "重叠",
+    "Gaps": "空隙",
+    "Overlaps": "重叠",
+    "Rounds": "消杀轮次",
+    "Ground": "地块",
+    "Size": "面积",
+    "Status": "状态",
+    "Last round": "上次消杀",
+    "Next round": "下次消杀",
+    "Covered / total": "已覆盖 / 总面积",
+    "No cell is behind on its rounds.": "没有网格落后于消杀安排。",
+    "Show": "显示",
+    "Back to now": "回到现在",
+    "Moment": "时刻",
+    "cells": "个网格",
+    "the cells could not be loaded from the server": "无法从服务器加载网格",
     "Back to the start page": "返回首页",
     "the form's security token is missing or out of date; reload the page": "表单的安全令牌缺失或已过期，请刷新页面",
 }
@@ -97,6 +121,11 @@ def gettext(text: str, **values: Any) -> str:
     """`text` in the request's language, with `{name}` placeholders filled from `values`."""
     out = CATALOGS.get(current_locale(), {}).get(text, text)
     return out.format(**values) if values else out
+
+
+def labels(texts: dict[str, str]) -> dict[str, str]:
+    """The values of `texts` (such as maps.STATUS_LABELS or a tooltip's field names) translated."""
+    return {k: gettext(v) for k, v in texts.items()}
 
 
 def number(value: float, digits: int = 0) -> str:

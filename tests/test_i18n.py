@@ -70,7 +70,20 @@ def test_manager_pages_in_chinese(site):
     areas = client.get("/areas").get_data(as_text=True)
     assert "区域" in areas and "覆盖地图" in areas and "退出" in areas and "公顷" in areas
     page = client.get(f"/areas/{seeded.slug}/map").get_data(as_text=True)
-    assert "最差的网格" in page
+    assert "最差的网格" in page and "已覆盖 / 总面积" in page and "平方米" in page
+    # legend, status labels, tooltip field names and layer names go to the map's data in Chinese
+    for text in (
+        "无网格员",
+        "无消杀安排",
+        "消杀逾期",
+        "待消杀",
+        "正常",
+        "空隙（无网格）",
+        "状态",
+        "网格员",
+    ):
+        assert text in page, text
+    assert "Round overdue" not in page and "No warden" not in page
     staff = client.get(f"/areas/{seeded.slug}/staff").get_data(as_text=True)
     assert "自动分配" in staff and "网格与岗位" in staff
     wardens = client.get("/wardens").get_data(as_text=True)
@@ -90,7 +103,7 @@ def test_warden_page_in_both_languages(site):
     zh = _client(app)
     login(zh, "warden1")
     page = zh.get("/me").get_data(as_text=True)
-    assert "我的网格" in page and "平方米" in page
+    assert "我的网格" in page and "平方米" in page and "消杀轮次" in page and "状态" in page
     en = _client(app, None)
     login(en, "warden1")
     page = en.get("/me").get_data(as_text=True)
@@ -128,6 +141,17 @@ def test_every_template_string_has_a_chinese_translation():
     missing = sorted(used - set(i18n.ZH))
     assert not missing, missing
     assert all(i18n.ZH[k].strip() for k in used)
+
+
+def test_every_map_label_has_a_chinese_translation():
+    from gridmgr import maps
+    from gridmgr.web import manage, warden
+
+    texts = [*maps.STATUS_LABELS.values(), *manage.CELL_TOOLTIP.values()]
+    texts += [*warden.CELL_TOOLTIP.values(), "Gap (no cell)", "Overlap", "Gaps", "Overlaps"]
+    texts += ["Rounds", "Ground", "Size", "Short of extra rounds"]
+    missing = sorted(set(texts) - set(i18n.ZH))
+    assert not missing, missing
 
 
 def test_numbers_and_areas_are_formatted_for_the_locale(app_factory, engine):

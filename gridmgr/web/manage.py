@@ -11,6 +11,7 @@ from flask import Blueprint, current_app, render_template, request, url_for
 from markupsafe import Markup
 
 from gridmgr import basemaps, maps, services
+from gridmgr.i18n import area_m2, gettext, labels
 from gridmgr.services.coverage_map import area_coverage_map
 from gridmgr.web import engine_of
 from gridmgr.web.auth import roles_required
@@ -68,28 +69,28 @@ def coverage_map(slug: str):
     cells = maps.cells_layer(
         m,
         source,
-        name="Cells",
-        tooltip_fields=CELL_TOOLTIP,
-        popup_fields=CELL_TOOLTIP,
-        value_labels={"status": maps.STATUS_LABELS},
-        loaded_message="the cells could not be loaded from the server",
+        name=gettext("Cells"),
+        tooltip_fields=labels(CELL_TOOLTIP),
+        popup_fields=labels(CELL_TOOLTIP),
+        value_labels={"status": labels(maps.STATUS_LABELS)},
+        loaded_message=gettext("the cells could not be loaded from the server"),
     )
     gaps = _pieces(report["gaps"], "gap", "G")
     overlaps = _pieces(report["overlaps"], "overlap", "O")
-    pieces_tooltip = {"label": "Ground", "size": "Size"}
+    pieces_tooltip = labels({"label": "Ground", "size": "Size"})
     gap_layer = maps.cells_layer(
-        m, gaps, name="Gaps", style=maps.GAP_STYLE, style_by=None,
+        m, gaps, name=gettext("Gaps"), style=maps.GAP_STYLE, style_by=None,
         tooltip_fields=pieces_tooltip, popup_fields=pieces_tooltip, id_field="id",
     )  # fmt: skip
     overlap_layer = maps.cells_layer(
-        m, overlaps, name="Overlaps", style=maps.OVERLAP_STYLE, style_by=None,
+        m, overlaps, name=gettext("Overlaps"), style=maps.OVERLAP_STYLE, style_by=None,
         tooltip_fields=pieces_tooltip, popup_fields=pieces_tooltip, id_field="id",
     )  # fmt: skip
     maps.legend(
         m,
-        [(maps.STATUS_LABELS[k], v) for k, v in maps.STATUS_STYLES.items()]
-        + [("Gap (no cell)", maps.GAP_STYLE), ("Overlap", maps.OVERLAP_STYLE)],
-        title="Cells",
+        [(gettext(maps.STATUS_LABELS[k]), v) for k, v in maps.STATUS_STYLES.items()]
+        + [(gettext("Gap (no cell)"), maps.GAP_STYLE), (gettext("Overlap"), maps.OVERLAP_STYLE)],
+        title=gettext("Cells"),
     )
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
     parts = {k: Markup(v) for k, v in maps.map_parts(m).items()}  # maps.py escaped all text
@@ -107,6 +108,7 @@ def coverage_map(slug: str):
         gap_key=gap_layer.key,
         overlap_key=overlap_layer.key,
         counts=_report_counts(report),
+        status_labels=labels(maps.STATUS_LABELS),
     )
 
 
@@ -118,8 +120,8 @@ def _pieces(collection: dict[str, Any], kind: str, prefix: str) -> gpd.GeoDataFr
     pieces = gpd.GeoDataFrame.from_features(features, crs="EPSG:4326")
     pieces = pieces.sort_values("area_m2", ascending=False, kind="stable").reset_index(drop=True)
     pieces["id"] = [f"{prefix}{k + 1}" for k in range(len(pieces))]
-    pieces["label"] = kind.capitalize()
-    pieces["size"] = pieces["area_m2"].map(lambda a: f"{a:,.0f} m²")
+    pieces["label"] = gettext(kind.capitalize())
+    pieces["size"] = pieces["area_m2"].map(area_m2)
     return pieces
 
 
@@ -140,10 +142,10 @@ def _listed(pieces: gpd.GeoDataFrame) -> dict[str, Any]:
 def _report_counts(report: dict[str, Any]) -> list[tuple[str, str, int]]:
     """(status, label, count) for the side panel, in the legend's order, plus short of extra rounds."""
     return [
-        ("unstaffed", "No warden", len(report["unstaffed"])),
-        ("unscheduled", "No schedule", len(report["unscheduled"])),
-        ("overdue", "Round overdue", len(report["overdue"])),
-        ("due", "Round due", len(report["due"])),
-        ("ok", "OK", len(report["ok"])),
-        ("short", "Short of extra rounds", len(report["short_of_extra"])),
+        ("unstaffed", gettext("No warden"), len(report["unstaffed"])),
+        ("unscheduled", gettext("No schedule"), len(report["unscheduled"])),
+        ("overdue", gettext("Round overdue"), len(report["overdue"])),
+        ("due", gettext("Round due"), len(report["due"])),
+        ("ok", gettext("OK"), len(report["ok"])),
+        ("short", gettext("Short of extra rounds"), len(report["short_of_extra"])),
     ]

@@ -13,6 +13,7 @@ from markupsafe import Markup
 
 from gridmgr import basemaps, maps, services
 from gridmgr.errors import Forbidden
+from gridmgr.i18n import gettext, labels
 from gridmgr.web import engine_of
 from gridmgr.web.auth import roles_required
 
@@ -92,7 +93,7 @@ def _page(cells: list[dict[str, Any]], *, single: bool):
         parts=parts,
         cells_key=key,
         single=single,
-        labels=maps.STATUS_LABELS,
+        labels=labels(maps.STATUS_LABELS),
         note_max=NOTE_MAX,
     )
 
@@ -119,17 +120,21 @@ def _cells_map(cells: list[dict[str, Any]]):
     layer = maps.cells_layer(
         m,
         shapes,
-        name="My cells",
-        tooltip_fields=CELL_TOOLTIP,
-        popup_fields=CELL_TOOLTIP,
+        name=gettext("My cells"),
+        tooltip_fields=labels(CELL_TOOLTIP),
+        popup_fields=labels(CELL_TOOLTIP),
         id_field="id",
-        value_labels={"status": maps.STATUS_LABELS},
+        value_labels={"status": labels(maps.STATUS_LABELS)},
     )
     present = set(shapes["status"])
     maps.legend(
         m,
-        [(maps.STATUS_LABELS[k], v) for k, v in maps.STATUS_STYLES.items() if k in present],
-        title="Rounds",
+        [
+            (gettext(maps.STATUS_LABELS[k]), v)
+            for k, v in maps.STATUS_STYLES.items()
+            if k in present
+        ],
+        title=gettext("Rounds"),
         position="topright",
     )
     return m, layer.key
