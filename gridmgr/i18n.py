@@ -50,6 +50,7 @@ ZH: dict[str, str] = {
     "ha": "公顷",
     "m²": "平方米",
     "Language": "语言",
+    "Round logged in {code} ({area}) at {time}.": "已记录 {code}（{area}）的消杀，时间 {time}。",
     "OK": "正常",
     "Round due": "待消杀",
     "Round overdue": "消杀逾期",

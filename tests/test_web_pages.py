@@ -409,3 +409,33 @@ def test_screenshot_of_the_demo_coverage_map(tmp_path):
     finally:
         app.extensions["gridmgr.engine"].dispose()
     assert Path(SCREENSHOTS / "coverage-map-1280.png").stat().st_size > 10_000
+
+
+def test_chinese_map_and_warden_page_and_the_language_switch(sqlite_site):
+    app, seeded, _ = sqlite_site()
+    with live_server(app) as base:
+        with chromium(base, locale="zh-CN", viewport={"width": 1280, "height": 800}) as page:
+            browser_login(page, base, "manager")
+            assert page.url.endswith("/areas") and "覆盖地图" in page.inner_text("main")
+            page.click("text=覆盖地图")
+            code = seeded.codes[0]
+            page.wait_for_selector(f'path.gm-feature[data-id="{code}"]')
+            legend = page.inner_text(".gm-legend-title >> xpath=..")
+            assert "网格" in legend and "空隙（无网格）" in legend and "重叠" in legend
+            panel = page.inner_text(".map-panel")
+            assert "已覆盖 / 总面积" in panel and "平方米" in panel
+            page.hover(f'path.gm-feature[data-id="{code}"]')
+            tooltip = page.wait_for_selector(".gm-tooltip").inner_text()
+            assert "网格" in tooltip and "状态" in tooltip and "Status" not in tooltip
+            page.click("a[data-lang=en]")  # the switch: English from now on, on every page
+            page.wait_for_selector(f'path.gm-feature[data-id="{code}"]')
+            assert "Covered / total" in page.inner_text(".map-panel")
+            page.goto(f"{base}/areas")
+            assert "coverage map" in page.inner_text("main")
+        with chromium(base, locale="zh-CN", viewport={"width": 390, "height": 844}) as phone:
+            browser_login(phone, base, "warden1")
+            assert phone.url.endswith("/me")
+            phone.wait_for_selector("path.gm-feature")
+            text = phone.inner_text("main")
+            assert "我的网格" in text and "平方米" in text
+            assert "消杀轮次" in phone.inner_text(".gm-legend-title")

@@ -53,7 +53,15 @@ def log_round(slug: str, code: str):
         actor=g.user["username"],
     )
     local = datetime.fromisoformat(done["at"]).astimezone(ZoneInfo(held["timezone"]))
-    flash(f"Round logged in {code} ({held['area_name']}) at {local:%H:%M}.", "ok")
+    flash(
+        gettext(
+            "Round logged in {code} ({area}) at {time}.",
+            code=code,
+            area=held["area_name"],
+            time=f"{local:%H:%M}",
+        ),
+        "ok",
+    )
     target = url_for("warden.me")
     if request.form.get("back") == "cell":
         target = url_for("warden.cell", slug=slug, code=code)
