@@ -103,7 +103,13 @@ def test_warden_page_in_both_languages(site):
     zh = _client(app)
     login(zh, "warden1")
     page = zh.get("/me").get_data(as_text=True)
-    assert "我的网格" in page and "平方米" in page and "消杀轮次" in page and "状态" in page
+    assert (
+        "我的网格" in page
+        and "平方米" in page
+        and "消杀轮次" in page
+        and "立即记录一次消杀" in page
+        and "状态" in page
+    )
     en = _client(app, None)
     login(en, "warden1")
     page = en.get("/me").get_data(as_text=True)
@@ -152,6 +158,12 @@ def test_every_map_label_has_a_chinese_translation():
     texts += ["Rounds", "Ground", "Size", "Short of extra rounds"]
     missing = sorted(set(texts) - set(i18n.ZH))
     assert not missing, missing
+
+
+def test_round_statuses_have_a_chinese_translation():
+    from gridmgr.services.mine import ROUND_STATUSES
+
+    assert not [s for s in ROUND_STATUSES if s not in i18n.ZH]
 
 
 def test_numbers_and_areas_are_formatted_for_the_locale(app_factory, engine):
