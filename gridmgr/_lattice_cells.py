@@ -300,7 +300,10 @@ def _merge_slivers(
                 same_block = candidates[part_block[candidates] == part_block[s]]
                 if len(same_block) == 0:
                     continue
-                d = shapely.distance(part_geom[s], part_geom[same_block])
+                # GEOS warns (divide by zero) on a degenerate bit; such a distance counts as far
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    d = shapely.distance(part_geom[s], part_geom[same_block])
+                d = np.where(np.isfinite(d), d, np.inf)
                 target[s] = same_block[int(np.argmin(d))]
 
     # follow chains (each step goes to a strictly larger part, so they end)
