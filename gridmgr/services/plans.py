@@ -25,7 +25,13 @@ from gridmgr.models import (
     Schedule,
 )
 from gridmgr.projection import metric_crs, to_metric
-from gridmgr.services._common import _active_plan, _audit, get_area
+from gridmgr.services._common import (
+    SCHEDULE_COLUMNS,
+    _active_plan,
+    _audit,
+    get_area,
+    plan_schedules,
+)
 from gridmgr.store import (
     bulk_insert,
     insert_cells,
@@ -67,26 +73,9 @@ def _current(engine: Engine, slug: str) -> _Current:
                 .order_by(Assignment.id)
             ):
                 posts[pos[cell_id]].append((warden_id, role))
-            columns = (
-                Schedule.cell_id,
-                Schedule.times,
-                Schedule.extra,
-                Schedule.window_before_min,
-                Schedule.window_after_min,
-                Schedule.since_s,
-            )
-            for cell_id, *values in s.execute(
-                select(*columns)
-                .join(Cell, Cell.id == Schedule.cell_id)
-                .where(Cell.plan_id == plan.id)
-            ):
-                schedules[pos[cell_id]] = dict(
-                    zip(
-                        ("times", "extra", "window_before_min", "window_after_min", "since_s"),
-                        values,
-                        strict=True,
-                    )
-                )
+            keys = [c.key for c in SCHEDULE_COLUMNS[1:]]  # carried over whole on a re-grid
+            for cell_id, *values in s.execute(plan_schedules(plan.id)):
+                schedules[pos[cell_id]] = dict(zip(keys, values, strict=True))
         scheduled = np.array([k in schedules for k in range(len(ids))], dtype=bool)
         prefix = area.code_prefix or f"{area.slug.upper()}-"
         return _Current(
