@@ -195,3 +195,33 @@ def from_config(config: Mapping[str, Any], env: Mapping[str, str] | None = None)
             order = list(DEFAULT_ORDER)
     default = get("DEFAULT_BASEMAP") or None
     return choose(available, order, str(default).strip().lower() if default else None)
+
+
+def tile_sources(basemaps: Sequence[BaseMap]) -> list[str]:
+    """The CSP sources (``https://*.tianditu.gov.cn``…) the base maps' tiles load from, for img-src.
+
+    A subdomain placeholder (``t{s}.tianditu.gov.cn``) becomes a ``*.`` wildcard; tiles served by
+    gridmgr's own host (a relative URL) need none ('self' covers them).
+    """
+    out: list[str] = []
+    for base in basemaps:
+        for tiles in base.tiles:
+            source = _source_of(tiles.url)
+            if source and source not in out:
+                out.append(source)
+    return out
+
+
+def _source_of(url: str) -> str | None:
+    """One tile URL template's CSP source expression, or None for a URL on gridmgr's own host."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return None
+    host = rest.split("/", 1)[0].split("?", 1)[0].split("@")[-1]
+    labels = host.split(".")
+    templated = [i for i, label in enumerate(labels) if "{" in label]
+    if templated:
+        labels = ["*", *labels[templated[-1] + 1 :]]
+        if len(labels) < 3:  # "*.com" is not a source CSP allows: fall back to the scheme
+            return f"{scheme.lower()}:"
+    return f"{scheme.lower()}://{'.'.join(labels).lower()}"

@@ -392,23 +392,25 @@ def legend(
     m.add_child(_Legend(spec), name=f"legend_{m.get_name()}")
 
 
-def map_parts(m: folium.Map, *, height: str = "100%") -> dict[str, str]:
+def map_parts(m: folium.Map, *, height: str = "100%", nonce: str = "") -> dict[str, str]:
     """The map split for a Jinja page: ``head`` (links and styles), ``html`` (the map's div), ``script``.
 
     Unlike Folium's standalone page, the head sets no page-wide styles (``html, body`` sizes, a
     no-zoom viewport); the map fills its container (`height` of it). All three are HTML to insert
-    as is: every text in them came through `script_safe` or `html.escape`.
+    as is: every text in them came through `script_safe` or `html.escape`. `nonce` goes on the inline
+    script and style so a Content-Security-Policy with that nonce lets them run.
     """
     root = m.get_root()
     for child in list(root._children.values()):
         child.render()
     skip = {m.get_name(), "meta_http"}
     head = [child.render() for key, child in root.header._children.items() if key not in skip]
+    attr = f' nonce="{html.escape(nonce)}"' if nonce else ""
     head.append(
-        f"<style>#{m.get_name()} {{ position: relative; width: 100%; height: {html.escape(height)}; }}</style>"
+        f"<style{attr}>#{m.get_name()} {{ position: relative; width: 100%; height: {html.escape(height)}; }}</style>"
     )
     return {
         "head": "\n".join(head),
         "html": root.html.render(),
-        "script": "<script>\n" + root.script.render() + "\n</script>",
+        "script": f"<script{attr}>\n" + root.script.render() + "\n</script>",
     }

@@ -104,7 +104,8 @@ def live_server(app) -> Iterator[str]:
 @contextmanager
 def chromium(base_url: str, **context_options) -> Iterator:
     """A Playwright page in Debian's headless Chromium that refuses, and records, every request that
-    leaves `base_url`; the test fails if there was any."""
+    leaves `base_url`; the test fails if there was any, or if the Content-Security-Policy refused
+    anything (unless the test set `page.csp_expected` to the number it provoked)."""
     if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
         if os.environ.get("CI"):
             pytest.fail(f"no Chromium at {CHROMIUM}: .ci/run installs Debian's chromium")
@@ -142,12 +143,20 @@ def chromium(base_url: str, **context_options) -> Iterator:
         dialogs: list[str] = []
         page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
         page.dialogs = dialogs  # type: ignore[attr-defined]
+        blocked: list[str] = []  # what the Content-Security-Policy refused
+        page.on(
+            "console",
+            lambda m: blocked.append(m.text) if "Content Security Policy" in m.text else None,
+        )
+        page.csp_blocked = blocked  # type: ignore[attr-defined]
         try:
             yield page
         finally:
             context.close()
             browser.close()
     assert not outside, f"the page asked for things outside the server: {outside[:10]}"
+    expected = getattr(page, "csp_expected", 0)
+    assert len(blocked) == expected, f"the Content-Security-Policy refused: {blocked[:5]}"
 
 
 def browser_login(page, base_url: str, username: str, password: str = PASSWORD) -> None:

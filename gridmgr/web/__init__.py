@@ -104,14 +104,50 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.register_blueprint(module.bp)
     _error_handlers(app)
 
+    tile_sources = _tile_sources(app.config)
+    app.context_processor(lambda: {"csp_nonce": csp_nonce})
+
     @app.after_request
     def _headers(resp):
+        resp.headers.setdefault(
+            "Content-Security-Policy", content_security_policy(g.get("csp_nonce"), tile_sources)
+        )
         resp.headers.setdefault("X-Content-Type-Options", "nosniff")
         resp.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
         resp.headers.setdefault("Referrer-Policy", "same-origin")
         return resp
 
     return app
+
+
+def csp_nonce() -> str:
+    """This response's script nonce (made on first use): inline scripts carrying it may run."""
+    if "csp_nonce" not in g:
+        g.csp_nonce = secrets.token_urlsafe(16)
+    return g.csp_nonce
+
+
+def content_security_policy(nonce: str | None, tile_sources: list[str]) -> str:
+    """The Content-Security-Policy: scripts only from this server (inline ones with this response's
+    nonce), images from it and the configured tile servers, connections only back to it."""
+    scripts = "'self'" + (f" 'nonce-{nonce}'" if nonce else "")
+    images = " ".join(["'self'", "data:", *tile_sources])
+    return (
+        f"default-src 'self'; script-src {scripts}; style-src 'self' 'unsafe-inline'; "
+        f"img-src {images}; connect-src 'self'; font-src 'self'; object-src 'none'; "
+        "base-uri 'none'; form-action 'self'; frame-ancestors 'self'"
+    )
+
+
+def _tile_sources(config: Mapping[str, Any]) -> list[str]:
+    """The tile servers of the configured base maps (none if the configuration is wrong: the map
+    pages say what is wrong with it)."""
+    from gridmgr import basemaps
+
+    try:
+        return basemaps.tile_sources(basemaps.from_config(config))
+    except InvalidInput:
+        return []
 
 
 def engine_of(app: Flask | None = None):

@@ -13,7 +13,7 @@ from markupsafe import Markup
 from gridmgr import basemaps, maps, services
 from gridmgr.i18n import area_m2, gettext, labels
 from gridmgr.services.coverage_map import area_coverage_map
-from gridmgr.web import engine_of
+from gridmgr.web import csp_nonce, engine_of
 from gridmgr.web.auth import roles_required
 
 bp = Blueprint("manage", __name__)
@@ -93,7 +93,9 @@ def coverage_map(slug: str):
         title=gettext("Cells"),
     )
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
-    parts = {k: Markup(v) for k, v in maps.map_parts(m).items()}  # maps.py escaped all text
+    parts = {
+        k: Markup(v) for k, v in maps.map_parts(m, nonce=csp_nonce()).items()
+    }  # maps.py escaped all text
     return render_template(
         "map.html",
         area=data,

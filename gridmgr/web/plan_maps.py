@@ -14,6 +14,7 @@ from markupsafe import Markup
 
 from gridmgr import maps
 from gridmgr.basemaps import BaseMap
+from gridmgr.web import csp_nonce
 
 CHANGE_STYLES: dict[str, dict[str, Any]] = {
     "kept": {"color": "#3182bd", "fillColor": "#9ecae1"},
@@ -85,7 +86,7 @@ def area_map_parts(
             },
         )
     # map_parts escapes every text it embeds (script_safe JSON, html.escape), so the parts are markup
-    parts = {k: Markup(v) for k, v in maps.map_parts(m).items()}
+    parts = {k: Markup(v) for k, v in maps.map_parts(m, nonce=csp_nonce()).items()}
     parts["layer"] = layer.key
     return parts
 

@@ -14,7 +14,7 @@ from markupsafe import Markup
 from gridmgr import basemaps, maps, services
 from gridmgr.errors import Forbidden
 from gridmgr.i18n import gettext, labels
-from gridmgr.web import engine_of
+from gridmgr.web import csp_nonce, engine_of
 from gridmgr.web.auth import roles_required
 
 bp = Blueprint("warden", __name__)
@@ -94,7 +94,9 @@ def _page(cells: list[dict[str, Any]], *, single: bool):
     key = None
     if cells:
         m, key = _cells_map(cells)
-        parts = {k: Markup(v) for k, v in maps.map_parts(m).items()}  # maps.py escaped all text
+        parts = {
+            k: Markup(v) for k, v in maps.map_parts(m, nonce=csp_nonce()).items()
+        }  # maps.py escaped all text
     return render_template(
         "me.html",
         cells=cells,
