@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import itertools
 import json
 import os
 import random
@@ -77,9 +78,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(url: str, tmp: Path, port: int) -> subprocess.Popen:
+def start_server(
+    url: str, tmp: Path, port: int, env: dict[str, str] | None = None
+) -> subprocess.Popen:
+    """`gridmgr serve` on the database and port (extra environment from `env`), once it listens."""
     env = {**os.environ, "GRIDMGR_INSTANCE": str(tmp / "instance"), "GRIDMGR_INSECURE_COOKIES": "1",
-           "GRIDMGR_TILES_URL": ""}  # fmt: skip
+           "GRIDMGR_TILES_URL": "", **(env or {})}  # fmt: skip
     proc = subprocess.Popen(
         [sys.executable, "-m", "gridmgr", "--db", url, "serve", "--port", str(port), "--threads", "16"],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
@@ -105,6 +109,15 @@ class Recorder:
         self.times: dict[str, list[float]] = {}
         self.errors: list[str] = []
         self.acked: set[str] = set()
+        self.sent: set[str] = set()
+        # every answer to a round's POST: (key, status or None for no answer, when, body if not 2xx)
+        self.answers: list[tuple[str, int | None, float, bytes]] = []
+
+    def answered(self, key: str, status: int | None, body: bytes = b"") -> None:
+        with self.lock:
+            self.answers.append((key, status, time.monotonic(), body))
+            if status in (200, 201):
+                self.acked.add(key)
 
     def took(self, kind: str, seconds: float) -> None:
         with self.lock:
@@ -116,9 +129,9 @@ class Recorder:
 
 
 def request(
-    port: int, method: str, path: str, *, body=None, headers=None
+    port: int, method: str, path: str, *, body=None, headers=None, timeout: float = 30
 ) -> tuple[int, bytes, dict]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
         data = json.dumps(body).encode() if body is not None else None
         hdrs = {"Content-Type": "application/json", **(headers or {})} if data else (headers or {})
@@ -130,31 +143,51 @@ def request(
 
 
 def warden_loop(
-    port: int, slug: str, code: str, token: str, until: float, rec: Recorder, pause: float
+    port: int,
+    slug: str,
+    code: str,
+    token: str,
+    until: float,
+    rec: Recorder,
+    pause: float,
+    *,
+    retry_for: float = 0.0,
+    stop: threading.Event | None = None,
+    timeout: float = 30,
 ) -> None:
+    """One warden logging rounds until `until` (or `stop`); a lost answer or a 5xx is retried with
+    the same Idempotency-Key, 4 times at once, or for `retry_for` seconds, 0.1 s apart."""
     path = f"/api/v1/areas/{slug}/cells/{code}/rounds"
     jitter = random.Random(code)  # people do not all tap at once
     time.sleep(jitter.uniform(0, pause))
-    while time.monotonic() < until:
+    while time.monotonic() < until and not (stop and stop.is_set()):
         key = uuid.uuid4().hex
+        with rec.lock:
+            rec.sent.add(key)
         headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": key}
-        for _attempt in range(4):  # a phone retries a lost answer with the same key
+        first_failure = None
+        for attempt in itertools.count(1):  # a phone retries a lost answer with the same key
             t0 = time.perf_counter()
             try:
                 status, body, _ = request(
-                    port, "POST", path, body={"note": "load"}, headers=headers
+                    port, "POST", path, body={"note": "load"}, headers=headers, timeout=timeout
                 )
-            except OSError as exc:
+            except (OSError, http.client.HTTPException) as exc:  # no answer: the server went away
                 rec.error(f"round: {type(exc).__name__}")
-                continue
-            rec.took("log a round", time.perf_counter() - t0)
-            if status in (200, 201):
-                with rec.lock:
-                    rec.acked.add(key)
+                rec.answered(key, None)
+            else:
+                rec.took("log a round", time.perf_counter() - t0)
+                rec.answered(key, status, b"" if status in (200, 201) else body)
+                if status in (200, 201):
+                    break
+                rec.error(f"round: {status} {body[:120]!r}")
+                if status < 500:
+                    break
+            first_failure = first_failure or time.monotonic()
+            if attempt >= 4 and time.monotonic() - first_failure >= retry_for:
                 break
-            rec.error(f"round: {status} {body[:120]!r}")
-            if status < 500:
-                break
+            if retry_for:
+                time.sleep(0.1)
         time.sleep(pause * jitter.uniform(0.5, 1.5))  # between two rounds (in life: hours)
 
 

@@ -53,3 +53,9 @@ class DatabaseUnavailable(GridmgrError):
     """The database cannot take the request now (read-only, disk full, down); nothing was written."""
 
     code = "database_unavailable"
+
+
+class DiskFull(DatabaseUnavailable):
+    """The database's disk is full: the write was refused whole; says where to free space."""
+
+    code = "disk_full"

@@ -6,6 +6,7 @@ Everything that differs between SQLite and PostgreSQL lives here.
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,7 +19,7 @@ from sqlalchemy import Engine, String, cast, create_engine, event, func, insert,
 from sqlalchemy.exc import InternalError, OperationalError
 from sqlalchemy.orm import Session
 
-from gridmgr.errors import DatabaseUnavailable, InvalidInput
+from gridmgr.errors import DatabaseUnavailable, DiskFull, InvalidInput
 from gridmgr.models import Cell
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -78,28 +79,60 @@ def is_postgres(engine: Engine) -> bool:
 @contextmanager
 def transaction(engine: Engine) -> Iterator[Session]:
     """A session whose work is committed as one transaction, or rolled back entirely on any error."""
-    with _database_faults(), Session(engine, expire_on_commit=False) as session, session.begin():
+    with (
+        _database_faults(engine),
+        Session(engine, expire_on_commit=False) as session,
+        session.begin(),
+    ):
         yield session
 
 
 @contextmanager
 def reading(engine: Engine) -> Iterator[Session]:
     """A session for reads."""
-    with _database_faults(), Session(engine, expire_on_commit=False) as session:
+    with _database_faults(engine), Session(engine, expire_on_commit=False) as session:
         yield session
 
 
 @contextmanager
-def _database_faults() -> Iterator[None]:
+def _database_faults(engine: Engine) -> Iterator[None]:
     """The database failing under us (read-only, disk full, gone) as DatabaseUnavailable, one line."""
     try:
         yield
     except (OperationalError, InternalError) as exc:
-        reason = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
-        raise DatabaseUnavailable(
-            f"the database cannot take this now ({reason}); nothing was written — check that it is "
-            "running, writable and has free disk space, then try again"
-        ) from None
+        raise database_fault(engine, exc) from None
+
+
+SQLITE_FULL = 13  # "database or disk is full"
+PG_DISK_FULL = "53100"  # "could not extend file …: No space left on device"
+
+
+def database_fault(engine: Engine, exc: OperationalError | InternalError) -> DatabaseUnavailable:
+    """The user's message for a database that failed under a request: DiskFull naming where to free
+    space, else DatabaseUnavailable with the driver's one-line reason."""
+    orig = exc.orig
+    if getattr(orig, "sqlite_errorcode", None) == SQLITE_FULL or (
+        getattr(orig, "sqlstate", None) == PG_DISK_FULL
+    ):
+        return DiskFull(
+            f"the database's disk is full: free space on {_storage_of(engine)}, then try again; "
+            "nothing was written"
+        )
+    reason = str(orig).strip().splitlines()[0] if orig is not None else str(exc)
+    return DatabaseUnavailable(
+        f"the database cannot take this now ({reason}); nothing was written — check that it is "
+        "running, writable and has free disk space, then try again"
+    )
+
+
+def _storage_of(engine: Engine) -> str:
+    """Where the database keeps its data, for a message: the SQLite file's folder, or the server."""
+    url = engine.url
+    if url.get_backend_name() == "sqlite":
+        return f"the disk holding {Path(url.database or '').resolve().parent}"
+    return (
+        f"the PostgreSQL server {url.host or 'localhost'}:{url.port or 5432} (its data directory)"
+    )
 
 
 def upgrade(engine: Engine) -> None:
@@ -188,6 +221,23 @@ def insert_cells(
         .all()
     )
     return np.asarray(ids, dtype=np.int64)
+
+
+def pause_once_for_fault_test(variable: str, note: str) -> None:
+    """Fault injection for the crash tests: the first caller writes `note` into the file the
+    environment variable names and holds on (the test kills the process then); later callers go on."""
+    marker = os.environ.get(variable)
+    if not marker:
+        return
+    draft = f"{marker}.{os.getpid()}.{threading.get_ident()}"
+    Path(draft).write_text(note, encoding="utf-8")
+    try:
+        os.link(draft, marker)  # atomic: exactly one caller makes the marker
+    except FileExistsError:
+        return
+    finally:
+        os.unlink(draft)
+    time.sleep(600)
 
 
 def _pause_for_fault_test() -> None:

@@ -14,7 +14,7 @@ from gridmgr.models import Area, Assignment, Cell, GridPlan, Round, Warden
 from gridmgr.services._common import _audit
 from gridmgr.services.posts import active_cell
 from gridmgr.services.status import parse_moment
-from gridmgr.store import reading, transaction
+from gridmgr.store import pause_once_for_fault_test, reading, transaction
 
 MAX_NOTE = 2000
 MAX_KEY = 80
@@ -80,6 +80,7 @@ def record_round(
         if earlier is None:
             raise
         return _same_request(earlier, slug, code, warden), False
+    pause_once_for_fault_test("GRIDMGR_TEST_PAUSE_AFTER_ROUND", idempotency_key or "")
     return made, True
 
 
