@@ -48,3 +48,10 @@ def list_audit(
         }
         for e, slug in rows
     ]
+
+
+def audit_areas(engine: Engine) -> list[dict[str, Any]]:
+    """Every area's slug, name and time zone, by name: the audit page's filter and local times."""
+    with reading(engine) as s:
+        rows = s.execute(select(Area.slug, Area.name, Area.timezone).order_by(Area.name)).all()
+    return [{"slug": slug, "name": name, "timezone": tz} for slug, name, tz in rows]

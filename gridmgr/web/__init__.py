@@ -97,10 +97,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         )
     app.extensions["gridmgr.engine"] = engine
 
-    from gridmgr.web import api, auth, manage, plan, staff, warden
+    from gridmgr.web import api, audit, auth, manage, plan, staff, warden
 
     auth.init_app(app)
-    for module in (auth, manage, plan, warden, api, staff):
+    for module in (auth, manage, plan, warden, api, staff, audit):
         app.register_blueprint(module.bp)
     _error_handlers(app)
 

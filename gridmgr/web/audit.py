@@ -1,0 +1,128 @@
+"""The managers' audit log page: every change, newest first, who made it and when, by area."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, render_template, request
+
+from gridmgr.errors import InvalidInput
+from gridmgr.i18n import gettext
+from gridmgr.services.audit import audit_areas, list_audit
+from gridmgr.web import engine_of
+from gridmgr.web.auth import roles_required
+
+bp = Blueprint("audit", __name__)
+
+PAGE_SIZE = 50
+# events of no area (wardens, users) are shown in the zone areas get by default
+DEFAULT_ZONE = "Asia/Shanghai"
+
+ACTIONS = {
+    "area.add": "Area added",
+    "plan.create": "New grid plan",
+    "assign": "Warden posted to cells",
+    "assign.auto": "Wardens spread over the cells",
+    "unassign": "Warden taken off cells",
+    "cell.wardens": "Cell's wardens replaced",
+    "schedule.set": "Schedule set",
+    "round.log": "Round logged",
+    "warden.add": "Warden added",
+    "warden.import": "Wardens imported",
+    "user.add": "Login added",
+    "user.password": "Password changed",
+    "user.remove": "Login removed",
+}
+FIELDS = {
+    "name": "Name",
+    "source": "Source",
+    "version": "Version",
+    "mode": "Mode",
+    "cells": "Cells",
+    "cell": "Cell",
+    "warden": "Warden",
+    "wardens": "Wardens",
+    "role": "Role",
+    "times": "Times",
+    "extra": "Extra rounds",
+    "at": "Time",
+    "count": "Count",
+    "username": "User name",
+}
+
+
+@bp.get("/audit")
+@roles_required("manager")
+def log():
+    """The audit log, newest first, optionally of one area; `before` (an event id) pages back."""
+    areas = audit_areas(engine_of())
+    area = request.args.get("area") or None
+    before = _whole_arg("before")
+    events = list_audit(engine_of(), area=area, limit=PAGE_SIZE + 1, before=before)
+    older = None
+    if len(events) > PAGE_SIZE:  # one more than a page was asked for: there are older ones
+        events = events[:PAGE_SIZE]
+        older = events[-1]["id"]
+    zones = {a["slug"]: a["timezone"] for a in areas}
+    names = {a["slug"]: a["name"] for a in areas}
+    rows = [_row(e, zones.get(e["area"]) or DEFAULT_ZONE, names) for e in events]
+    return render_template(
+        "audit.html", rows=rows, areas=areas, area=area, before=before, older=older
+    )
+
+
+def _whole_arg(name: str) -> int | None:
+    text = (request.args.get(name) or "").strip()
+    if not text:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise InvalidInput(f"{name} must be a whole number, got {text!r}") from None
+
+
+def _row(event: dict[str, Any], zone: str, names: dict[str, str]) -> dict[str, Any]:
+    """One event as the page shows it: local time with its zone, readable action and details."""
+    tz = ZoneInfo(zone)
+    return {
+        "id": event["id"],
+        "when": _local(event["at"], tz),
+        "zone": f"{zone}, {_offset(datetime.fromisoformat(event['at']), tz)}",
+        "actor": event["actor"],
+        "action": event["action"],
+        "what": gettext(ACTIONS[event["action"]]) if event["action"] in ACTIONS else None,
+        "area": event["area"],
+        "area_name": names.get(event["area"] or "", event["area"]),
+        "details": [
+            (gettext(FIELDS.get(k, k)), _value(k, v, tz)) for k, v in event["details"].items()
+        ],
+    }
+
+
+def _local(iso: str, tz: ZoneInfo) -> str:
+    moment = datetime.fromisoformat(iso)
+    if moment.tzinfo is None:  # stored without an offset: the database keeps UTC
+        moment = moment.replace(tzinfo=UTC)
+    return f"{moment.astimezone(tz):%Y-%m-%d %H:%M:%S}"
+
+
+def _offset(moment: datetime, tz: ZoneInfo) -> str:
+    """The zone's offset from UTC at that moment, as UTC+08:00."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    text = f"{moment.astimezone(tz):%z}"
+    return f"UTC{text[:3]}:{text[3:5]}"
+
+
+def _value(key: str, value: Any, tz: ZoneInfo) -> str:
+    """A detail value as text: lists joined, moments in the event's zone."""
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    if key == "at" and isinstance(value, str):
+        try:
+            return _local(value, tz)
+        except ValueError:
+            return value
+    return "–" if value is None else str(value)
