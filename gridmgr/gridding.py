@@ -50,7 +50,9 @@ def cells_from_area(
         ``"square"`` or ``"hex"`` (with `cell_size` only).
     split_by
         Lines (roads, rivers, walls) in WGS84 or with a CRS: the area is cut along them into
-        blocks first, blocks are then gridded on their own, and no cell crosses a line.
+        blocks first, blocks are then gridded on their own, and no cell crosses a line (but for
+        crumbs under MIN_CELL_M2 where a line meets the boundary or another line a hair apart:
+        they join the neighbouring block they share most edge with).
     min_fraction
         Clipped cells smaller than this share of a full cell merge into the neighbour they
         share the longest edge with.
