@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, datetime
 
 from sqlalchemy import (
@@ -50,6 +51,11 @@ class PostGISGeometry(UserDefinedType):
 
 # WKB bytes everywhere: a plain BLOB on SQLite, a real geometry (with a GiST index) on PostGIS
 Geometry = LargeBinary().with_variant(PostGISGeometry(), "postgresql")
+
+
+def new_session_key() -> str:
+    """A fresh random session key for a user (see User.session_key)."""
+    return secrets.token_hex(16)
 
 
 class Base(DeclarativeBase):
@@ -182,6 +188,8 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(20))
     warden_id: Mapped[int | None] = mapped_column(ForeignKey("wardens.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # copied into each login's session cookie; a new one (logout, new password) ends those sessions
+    session_key: Mapped[str | None] = mapped_column(String(32), default=new_session_key)
 
 
 class ApiToken(Base):

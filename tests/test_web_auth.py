@@ -5,8 +5,11 @@ from __future__ import annotations
 import stat
 import subprocess
 import sys
+import time
 
 import pytest
+
+from gridmgr import services
 
 from webtools import PASSWORD, api_token, csrf_of, login, seed_park
 
@@ -60,6 +63,8 @@ def test_login_sends_back_only_to_a_path_of_this_site(site):
         ("/me", "/me"),
         ("https://evil.example/", "/areas"),
         ("//evil.example/", "/areas"),
+        ("/\\evil.example/", "/areas"),  # a browser reads /\ as //: another site
+        ("/%09/evil.example/", "/areas"),  # a tab, which browsers skip: //evil.example
     ]:
         got = client.post(
             f"/login?next={target}",
@@ -174,3 +179,120 @@ def test_passwords_and_tokens_never_reach_the_logs(site, caplog):
     text = caplog.text
     assert PASSWORD not in text and "a wrong secret 123" not in text
     assert token.get_json()["token"] not in text
+
+
+# --- session expiry and ending ---------------------------------------------------------------
+
+
+def _cookie(client) -> str:
+    return client.get_cookie("gridmgr_session").value
+
+
+def _replay(app, cookie: str):
+    """A new client (another browser) carrying a copy of a session cookie."""
+    other = app.test_client()
+    other.set_cookie("gridmgr_session", cookie, domain="localhost")
+    return other
+
+
+def _signed(app, data: dict, *, age_s: float) -> str:
+    """A session cookie with `data`, signed by Flask's own session serializer `age_s` seconds ago."""
+    serializer = app.session_interface.get_signing_serializer(app)
+
+    class Earlier(serializer.signer):
+        def get_timestamp(self) -> int:
+            return int(time.time() - age_s)
+
+    serializer.signer = Earlier
+    return serializer.dumps(data)
+
+
+def _rounds(engine) -> int:
+    from sqlalchemy import func, select
+
+    from gridmgr.models import Round
+    from gridmgr.store import reading
+
+    with reading(engine) as s:
+        return s.execute(select(func.count()).select_from(Round)).scalar_one()
+
+
+def _log_round(client, park, token: str):
+    url = f"/me/cells/{park.slug}/{park.codes[0]}/rounds"
+    return client.post(url, data={"note": "after hours", "csrf_token": token})
+
+
+def test_a_session_older_than_its_lifetime_is_refused(site, engine):
+    app, park = site
+    lifetime = app.permanent_session_lifetime.total_seconds()
+    warden = app.test_client()
+    login(warden, "warden1")
+    with warden.session_transaction() as sess:
+        data = dict(sess)
+    young = _replay(app, _signed(app, data, age_s=lifetime - 3600))
+    assert young.get("/me").status_code == 200  # an hour left: still good
+    # a cookie idle past the lifetime: Flask's serializer refuses its signature's age
+    idle = _replay(app, _signed(app, data, age_s=lifetime + 60))
+    got = idle.get("/me")
+    assert got.status_code == 302 and got.headers["Location"].startswith("/login")
+    before = _rounds(engine)
+    assert _log_round(idle, park, data["csrf"]).status_code == 400
+    # a cookie refreshed a minute ago, but of a login older than the lifetime: refused too
+    old_login = {**data, "since": int(time.time() - lifetime - 60)}
+    busy = _replay(app, _signed(app, old_login, age_s=60))
+    got = busy.get("/me")
+    assert got.status_code == 302 and got.headers["Location"].startswith("/login")
+    busy = _replay(app, _signed(app, old_login, age_s=60))
+    assert _log_round(busy, park, data["csrf"]).status_code == 400  # its form token went with it
+    assert _rounds(engine) == before
+    assert _log_round(warden, park, data["csrf"]).status_code == 303  # the live session writes
+    assert _rounds(engine) == before + 1
+
+
+def test_a_cookie_from_before_a_logout_no_longer_works(site, engine):
+    app, park = site
+    warden = app.test_client()
+    login(warden, "warden1")
+    kept = _cookie(warden)
+    token = csrf_of(warden, "/me")
+    assert _replay(app, kept).get("/me").status_code == 200
+    assert warden.post("/logout", data={"csrf_token": token}).status_code == 302
+    replayed = _replay(app, kept)
+    got = replayed.get("/me")
+    assert got.status_code == 302 and got.headers["Location"].startswith("/login")
+    before = _rounds(engine)
+    assert _log_round(_replay(app, kept), park, token).status_code == 400
+    assert _rounds(engine) == before
+    login(warden, "warden1")  # logging in again works, with a new session
+    assert warden.get("/me").status_code == 200
+
+
+def test_a_new_password_or_removal_ends_the_users_sessions(site, engine):
+    from gridmgr.services.audit import list_audit
+    from gridmgr.services.users import remove_user, set_password
+
+    app, _ = site
+    manager, planner = app.test_client(), app.test_client()
+    login(manager, "manager")
+    login(planner, "planner")
+    api = api_token(app.test_client(), "manager")
+    assert manager.get("/areas").status_code == 200
+    assert app.test_client().get("/api/v1/areas", headers=api).status_code == 200
+    set_password(engine, "manager", "a brand new secret", actor="admin")
+    got = manager.get("/areas")
+    assert got.status_code == 302 and got.headers["Location"].startswith("/login")
+    assert app.test_client().get("/api/v1/areas", headers=api).status_code == 401
+    assert planner.get("/areas").status_code == 200  # other users stay logged in
+    assert login(manager, "manager").status_code == 401  # the old password is gone
+    assert login(manager, "manager", "a brand new secret").status_code == 302
+    assert manager.get("/areas").status_code == 200
+
+    kept = _cookie(planner)
+    remove_user(engine, "planner", actor="admin")
+    got = _replay(app, kept).get("/areas")
+    assert got.status_code == 302 and got.headers["Location"].startswith("/login")
+    # a new user of the same name is another person: the old cookie is not theirs
+    services.add_user(engine, "planner", role="planner", password=PASSWORD)
+    assert _replay(app, kept).get("/areas").status_code == 302
+    actions = [e["action"] for e in list_audit(engine, limit=3)]
+    assert actions == ["user.add", "user.remove", "user.password"]

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, delete, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from gridmgr.errors import Conflict, Forbidden, InvalidInput, NotFound
-from gridmgr.models import ApiToken, User, Warden, utcnow
+from gridmgr.models import ApiToken, User, Warden, new_session_key, utcnow
 from gridmgr.services._common import _audit
 from gridmgr.store import reading, transaction
 
@@ -94,6 +95,74 @@ def get_user(engine: Engine, user_id: int) -> dict[str, Any] | None:
             .where(User.id == user_id)
         ).first()
     return None if row is None else _user_dict(*row)
+
+
+def session_key(engine: Engine, user_id: int) -> str:
+    """The user's current session key, which a login puts in its session (made if the user has none)."""
+    with transaction(engine) as s:
+        user = s.get(User, user_id)
+        if user is None:
+            raise NotFound(f"no user with id {user_id}")
+        if not user.session_key:
+            user.session_key = new_session_key()
+        return user.session_key
+
+
+def session_user(engine: Engine, user_id: int, key: str | None) -> dict[str, Any] | None:
+    """The user of a session, or None once it was ended: the user logged out, got a new password or
+    was removed since (each gives the user a new session key, or no user at all)."""
+    if not isinstance(user_id, int) or not isinstance(key, str) or not key:
+        return None
+    with reading(engine) as s:
+        row = s.execute(
+            select(User, Warden.name)
+            .outerjoin(Warden, Warden.id == User.warden_id)
+            .where(User.id == user_id)
+        ).first()
+    if row is None or not row[0].session_key:
+        return None
+    if not hmac.compare_digest(row[0].session_key.encode(), key.encode()):
+        return None
+    return _user_dict(*row)
+
+
+def end_sessions(engine: Engine, user_id: int) -> None:
+    """End every session of the user, on every device (a logout does this)."""
+    with transaction(engine) as s:
+        s.execute(update(User).where(User.id == user_id).values(session_key=new_session_key()))
+
+
+def set_password(engine: Engine, username: str, password: str, *, actor: str = "cli") -> None:
+    """Give the user a new password; it ends the user's sessions and revokes its API tokens."""
+    check_password_rules(password)
+    with transaction(engine) as s:
+        user = _named(s, username)
+        user.password_hash = generate_password_hash(password)
+        user.session_key = new_session_key()
+        s.execute(
+            update(ApiToken)
+            .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+            .values(revoked_at=utcnow())
+        )
+        _audit(s, actor, "user.password", None, username=user.username)
+
+
+def remove_user(engine: Engine, username: str, *, actor: str = "cli") -> None:
+    """Remove a login with its API tokens; its sessions end with it."""
+    with transaction(engine) as s:
+        user = _named(s, username)
+        s.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
+        s.delete(user)
+        _audit(s, actor, "user.remove", None, username=user.username, role=user.role)
+
+
+def _named(s, username: str) -> User:
+    user = s.execute(
+        select(User).where(User.username == (username or "").strip())
+    ).scalar_one_or_none()
+    if user is None:
+        raise NotFound(f"no user named {username!r}")
+    return user
 
 
 def issue_token(engine: Engine, user_id: int) -> str:

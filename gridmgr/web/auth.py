@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import hmac
 import secrets
+import time
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
@@ -24,6 +25,7 @@ from flask import (
 from gridmgr import i18n, services
 from gridmgr.errors import Forbidden, RateLimited
 from gridmgr.i18n import gettext
+from gridmgr.services.users import end_sessions, session_key, session_user
 from gridmgr.web import engine_of, error_response, wants_json
 from gridmgr.web.throttle import LoginThrottle
 
@@ -31,6 +33,7 @@ bp = Blueprint("auth", __name__)
 
 HOME_OF_ROLE = {"manager": "manage.areas", "planner": "manage.areas", "warden": "warden.me"}
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+CLOCK_SLACK_S = 300
 
 
 def init_app(app: Flask) -> None:
@@ -45,11 +48,10 @@ def init_app(app: Flask) -> None:
             g.user = services.user_for_token(engine_of(), header[7:].strip())
             g.by_token = True
             return None
-        uid = session.get("uid")
-        if uid is not None:
-            g.user = services.get_user(engine_of(), uid)
+        if session.get("uid") is not None:
+            g.user = _session_user()
             if g.user is None:
-                session.clear()
+                session.clear()  # expired or ended: log in again
         if g.user is None and request.path.startswith("/api/"):
             return None  # nobody to impersonate: the endpoint's own check answers 401
         if request.method in UNSAFE and not _csrf_ok():
@@ -66,6 +68,18 @@ def init_app(app: Flask) -> None:
     i18n.init_app(app)
     app.jinja_env.globals["csrf_token"] = csrf_token
     app.jinja_env.globals["current_user"] = lambda: g.get("user")
+
+
+def _session_user() -> dict[str, Any] | None:
+    """The user of this request's session while it holds: logged in less than
+    PERMANENT_SESSION_LIFETIME ago (however busy since: Flask only drops cookies idle that long),
+    and not ended since by a logout, a new password or the user's removal."""
+    since = session.get("since")
+    lifetime = current_app.permanent_session_lifetime.total_seconds()
+    # a login stamped a little ahead is kept: the clock of another worker may be a bit behind
+    if not isinstance(since, int) or not -CLOCK_SLACK_S <= time.time() - since <= lifetime:
+        return None
+    return session_user(engine_of(), session.get("uid"), session.get("key"))
 
 
 def csrf_token() -> str:
@@ -121,6 +135,8 @@ def login():
             session.clear()
             session.permanent = True
             session["uid"] = user["id"]
+            session["key"] = session_key(engine_of(), user["id"])
+            session["since"] = int(time.time())
             csrf_token()
             return redirect(
                 _safe_next(request.args.get("next")) or url_for(HOME_OF_ROLE[user["role"]])
@@ -159,7 +175,10 @@ def _cookie_warning() -> str | None:
 
 @bp.post("/logout")
 def logout():
-    """End the session."""
+    """End the session, and with it every other session of the user: a cookie kept from before (or
+    copied) no longer logs anyone in."""
+    if g.get("user") is not None:
+        end_sessions(engine_of(), g.user["id"])
     session.clear()
     return redirect(url_for("auth.login"))
 
@@ -186,6 +205,8 @@ def _safe_next(target: str | None) -> str | None:
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return None
+    if "\\" in target or any(ord(c) < 32 for c in target):
+        return None  # browsers read /\host as //host (another site), and skip tabs and newlines
     return target
 
 
