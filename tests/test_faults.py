@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import pwd
 import shutil
 import signal
 import sqlite3
@@ -171,12 +172,13 @@ def test_sigkill_under_load_loses_no_acknowledged_round(kind, tmp_path):
 
 
 @contextmanager
-def _small_disk(path: Path, size: str) -> Iterator[Path]:
-    """A tmpfs of `size` mounted at path (root only), unmounted afterwards."""
-    path.mkdir()
+def _small_disk(path: Path, size: str, owner: str = "") -> Iterator[Path]:
+    """A tmpfs of `size` mounted at path (root only; owned by `owner` if named), unmounted afterwards."""
+    path.mkdir(exist_ok=True)
+    options = f"size={size},mode=0700" + (f",uid={pwd.getpwnam(owner).pw_uid}" if owner else "")
     try:
-        done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "gridmgr-test",
-                               str(path)], capture_output=True, text=True)  # fmt: skip
+        done = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "gridmgr-test", str(path)],
+                              capture_output=True, text=True)  # fmt: skip
     except FileNotFoundError:
         done = None
     if done is None or done.returncode != 0:
@@ -266,10 +268,10 @@ def test_a_full_disk_refuses_writes_whole_and_they_work_again_with_space(tmp_pat
 # --- PostgreSQL restarted ------------------------------------------------------------------------
 
 
-@contextmanager
-def _private_postgres() -> Iterator[tuple[str, Callable[..., None]]]:
-    """A throw-away PostgreSQL cluster with PostGIS on a free port (its URL, and pg_ctl for it);
-    the shared test server is left alone."""
+@pytest.fixture(scope="module")
+def private_pg() -> Iterator[tuple[str, Callable[..., None]]]:
+    """A throw-away PostgreSQL cluster with PostGIS on a free port (its URL, and pg_ctl for it),
+    for faults the shared test server must not suffer."""
     if not (PG_BIN / "initdb").exists():
         _missing(f"PostgreSQL's programs in {PG_BIN} (bash .ci/postgres.sh installs them)")
     sudo = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
@@ -305,37 +307,90 @@ def _private_postgres() -> Iterator[tuple[str, Callable[..., None]]]:
         shutil.rmtree(data, ignore_errors=True)
 
 
-def test_postgres_restarted_under_load_fails_cleanly_and_recovers_by_itself(tmp_path):
+def test_postgis_with_a_full_disk_refuses_a_write_whole(private_pg, tmp_path):
+    from sqlalchemy import create_engine, make_url, text
+
+    from gridmgr.web import create_app
+
     bench = _bench()
-    with _private_postgres() as (url, pg_ctl):
-        seeded = bench.setup(url, tmp_path, wardens=8, managers=0)
-        port = bench.free_port()
-        server = bench.start_server(url, tmp_path, port)
-        rec, stop = bench.Recorder(), threading.Event()
-        threads = _wardens(bench, port, seeded, rec, stop)
-        try:
-            _wait_for(lambda: len(rec.acked) >= 20, "rounds acknowledged before the restart")
-            pg_ctl("stop", "-m", "fast")
-            stopped = time.monotonic()
-            _wait_for(
-                lambda: _answered_since(rec, stopped, (503,)), "503s while PostgreSQL is down"
+    base, _ = private_pg
+    # the tables on a tablespace of their own on a small disk; PostgreSQL's own files stay put
+    space = Path(tempfile.mkdtemp(prefix="gridmgr-pg-space-"))
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with _small_disk(space, "4m", owner="postgres" if os.geteuid() == 0 else ""):
+            with admin.connect() as conn:
+                conn.execute(text(f"CREATE TABLESPACE small_disk LOCATION '{space}'"))
+                conn.execute(text("CREATE SCHEMA full_disk"))
+            url = f"{base}?options=-csearch_path%3Dfull_disk,public%20-cdefault_tablespace%3Dsmall_disk"
+            slug, tokens, _ = bench.setup(url, tmp_path, wardens=2, managers=0)
+            app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": str(tmp_path / "instance")})
+            client = app.test_client()
+            code, token = tokens[0]
+            path = f"/api/v1/areas/{slug}/cells/{code}/rounds"
+
+            def log(key: str):
+                headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": key}
+                return client.post(path, json={"note": os.urandom(900).hex()}, headers=headers)
+
+            assert log("before").status_code == 201
+            filler = _fill(space)
+            # rounds fill the pages the tables have; the first that needs a new page is refused
+            answers = [log(f"k{k}") for k in range(40)]
+            refused = next(k for k, a in enumerate(answers) if a.status_code != 201)
+            assert answers[refused].status_code == 503, answers[refused].get_data(as_text=True)
+            error = answers[refused].get_json()["error"]
+            assert error["code"] == "disk_full"
+            assert (
+                f"free space on the PostgreSQL server 127.0.0.1:{make_url(base).port}"
+                in (error["message"])
             )
-            time.sleep(1)
-            pg_ctl("start")
-            started = time.monotonic()
-            _wait_for(
-                lambda: _answered_since(rec, started, ACKED), "rounds once PostgreSQL is back"
-            )
-            time.sleep(0.5)
-        finally:
-            log = _stop(threads, stop, server)
-        statuses = Counter(s for _, s, _, _ in rec.answers)
-        # every request had an answer in time: acknowledged, or 503 in the API's error shape
-        assert set(statuses) == {503, *ACKED} or set(statuses) == {503, 201}, statuses
-        for _, status, _, body in rec.answers:
-            if status == 503:
-                error = json.loads(body)["error"]
-                assert error["code"] == "database_unavailable"
-                assert "nothing was written" in error["message"]
-        assert "Traceback" not in log and "internal error" not in log
-        _assert_exactly_once(url, rec)
+            with admin.connect() as conn:
+                keys = conn.execute(text("SELECT idempotency_key FROM full_disk.rounds")).scalars()
+                stored = set(keys)
+            assert stored == {"before"} | {
+                f"k{k}" for k in range(40) if answers[k].status_code == 201
+            }
+            assert f"k{refused}" not in stored
+
+            filler.unlink()  # space again: the refused round goes through, without a restart
+            assert log(f"k{refused}").status_code == 201
+            app.extensions["gridmgr.engine"].dispose()
+            with admin.connect() as conn:
+                conn.execute(text("DROP SCHEMA full_disk CASCADE"))
+                conn.execute(text("DROP TABLESPACE small_disk"))
+    finally:
+        admin.dispose()
+        shutil.rmtree(space, ignore_errors=True)
+
+
+def test_postgres_restarted_under_load_fails_cleanly_and_recovers_by_itself(private_pg, tmp_path):
+    bench = _bench()
+    url, pg_ctl = private_pg
+    seeded = bench.setup(url, tmp_path, wardens=8, managers=0)
+    port = bench.free_port()
+    server = bench.start_server(url, tmp_path, port)
+    rec, stop = bench.Recorder(), threading.Event()
+    threads = _wardens(bench, port, seeded, rec, stop)
+    try:
+        _wait_for(lambda: len(rec.acked) >= 20, "rounds acknowledged before the restart")
+        pg_ctl("stop", "-m", "fast")
+        stopped = time.monotonic()
+        _wait_for(lambda: _answered_since(rec, stopped, (503,)), "503s while PostgreSQL is down")
+        time.sleep(1)
+        pg_ctl("start")
+        started = time.monotonic()
+        _wait_for(lambda: _answered_since(rec, started, ACKED), "rounds once PostgreSQL is back")
+        time.sleep(0.5)
+    finally:
+        log = _stop(threads, stop, server)
+    statuses = Counter(s for _, s, _, _ in rec.answers)
+    # every request had an answer in time: acknowledged, or 503 in the API's error shape
+    assert set(statuses) <= {503, *ACKED} and statuses[503] and statuses[201], statuses
+    for _, status, _, body in rec.answers:
+        if status == 503:
+            error = json.loads(body)["error"]
+            assert error["code"] == "database_unavailable"
+            assert "nothing was written" in error["message"]
+    assert "Traceback" not in log and "internal error" not in log
+    _assert_exactly_once(url, rec)
