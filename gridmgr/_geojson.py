@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import stat
 import warnings
 import zipfile
@@ -125,6 +126,35 @@ def text_from_bytes(data: bytes, source: str) -> str:
     )
 
 
+MAX_NESTING = 64  # GeoJSON needs about 10 levels; more only serves to exhaust the parser's stack
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
+
+
+def check_nesting(text: str, source: str) -> None:
+    """Refuse JSON text nested more than MAX_NESTING levels deep, before it is parsed.
+
+    Counting brackets is cheap (bytes.translate and a cumulative sum); only when that count is over
+    the limit are the strings taken out, since brackets inside them do not nest.
+    """
+    if _depth(text) <= MAX_NESTING or _depth(_JSON_STRING.sub('""', text)) <= MAX_NESTING:
+        return
+    raise LimitExceeded(
+        f"{source}: the JSON is nested more than {MAX_NESTING} levels deep (arrays or objects "
+        "inside each other); GeoJSON needs about 10, so this is not GeoJSON: check the file"
+    )
+
+
+def _depth(text: str) -> int:
+    """The deepest nesting of [ and { in the text (brackets in strings counted too)."""
+    brackets = text.encode("utf-8", "surrogatepass").translate(None, _NOT_BRACKETS)
+    if not brackets:
+        return 0
+    opens = np.frombuffer(brackets, dtype=np.uint8)
+    steps = np.where((opens == ord("[")) | (opens == ord("{")), 1, -1).astype(np.int32)
+    return int(np.cumsum(steps).max())
+
+
 class _NotANumber(Exception):
     """NaN or Infinity in the JSON text (raised inside json.loads, reported with the file name)."""
 
@@ -135,6 +165,7 @@ def _reject_constant(name: str) -> float:
 
 def parse_text(text: str, source: str) -> object:
     """JSON from text, or InvalidInput naming the line and column of the first syntax error."""
+    check_nesting(text, source)
     try:
         return json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
@@ -496,7 +527,40 @@ def _pick_layer(layers: np.ndarray, source: str, prefer: str, notes: list[str]) 
     return chosen
 
 
+# a zipped Shapefile holds a handful of files; zipfile keeps every entry of a zip in memory
+MAX_ZIP_ENTRIES = 1000
+_UNSAFE_ENTRY = re.compile(r"(^/|^[A-Za-z]:|\\|(^|/)\.\.(/|$)|[\x00-\x1f])")
+
+
+def _zip_directory_size(p: Path) -> tuple[int, int] | None:
+    """The entry count and central directory size a zip's end record declares (zip64 too), read
+    before zipfile loads the directory; None when there is no end record (zipfile then says why)."""
+    with p.open("rb") as fh:
+        size = fh.seek(0, os.SEEK_END)
+        fh.seek(max(0, size - 22 - 0xFFFF))
+        tail = fh.read()
+        end = tail.rfind(b"PK\x05\x06")
+        if end < 0 or end + 22 > len(tail):
+            return None
+        entries = int.from_bytes(tail[end + 10 : end + 12], "little")
+        directory = int.from_bytes(tail[end + 12 : end + 16], "little")
+        if end >= 20 and tail[end - 20 : end - 16] == b"PK\x06\x07":  # zip64: the real figures
+            fh.seek(int.from_bytes(tail[end - 12 : end - 4], "little"))
+            record = fh.read(56)
+            if len(record) == 56 and record[:4] == b"PK\x06\x06":
+                entries = int.from_bytes(record[32:40], "little")
+                directory = int.from_bytes(record[40:48], "little")
+    return entries, directory
+
+
 def _zipped_shapefile(p: Path, source: str, max_bytes: int, notes: list[str]) -> str:
+    declared = _zip_directory_size(p)
+    if declared and (declared[0] > MAX_ZIP_ENTRIES or declared[1] > MAX_ZIP_ENTRIES * 1024):
+        raise LimitExceeded(
+            f"{source}: the zip holds {declared[0]:,} files (a {_bytes_text(declared[1])} "
+            f"directory), over the limit of {MAX_ZIP_ENTRIES:,}; a zipped Shapefile needs only the "
+            ".shp with its .shx, .dbf and .prj: zip just those"
+        )
     try:
         with zipfile.ZipFile(p) as zf:
             infos = zf.infolist()
@@ -507,6 +571,13 @@ def _zipped_shapefile(p: Path, source: str, max_bytes: int, notes: list[str]) ->
             f"{source}: the zip unpacks to more than {_bytes_text(4 * max_bytes)}; "
             "raise GRIDMGR_MAX_FILE_MB to read it"
         )
+    unsafe = [i.filename for i in infos if _UNSAFE_ENTRY.search(i.filename)]
+    if unsafe:
+        raise InvalidInput(
+            f"{source}: the zip holds a file named {unsafe[0][:100]!r}, a path that leads out of the "
+            "zip (absolute, '..', a backslash or a control character); gridmgr reads no such zip: "
+            "zip the Shapefile's files themselves"
+        )
     shps = [
         i.filename
         for i in infos
@@ -515,10 +586,14 @@ def _zipped_shapefile(p: Path, source: str, max_bytes: int, notes: list[str]) ->
         and not Path(i.filename).name.startswith("._")
     ]
     if not shps:
-        held = ", ".join(i.filename for i in infos[:5]) or "nothing"
+        held = ", ".join(i.filename[:60] for i in infos[:5]) or "nothing"
+        inner = any(i.filename.lower().endswith(".zip") for i in infos)
+        nested = (
+            "a zip inside a zip is not opened: upload the inner zip itself, or " if inner else ""
+        )
         raise InvalidInput(
-            f"{source}: the zip holds no .shp file (it holds {held}); zip the .shp with its "
-            ".shx, .dbf and .prj"
+            f"{source}: the zip holds no .shp file (it holds {held}); {nested}zip the .shp with "
+            "its .shx, .dbf and .prj"
         )
     if len(shps) > 1:
         notes.append(f"the zip holds {len(shps)} Shapefiles; only {shps[0]!r} was read")

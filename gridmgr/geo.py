@@ -34,10 +34,15 @@ class Limits:
     max_file_bytes: int = 50 * 1024 * 1024
     max_area_km2: float = 50_000.0
     max_cells: int = 2_000_000  # used by gridding; carried here so one object holds every limit
+    # vertices of an area (and of each drawn cell or line): real boundaries have a few thousand; the
+    # time to grid grows with the square of the vertices a cell holds (a 100,000-vertex ring into 10
+    # cells takes ~20 s on a 2-core machine, a million-vertex one half an hour)
+    max_vertices: int = 100_000
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Limits:
-        """Limits from GRIDMGR_MAX_FILE_MB, GRIDMGR_MAX_AREA_KM2 and GRIDMGR_MAX_CELLS, else defaults.
+        """Limits from GRIDMGR_MAX_FILE_MB, GRIDMGR_MAX_AREA_KM2, GRIDMGR_MAX_CELLS and
+        GRIDMGR_MAX_VERTICES, else defaults.
 
         Parameters
         ----------
@@ -52,20 +57,25 @@ class Limits:
         Raises
         ------
         InvalidInput
-            A variable that is not a positive number (a whole number for GRIDMGR_MAX_CELLS).
+            A variable that is not a positive number (a whole number for GRIDMGR_MAX_CELLS and
+            GRIDMGR_MAX_VERTICES).
         """
         env = os.environ if env is None else env
         base = cls()
         file_mb = _env_number(env, "GRIDMGR_MAX_FILE_MB", base.max_file_bytes / 2**20)
-        cells = _env_number(env, "GRIDMGR_MAX_CELLS", base.max_cells)
-        if cells != int(cells):
-            raise InvalidInput(
-                f"GRIDMGR_MAX_CELLS={env['GRIDMGR_MAX_CELLS']!r} must be a whole number"
-            )
+        whole = {}
+        for name, default in (
+            ("GRIDMGR_MAX_CELLS", base.max_cells),
+            ("GRIDMGR_MAX_VERTICES", base.max_vertices),
+        ):
+            whole[name] = _env_number(env, name, default)
+            if whole[name] != int(whole[name]):
+                raise InvalidInput(f"{name}={env[name]!r} must be a whole number")
         return cls(
             max_file_bytes=int(file_mb * 2**20),
             max_area_km2=_env_number(env, "GRIDMGR_MAX_AREA_KM2", base.max_area_km2),
-            max_cells=int(cells),
+            max_cells=int(whole["GRIDMGR_MAX_CELLS"]),
+            max_vertices=int(whole["GRIDMGR_MAX_VERTICES"]),
         )
 
 
@@ -193,6 +203,7 @@ def read_lines(
     datum = parse_datum(crs)
     source = str(path)
     features, _notes = read_file(path, limits.max_file_bytes, prefer="LineString")
+    check_vertices(features, source, limits.max_vertices, what="line")
     lines: list[shapely.Geometry] = []
     skipped: list[RawFeature] = []
     for raw in features:
@@ -236,11 +247,12 @@ def read_features(
     limits = limits or Limits()
     datum = parse_datum(crs)
     features, notes = read_file(path, limits.max_file_bytes, prefer="Polygon")
+    check_vertices(features, str(path), limits.max_vertices, what="cell")
     return _features_table(features, notes, str(path), datum)
 
 
 def features_from_geojson(
-    obj: object, *, source: str = "request body", crs: str = "wgs84"
+    obj: object, *, source: str = "request body", crs: str = "wgs84", limits: Limits | None = None
 ) -> gpd.GeoDataFrame:
     """The same as `read_features` for GeoJSON that is already parsed (cells drawn in an API request).
 
@@ -252,14 +264,20 @@ def features_from_geojson(
         How messages name where the GeoJSON came from.
     crs
         As for `read_area`.
+    limits
+        The vertex limit a cell; the environment's (`Limits.from_env`) when not given, since the API
+        passes none.
 
     Returns
     -------
     geopandas.GeoDataFrame
         As for `read_features`.
     """
+    limits = limits or Limits.from_env()
     datum = parse_datum(crs)
-    return _features_table(features_from_json(obj, source), [], source, datum)
+    features = features_from_json(obj, source)
+    check_vertices(features, source, limits.max_vertices, what="cell")
+    return _features_table(features, [], source, datum)
 
 
 def _features_table(
@@ -299,6 +317,7 @@ def _area(
     limits: Limits,
 ) -> LoadedArea:
     chosen = features if feature is None else _choose(features, feature, source)
+    check_vertices(chosen, source, limits.max_vertices, what="area")
     warns = list(notes)
     areas: list[shapely.Geometry] = []
     owners: list[RawFeature] = []
@@ -348,6 +367,25 @@ def _area(
     name = one.name if one else _common_name(owners)
     props = dict(one.properties) if one else {}
     return LoadedArea(area, name, props, tuple(warns), source)
+
+
+def check_vertices(features: list[RawFeature], source: str, limit: int, *, what: str) -> None:
+    """Refuse, before any heavy work, an area with more than `limit` vertices in all, or a cell or
+    line (`what`) with more than `limit` in one feature; LimitExceeded says how to get under it."""
+    geoms = np.array([raw.geometry for raw in features], dtype=object)
+    counts = shapely.get_num_coordinates(geoms) if len(geoms) else np.zeros(0, dtype=int)
+    if what == "area" and counts.sum() > limit:
+        found, where = int(counts.sum()), f"{source}: the area has"
+    elif what != "area" and len(counts) and counts.max() > limit:
+        k = int(counts.argmax())
+        found, where = int(counts[k]), f"{source}: {features[k].label()}: the {what} has"
+    else:
+        return
+    raise LimitExceeded(
+        f"{where} {found:,} vertices, over the limit of {limit:,}; simplify it to fewer vertices "
+        "(QGIS: Vector › Geometry Tools › Simplify; mapshaper: -simplify) or raise "
+        "GRIDMGR_MAX_VERTICES"
+    )
 
 
 def _is_lines(raw: RawFeature) -> bool:

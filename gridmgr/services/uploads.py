@@ -3,6 +3,7 @@ by the same use cases as the CLI, and their error messages naming the file the u
 
 from __future__ import annotations
 
+import csv
 import re
 import secrets
 import shutil
@@ -24,6 +25,9 @@ STASH_DIR = "uploads"
 STASH_HOURS = 24  # a preview's upload is kept this long for its commit
 _TOKEN = re.compile(r"^[0-9a-f]{32}$")
 _SUFFIX = re.compile(r"^\.[a-z0-9]{1,10}$")
+_UNSHOWABLE = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
+_STEM_MAX = 100  # file systems refuse names over 255 bytes; a saved name needs no more than this
+_SHOWN_MAX = 200  # how much of a name, as sent, messages show
 _NAME_FILE = ".name"
 _OWNER_FILE = ".owner"
 
@@ -34,13 +38,18 @@ def upload_name(filename: str) -> str:
     suffix = Path(base).suffix.lower()
     if not _SUFFIX.match(suffix):
         suffix = ""
-    stem = secure_filename(base[: len(base) - len(suffix)] if suffix else base)
+    stem = secure_filename(base[: len(base) - len(suffix)] if suffix else base)[:_STEM_MAX]
     return f"{stem or 'upload'}{suffix}"
 
 
 def display_name(filename: str) -> str:
-    """The name a user knows the upload by: its base name as sent, without folders."""
-    return Path((filename or "").replace("\\", "/")).name or "the upload"
+    """The name a user knows the upload by: its base name as sent, without folders, control characters
+    or unpaired surrogates, shortened in the middle when very long."""
+    base = Path((filename or "").replace("\\", "/")).name
+    base = _UNSHOWABLE.sub("?", base)
+    if len(base) > _SHOWN_MAX:
+        base = f"{base[: _SHOWN_MAX // 2]}…{base[-_SHOWN_MAX // 2 :]}"
+    return base or "the upload"
 
 
 def _require(filename: str | None, what: str) -> None:
@@ -157,6 +166,21 @@ def add_area_upload(
 def import_wardens_upload(
     engine: Engine, stream: IO[bytes], filename: str, *, actor: str = "web"
 ) -> dict[str, Any]:
-    """`import_wardens` on an uploaded CSV; messages name the file as the user chose it."""
+    """`import_wardens` on an uploaded CSV; messages name the file as the user chose it. Refused first:
+    NUL bytes (binary data; no database stores them) and fields over the csv module's limit."""
+    shown = display_name(filename)
     with saved_upload(stream, filename, what="CSV file") as path:
-        return import_wardens(engine, path, actor=actor)
+        with path.open("rb") as fh:
+            binary = any(b"\x00" in chunk for chunk in iter(lambda: fh.read(1 << 20), b""))
+        if binary:
+            raise InvalidInput(
+                f"{shown}: the file holds NUL bytes, so it is binary data, not a CSV text; save the "
+                "wardens as CSV (UTF-8) with the header name,phone[,role]"
+            )
+        try:
+            return import_wardens(engine, path, actor=actor)
+        except csv.Error as exc:  # a field over 128 KB, most likely: not a list of wardens
+            raise InvalidInput(
+                f"{shown}: not a readable CSV ({exc}); save the wardens as CSV (UTF-8) with the "
+                "header name,phone[,role]"
+            ) from None

@@ -8,13 +8,16 @@ grids and read areas, cells and coverage; wardens see their own cells and log ro
 from __future__ import annotations
 
 import json
+import re
+import sys
 from datetime import date, datetime
 from typing import Any
 
 from flask import Blueprint, Response, g, request, url_for
 
 from gridmgr import services
-from gridmgr.errors import Forbidden, InvalidInput
+from gridmgr._geojson import check_nesting
+from gridmgr.errors import Forbidden, InvalidInput, LimitExceeded
 from gridmgr.services.audit import list_audit
 from gridmgr.services.cellmap import (
     CELL_FORMATS,
@@ -47,23 +50,99 @@ def _malformed(exc: MalformedBody):
 
 
 def json_body(*, optional: bool = False) -> dict[str, Any]:
-    """The request's JSON object; 400 when it is not JSON, 422 when it is JSON but not an object."""
+    """The request's JSON object; 400 when it is not JSON, 422 when it is JSON but not an object, is
+    nested too deeply, or holds text no database stores (NUL characters, unpaired surrogates)."""
     raw = request.get_data(cache=True)  # over MAX_UPLOAD_MB: 413 before a byte is parsed
     if optional and not raw.strip():
         return {}
     try:
-        body = json.loads(raw)
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise MalformedBody("the request body is not UTF-8 text") from None
+        raise MalformedBody("the request body is not UTF-8 text; send JSON as UTF-8") from None
+    check_nesting(text, "the request body")  # before parsing: deep nesting only exhausts the stack
+    try:
+        body = json.loads(text, parse_constant=_not_json_number)
     except json.JSONDecodeError as exc:
         raise MalformedBody(
             f"the request body is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
         ) from None
-    except (ValueError, RecursionError):
-        raise MalformedBody("the request body is not valid JSON") from None
+    except _NotJsonNumber as exc:
+        raise MalformedBody(
+            f"the request body is not valid JSON: {exc.args[0]} is not a number JSON allows; "
+            "send plain decimal numbers"
+        ) from None
+    except RecursionError:
+        raise LimitExceeded(
+            "the request body is nested too deeply (arrays or objects inside each other); "
+            "send GeoJSON as the API describes it"
+        ) from None
+    except ValueError:  # an integer with more digits than Python converts (4,300)
+        raise InvalidInput(
+            f"the request body holds a number with more than {sys.get_int_max_str_digits():,} "
+            "digits; no field takes a number that large"
+        ) from None
+    if _UNSTORABLE_ESCAPE.search(text):
+        _check_storable(body, "")
     if not isinstance(body, dict):
         raise InvalidInput("the request body must be a JSON object")
     return body
+
+
+class _NotJsonNumber(Exception):
+    """NaN or Infinity in the body: Python reads them, JSON (RFC 8259) does not allow them."""
+
+
+def _not_json_number(name: str) -> float:
+    raise _NotJsonNumber(name)
+
+
+# \u0000 and \uD800-\uDFFF escapes not themselves escaped (an even run of backslashes before them)
+_UNSTORABLE_ESCAPE = re.compile(r"(?:^|[^\\])(?:\\\\)*\\u(?:0000|[dD][89a-fA-F])")
+_UNSTORABLE_TEXT = re.compile("[\x00\ud800-\udfff]")
+
+
+def _check_storable(value: object, where: str) -> None:
+    """Refuse strings (keys too) with a NUL or an unpaired surrogate: databases cannot store them."""
+    stack = [(value, where)]
+    while stack:
+        item, at = stack.pop()
+        if isinstance(item, str):
+            found = _UNSTORABLE_TEXT.search(item)
+            if found:
+                char = found.group()
+                what = (
+                    "a NUL character (\\u0000)"
+                    if char == "\x00"
+                    else f"an unpaired UTF-16 surrogate (\\u{ord(char):04x})"
+                )
+                raise InvalidInput(
+                    f"the request body holds {what} in {at or 'its text'}; text cannot hold it: "
+                    "remove it, or send the text as UTF-8"
+                )
+        elif isinstance(item, dict):
+            for key, member in item.items():
+                stack.append((key, f"the name of {_member(at, key)!r}"))
+                stack.append((member, _member(at, key)))
+        elif isinstance(item, list):
+            stack.extend((member, f"{at}[{k}]") for k, member in enumerate(item))
+
+
+def _member(at: str, key: str) -> str:
+    shown = _UNSTORABLE_TEXT.sub("?", key)[:40]
+    return f"{at}.{shown}" if at else f'"{shown}"'
+
+
+@bp.before_request
+def _storable_url() -> None:
+    """Refuse a NUL character in the URL's path or query (%00) or in the Idempotency-Key header: no
+    name, option or key can hold one, and PostgreSQL refuses to store it."""
+    texts = [*(request.view_args or {}).values(), *request.args.keys(), *request.args.values()]
+    if any(isinstance(t, str) and "\x00" in t for t in texts):
+        raise InvalidInput(
+            "the URL holds a NUL character (%00); no area, cell or option name has one: remove it"
+        )
+    if "\x00" in request.headers.get("Idempotency-Key", ""):
+        raise InvalidInput("the Idempotency-Key header holds a NUL character; send a plain key")
 
 
 def _field(body: dict, name: str, kinds: type | tuple[type, ...], *, required: bool = False):
