@@ -68,6 +68,9 @@ def test_a_change_made_on_a_page_shows_who_what_and_when(site):
     assert "warden1" in newest["text"] and "Round logged" in newest["text"]
     assert park.codes[0] in newest["text"] and "Haibin Park" in newest["text"]
     assert "Asia/Shanghai, UTC+08:00" in newest["text"]  # the area's zone, stated
+    # nothing the Content-Security-Policy refuses: no inline scripts, no event handler attributes
+    assert not re.search(r"<script(?![^>]*\bsrc=)", html)
+    assert not re.search(r"<[^>]+\son[a-z]+=", html)
     assert before["action"] == "assign"
     assert "manager" in before["text"] and "Warden posted to cells" in before["text"]
     assert "warden9" in before["text"] and park.codes[5] in before["text"]
