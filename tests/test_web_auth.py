@@ -296,3 +296,52 @@ def test_a_new_password_or_removal_ends_the_users_sessions(site, engine):
     assert _replay(app, kept).get("/areas").status_code == 302
     actions = [e["action"] for e in list_audit(engine, limit=3)]
     assert actions == ["user.add", "user.remove", "user.password"]
+
+
+def test_migration_0005_gives_every_existing_user_its_own_session_key(db_url, engine):
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import text
+
+    from gridmgr.store import MIGRATIONS
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0004")
+    with engine.begin() as conn:
+        for k in (1, 2, 3):
+            conn.execute(
+                text("INSERT INTO users (id, username, password_hash, role, created_at) "
+                     "VALUES (:id, :name, 'x', 'manager', CURRENT_TIMESTAMP)"),
+                {"id": k, "name": f"old{k}"},
+            )  # fmt: skip
+        conn.execute(
+            text("INSERT INTO api_tokens (user_id, token_sha256, created_at) "
+                 "VALUES (1, 'abc', CURRENT_TIMESTAMP)")
+        )  # fmt: skip
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+    with engine.connect() as conn:
+        keys = conn.execute(text("SELECT session_key FROM users ORDER BY id")).scalars().all()
+        tokens = conn.execute(text("SELECT count(*) FROM api_tokens")).scalar_one()
+    assert len(keys) == 3 and all(k and len(k) == 32 for k in keys) and len(set(keys)) == 3
+    assert tokens == 1  # adding the column kept the rows that point at users
+
+
+def test_a_user_without_a_session_key_gets_one_at_login(site, engine):
+    from sqlalchemy import text
+
+    app, _ = site
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE users SET session_key = NULL WHERE username = 'manager'"))
+    client = app.test_client()
+    assert login(client, "manager").status_code == 302
+    assert client.get("/areas").status_code == 200
+    with engine.connect() as conn:
+        key = conn.execute(
+            text("SELECT session_key FROM users WHERE username = 'manager'")
+        ).scalar_one()
+    assert key and len(key) == 32

@@ -99,6 +99,10 @@ def get_user(engine: Engine, user_id: int) -> dict[str, Any] | None:
 
 def session_key(engine: Engine, user_id: int) -> str:
     """The user's current session key, which a login puts in its session (made if the user has none)."""
+    with reading(engine) as s:
+        key = s.execute(select(User.session_key).where(User.id == user_id)).scalar()
+    if key:
+        return key  # the usual case: no write (SQLite would take its write lock for it)
     with transaction(engine) as s:
         user = s.get(User, user_id)
         if user is None:
