@@ -151,7 +151,8 @@ MATRIX: dict[tuple[str, str], Case] = {
         form=lambda p: {"version": "1"},
         writes=True,
     ),
-    # these end or replace the session: each role on a client of its own
+    # these end or replace the session: each role on a client of its own; logout comes last, as it
+    # ends every session of its user (the shared clients' too)
     ("auth.login", "POST"): Case(
         "/login",
         {r: (302, HOME[r]) for r in HOME} | {"anonymous": 401},
