@@ -6,9 +6,11 @@ import json
 import math
 import os
 import re
+import sqlite3
 import stat
 import warnings
 import zipfile
+from contextlib import closing
 from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
@@ -469,6 +471,8 @@ def _ogr_features(
 ) -> tuple[list[RawFeature], list[str]]:
     """Features of a GeoPackage or (zipped) Shapefile through pyogrio, reprojected to lon/lat."""
     notes: list[str] = []
+    if kind == "gpkg":
+        _refuse_views(p, source)
     target = _zipped_shapefile(p, source, max_bytes, notes) if kind == "zip" else str(p)
     what = _OGR_NAMES[kind]
     hint = "; keep the .shp with its .shx, .dbf and .prj" if kind != "gpkg" else ""
@@ -508,6 +512,32 @@ def _ogr_features(
         k = int(owner[np.flatnonzero(bad)[0]])
         check_lonlat(xy[owner == k], f"{source}: {out[k].label()}", "")
     return out, notes
+
+
+def _refuse_views(p: Path, source: str) -> None:
+    """Refuse a GeoPackage whose layers (or catalogue) are SQL views: reading a view runs its query,
+    and a recursive one never ends, holding a server thread and memory. Only the schema is read."""
+    uri = f"{p.resolve().as_uri()}?mode=ro&immutable=1"  # read only, no locks, no journal
+    try:
+        with closing(sqlite3.connect(uri, uri=True)) as db:
+            db.execute("PRAGMA trusted_schema = OFF")
+            views = {
+                str(name).lower()
+                for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'view'")
+            }
+            if not views:
+                return
+            catalogue = {"gpkg_contents", "gpkg_geometry_columns"} & views
+            layers = [] if catalogue else db.execute("SELECT table_name FROM gpkg_contents")
+            found = sorted(catalogue) or [str(n) for (n,) in layers if str(n).lower() in views]
+    except sqlite3.Error:
+        return  # not a readable SQLite file: GDAL says what is wrong with it
+    if found:
+        raise InvalidInput(
+            f"{source}: the GeoPackage's layer {found[0][:60]!r} is a view (a stored query), which "
+            "gridmgr does not run, as it may never end; save the layer as a table (QGIS: Export › "
+            "Save Features As… GeoPackage) and upload that"
+        )
 
 
 def _missing(value: object) -> bool:

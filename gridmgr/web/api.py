@@ -132,17 +132,28 @@ def _member(at: str, key: str) -> str:
     return f"{at}.{shown}" if at else f'"{shown}"'
 
 
-@bp.before_request
-def _storable_url() -> None:
-    """Refuse a NUL character in the URL's path or query (%00) or in the Idempotency-Key header: no
-    name, option or key can hold one, and PostgreSQL refuses to store it."""
-    texts = [*(request.view_args or {}).values(), *request.args.keys(), *request.args.values()]
-    if any(isinstance(t, str) and "\x00" in t for t in texts):
+@bp.before_app_request
+def refuse_nul_characters() -> None:
+    """Refuse a NUL character in the URL's path or query (%00), in a form field or in the
+    Idempotency-Key header: no name, option or key holds one, and PostgreSQL cannot store it (the
+    write would fail as a 500). Registered for every request of the app, pages too."""
+    url = [*(request.view_args or {}).values(), *request.args.keys(), *request.args.values()]
+    if any(isinstance(t, str) and "\x00" in t for t in url):
         raise InvalidInput(
             "the URL holds a NUL character (%00); no area, cell or option name has one: remove it"
         )
+    fields = request.form.items(multi=True) if request.mimetype in _FORMS else ()
+    bad = next((name for name, value in fields if "\x00" in name + value), None)
+    if bad is not None:
+        raise InvalidInput(
+            f"the form field {_UNSTORABLE_TEXT.sub('?', bad)[:40]!r} holds a NUL character; "
+            "text cannot hold it: remove it and send the form again"
+        )
     if "\x00" in request.headers.get("Idempotency-Key", ""):
         raise InvalidInput("the Idempotency-Key header holds a NUL character; send a plain key")
+
+
+_FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 def _field(body: dict, name: str, kinds: type | tuple[type, ...], *, required: bool = False):
