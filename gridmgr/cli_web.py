@@ -10,9 +10,9 @@ from gridmgr.errors import InvalidInput
 
 
 def add_web_commands(sub, engine_of) -> None:
-    """Register `user add`, `serve` and `demo` on the sub-command parsers."""
-    user = sub.add_parser("user", help="logins: add, list").add_subparsers(
-        dest="user_command", required=True, metavar="{add,list}"
+    """Register `user add/list/passwd/remove`, `backup`, `restore`, `serve` and `demo`."""
+    user = sub.add_parser("user", help="logins: add, list, passwd, remove").add_subparsers(
+        dest="user_command", required=True, metavar="{add,list,passwd,remove}"
     )
     ua = user.add_parser("add", help="create a login; the password is read from standard input")
     ua.add_argument("name", metavar="NAME")
@@ -22,6 +22,15 @@ def add_web_commands(sub, engine_of) -> None:
     ul = user.add_parser("list", help="list logins")
     ul.add_argument("--json", action="store_true")
     ul.set_defaults(func=lambda a: _cmd_user_list(a, engine_of(a)))
+    up = user.add_parser(
+        "passwd",
+        help="give a login a new password (from standard input); ends its sessions and API tokens",
+    )
+    up.add_argument("name", metavar="NAME")
+    up.set_defaults(func=lambda a: _cmd_user_passwd(a, engine_of(a)))
+    ur = user.add_parser("remove", help="remove a login with its sessions and API tokens")
+    ur.add_argument("name", metavar="NAME")
+    ur.set_defaults(func=lambda a: _cmd_user_remove(a, engine_of(a)))
 
     bk = sub.add_parser(
         "backup", help="write a consistent copy of the whole database, while in use"
@@ -75,6 +84,22 @@ def _cmd_user_add(args: argparse.Namespace, engine) -> int:
 
     u = add_user(engine, args.name, role=args.role, password=_read_password(), warden=args.warden)
     print(f"user {u['username']} ({u['role']}) added")
+    return 0
+
+
+def _cmd_user_passwd(args: argparse.Namespace, engine) -> int:
+    from gridmgr.services.users import set_password
+
+    set_password(engine, args.name, _read_password())
+    print(f"password of {args.name} changed; its sessions and API tokens have ended")
+    return 0
+
+
+def _cmd_user_remove(args: argparse.Namespace, engine) -> int:
+    from gridmgr.services.users import remove_user
+
+    remove_user(engine, args.name)
+    print(f"user {args.name} removed")
     return 0
 
 

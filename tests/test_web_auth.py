@@ -130,6 +130,26 @@ def test_user_add_reads_the_password_from_stdin(db_url, tmp_path, engine):
     assert stray.returncode == 2 and "needs --warden" in stray.stderr
 
 
+def test_user_passwd_and_remove_from_the_command_line(db_url, engine):
+    from gridmgr import services
+
+    services.add_user(engine, "li", role="manager", password=PASSWORD)
+    run = [sys.executable, "-m", "gridmgr", "--db", db_url, "user"]
+    done = subprocess.run([*run, "passwd", "li"], input="another long secret\n",
+                          capture_output=True, text=True)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert services.authenticate(engine, "li", "another long secret")["username"] == "li"
+    short = subprocess.run([*run, "passwd", "li"], input="short\n",
+                           capture_output=True, text=True)  # fmt: skip
+    assert short.returncode == 2 and "at least 8 characters" in short.stderr
+    assert services.authenticate(engine, "li", "another long secret") is not None  # unchanged
+    gone = subprocess.run([*run, "remove", "li"], capture_output=True, text=True)
+    assert gone.returncode == 0, gone.stderr
+    assert [u["username"] for u in services.list_users(engine)] == []
+    again = subprocess.run([*run, "remove", "li"], capture_output=True, text=True)
+    assert again.returncode != 0 and "li" in again.stderr and "Traceback" not in again.stderr
+
+
 def test_login_page_warns_when_the_cookie_would_be_dropped(site):
     app, _ = site
     client = app.test_client()
