@@ -117,14 +117,17 @@ def text_from_bytes(data: bytes, source: str) -> str:
         if not stripped:
             raise InvalidInput(f"{source}: the file holds only whitespace; it has no GeoJSON in it")
         if stripped[0] not in "{[":
-            raise InvalidInput(
-                f"{source}: not GeoJSON: it starts with {stripped[:24]!r}; give a GeoJSON file, a "
-                "GeoPackage (.gpkg), a Shapefile (.shp) or a zipped Shapefile (.zip)"
+            raise InvalidInput.of(
+                "{source}: not GeoJSON: it starts with {start!r}; give a GeoJSON file, a "
+                "GeoPackage (.gpkg), a Shapefile (.shp) or a zipped Shapefile (.zip)",
+                source=source,
+                start=stripped[:24],
             )
         return text
-    raise InvalidInput(
-        f"{source}: cannot read it: it is binary data, not GeoJSON text, and not a GeoPackage, "
-        "Shapefile or zip; check the file is the one you meant"
+    raise InvalidInput.of(
+        "{source}: cannot read it: it is binary data, not GeoJSON text, and not a GeoPackage, "
+        "Shapefile or zip; check the file is the one you meant",
+        source=source,
     )
 
 
@@ -171,9 +174,13 @@ def parse_text(text: str, source: str) -> object:
     try:
         return json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
-        raise InvalidInput(
-            f"{source}: not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}; "
-            "check the file is GeoJSON and was saved completely"
+        raise InvalidInput.of(
+            "{source}: not valid JSON: {msg} at line {line}, column {column}; "
+            "check the file is GeoJSON and was saved completely",
+            source=source,
+            msg=exc.msg,
+            line=exc.lineno,
+            column=exc.colno,
         ) from None
     except _NotANumber as exc:
         raise InvalidInput(
@@ -207,7 +214,9 @@ def features_from_json(obj: object, source: str) -> list[RawFeature]:
             f"{source}: not GeoJSON: the top level is a {type(obj).__name__}, not an object or array"
         )
     if not items:
-        raise InvalidInput(f"{source}: the file holds no features (the collection is empty)")
+        raise InvalidInput.of(
+            "{source}: the file holds no features (the collection is empty)", source=source
+        )
     return [_feature(item, k, source) for k, item in enumerate(items)]
 
 
@@ -409,7 +418,7 @@ def read_file(
         )
     _check_size(info.st_size, max_bytes, source)
     if info.st_size == 0:
-        raise InvalidInput(f"{source}: the file is empty (0 bytes)")
+        raise InvalidInput.of("{source}: the file is empty (0 bytes)", source=source)
     suffix = p.suffix.lower()
     try:
         with p.open("rb") as fh:
@@ -424,9 +433,11 @@ def read_file(
     if suffix in (".gpkg", ".zip", ".shp") and not data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(
         (b"{", b"[")
     ):
-        raise InvalidInput(
-            f"{source}: not a {suffix[1:]} file: its content does not start as one does; "
-            "is it damaged, or misnamed?"
+        raise InvalidInput.of(
+            "{source}: not a {kind} file: its content does not start as one does; "
+            "is it damaged, or misnamed?",
+            source=source,
+            kind=suffix[1:],
         )
     return features_from_json(parse_text(text_from_bytes(data, source), source), source), []
 
@@ -488,13 +499,16 @@ def _ogr_features(
         except Exception as exc:
             raise InvalidInput(f"{source}: cannot read it as a {what}: {exc}{hint}") from None
     if len(frame) == 0:
-        raise InvalidInput(f"{source}: the file holds no features")
+        raise InvalidInput.of("{source}: the file holds no features", source=source)
     if frame.crs is not None and frame.crs.to_epsg() not in _LONLAT_EPSG:
         try:
             frame = frame.to_crs(4326)
         except (CRSError, ProjError) as exc:
-            raise InvalidInput(
-                f"{source}: cannot convert its CRS ({frame.crs.name}) to WGS84: {exc}"
+            raise InvalidInput.of(
+                "{source}: cannot convert its CRS ({crs}) to WGS84: {reason}",
+                source=source,
+                crs=frame.crs.name,
+                reason=str(exc),
             ) from None
     geoms = shapely.force_2d(np.asarray(frame.geometry.values, dtype=object))
     props = frame.drop(columns=frame.geometry.name).to_dict(orient="records")

@@ -10,7 +10,7 @@ its tiles: geometries are drawn shifted into that datum (AMap's tiles are GCJ-02
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -36,6 +36,15 @@ AMAP_ATTRIBUTION = '&copy; <a href="https://www.amap.com/">高德地图</a> Auto
 KEYS = ("osm", "tianditu_vec", "tianditu_img", "amap", "xyz", "none")
 GROUPS: dict[str, tuple[str, ...]] = {"tianditu": ("tianditu_vec", "tianditu_img")}
 DEFAULT_ORDER = ("osm", "tianditu", "amap", "xyz", "none")
+# the names in the layer switch, in English (gridmgr/i18n.py has them in Chinese)
+NAMES = {
+    "osm": "OpenStreetMap",
+    "tianditu_vec": "Tianditu",
+    "tianditu_img": "Tianditu imagery",
+    "amap": "AMap",
+    "xyz": "Local tiles",
+    "none": "No base map",
+}
 # the tile layers whose URL template BASEMAP_URLS may replace (tests point them at their own server)
 URL_KEYS = ("osm", "tianditu_vec", "tianditu_cva", "tianditu_img", "tianditu_cia", "amap")
 
@@ -93,14 +102,20 @@ def catalogue(
     tiles_name: str = "",
     tiles_attribution: str = "",
     urls: Mapping[str, str] | None = None,
+    translate: Callable[[str], str] | None = None,
 ) -> dict[str, BaseMap]:
     """Every base map that can be offered with these settings, by key (Tianditu only with a key,
-    xyz only with a URL other than OpenStreetMap's, none always)."""
+    xyz only with a URL other than OpenStreetMap's, none always).
+
+    The built-in names are English (`NAMES`); `translate` (the web page's gettext) puts them in the
+    page's language. A configured TILES_NAME is shown as it is.
+    """
     urls = dict(urls or {})
+    tr = translate or (lambda text: text)
     out: dict[str, BaseMap] = {
         "osm": BaseMap(
             "osm",
-            "OpenStreetMap",
+            tr(NAMES["osm"]),
             tiles=(Tiles(_url(urls, "osm", OSM_TILES), OSM_ATTRIBUTION, max_native_zoom=19),),
         )
     }
@@ -113,24 +128,24 @@ def catalogue(
             return Tiles(url, TIANDITU_ATTRIBUTION, subdomains="01234567")
 
         out["tianditu_vec"] = BaseMap(
-            "tianditu_vec", "天地图 Tianditu", tiles=(tdt("vec"), tdt("cva"))
+            "tianditu_vec", tr(NAMES["tianditu_vec"]), tiles=(tdt("vec"), tdt("cva"))
         )
         out["tianditu_img"] = BaseMap(
-            "tianditu_img", "天地图影像 Tianditu imagery", tiles=(tdt("img"), tdt("cia"))
+            "tianditu_img", tr(NAMES["tianditu_img"]), tiles=(tdt("img"), tdt("cia"))
         )
     out["amap"] = BaseMap(
         "amap",
-        "高德 AMap",
+        tr(NAMES["amap"]),
         datum="gcj02",
         tiles=(Tiles(_url(urls, "amap", AMAP_TILES), AMAP_ATTRIBUTION, subdomains="1234"),),
     )
     if tiles_url and tiles_url != OSM_TILES:
         out["xyz"] = BaseMap(
             "xyz",
-            tiles_name or "Local tiles",
+            tiles_name or tr(NAMES["xyz"]),
             tiles=(Tiles(tiles_url, tiles_attribution or "", max_native_zoom=19),),
         )
-    out["none"] = BaseMap("none", "No base map")
+    out["none"] = BaseMap("none", tr(NAMES["none"]))
     return out
 
 
@@ -159,7 +174,12 @@ def choose(
     return [available[k] for k in keys]
 
 
-def from_config(config: Mapping[str, Any], env: Mapping[str, str] | None = None) -> list[BaseMap]:
+def from_config(
+    config: Mapping[str, Any],
+    env: Mapping[str, str] | None = None,
+    *,
+    translate: Callable[[str], str] | None = None,
+) -> list[BaseMap]:
     """The base maps an app's pages offer, the default first.
 
     Keys: BASEMAPS (order and selection, default osm, tianditu, amap, xyz, none), DEFAULT_BASEMAP,
@@ -167,7 +187,8 @@ def from_config(config: Mapping[str, Any], env: Mapping[str, str] | None = None)
     BASEMAP_URLS (URL templates replacing the catalogue's, by `URL_KEYS`). Without BASEMAPS, a
     TILES_URL of "" means no base map at all and another server's URL means only that one (and none),
     as before there were several. A key missing from `config` is read from `env` (default the
-    process environment) as GRIDMGR_<KEY> (BASEMAPS there separated by commas).
+    process environment) as GRIDMGR_<KEY> (BASEMAPS there separated by commas). `translate` puts
+    the built-in names in the page's language (see `catalogue`).
     """
     env = os.environ if env is None else env
 
@@ -182,6 +203,7 @@ def from_config(config: Mapping[str, Any], env: Mapping[str, str] | None = None)
         tiles_name=str(get("TILES_NAME") or ""),
         tiles_attribution=str(get("TILES_ATTRIBUTION") or ""),
         urls=config.get("BASEMAP_URLS") or {},
+        translate=translate,
     )
     order = get("BASEMAPS")
     if isinstance(order, str):

@@ -2,11 +2,46 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any, TypeVar
+
+E = TypeVar("E", bound="GridmgrError")
+
+
+class Phrase(str):
+    """An English phrase used as a value of an error's template that pages translate too (a hint)."""
+
 
 class GridmgrError(Exception):
-    """Base of every error gridmgr raises on purpose; its message is shown to the user as is."""
+    """Base of every error gridmgr raises on purpose; its message is shown to the user as is.
+
+    Raised as ``InvalidInput.of("{source}: no polygons in this file", source=…)`` it also keeps the
+    English `template` and its `values`, so that the web pages can show it translated (see
+    `gridmgr.i18n.error_text`); ``str(exc)`` is always the English sentence (CLI, JSON API, logs).
+    """
 
     code = "error"
+    template: str | None = None
+    values: Mapping[str, Any] = MappingProxyType({})
+
+    @classmethod
+    def of(cls: type[E], template: str, /, **values: Any) -> E:
+        """The error with `template` filled from `values` as its message, keeping both for translation."""
+        exc = cls(template.format(**values))
+        exc.template, exc.values = template, dict(values)
+        return exc
+
+    def replaced(self: E, old: str, new: str) -> E:
+        """A copy naming `new` wherever the message (and its values) said `old` (an upload's saved path)."""
+        exc = type(self)(str(self).replace(old, new))
+        if self.template is not None:
+            exc.template = self.template
+            exc.values = {
+                k: type(v)(v.replace(old, new)) if isinstance(v, str) else v
+                for k, v in self.values.items()
+            }
+        return exc
 
 
 class InvalidInput(GridmgrError, ValueError):

@@ -19,7 +19,7 @@ from pyproj import Transformer
 from gridmgr._geojson import RawFeature, features_from_json, read_file
 from gridmgr._shapes import flatten, polygonal
 from gridmgr.datum import parse_datum, to_wgs84
-from gridmgr.errors import InvalidInput, LimitExceeded, NotFound
+from gridmgr.errors import InvalidInput, LimitExceeded, NotFound, Phrase
 
 _REPAIR_TOLERANCE = 0.001  # a repair may change the area by at most 0.1 %
 _LOCATION = re.compile(r"\[\s*([-\d.eE+]+)\s+([-\d.eE+]+)\s*\]")
@@ -292,8 +292,11 @@ def _features_table(
         geoms.append(geom)
         rows.append(raw.properties)
     if not geoms:
-        raise InvalidInput(
-            f"{source}: no polygons in this file: {_describe(skipped)}; {_AREA_HINT}"
+        raise InvalidInput.of(
+            "{source}: no polygons in this file: {found}; {hint}",
+            source=source,
+            found=_describe(skipped),
+            hint=Phrase(_AREA_HINT),
         )
     if skipped:
         notes.append(_skipped_note(skipped))
@@ -500,7 +503,7 @@ def _valid(geom: shapely.Geometry, source: str, label: str, notes: list[str]) ->
     try:
         if geom.is_valid:
             if geom.area <= 0:
-                raise InvalidInput(f"{where}: the polygon encloses no area")
+                raise InvalidInput.of("{where}: the polygon encloses no area", where=where)
             return shapely.orient_polygons(geom)
         parts = shapely.get_parts(geom)
         if len(parts) > 1 and shapely.is_valid(parts).all():
@@ -522,9 +525,13 @@ def _valid(geom: shapely.Geometry, source: str, label: str, notes: list[str]) ->
         )
     change = abs(repaired.area - written) / written if written > 0 else float("inf")
     if change > _REPAIR_TOLERANCE:
-        raise InvalidInput(
-            f"{where}: the polygon is not valid: {_reason_text(reason)}; repairing it would change its "
-            f"area by {_share(change)}, so it is refused; {_advice(reason)}"
+        raise InvalidInput.of(
+            "{where}: the polygon is not valid: {reason}; repairing it would change its "
+            "area by {change}, so it is refused; {advice}",
+            where=where,
+            reason=_reason_text(reason),
+            change=_share(change),
+            advice=Phrase(_advice(reason)),
         )
     moved = "less than 0.001%" if change < 1e-5 else f"{change:.3%}"
     notes.append(f"{label}: {_reason_text(reason)} repaired (the area changed by {moved})")

@@ -74,6 +74,7 @@ def base_map(
     outline: bool = True,
     basemaps: Sequence[BaseMap] | None = None,
     basemaps_js: str | None = None,
+    outline_label: str = "Area",
 ) -> folium.Map:
     """A Folium map fitted to an area, with its outline, that loads Leaflet only from `assets`.
 
@@ -98,6 +99,8 @@ def base_map(
         replaces `tiles_url`. Geometries are drawn in the datum of the base map shown (AMap: GCJ-02).
     basemaps_js
         URL of gridmgr-basemaps.js (default: beside `helper_js`).
+    outline_label
+        The field name before the area's name in the outline's tooltip, in the page's language.
     """
     minx, miny, maxx, maxy = (float(v) for v in shapely.bounds(area))
     m = folium.Map(
@@ -130,7 +133,7 @@ def base_map(
             name="Area outline",
             style=OUTLINE_STYLE,
             style_by=None,
-            tooltip_fields={"name": "Area"} if name else (),
+            tooltip_fields={"name": outline_label} if name else (),
             id_field=None,
             pane="gmOutline",
         )

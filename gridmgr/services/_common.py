@@ -9,7 +9,7 @@ import geopandas as gpd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gridmgr.errors import InvalidInput, NotFound
+from gridmgr.errors import InvalidInput, NotFound, Phrase
 from gridmgr.models import (
     Area,
     AuditEvent,
@@ -37,8 +37,10 @@ def get_area(s: Session, slug: str) -> Area:
     area = s.execute(select(Area).where(Area.slug == slug)).scalar_one_or_none()
     if area is None:
         known = s.execute(select(Area.slug).order_by(Area.slug).limit(10)).scalars().all()
-        raise NotFound(
-            f"no area {slug!r}; areas: {', '.join(known) or 'none yet (gridmgr area add)'}"
+        raise NotFound.of(
+            "no area {slug!r}; areas: {known}",
+            slug=slug,
+            known=", ".join(known) or Phrase("none yet (gridmgr area add)"),
         )
     return area
 
@@ -53,8 +55,9 @@ def _active_cells(s: Session, slug: str) -> tuple[Area, GridPlan, gpd.GeoDataFra
     area = get_area(s, slug)
     plan = _active_plan(s, area.id)
     if plan is None:
-        raise InvalidInput(
-            f"area {slug!r} has no cells yet; grid it first (gridmgr grid {slug} --count N)"
+        raise InvalidInput.of(
+            "area {slug!r} has no cells yet; grid it first (gridmgr grid {slug} --count N)",
+            slug=slug,
         )
     return area, plan, load_cells(s, plan.id)
 
@@ -63,7 +66,9 @@ def _cell_ids(cells: gpd.GeoDataFrame, codes: list[str], slug: str) -> list[int]
     by_code = dict(zip(cells["code"], cells["id"], strict=True))
     missing = [c for c in codes if c not in by_code]
     if missing:
-        raise NotFound(f"area {slug!r} has no cell {missing[0]!r} in its active plan")
+        raise NotFound.of(
+            "area {slug!r} has no cell {code!r} in its active plan", slug=slug, code=missing[0]
+        )
     return [int(by_code[c]) for c in codes]
 
 

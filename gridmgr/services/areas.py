@@ -99,8 +99,8 @@ def _check_timezone(name: str) -> None:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidInput(
-            f"unknown time zone {name!r}: use an IANA name such as Asia/Shanghai"
+        raise InvalidInput.of(
+            "unknown time zone {name!r}: use an IANA name such as Asia/Shanghai", name=name
         ) from None
 
 

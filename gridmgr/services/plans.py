@@ -175,9 +175,10 @@ def check_unchanged(engine: Engine, slug: str, version: int) -> None:
 
 def _check_version(slug: str, now: int, seen: int) -> None:
     if now != seen:
-        raise Conflict(
-            f"the plan of {slug!r} changed since this preview (someone committed or restored one); "
-            "nothing was written — look at the new plan and preview again"
+        raise Conflict.of(
+            "the plan of {slug!r} changed since this preview (someone committed or restored one); "
+            "nothing was written — look at the new plan and preview again",
+            slug=slug,
         )
 
 
@@ -196,7 +197,7 @@ def _clipped_cells(
     clipped = np.array([_polygonal_or_none(g) for g in clipped], dtype=object)
     keep = np.array([g is not None for g in clipped])
     if not keep.any():
-        raise InvalidInput(f"{source}: none of the drawn cells overlaps the area")
+        raise InvalidInput.of("{source}: none of the drawn cells overlaps the area", source=source)
     crs_m = metric_crs(area)
     out = gpd.GeoDataFrame(geometry=list(clipped[keep]), crs="EPSG:4326")
     out["area_m2"] = shapely.area(to_metric(np.asarray(out.geometry.values), crs_m))
@@ -220,7 +221,9 @@ def restore_plan(engine: Engine, slug: str, version: int, *, actor: str = "cli")
             select(GridPlan).where(GridPlan.area_id == cur.area_id, GridPlan.version == version)
         ).scalar_one_or_none()
         if plan is None:
-            raise NotFound(f"area {slug!r} has no plan version {version}")
+            raise NotFound.of(
+                "area {slug!r} has no plan version {version}", slug=slug, version=version
+            )
         old = load_cells(s, plan.id)
     new = _new_plan(cur, old[["code", "area_m2", "geometry"]], old["seq"].to_numpy())
     return _commit_plan(

@@ -25,7 +25,9 @@ def active_cell(s: Session, slug: str, code: str) -> tuple[Area, int]:
         .where(GridPlan.area_id == area.id, GridPlan.active, Cell.code == code)
     ).scalar()
     if cell_id is None:
-        raise NotFound(f"area {slug!r} has no cell {code!r} in its active plan")
+        raise NotFound.of(
+            "area {slug!r} has no cell {code!r} in its active plan", slug=slug, code=code
+        )
     return area, int(cell_id)
 
 

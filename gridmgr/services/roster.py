@@ -88,14 +88,19 @@ def unassign(
         ids = _cell_ids(cells, codes, slug)
         warden_id = s.execute(select(Warden.id).where(Warden.name == warden)).scalar()
         if warden_id is None:
-            raise NotFound(f"no warden named {warden!r}")
+            raise NotFound.of("no warden named {warden!r}", warden=warden)
         held = s.execute(
             select(func.count()).where(
                 Assignment.warden_id == warden_id, Assignment.cell_id.in_(ids)
             )
         ).scalar()
         if not held:
-            raise NotFound(f"{warden} holds none of the cells {', '.join(codes)} of {slug}")
+            raise NotFound.of(
+                "{warden} holds none of the cells {codes} of {slug}",
+                warden=warden,
+                codes=", ".join(codes),
+                slug=slug,
+            )
         s.execute(
             delete(Assignment).where(Assignment.warden_id == warden_id, Assignment.cell_id.in_(ids))
         )

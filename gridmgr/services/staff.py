@@ -14,7 +14,7 @@ import shapely
 from sqlalchemy import Engine, delete, insert, select
 
 from gridmgr import staffing
-from gridmgr.errors import Conflict, InvalidInput, NotFound
+from gridmgr.errors import Conflict, InvalidInput, NotFound, Phrase
 from gridmgr.models import (
     ROLES,
     Assignment,
@@ -40,7 +40,7 @@ def add_warden(
     role = _role(role, where="")
     with transaction(engine) as s:
         if s.execute(select(Warden.id).where(Warden.name == name)).first():
-            raise Conflict(f"a warden named {name!r} already exists")
+            raise Conflict.of("a warden named {name!r} already exists", name=name)
         w = Warden(name=name, phone=(phone or None), role=role)
         s.add(w)
         s.flush()
@@ -51,14 +51,19 @@ def add_warden(
 def _warden_name(name: str, *, where: str) -> str:
     name = (name or "").strip()
     if not name or len(name) > 120:
-        raise InvalidInput(f"{where}a warden needs a name of 1 to 120 characters")
+        raise InvalidInput.of("{where}a warden needs a name of 1 to 120 characters", where=where)
     return name
 
 
 def _role(role: str | None, *, where: str) -> str:
     role = (role or "member").strip().lower()
     if role not in ROLES:
-        raise InvalidInput(f"{where}unknown role {role!r}: use one of {', '.join(ROLES)}")
+        raise InvalidInput.of(
+            "{where}unknown role {role!r}: use one of {roles}",
+            where=where,
+            role=role,
+            roles=", ".join(ROLES),
+        )
     return role
 
 
@@ -70,7 +75,9 @@ def import_wardens(engine: Engine, path: str | Path, *, actor: str = "cli") -> d
     except FileNotFoundError:
         raise NotFound(f"{source}: no such file") from None
     except UnicodeDecodeError:
-        raise InvalidInput(f"{source}: not UTF-8 text; save the CSV as UTF-8") from None
+        raise InvalidInput.of(
+            "{source}: not UTF-8 text; save the CSV as UTF-8", source=source
+        ) from None
     except OSError as exc:
         raise InvalidInput(f"{source}: cannot read: {exc.strerror or exc}") from None
     reader = csv.reader(io.StringIO(text))
@@ -80,8 +87,10 @@ def import_wardens(engine: Engine, path: str | Path, *, actor: str = "cli") -> d
         or len(header) > 3
         or (len(header) == 3 and header[2] != "role")
     ):
-        raise InvalidInput(
-            f"{source}: line 1: the header must be name,phone or name,phone,role; it is {','.join(header)!r}"
+        raise InvalidInput.of(
+            "{source}: line 1: the header must be name,phone or name,phone,role; it is {header!r}",
+            source=source,
+            header=",".join(header),
         )
     rows, seen = [], {}
     for line_no, row in enumerate(reader, start=2):
@@ -89,26 +98,40 @@ def import_wardens(engine: Engine, path: str | Path, *, actor: str = "cli") -> d
             continue
         where = f"{source}: line {line_no}: "
         if len(row) < 2 or len(row) > len(header):
-            raise InvalidInput(
-                f"{where}expected {len(header)} fields ({','.join(header)}), found {len(row)}"
+            raise InvalidInput.of(
+                "{where}expected {n} fields ({fields}), found {found}",
+                where=where,
+                n=len(header),
+                fields=",".join(header),
+                found=len(row),
             )
         name = _warden_name(row[0], where=where)
         phone = row[1].strip() or None
         if phone and not re.fullmatch(r"[0-9+()\- ]{3,40}", phone):
-            raise InvalidInput(f"{where}phone {phone!r} is not a phone number")
+            raise InvalidInput.of(
+                "{where}phone {phone!r} is not a phone number", where=where, phone=phone
+            )
         role = _role(row[2] if len(row) > 2 else None, where=where)
         if name in seen:
-            raise InvalidInput(f"{where}{name!r} appears twice (also on line {seen[name]})")
+            raise InvalidInput.of(
+                "{where}{name!r} appears twice (also on line {line})",
+                where=where,
+                name=name,
+                line=seen[name],
+            )
         seen[name] = line_no
         rows.append({"name": name, "phone": phone, "role": role})
     if not rows:
-        raise InvalidInput(f"{source}: no wardens in the file")
+        raise InvalidInput.of("{source}: no wardens in the file", source=source)
     with transaction(engine) as s:
         existing = set(s.execute(select(Warden.name).where(Warden.name.in_(list(seen)))).scalars())
         if existing:
             first = min(existing, key=seen.get)
-            raise Conflict(
-                f"{source}: line {seen[first]}: a warden named {first!r} already exists; nothing was imported"
+            raise Conflict.of(
+                "{source}: line {line}: a warden named {name!r} already exists; nothing was imported",
+                source=source,
+                line=seen[first],
+                name=first,
             )
         bulk_insert(s, Warden, rows)
         _audit(s, actor, "warden.import", None, count=len(rows), source=source)
@@ -131,7 +154,9 @@ def assign(
         ids = _cell_ids(cells, codes, slug)
         w = s.execute(select(Warden).where(Warden.name == warden)).scalar_one_or_none()
         if w is None:
-            raise NotFound(f"no warden named {warden!r}; add them first (gridmgr warden add)")
+            raise NotFound.of(
+                "no warden named {warden!r}; add them first (gridmgr warden add)", warden=warden
+            )
         s.execute(
             delete(Assignment).where(Assignment.warden_id == w.id, Assignment.cell_id.in_(ids))
         )
@@ -206,13 +231,14 @@ def set_schedule(
     times = [t.strip() for t in times if t.strip()]
     bad = [t for t in times if not _TIME.match(t)]
     if bad or not times:
-        raise InvalidInput(
-            f"round times must be HH:MM, 24-hour (e.g. 08:00,12:00,18:00); got {','.join(bad) or 'none'}"
+        raise InvalidInput.of(
+            "round times must be HH:MM, 24-hour (e.g. 08:00,12:00,18:00); got {got}",
+            got=",".join(bad) or Phrase("none"),
         )
     if len(set(times)) != len(times):
         raise InvalidInput("round times repeat")
     if not 0 <= extra <= 48:
-        raise InvalidInput(f"extra rounds must be 0 to 48 a day, got {extra}")
+        raise InvalidInput.of("extra rounds must be 0 to 48 a day, got {extra}", extra=extra)
     before, after = window
     if not (0 <= before <= 720 and 0 < after <= 720):
         raise InvalidInput(

@@ -17,7 +17,7 @@ from typing import IO, Any
 from sqlalchemy import Engine
 from werkzeug.utils import secure_filename
 
-from gridmgr.errors import GridmgrError, InvalidInput
+from gridmgr.errors import GridmgrError, InvalidInput, Phrase
 from gridmgr.services.areas import add_area
 from gridmgr.services.staff import import_wardens
 
@@ -54,7 +54,7 @@ def display_name(filename: str) -> str:
 
 def _require(filename: str | None, what: str) -> None:
     if not filename:
-        raise InvalidInput(f"choose a {what} to upload")
+        raise InvalidInput.of("choose a {what} to upload", what=Phrase(what))
 
 
 @contextmanager
@@ -66,7 +66,7 @@ def named_as(path: Path, name: str) -> Iterator[None]:
         text = str(exc)
         if str(path) not in text:
             raise
-        raise type(exc)(text.replace(str(path), name)) from None
+        raise exc.replaced(str(path), name) from None
 
 
 @contextmanager
@@ -116,9 +116,10 @@ def stashed_upload(instance: str | Path, token: str, *, owner: str) -> tuple[Pat
     if files and (not owner_file.exists() or owner_file.read_text(encoding="utf-8") != owner):
         files = []  # another user's upload reads as gone: tokens are not shared
     if len(files) != 1:
-        raise InvalidInput(
-            f"the file uploaded for the preview is gone (kept {STASH_HOURS} h, removed after a "
-            "commit); upload it again"
+        raise InvalidInput.of(
+            "the file uploaded for the preview is gone (kept {hours} h, removed after a "
+            "commit); upload it again",
+            hours=STASH_HOURS,
         )
     name_file = folder / _NAME_FILE
     name = name_file.read_text(encoding="utf-8") if name_file.exists() else files[0].name

@@ -24,7 +24,7 @@ from flask import (
 
 from gridmgr import i18n, services
 from gridmgr.errors import Forbidden, RateLimited
-from gridmgr.i18n import gettext
+from gridmgr.i18n import error_text
 from gridmgr.services.users import end_sessions, session_key, session_user
 from gridmgr.web import engine_of, error_response, wants_json
 from gridmgr.web.throttle import LoginThrottle
@@ -109,8 +109,10 @@ def roles_required(*roles: str) -> Callable:
                     return error_response(401, "unauthorized", "log in first: POST /api/v1/token")
                 return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
             if user["role"] not in roles:
-                raise Forbidden(
-                    f"this needs the role {' or '.join(roles)}; you are logged in as {user['role']}"
+                raise Forbidden.of(
+                    "this needs the role {roles}; you are logged in as {role}",
+                    roles=" or ".join(roles),
+                    role=user["role"],
                 )
             return view(*args, **kwargs)
 
@@ -128,7 +130,7 @@ def login():
         try:
             user = checked_login(request.form.get("username", ""), request.form.get("password", ""))
         except Forbidden as exc:
-            error, status = gettext(str(exc)), 401
+            error, status = error_text(exc), 401
         except RateLimited as exc:
             error, status = str(exc), 429
         else:

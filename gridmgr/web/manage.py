@@ -51,10 +51,11 @@ def coverage_map(slug: str):
     report = data["report"]
     m = maps.base_map(
         data["geometry"],
-        basemaps=basemaps.from_config(current_app.config),
+        basemaps=basemaps.from_config(current_app.config, translate=gettext),
         assets=url_for("static", filename="vendor"),
         helper_js=url_for("static", filename="js/gridmgr-map.js"),
         name=data["name"],
+        outline_label=gettext("Area"),
     )
     if data["cells"] is not None:
         source: gpd.GeoDataFrame | str = data["cells"]

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from contextlib import ExitStack
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from werkzeug.datastructures import FileStorage, MultiDict
 
 from gridmgr import basemaps, services
-from gridmgr.errors import GridmgrError, InvalidInput, NotFound
+from gridmgr.errors import GridmgrError, InvalidInput, NotFound, Phrase
+from gridmgr.i18n import error_text, gettext, hectares
+from gridmgr.services.cellmap import area_feature
 from gridmgr.web import STATUS_OF, engine_of
 from gridmgr.web.auth import roles_required
 from gridmgr.web.plan_maps import area_map_parts
@@ -20,6 +24,8 @@ bp = Blueprint("plan", __name__)
 DATUMS = {"wgs84": "WGS84 (GPS, OpenStreetMap)", "gcj02": "GCJ-02 (AMap/Gaode, Tencent)",
           "bd09": "BD-09 (Baidu)"}  # fmt: skip
 MODES = ("count", "cell_size", "import")
+# how the plan history names the way each plan was made (translated on the page)
+MODE_LABELS = {"count": "count", "cell_size": "cell size", "import": "drawn", "restore": "restored"}
 SHAPES = ("square", "hex")
 
 
@@ -44,7 +50,7 @@ def page(slug: str):
 def _area(slug: str) -> dict[str, Any]:
     found = [a for a in services.list_areas(engine_of()) if a["slug"] == slug]
     if not found:
-        raise NotFound(f"no area {slug!r}")
+        raise NotFound.of("no area {slug!r}", slug=slug)
     return found[0]
 
 
@@ -59,23 +65,26 @@ def _render(
 ):
     engine = engine_of()
     area = _area(slug)
+    timezone = area_feature(engine, slug)["properties"]["timezone"]  # the plan history's clock
     report, map_parts = None, None
     if preview is not None:
         report, cells = preview
-        map_parts = _map(slug, area, cells, kind="preview", layer_name="New cells")
+        map_parts = _map(slug, area, cells, kind="preview", layer_name=gettext("New cells"))
     elif area["cells"]:
         cells_now = (
             services.plan_cells(engine, slug)
             if area["cells"] <= current_app.config["INLINE_CELLS_MAX"]
             else cells_url(slug)
         )
-        layer_name = f"Plan v{area['plan_version']}"
+        layer_name = gettext("Plan v{version}", version=area["plan_version"])
         map_parts = _map(slug, area, cells_now, kind="plan", layer_name=layer_name)
     return (
         render_template(
             "plan.html",
             area=area,
-            plans=list(reversed(services.list_plans(engine, slug))),
+            plans=_history(services.list_plans(engine, slug), timezone),
+            timezone=timezone,
+            mode_labels=MODE_LABELS,
             form=form or MultiDict(),
             error=error,
             report=report,
@@ -86,6 +95,17 @@ def _render(
         ),
         status,
     )
+
+
+def _history(plans: list[dict[str, Any]], timezone: str) -> list[dict[str, Any]]:
+    """The plan history newest first, each with `made`: when, on the area's own clock."""
+    tz = ZoneInfo(timezone)
+    out = []
+    for p in reversed(plans):
+        made = datetime.fromisoformat(p["created_at"])
+        made = (made if made.tzinfo else made.replace(tzinfo=UTC)).astimezone(tz)
+        out.append({**p, "made": f"{made:%Y-%m-%d %H:%M}"})
+    return out
 
 
 def cells_url(slug: str) -> str:
@@ -102,7 +122,7 @@ def _map(slug: str, area: dict[str, Any], cells, *, kind: str, layer_name: str):
         cells,
         kind=kind,
         tiles=(config.get("TILES_URL") or "", config.get("TILES_ATTRIBUTION") or ""),
-        basemaps=basemaps.from_config(config),
+        basemaps=basemaps.from_config(config, translate=gettext),
         area_name=area["name"],
         layer_name=layer_name,
     )
@@ -112,31 +132,47 @@ def grid_options(form: MultiDict) -> dict[str, Any]:
     """The grid options of a posted form (mode, count or cell size, shape, datum); InvalidInput if bad."""
     mode = form.get("mode") or "count"
     if mode not in MODES:
-        raise InvalidInput(f"unknown mode {mode!r}: choose N cells, a cell size, or a cells file")
+        raise InvalidInput.of(
+            "unknown mode {mode!r}: choose N cells, a cell size, or a cells file", mode=mode
+        )
     crs = form.get("crs") or "wgs84"
     if crs not in DATUMS:
-        raise InvalidInput(f"unknown datum {crs!r}: use one of {', '.join(DATUMS)}")
+        raise _unknown_datum(crs)
     shape = form.get("shape") or "square"
     if shape not in SHAPES:
-        raise InvalidInput(f"unknown cell shape {shape!r}: use square or hex")
+        raise InvalidInput.of("unknown cell shape {shape!r}: use square or hex", shape=shape)
     options: dict[str, Any] = {"crs": crs}
     if mode == "count":
-        options["count"] = _number(form.get("count"), int, "the number of cells")
+        options["count"] = _number(form.get("count"), int, Phrase("the number of cells"))
     elif mode == "cell_size":
-        options["cell_size"] = _number(form.get("cell_size"), float, "the cell size in metres")
+        options["cell_size"] = _number(
+            form.get("cell_size"), float, Phrase("the cell size in metres")
+        )
         options["shape"] = shape
     return {"mode": mode, **options}
 
 
-def _number(text: str | None, kind: type, what: str) -> Any:
+def _unknown_datum(crs: str) -> InvalidInput:
+    return InvalidInput.of(
+        "unknown datum {crs!r}: use one of {datums}", crs=crs, datums=", ".join(DATUMS)
+    )
+
+
+def _number(text: str | None, kind: type, what: Phrase) -> Any:
     try:
         value = kind((text or "").strip())
     except ValueError:
-        raise InvalidInput(
-            f"{what} must be a positive {'whole ' if kind is int else ''}number, got {text!r}"
+        if kind is int:
+            raise InvalidInput.of(
+                "{what} must be a positive whole number, got {text!r}", what=what, text=text
+            ) from None
+        raise InvalidInput.of(
+            "{what} must be a positive number, got {text!r}", what=what, text=text
         ) from None
     if not 0 < value < float("inf"):
-        raise InvalidInput(f"{what} must be a positive number, got {text!r}")
+        raise InvalidInput.of(
+            "{what} must be a positive number, got {text!r}", what=what, text=text
+        )
     return value
 
 
@@ -175,7 +211,7 @@ def _grid_files(
             tokens[field] = (token, shown)
             stack.enter_context(services.named_as(path, shown))
         elif field == "cells":
-            raise InvalidInput(
+            raise InvalidInput.of(
                 "choose a cells file (GeoJSON, GeoPackage or zipped Shapefile) to upload"
             )
         else:
@@ -207,7 +243,7 @@ def preview(slug: str):
     except GridmgrError as exc:
         for token, _shown in tokens.values():
             services.discard_upload(current_app.instance_path, token, owner=_actor())
-        return _render(slug, form=request.form, error=str(exc), status=_status(exc))
+        return _render(slug, form=request.form, error=error_text(exc), status=_status(exc))
     return _render(slug, form=request.form, preview=result, tokens=tokens)
 
 
@@ -221,7 +257,7 @@ def commit(slug: str):
         options = grid_options(request.form)
         seen = request.form.get("area_version")
         if seen and not seen.isdigit():
-            raise InvalidInput(f"area_version {seen!r} is not a version number")
+            raise InvalidInput.of("area_version {seen!r} is not a version number", seen=seen)
         expect = int(seen) if seen else None  # posted from a preview: commit only what it showed
         if expect is not None:  # a stale preview is refused before its kept files are looked for
             services.check_unchanged(engine_of(), slug, expect)
@@ -235,13 +271,21 @@ def commit(slug: str):
                 actor=_actor(),
             )
     except GridmgrError as exc:
-        return _render(slug, form=request.form, error=str(exc), status=_status(exc), tokens=tokens)
+        return _render(
+            slug, form=request.form, error=error_text(exc), status=_status(exc), tokens=tokens
+        )
     for token, _shown in tokens.values():
         services.discard_upload(current_app.instance_path, token, owner=_actor())
     flash(
-        f"plan v{report['plan_version']} is active: {report['cells']} cells "
-        f"(was {report['previous_cells']}), {report['kept_codes']} kept their codes, "
-        f"{report['wardens_posted']} wardens posted",
+        gettext(
+            "plan v{version} is active: {cells} cells (was {previous}), {kept} kept their codes, "
+            "{posted} wardens posted",
+            version=report["plan_version"],
+            cells=report["cells"],
+            previous=report["previous_cells"],
+            kept=report["kept_codes"],
+            posted=report["wardens_posted"],
+        ),
         "ok",
     )
     return redirect(url_for("plan.page", slug=slug))
@@ -253,13 +297,19 @@ def restore(slug: str):
     """Make an earlier plan version active again (as a new version, staff carried over)."""
     _area(slug)
     try:
-        version = _number(request.form.get("version"), int, "the plan version")
+        version = _number(request.form.get("version"), int, Phrase("the plan version"))
         report = services.restore_plan(engine_of(), slug, version, actor=_actor())
     except GridmgrError as exc:
-        return _render(slug, error=str(exc), status=_status(exc))
+        return _render(slug, error=error_text(exc), status=_status(exc))
     flash(
-        f"plan v{version}'s cells are active again as v{report['plan_version']} "
-        f"({report['cells']} cells, {report['wardens_posted']} wardens posted)",
+        gettext(
+            "plan v{old}'s cells are active again as v{version} ({cells} cells, "
+            "{posted} wardens posted)",
+            old=version,
+            version=report["plan_version"],
+            cells=report["cells"],
+            posted=report["wardens_posted"],
+        ),
         "ok",
     )
     return redirect(url_for("plan.page", slug=slug))
@@ -279,9 +329,9 @@ def new_area():
     try:
         crs = form.get("crs") or "wgs84"
         if crs not in DATUMS:
-            raise InvalidInput(f"unknown datum {crs!r}: use one of {', '.join(DATUMS)}")
+            raise _unknown_datum(crs)
         if boundary is None or not boundary.filename:
-            raise InvalidInput(
+            raise InvalidInput.of(
                 "choose a boundary file (GeoJSON, GeoPackage or zipped Shapefile) to upload"
             )
         made = services.add_area_upload(
@@ -296,9 +346,16 @@ def new_area():
             actor=_actor(),
         )
     except GridmgrError as exc:
-        page = render_template("area_new.html", form=form, datums=DATUMS, error=str(exc))
+        page = render_template("area_new.html", form=form, datums=DATUMS, error=error_text(exc))
         return page, _status(exc)
-    flash(f"area {made['name']} added ({made['area_m2'] / 10000:,.2f} ha); now grid it", "ok")
+    flash(
+        gettext(
+            "area {name} added ({size}); now grid it",
+            name=made["name"],
+            size=hectares(made["area_m2"]),
+        ),
+        "ok",
+    )
     for warning in made["warnings"]:
-        flash(warning, "warning")
+        flash(gettext(warning), "warning")
     return redirect(url_for("plan.page", slug=made["slug"]))

@@ -14,6 +14,7 @@ from markupsafe import Markup
 
 from gridmgr import maps
 from gridmgr.basemaps import BaseMap
+from gridmgr.i18n import gettext, labels
 from gridmgr.web import csp_nonce
 
 CHANGE_STYLES: dict[str, dict[str, Any]] = {
@@ -30,6 +31,8 @@ CHANGE_LABELS = {
     "lost": "Loses staff",
     "changed": "Gains and loses staff",
 }
+PREVIEW_TOOLTIP = {"code": "Cell", "change": "Change", "wardens": "Wardens", "m2": "m²"}
+PLAN_TOOLTIP = {"code": "Cell", "wardens": "Wardens", "schedule": "Schedule", "m2": "m²"}
 PLAN_STYLE: dict[str, Any] = {"color": "#1f4e79", "fillColor": "#9ecae1", "fillOpacity": 0.35}
 
 
@@ -52,7 +55,12 @@ def area_map_parts(
     """
     tiles_url, attribution = tiles
     m = maps.base_map(
-        outline, tiles_url=tiles_url, attribution=attribution, name=area_name, basemaps=basemaps
+        outline,
+        tiles_url=tiles_url,
+        attribution=attribution,
+        name=area_name,
+        basemaps=basemaps,
+        outline_label=gettext("Area"),
     )
     shown = cells if isinstance(cells, str) else _for_map(cells, kind)
     if kind == "preview":
@@ -62,14 +70,16 @@ def area_map_parts(
             name=layer_name,
             style=CHANGE_STYLES,
             style_by="change",
-            tooltip_fields={"code": "Cell", "change": "Change", "wardens": "Wardens", "m2": "m²"},
+            tooltip_fields=labels(PREVIEW_TOOLTIP),
+            value_labels={"change": labels(CHANGE_LABELS)},
         )
         counts = shown["change"].value_counts()
+        shown_labels = labels(CHANGE_LABELS)
         maps.legend(
             m,
-            [(label, CHANGE_STYLES[k]) for k, label in CHANGE_LABELS.items() if counts.get(k)],
-            title="New cells",
-            counts={label: int(counts.get(k, 0)) for k, label in CHANGE_LABELS.items()},
+            [(shown_labels[k], CHANGE_STYLES[k]) for k in CHANGE_LABELS if counts.get(k)],
+            title=gettext("New cells"),
+            counts={shown_labels[k]: int(counts.get(k, 0)) for k in CHANGE_LABELS},
         )
     else:
         layer = maps.cells_layer(
@@ -78,12 +88,7 @@ def area_map_parts(
             name=layer_name,
             style=PLAN_STYLE,
             style_by=None,
-            tooltip_fields={
-                "code": "Cell",
-                "wardens": "Wardens",
-                "schedule": "Schedule",
-                "m2": "m²",
-            },
+            tooltip_fields=labels(PLAN_TOOLTIP),
         )
     # map_parts escapes every text it embeds (script_safe JSON, html.escape), so the parts are markup
     parts = {k: Markup(v) for k, v in maps.map_parts(m, nonce=csp_nonce()).items()}

@@ -8,7 +8,8 @@ from flask import Blueprint, current_app, flash, g, redirect, render_template, r
 from werkzeug.datastructures import MultiDict
 
 from gridmgr import basemaps, services
-from gridmgr.errors import GridmgrError, InvalidInput, NotFound
+from gridmgr.errors import GridmgrError, InvalidInput, NotFound, Phrase
+from gridmgr.i18n import error_text, gettext
 from gridmgr.models import ROLES
 from gridmgr.web import STATUS_OF, engine_of
 from gridmgr.web.auth import roles_required
@@ -70,8 +71,8 @@ def add_warden():
             actor=_actor(),
         )
     except GridmgrError as exc:
-        return _wardens_page(form=form, error=str(exc), status=_status(exc))
-    flash(f"warden {made['name']} added", "ok")
+        return _wardens_page(form=form, error=error_text(exc), status=_status(exc))
+    flash(gettext("warden {name} added", name=made["name"]), "ok")
     return redirect(url_for("staff.wardens"))
 
 
@@ -82,13 +83,13 @@ def import_wardens():
     upload = request.files.get("file")
     try:
         if upload is None or not upload.filename:
-            raise InvalidInput("choose a CSV file (header name,phone or name,phone,role)")
+            raise InvalidInput.of("choose a CSV file (header name,phone or name,phone,role)")
         done = services.import_wardens_upload(
             engine_of(), upload.stream, upload.filename, actor=_actor()
         )
     except GridmgrError as exc:
-        return _wardens_page(error=str(exc), status=_status(exc))
-    flash(f"{done['imported']} wardens imported", "ok")
+        return _wardens_page(error=error_text(exc), status=_status(exc))
+    flash(gettext("{n} wardens imported", n=done["imported"]), "ok")
     return redirect(url_for("staff.wardens"))
 
 
@@ -108,7 +109,7 @@ def _area_page(
     engine = engine_of()
     area = next((a for a in services.list_areas(engine) if a["slug"] == slug), None)
     if area is None:
-        raise NotFound(f"no area {slug!r}")
+        raise NotFound.of("no area {slug!r}", slug=slug)
     if not area["cells"]:
         page = render_template("staff_empty.html", area=area, error=error)
         return page, status
@@ -120,9 +121,9 @@ def _area_page(
         cells if inline else cells_url(slug),
         kind="staff",
         tiles=(config.get("TILES_URL") or "", config.get("TILES_ATTRIBUTION") or ""),
-        basemaps=basemaps.from_config(config),
+        basemaps=basemaps.from_config(config, translate=gettext),
         area_name=info["name"],
-        layer_name=f"Plan v{info['plan_version']}",
+        layer_name=gettext("Plan v{version}", version=info["plan_version"]),
     )
     return (
         render_template(
@@ -145,7 +146,7 @@ def _act(slug: str, action, message):
     try:
         done = action()
     except GridmgrError as exc:
-        return _area_page(slug, form=request.form, error=str(exc), status=_status(exc))
+        return _area_page(slug, form=request.form, error=error_text(exc), status=_status(exc))
     flash(message(done), "ok")
     return redirect(url_for("staff.area", slug=slug))
 
@@ -153,7 +154,7 @@ def _act(slug: str, action, message):
 def _codes_required() -> list[str]:
     codes = parse_codes(request.form.get("codes"))
     if not codes:
-        raise InvalidInput("pick at least one cell (click it on the map or type its code)")
+        raise InvalidInput.of("pick at least one cell (click it on the map or type its code)")
     return codes
 
 
@@ -171,7 +172,12 @@ def assign(slug: str):
             role=request.form.get("role", "member"),
             actor=_actor(),
         ),
-        lambda d: f"{d['warden']} posted to {', '.join(d['cells'])} as {d['role']}",
+        lambda d: gettext(
+            "{warden} posted to {cells} as {role}",
+            warden=d["warden"],
+            cells=", ".join(d["cells"]),
+            role=gettext(d["role"]),
+        ),
     )
 
 
@@ -188,7 +194,9 @@ def unassign(slug: str):
             (request.form.get("warden") or "").strip(),
             actor=_actor(),
         ),
-        lambda d: f"{d['warden']} taken off {', '.join(d['cells'])}",
+        lambda d: gettext(
+            "{warden} taken off {cells}", warden=d["warden"], cells=", ".join(d["cells"])
+        ),
     )
 
 
@@ -199,7 +207,12 @@ def auto(slug: str):
     return _act(
         slug,
         lambda: services.auto_assign(engine_of(), slug, actor=_actor()),
-        lambda d: f"{d['posts']} posts: {d['wardens']} wardens over {d['cells']} cells",
+        lambda d: gettext(
+            "{posts} posts: {wardens} wardens over {cells} cells",
+            posts=d["posts"],
+            wardens=d["wardens"],
+            cells=d["cells"],
+        ),
     )
 
 
@@ -216,10 +229,10 @@ def schedule(slug: str):
             slug,
             codes,
             times=[t for t in _SPLIT.split(form.get("times", "")) if t],
-            extra=_whole(form.get("extra", "0"), "extra rounds"),
+            extra=_whole(form.get("extra", "0"), Phrase("extra rounds")),
             window=(
-                _whole(form.get("before", "30"), "minutes before"),
-                _whole(form.get("after", "90"), "minutes after"),
+                _whole(form.get("before", "30"), Phrase("minutes before")),
+                _whole(form.get("after", "90"), Phrase("minutes after")),
             ),
             actor=_actor(),
         )
@@ -227,12 +240,19 @@ def schedule(slug: str):
     return _act(
         slug,
         run,
-        lambda d: f"{d['cells']} cells: rounds at {', '.join(d['times'])} + {d['extra']} extra",
+        lambda d: gettext(
+            "{cells} cells: rounds at {times} + {extra} extra",
+            cells=d["cells"],
+            times=", ".join(d["times"]),
+            extra=d["extra"],
+        ),
     )
 
 
-def _whole(text: str | None, what: str) -> int:
+def _whole(text: str | None, what: Phrase) -> int:
     try:
         return int((text or "0").strip() or "0")
     except ValueError:
-        raise InvalidInput(f"{what} must be a whole number, got {text!r}") from None
+        raise InvalidInput.of(
+            "{what} must be a whole number, got {text!r}", what=what, text=text
+        ) from None

@@ -71,7 +71,7 @@ def log_round(slug: str, code: str):
 def _warden_name() -> str:
     name = g.user.get("warden")
     if not name:
-        raise Forbidden("this login is not linked to a warden; ask a manager to link it")
+        raise Forbidden.of("this login is not linked to a warden; ask a manager to link it")
     return name
 
 
@@ -84,8 +84,10 @@ def _my_cell(slug: str, code: str) -> dict[str, Any]:
     for c in _my_cells():
         if c["area"] == slug and c["code"] == code:
             return c
-    raise Forbidden(
-        f"you do not hold cell {code} of area {slug}; only its wardens log rounds there"
+    raise Forbidden.of(
+        "you do not hold cell {code} of area {slug}; only its wardens log rounds there",
+        code=code,
+        slug=slug,
     )
 
 
@@ -122,7 +124,7 @@ def _cells_map(cells: list[dict[str, Any]]):
     )
     m = maps.base_map(
         shapely.GeometryCollection(list(shapes.geometry)),
-        basemaps=basemaps.from_config(current_app.config),
+        basemaps=basemaps.from_config(current_app.config, translate=gettext),
         assets=url_for("static", filename="vendor"),
         helper_js=url_for("static", filename="js/gridmgr-map.js"),
         outline=False,
