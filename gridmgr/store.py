@@ -15,7 +15,18 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import shapely
-from sqlalchemy import Engine, String, cast, create_engine, event, func, insert, select, text
+from sqlalchemy import (
+    Engine,
+    String,
+    cast,
+    create_engine,
+    event,
+    func,
+    insert,
+    make_url,
+    select,
+    text,
+)
 from sqlalchemy.exc import InternalError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -24,6 +35,9 @@ from gridmgr.models import Cell
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 INSERT_CHUNK = 5_000
+# a PostgreSQL server that takes the connection but never answers (hung, or behind a dead network
+# path) costs a request this long and a 503, instead of holding a server thread for minutes
+CONNECT_TIMEOUT_S = 10
 
 
 def database_url(url: str | None = None, *, env: dict | None = None) -> str:
@@ -49,7 +63,9 @@ def make_engine(url: str | None = None) -> Engine:
         _sqlite_pragmas(engine)
         return engine
     if url.startswith("postgresql"):
-        return create_engine(url, pool_pre_ping=True)
+        given = make_url(url).query
+        timeout = {} if "connect_timeout" in given else {"connect_timeout": CONNECT_TIMEOUT_S}
+        return create_engine(url, pool_pre_ping=True, connect_args=timeout)
     raise InvalidInput(
         f"unsupported database URL {url!r}: use sqlite:///FILE or postgresql+psycopg://…"
     )

@@ -9,6 +9,7 @@ import os
 import pwd
 import shutil
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -394,3 +395,28 @@ def test_postgres_restarted_under_load_fails_cleanly_and_recovers_by_itself(priv
             assert "nothing was written" in error["message"]
     assert "Traceback" not in log and "internal error" not in log
     _assert_exactly_once(url, rec)
+
+
+def test_a_postgres_server_that_never_answers_gives_a_clear_error_not_a_hang(monkeypatch):
+    from gridmgr import services, store
+    from gridmgr.errors import DatabaseUnavailable
+
+    monkeypatch.setattr(store, "CONNECT_TIMEOUT_S", 1)
+    with socket.socket() as silent:  # takes connections (the kernel does), never says a word
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        port = silent.getsockname()[1]
+        engine = store.make_engine(f"postgresql+psycopg://postgres@127.0.0.1:{port}/gridmgr")
+
+        def hung(*_):
+            raise AssertionError("still waiting for the silent server after 20 s: no timeout")
+
+        previous = signal.signal(signal.SIGALRM, hung)
+        signal.alarm(20)
+        try:
+            with pytest.raises(DatabaseUnavailable, match="nothing was written"):
+                services.add_warden(engine, "Silent")
+        finally:
+            signal.alarm(0)
+            signal.signal(signal.SIGALRM, previous)
+            engine.dispose()
