@@ -10,7 +10,27 @@ E = TypeVar("E", bound="GridmgrError")
 
 
 class Phrase(str):
-    """An English phrase used as a value of an error's template that pages translate too (a hint)."""
+    """An English phrase used as a value of an error's template that pages translate too: a hint,
+    or a part with values of its own made with `Phrase.of` (a "{source}: line {line}: " prefix)."""
+
+    template: str | None = None
+    values: Mapping[str, Any] = MappingProxyType({})
+
+    @classmethod
+    def of(cls, template: str, /, **values: Any) -> Phrase:
+        """The phrase `template` filled from `values`, keeping both for translation."""
+        phrase = cls(template.format(**values))
+        phrase.template, phrase.values = template, dict(values)
+        return phrase
+
+
+def _replaced(value: Any, old: str, new: str) -> Any:
+    """`value` with `old` replaced by `new` in its text and in the values of a `Phrase.of`."""
+    if isinstance(value, Phrase) and value.template is not None:
+        return Phrase.of(
+            value.template, **{k: _replaced(v, old, new) for k, v in value.values.items()}
+        )
+    return type(value)(value.replace(old, new)) if isinstance(value, str) else value
 
 
 class GridmgrError(Exception):
@@ -37,10 +57,7 @@ class GridmgrError(Exception):
         exc = type(self)(str(self).replace(old, new))
         if self.template is not None:
             exc.template = self.template
-            exc.values = {
-                k: type(v)(v.replace(old, new)) if isinstance(v, str) else v
-                for k, v in self.values.items()
-            }
+            exc.values = {k: _replaced(v, old, new) for k, v in self.values.items()}
         return exc
 
 

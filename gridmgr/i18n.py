@@ -294,6 +294,7 @@ ZH: dict[str, str] = {
     "{where}a warden needs a name of 1 to 120 characters": "{where}网格员姓名须为 1 到 120 个字符",
     "{where}unknown role {role!r}: use one of {roles}": "{where}未知的角色 {role!r}：请使用 {roles} 之一",
     "{source}: not UTF-8 text; save the CSV as UTF-8": "{source}：不是 UTF-8 文本；请将 CSV 另存为 UTF-8 编码",
+    "{source}: line {line}: ": "{source}：第 {line} 行：",
     "{source}: line 1: the header must be name,phone or name,phone,role; it is {header!r}": "{source}：第 1 行：表头必须是 name,phone 或 name,phone,role，实际为 {header!r}",
     "{where}expected {n} fields ({fields}), found {found}": "{where}应有 {n} 个字段（{fields}），实际有 {found} 个",
     "{where}phone {phone!r} is not a phone number": "{where}{phone!r} 不是电话号码",
@@ -399,15 +400,26 @@ def error_text(error: BaseException | str | None) -> str:
     template = getattr(error, "template", None)
     table = CATALOGS.get(current_locale(), {})
     if template and template in table:
-        values = {
-            k: table.get(v, v) if isinstance(v, Phrase) else v
-            for k, v in getattr(error, "values", {}).items()
-        }
         try:
-            return table[template].format(**values)
+            return _filled(table, template, getattr(error, "values", {}))
         except (KeyError, IndexError, ValueError):
             pass  # a catalog entry that does not fit its values: the English sentence instead
     return gettext(str(error))
+
+
+def _filled(table: dict[str, str], template: str, values: Any) -> str:
+    """The translation of `template` filled with `values`, those that are Phrases translated too."""
+
+    def shown(value: Any) -> Any:
+        if not isinstance(value, Phrase):
+            return value
+        if value.template is not None:
+            if value.template not in table:
+                return str(value)
+            return _filled(table, value.template, value.values)
+        return table.get(value, value)
+
+    return table[template].format(**{k: shown(v) for k, v in values.items()})
 
 
 def labels(texts: dict[str, str]) -> dict[str, str]:

@@ -440,6 +440,17 @@ def test_error_pages_and_csv_errors_are_translated_but_the_api_stays_english(sit
     )
     text = html.unescape(got.get_data(as_text=True))
     assert got.status_code == 422 and "名单.csv：第 1 行：表头必须是 name,phone" in text
+    got = manager.post(
+        "/wardens/import",
+        data={
+            "csrf_token": token,
+            "file": (io.BytesIO(b"name,phone\nA,13800000001\nB,abc\n"), "名单.csv"),
+        },
+        content_type="multipart/form-data",
+    )
+    text = html.unescape(got.get_data(as_text=True))
+    assert got.status_code == 422 and "名单.csv：第 3 行：'abc' 不是电话号码" in text, text
+    assert "gridmgr-upload" not in text  # the saved file's path is replaced inside the prefix too
     api = app.test_client()
     headers = {**api_token(api, "manager"), "Accept-Language": ZH_HEADERS}
     got = api.get("/api/v1/areas/nope", headers=headers)

@@ -96,7 +96,7 @@ def import_wardens(engine: Engine, path: str | Path, *, actor: str = "cli") -> d
     for line_no, row in enumerate(reader, start=2):
         if not any(c.strip() for c in row):
             continue
-        where = f"{source}: line {line_no}: "
+        where = Phrase.of("{source}: line {line}: ", source=source, line=line_no)
         if len(row) < 2 or len(row) > len(header):
             raise InvalidInput.of(
                 "{where}expected {n} fields ({fields}), found {found}",
