@@ -133,16 +133,21 @@ def text_from_bytes(data: bytes, source: str) -> str:
 
 MAX_NESTING = 64  # GeoJSON needs about 10 levels; more only serves to exhaust the parser's stack
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
-_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
+_STEP = np.zeros(256, dtype=np.int8)
+_STEP[[ord("["), ord("{")]], _STEP[[ord("]"), ord("}")]] = 1, -1
 
 
 def check_nesting(text: str, source: str) -> None:
     """Refuse JSON text nested more than MAX_NESTING levels deep, before it is parsed.
 
     Counting brackets is cheap (bytes.translate and a cumulative sum); only when that count is over
-    the limit are the strings taken out, since brackets inside them do not nest.
+    the limit are the strings taken out (with str.replace and str.split, no regex), since brackets
+    inside them do not nest.
     """
-    if _depth(text) <= MAX_NESTING or _depth(_JSON_STRING.sub('""', text)) <= MAX_NESTING:
+    if _depth(text) <= MAX_NESTING:
+        return
+    unescaped = text.replace("\\\\", "").replace('\\"', "")  # no quote left inside a string
+    if _depth("".join(unescaped.split('"')[::2])) <= MAX_NESTING:  # the pieces between strings
         return
     raise LimitExceeded(
         f"{source}: the JSON is nested more than {MAX_NESTING} levels deep (arrays or objects "
@@ -151,13 +156,17 @@ def check_nesting(text: str, source: str) -> None:
 
 
 def _depth(text: str) -> int:
-    """The deepest nesting of [ and { in the text (brackets in strings counted too)."""
+    """The deepest nesting of [ and { in the text (brackets in strings counted too), or the first
+    depth found over MAX_NESTING; a million brackets at a time, so memory stays small."""
     brackets = text.encode("utf-8", "surrogatepass").translate(None, _NOT_BRACKETS)
-    if not brackets:
-        return 0
-    opens = np.frombuffer(brackets, dtype=np.uint8)
-    steps = np.where((opens == ord("[")) | (opens == ord("{")), 1, -1).astype(np.int32)
-    return int(np.cumsum(steps).max())
+    steps = _STEP[np.frombuffer(brackets, dtype=np.uint8)]
+    deepest = level = 0
+    for start in range(0, len(steps), 1 << 20):
+        run = np.cumsum(steps[start : start + (1 << 20)], dtype=np.int64) + level
+        deepest, level = max(deepest, int(run.max())), int(run[-1])
+        if deepest > MAX_NESTING:
+            break
+    return deepest
 
 
 class _NotANumber(Exception):

@@ -195,6 +195,10 @@ def _strategies(slug: str, code: str):
             st.fixed_dictionaries({}, optional={"warden": junk, "at": junk, "note": junk}),
         ),
         st.tuples(
+            st.just(("POST", f"{API}/token", "planner")),
+            st.fixed_dictionaries({}, optional={"username": junk, "password": junk}),
+        ),
+        st.tuples(
             st.sampled_from(
                 [("POST", f"{API}/areas", "planner"), ("PUT", f"{cell}/schedule", "manager")]
             ),
@@ -238,7 +242,7 @@ def test_generated_malformed_json_and_geojson_answer_4xx_with_the_error_shape(si
         )
         seen[got.status_code] = seen.get(got.status_code, 0) + 1
         if got.status_code >= 300:
-            _error(got, 400, 403, 404, 409, 413, 422, 429)
+            _error(got, 400, 401, 403, 404, 409, 413, 422, 429)
 
     run()
     assert sum(n for s, n in seen.items() if 400 <= s < 500) > sum(seen.values()) / 2, seen
