@@ -46,9 +46,10 @@ class GridmgrError(Exception):
     values: Mapping[str, Any] = MappingProxyType({})
 
     @classmethod
-    def of(cls: type[E], template: str, /, **values: Any) -> E:
-        """The error with `template` filled from `values` as its message, keeping both for translation."""
-        exc = cls(template.format(**values))
+    def of(cls: type[E], template: str, /, *args: Any, **values: Any) -> E:
+        """The error with `template` filled from `values` as its message, keeping both for translation
+        (`args` go to the class after the message, e.g. RateLimited's retry_after_s)."""
+        exc = cls(template.format(**values), *args)
         exc.template, exc.values = template, dict(values)
         return exc
 

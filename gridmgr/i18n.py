@@ -287,6 +287,7 @@ ZH: dict[str, str] = {
     "redraw the ring so it does not cross itself": "请重新绘制该环，使其不自相交",
     "put each hole inside its outer ring, or make it a polygon of its own": "请把每个洞放在其外环之内，或将其单独作为一个多边形",
     "fix it in a GIS (QGIS: Fix geometries) and check the result": "请在 GIS 软件中修复（QGIS：修复几何图形）并检查结果",
+    "too many failed logins; try again in {minutes} minute(s)": "登录失败次数过多；请在 {minutes} 分钟后重试",
     "this needs the role {roles}; you are logged in as {role}": "此操作需要 {roles} 角色；您当前的角色是 {role}",
     "this login is not linked to a warden; ask a manager to link it": "此账号未关联网格员；请联系管理员关联",
     "you do not hold cell {code} of area {slug}; only its wardens log rounds there": "您不负责区域 {slug} 的网格 {code}；只有该网格的网格员才能记录消杀",

@@ -70,6 +70,19 @@ def test_login_error_is_translated(site):
     assert "用户名或密码错误" in got.get_data(as_text=True)
 
 
+def test_the_login_throttle_speaks_chinese(engine, app_factory, tmp_path):
+    seed_park(engine, tmp_path)
+    app = app_factory(LOGIN_FAILURES_PER_USER=2)
+    client = _client(app)
+    for _ in range(2):
+        assert login(client, "manager", "wrong password").status_code == 401
+    refused = login(client, "manager")
+    text = refused.get_data(as_text=True)
+    assert (
+        refused.status_code == 429 and "登录失败次数过多；请在" in text and "too many" not in text
+    )
+
+
 def test_manager_pages_in_chinese(site):
     app, seeded = site
     client = _client(app)

@@ -132,7 +132,7 @@ def login():
         except Forbidden as exc:
             error, status = error_text(exc), 401
         except RateLimited as exc:
-            error, status = str(exc), 429
+            error, status = error_text(exc), 429
         else:
             session.clear()
             session.permanent = True

@@ -30,9 +30,10 @@ class LoginThrottle:
                 seen = self._recent((kind, key), now)
                 if len(seen) >= self.limits[kind]:
                     wait = math.ceil(seen[0] + self.window_s - now)
-                    raise RateLimited(
-                        f"too many failed logins; try again in {math.ceil(wait / 60)} minute(s)",
+                    raise RateLimited.of(
+                        "too many failed logins; try again in {minutes} minute(s)",
                         wait,
+                        minutes=math.ceil(wait / 60),
                     )
 
     def failed(self, username: str, address: str) -> None:
