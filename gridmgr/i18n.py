@@ -287,6 +287,19 @@ ZH: dict[str, str] = {
     "redraw the ring so it does not cross itself": "请重新绘制该环，使其不自相交",
     "put each hole inside its outer ring, or make it a polygon of its own": "请把每个洞放在其外环之内，或将其单独作为一个多边形",
     "fix it in a GIS (QGIS: Fix geometries) and check the result": "请在 GIS 软件中修复（QGIS：修复几何图形）并检查结果",
+    "This page came over plain HTTP, so your browser will not keep the login cookie. "
+    "Serve gridmgr behind HTTPS, or on a trusted network set GRIDMGR_INSECURE_COOKIES=1.": (
+        "此页面通过未加密的 HTTP 传输，浏览器不会保存登录 Cookie。"
+        "请通过 HTTPS 提供 gridmgr，或在可信网络中设置 GRIDMGR_INSECURE_COOKIES=1。"
+    ),
+    # the error page's messages from the web server itself
+    "The requested URL was not found on the server. If you entered the URL manually please check "
+    "your spelling and try again.": "服务器上找不到请求的网址。如果是手动输入的网址，请检查拼写后重试。",
+    "The method is not allowed for the requested URL.": "请求的网址不支持此方法。",
+    "internal error; it has been logged": "内部错误；已记录在日志中",
+    "the upload is larger than the limit of {mb} MB (GRIDMGR_MAX_UPLOAD_MB)": (
+        "上传的文件超过 {mb} MB 的上限（GRIDMGR_MAX_UPLOAD_MB）"
+    ),
     "too many failed logins; try again in {minutes} minute(s)": "登录失败次数过多；请在 {minutes} 分钟后重试",
     "this needs the role {roles}; you are logged in as {role}": "此操作需要 {roles} 角色；您当前的角色是 {role}",
     "this login is not linked to a warden; ask a manager to link it": "此账号未关联网格员；请联系管理员关联",

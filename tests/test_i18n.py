@@ -569,3 +569,14 @@ def test_times_are_on_the_areas_clock(new_york, engine):
     history = planner.get(f"/areas/{slug}/plan").get_data(as_text=True)
     assert "Made (America/New_York)" in history
     assert local in history and utc not in history and shanghai not in history
+
+
+def test_the_servers_own_messages_are_translated(site):
+    app, _ = site
+    client = _client(app)
+    missing = client.get("/no/such/page")
+    assert missing.status_code == 404 and "服务器上找不到请求的网址" in missing.get_data(
+        as_text=True
+    )
+    remote = client.get("/login", base_url="http://192.0.2.10:5000").get_data(as_text=True)
+    assert "浏览器不会保存登录 Cookie" in remote and "plain HTTP" not in remote

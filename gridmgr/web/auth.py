@@ -24,7 +24,7 @@ from flask import (
 
 from gridmgr import i18n, services
 from gridmgr.errors import Forbidden, RateLimited
-from gridmgr.i18n import error_text
+from gridmgr.i18n import error_text, gettext
 from gridmgr.services.users import end_sessions, session_key, session_user
 from gridmgr.web import engine_of, error_response, wants_json
 from gridmgr.web.throttle import LoginThrottle
@@ -168,7 +168,7 @@ def _cookie_warning() -> str | None:
     host = (request.host or "").rsplit(":", 1)[0].strip("[]")
     loopback = host in ("localhost", "::1") or host.startswith("127.")
     if current_app.config["SESSION_COOKIE_SECURE"] and not request.is_secure and not loopback:
-        return (
+        return gettext(
             "This page came over plain HTTP, so your browser will not keep the login cookie. "
             "Serve gridmgr behind HTTPS, or on a trusted network set GRIDMGR_INSECURE_COOKIES=1."
         )
