@@ -580,3 +580,15 @@ def test_the_servers_own_messages_are_translated(site):
     )
     remote = client.get("/login", base_url="http://192.0.2.10:5000").get_data(as_text=True)
     assert "浏览器不会保存登录 Cookie" in remote and "plain HTTP" not in remote
+
+
+def test_a_plan_too_large_to_inline_says_in_chinese_when_its_cells_do_not_load(
+    engine, app_factory, tmp_path
+):
+    seeded = seed_park(engine, tmp_path, wardens=2)
+    app = app_factory(INLINE_CELLS_MAX=10)
+    client = _client(app)
+    login(client, "manager")
+    for page in ("plan", "staff"):
+        text = client.get(f"/areas/{seeded.slug}/{page}").get_data(as_text=True)
+        assert "无法从服务器加载网格" in text and "could not be loaded" not in text, page

@@ -89,6 +89,7 @@ def area_map_parts(
             style=PLAN_STYLE,
             style_by=None,
             tooltip_fields=labels(PLAN_TOOLTIP),
+            loaded_message=gettext("the cells could not be loaded from the server"),
         )
     # map_parts escapes every text it embeds (script_safe JSON, html.escape), so the parts are markup
     parts = {k: Markup(v) for k, v in maps.map_parts(m, nonce=csp_nonce()).items()}
