@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import secrets
+import threading
 from typing import Any
 
 from sqlalchemy import Engine, delete, select, update
@@ -78,12 +80,24 @@ def authenticate(engine: Engine, username: str, password: str) -> dict[str, Any]
             .where(User.username == (username or "").strip())
         ).first()
     if row is None:
-        check_password_hash(_DUMMY_HASH, password or "")
+        _password_matches(_DUMMY_HASH, password or "")
         raise Forbidden("wrong user name or password")
     user, warden = row
-    if not check_password_hash(user.password_hash, password or ""):
+    if not _password_matches(user.password_hash, password or ""):
         raise Forbidden("wrong user name or password")
     return _user_dict(user, warden)
+
+
+# a password check is made slow on purpose (scrypt, a fraction of a second of a whole core): a burst
+# of logins checked all at once would take every core and stall the wardens' rounds, so they queue,
+# leaving a core for everything else
+_HASHING = threading.BoundedSemaphore(max(1, (os.cpu_count() or 2) - 1))
+
+
+def _password_matches(password_hash: str, password: str) -> bool:
+    """check_password_hash, with at most all cores but one checking passwords at once."""
+    with _HASHING:
+        return check_password_hash(password_hash, password)
 
 
 def get_user(engine: Engine, user_id: int) -> dict[str, Any] | None:
