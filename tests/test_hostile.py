@@ -39,10 +39,11 @@ SQUARE = {
     ],
 }
 # The peak resident memory a `gridmgr serve` process may reach over the whole barrage below. Measured
-# on the 2-core CI machines: ~170 MB after start, ~600 MB at the peak (parsing the 25 MB million-vertex
-# ring into Python lists before its vertices are counted and refused). 1.5 GB leaves room for other
-# Python and library versions, yet catches any path that holds a whole expanded zip or a decoded 50 MB
-# body several times over, or that builds geometry from an unbounded ring.
+# on the 2-core CI machines: ~200 MB after start, ~650 MB at the peak (parsing the 25 MB million-vertex
+# ring into Python lists before its vertices are counted and refused). The worst body under the 50 MB
+# limit measured so far, ~480,000 tiny polygons as drawn cells, peaks at ~1.2 GB (too slow to run
+# here: 30-80 s). 1.5 GB leaves room for other Python and library versions, yet catches any path that
+# holds a whole expanded zip, or builds geometry from an unbounded ring.
 PEAK_RSS_BOUND_MB = 1500
 
 
