@@ -340,7 +340,8 @@ def test_named_hostile_bodies_get_specific_messages(site):
 
 
 def test_nul_characters_in_forms_and_urls_get_a_page_not_a_500(site):
-    """PostgreSQL cannot store NUL: every page form and URL that carries one is refused up front."""
+    """PostgreSQL cannot store NUL: every page form and URL that carries one is refused up front; nor
+    integers beyond its range (a plan version to restore)."""
     app, _client, _tok, park = site
     planner, manager, anonymous = app.test_client(), app.test_client(), app.test_client()
     login(planner, "planner")
@@ -356,6 +357,12 @@ def test_nul_characters_in_forms_and_urls_get_a_page_not_a_500(site):
         got = who.post(url, data={"csrf_token": csrf_of(who, "/login"), **form})
         assert got.status_code == 422, (url, got.status_code)
         assert "holds a NUL character" in got.get_data(as_text=True)
+    restore = planner.post(  # a version beyond PostgreSQL's integer: no such plan, not a 500
+        f"/areas/{park.slug}/plan/restore",
+        data={"csrf_token": csrf_of(planner, "/areas/new"), "version": "9" * 30},
+    )
+    assert restore.status_code == 404
+    assert "has no plan version 9999" in restore.get_data(as_text=True)
     for url in (f"/areas/{park.slug}%00/plan", "/audit?area=%00"):
         got = manager.get(url)
         assert got.status_code == 422 and "NUL character (%00)" in got.get_data(as_text=True)

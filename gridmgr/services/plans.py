@@ -218,7 +218,10 @@ def restore_plan(engine: Engine, slug: str, version: int, *, actor: str = "cli")
     cur = _current(engine, slug)
     with reading(engine) as s:
         plan = s.execute(
-            select(GridPlan).where(GridPlan.area_id == cur.area_id, GridPlan.version == version)
+            select(GridPlan).where(
+                GridPlan.area_id == cur.area_id,
+                GridPlan.version == min(max(version, 0), 2**31 - 1),  # in PostgreSQL's integer
+            )
         ).scalar_one_or_none()
         if plan is None:
             raise NotFound.of(
