@@ -565,7 +565,7 @@ def test_upload_file_names_with_path_tricks_stay_in_a_temp_folder(site, tmp_path
         assert p.resolve().is_relative_to(stash.resolve()) and re.fullmatch(r"[\w.-]+", p.name)
 
 
-def test_hostile_warden_csvs_are_refused_with_a_page_not_a_500(site):
+def test_hostile_warden_csvs_are_refused_with_a_page_not_a_500(site, tmp_path):
     app, _client, _tok, _park = site
     from gridmgr import services
 
@@ -573,7 +573,8 @@ def test_hostile_warden_csvs_are_refused_with_a_page_not_a_500(site):
     login(browser, "manager")
     cases = [
         (b"name,phone\nab\x00c,123\n", "NUL bytes"),
-        (b"name,phone\n" + b"x" * 200_000 + b",123\n", "not a readable CSV"),
+        (b"name,phone\n" + b"x" * 200_000 + b",123\n", "a line over 131,072 characters"),
+        (b'name,phone\n"' + b"x\n" * 100_000 + b'",123\n', "not a readable CSV"),
         (b"\xff\xfe\x00\x01" * 100, "NUL bytes"),
         (b"name,phone\n\xff\xfe,1\n", "not UTF-8"),
     ]
@@ -584,8 +585,17 @@ def test_hostile_warden_csvs_are_refused_with_a_page_not_a_500(site):
         got = browser.post("/wardens/import", data=body, content_type=ctype)
         assert got.status_code == 422, got.get_data(as_text=True)[:300]
         assert words in got.get_data(as_text=True)
-    names = {w["name"] for w in services.list_wardens(app.extensions["gridmgr.engine"])}
+    engine = app.extensions["gridmgr.engine"]
+    names = {w["name"] for w in services.list_wardens(engine)}
     assert not any("\x00" in n for n in names)
+    csv = tmp_path / "nul.csv"
+    csv.write_bytes(cases[0][0])
+    done = subprocess.run(
+        [sys.executable, "-m", "gridmgr", "--db", engine.url.render_as_string(False),
+         "warden", "import", str(csv)],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 2 and "holds NUL bytes" in done.stderr, done.stderr
 
 
 # --- 5. zip bombs and zip path tricks ----------------------------------------------------------------

@@ -80,6 +80,11 @@ def import_wardens(engine: Engine, path: str | Path, *, actor: str = "cli") -> d
         ) from None
     except OSError as exc:
         raise InvalidInput(f"{source}: cannot read: {exc.strerror or exc}") from None
+    if "\x00" in text or max(map(len, text.splitlines()), default=0) > csv.field_size_limit():
+        raise InvalidInput(
+            f"{source}: not a CSV text: it holds NUL bytes or a line over "
+            f"{csv.field_size_limit():,} characters; save the wardens as CSV (UTF-8), one a line"
+        )
     reader = csv.reader(io.StringIO(text))
     header = [h.strip().lower() for h in next(reader, [])]
     if (
