@@ -300,6 +300,9 @@ ZH: dict[str, str] = {
     "the upload is larger than the limit of {mb} MB (GRIDMGR_MAX_UPLOAD_MB)": (
         "上传的文件超过 {mb} MB 的上限（GRIDMGR_MAX_UPLOAD_MB）"
     ),
+    "the server is busy with another large upload; try again in {seconds} seconds": (
+        "服务器正在处理另一个大文件上传；请在 {seconds} 秒后重试"
+    ),
     "too many failed logins; try again in {minutes} minute(s)": "登录失败次数过多；请在 {minutes} 分钟后重试",
     "this needs the role {roles}; you are logged in as {role}": "此操作需要 {roles} 角色；您当前的角色是 {role}",
     "this login is not linked to a warden; ask a manager to link it": "此账号未关联网格员；请联系管理员关联",
