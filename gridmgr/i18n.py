@@ -10,7 +10,8 @@ How text gets translated:
   user meets is raised as ``InvalidInput.of("{source}: no polygons in this file: …", source=…)``:
   it keeps its English `template` and `values`, and `error_text(exc)` shows it on a page in the
   request's language — the template looked up in the catalog, filled with the values (a value that
-  is an `errors.Phrase` is translated too). Errors raised with a plain message show in English
+  is an `errors.Phrase` is translated too, and a `Phrase.of("{source}: line {line}: ", …)` has its
+  own template). Errors raised with a plain message show in English
   unless the whole message is a catalog key. The error page and the forms' error lines go through
   `error_text`; tests/test_i18n.py checks that every ``.of("...")`` template and every literal
   ``gettext("...")`` in gridmgr/ has an entry, with the same placeholders.
