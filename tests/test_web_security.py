@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from webtools import browser_login, chromium, live_server, login, seed_park
+from webtools import api_token, browser_login, chromium, csrf_of, live_server, login, seed_park
 
 SCRIPT_TAG = re.compile(r"<script\b([^>]*)>", re.IGNORECASE)
 
@@ -151,3 +151,39 @@ def test_the_browser_runs_the_map_and_refuses_a_script_without_the_nonce(park):
         page.wait_for_timeout(200)  # let the console report reach the test
         assert page.evaluate("window.injected") is None
         assert len(page.csp_blocked) == 2
+
+
+def test_large_uploads_are_processed_one_at_a_time(park):
+    make, _ = park
+    app = make(TILES_URL="", LARGE_UPLOAD_MB=1)
+    client = app.test_client()
+    headers = api_token(client, "planner")
+    big = b'{"type": "FeatureCollection", "features": [' + b" " * (2 * 1024 * 1024) + b"]}"
+
+    def post_area():
+        return client.post(
+            "/api/v1/areas?name=Big", data=big, headers=headers, content_type="application/json"
+        )
+
+    # one after the other, each large body has its turn: the slot is given back even on an error
+    for _ in range(2):
+        got = post_area()
+        assert got.status_code == 422, got.get_data(as_text=True)
+    gate = app.extensions["gridmgr.upload_gate"]
+    gate.enter()  # another large upload is being processed
+    try:
+        busy = post_area()
+        assert busy.status_code == 429 and busy.headers["Retry-After"] == "30"
+        assert busy.get_json()["error"]["code"] == "rate_limited"
+        assert "another large upload" in busy.get_json()["error"]["message"]
+        small = client.get("/api/v1/areas", headers=headers)  # small requests go on meanwhile
+        assert small.status_code == 200
+        login(client, "planner")
+        page = client.post(
+            "/areas/new",
+            data={"csrf_token": csrf_of(client, "/areas/new"), "name": "x" * len(big)},
+        )
+        assert page.status_code == 429 and "another large upload" in page.get_data(as_text=True)
+    finally:
+        gate.leave()
+    assert post_area().status_code == 422

@@ -50,7 +50,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     Keys: DATABASE_URL, INSTANCE_PATH, SECRET_KEY (else generated once into the instance folder),
     TILES_URL and TILES_ATTRIBUTION (the base map; TILES_URL "" for none), MAX_UPLOAD_MB,
-    SESSION_COOKIE_SECURE, INLINE_CELLS_MAX (plans with more cells load them from the API).
+    SESSION_COOKIE_SECURE, INLINE_CELLS_MAX (plans with more cells load them from the API),
+    LARGE_UPLOAD_MB and LARGE_UPLOADS_AT_ONCE (bodies over that size processed that many at a time).
     """
     config = dict(config or {})
     instance = Path(
@@ -75,6 +76,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         SESSION_COOKIE_NAME="gridmgr_session",
         PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
         INLINE_CELLS_MAX=3000,
+        LARGE_UPLOAD_MB=float(os.environ.get("GRIDMGR_LARGE_UPLOAD_MB", 5)),
+        LARGE_UPLOADS_AT_ONCE=int(os.environ.get("GRIDMGR_LARGE_UPLOADS_AT_ONCE", 1)),
         JSON_SORT_KEYS=False,
     )
     app.config.from_pyfile("config.py", silent=True)
@@ -99,6 +102,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     from gridmgr.web import api, audit, auth, manage, plan, staff, warden
 
+    _gate_large_uploads(app)
     auth.init_app(app)
     for module in (auth, manage, plan, warden, api, staff, audit):
         app.register_blueprint(module.bp)
@@ -118,6 +122,31 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         return resp
 
     return app
+
+
+def _gate_large_uploads(app: Flask) -> None:
+    """Bodies over LARGE_UPLOAD_MB are processed LARGE_UPLOADS_AT_ONCE at a time (429 for the rest),
+    so parallel uploads cannot together exhaust the server's memory."""
+    from gridmgr.web.throttle import UploadGate
+
+    gate = UploadGate(
+        large_mb=app.config["LARGE_UPLOAD_MB"], at_once=app.config["LARGE_UPLOADS_AT_ONCE"]
+    )
+    app.extensions["gridmgr.upload_gate"] = gate
+
+    @app.before_request
+    def _enter():
+        chunked = "chunked" in request.headers.get("Transfer-Encoding", "").lower()
+        if request.method in ("POST", "PUT", "PATCH") and gate.is_large(
+            request.content_length, chunked
+        ):
+            gate.enter()
+            g.upload_slot = True
+
+    @app.teardown_request
+    def _leave(_exc):
+        if g.pop("upload_slot", False):
+            gate.leave()
 
 
 def csp_nonce() -> str:
@@ -184,9 +213,12 @@ def _error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
         status = exc.code or 500
-        if status == 413:
-            mb = app.config["MAX_UPLOAD_MB"]
-            message = f"the upload is larger than the limit of {mb:g} MB (GRIDMGR_MAX_UPLOAD_MB)"
+        if status == 413:  # the API answers in English, pages in their language
+            from gridmgr.i18n import gettext
+
+            template = "the upload is larger than the limit of {mb} MB (GRIDMGR_MAX_UPLOAD_MB)"
+            mb = f"{app.config['MAX_UPLOAD_MB']:g}"
+            message = template.format(mb=mb) if wants_json() else gettext(template, mb=mb)
         else:
             message = exc.description or exc.name
         code = (exc.name or "error").lower().replace(" ", "_")

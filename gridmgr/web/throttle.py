@@ -1,4 +1,5 @@
-"""Failed-login throttling: a user name or a client address with too many failures waits a while."""
+"""Throttling: failed logins (a user name or a client address with too many failures waits a while)
+and large uploads (a few at a time)."""
 
 from __future__ import annotations
 
@@ -53,3 +54,30 @@ class LoginThrottle:
         while seen and seen[0] <= now - self.window_s:
             seen.popleft()
         return seen
+
+
+class UploadGate:
+    """Large request bodies (uploads) processed a few at a time: parsing one can take a gigabyte
+    and a minute, so more at once would exhaust memory; the others are told to come back."""
+
+    def __init__(self, *, large_mb: float = 5, at_once: int = 1, retry_after_s: int = 30) -> None:
+        self.large_bytes = int(large_mb * 1024 * 1024)
+        self.retry_after_s = retry_after_s
+        self.slots = threading.BoundedSemaphore(max(1, at_once))
+
+    def is_large(self, content_length: int | None, chunked: bool) -> bool:
+        """A body over the threshold, or one of unknown length (chunked)."""
+        return chunked if content_length is None else content_length > self.large_bytes
+
+    def enter(self) -> None:
+        """Take a slot or raise RateLimited (429 with Retry-After) when all are busy."""
+        if not self.slots.acquire(blocking=False):
+            raise RateLimited.of(
+                "the server is busy with another large upload; try again in {seconds} seconds",
+                self.retry_after_s,
+                seconds=self.retry_after_s,
+            )
+
+    def leave(self) -> None:
+        """Give the slot back."""
+        self.slots.release()
