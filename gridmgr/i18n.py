@@ -298,6 +298,7 @@ ZH: dict[str, str] = {
     "your spelling and try again.": "服务器上找不到请求的网址。如果是手动输入的网址，请检查拼写后重试。",
     "The method is not allowed for the requested URL.": "请求的网址不支持此方法。",
     "internal error; it has been logged": "内部错误；已记录在日志中",
+    "Base map": "底图",
     "the upload is larger than the limit of {mb} MB (GRIDMGR_MAX_UPLOAD_MB)": (
         "上传的文件超过 {mb} MB 的上限（GRIDMGR_MAX_UPLOAD_MB）"
     ),

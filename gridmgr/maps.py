@@ -75,6 +75,7 @@ def base_map(
     basemaps: Sequence[BaseMap] | None = None,
     basemaps_js: str | None = None,
     outline_label: str = "Area",
+    switch_title: str = "Base map",
 ) -> folium.Map:
     """A Folium map fitted to an area, with its outline, that loads Leaflet only from `assets`.
 
@@ -99,6 +100,8 @@ def base_map(
         replaces `tiles_url`. Geometries are drawn in the datum of the base map shown (AMap: GCJ-02).
     basemaps_js
         URL of gridmgr-basemaps.js (default: beside `helper_js`).
+    switch_title
+        The base-map switch's tooltip (shown as text).
     outline_label
         The field name before the area's name in the outline's tooltip, in the page's language.
     """
@@ -125,7 +128,7 @@ def base_map(
             (Tiles(tiles_url, attribution or tiles_url, max_native_zoom=19),) if tiles_url else ()
         )
         basemaps = [BaseMap("xyz", "Base map", tiles=tiles)]
-    m.add_child(_Basemaps(list(basemaps)), name=f"basemaps_{m.get_name()}")
+    m.add_child(_Basemaps(list(basemaps), switch_title), name=f"basemaps_{m.get_name()}")
     if outline:
         cells_layer(
             m,
@@ -354,15 +357,19 @@ class _Legend(MacroElement):
 class _Basemaps(MacroElement):
     _template = Template("")  # the script is added as raw text by render()
 
-    def __init__(self, basemaps: list[BaseMap]):
+    def __init__(self, basemaps: list[BaseMap], title: str = "Base map"):
         super().__init__()
         self._name = "Basemaps"
         self.basemaps = basemaps
+        self.title = title
 
     def render(self, **kwargs: Any) -> None:
         """Add the script that builds the base maps and their layer switch (names HTML-escaped)."""
         specs = [{**b.spec(), "name": html.escape(b.name)} for b in self.basemaps]
-        _add_script(self, f"GridmgrBasemaps.setup({self._parent.get_name()}, {_js(specs)});\n")
+        options = _js({"title": self.title})  # a title attribute: set as text, never parsed
+        _add_script(
+            self, f"GridmgrBasemaps.setup({self._parent.get_name()}, {_js(specs)}, {options});\n"
+        )
         super().render(**kwargs)
 
 

@@ -85,7 +85,8 @@ def test_default_order_urls_and_environment():
 def _setup_specs(script: str) -> list[dict]:
     start = script.index("GridmgrBasemaps.setup(")
     call = script[start : script.index(");\n", start)]
-    return json.loads(call[call.index(", ") + 2 :])
+    specs, _end = json.JSONDecoder().raw_decode(call[call.index(", ") + 2 :])  # then the options
+    return specs
 
 
 def test_a_map_carries_the_configured_base_maps_and_no_others():

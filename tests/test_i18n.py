@@ -485,6 +485,7 @@ def test_base_map_names_and_the_outline_follow_the_language(site):
     page = zh.get(f"/areas/{seeded.slug}/map").get_data(as_text=True)
     assert "无底图" in page and "No base map" not in page and "高德地图" in page
     assert outline_label(page) == "区域"  # the outline's tooltip
+    assert '{"title":"底图"}' in page  # the base-map switch's tooltip
     staff = zh.get(f"/areas/{seeded.slug}/staff").get_data(as_text=True)
     assert "无底图" in staff and outline_label(staff) == "区域"
     en = _client(app, None)
@@ -492,6 +493,7 @@ def test_base_map_names_and_the_outline_follow_the_language(site):
     page = en.get(f"/areas/{seeded.slug}/map").get_data(as_text=True)
     assert "No base map" in page and "AMap" in page and "无底图" not in page
     assert outline_label(page) == "Area"
+    assert '{"title":"Base map"}' in page
 
 
 # --- dates and times on the area's own clock -----------------------------------------------------
@@ -580,6 +582,26 @@ def test_the_servers_own_messages_are_translated(site):
     )
     remote = client.get("/login", base_url="http://192.0.2.10:5000").get_data(as_text=True)
     assert "浏览器不会保存登录 Cookie" in remote and "plain HTTP" not in remote
+
+
+def test_the_upload_limit_is_said_in_the_pages_language_and_in_english_to_the_api(
+    app_factory, engine, tmp_path
+):
+    seed_park(engine, tmp_path)
+    app = app_factory(MAX_UPLOAD_MB=1)
+    client = _client(app)
+    login(client, "planner")
+    body = {"csrf_token": csrf_of(client, "/areas/new"), "name": "x" * (2 * 1024 * 1024)}
+    page = client.post("/areas/new", data=body)
+    assert page.status_code == 413 and "上传的文件超过 1 MB 的上限" in page.get_data(as_text=True)
+    api = client.post(
+        "/api/v1/areas?name=big",
+        data=b"{" + b" " * (2 * 1024 * 1024) + b"}",
+        headers=api_token(client, "planner"),
+        content_type="application/json",
+    )
+    assert api.status_code == 413
+    assert api.get_json()["error"]["message"].startswith("the upload is larger than the limit")
 
 
 def test_a_plan_too_large_to_inline_says_in_chinese_when_its_cells_do_not_load(

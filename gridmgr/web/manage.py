@@ -52,6 +52,7 @@ def coverage_map(slug: str):
     m = maps.base_map(
         data["geometry"],
         basemaps=basemaps.from_config(current_app.config, translate=gettext),
+        switch_title=gettext("Base map"),
         assets=url_for("static", filename="vendor"),
         helper_js=url_for("static", filename="js/gridmgr-map.js"),
         name=data["name"],

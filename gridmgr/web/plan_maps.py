@@ -61,6 +61,7 @@ def area_map_parts(
         name=area_name,
         basemaps=basemaps,
         outline_label=gettext("Area"),
+        switch_title=gettext("Base map"),
     )
     shown = cells if isinstance(cells, str) else _for_map(cells, kind)
     if kind == "preview":

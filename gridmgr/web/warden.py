@@ -125,6 +125,7 @@ def _cells_map(cells: list[dict[str, Any]]):
     m = maps.base_map(
         shapely.GeometryCollection(list(shapes.geometry)),
         basemaps=basemaps.from_config(current_app.config, translate=gettext),
+        switch_title=gettext("Base map"),
         assets=url_for("static", filename="vendor"),
         helper_js=url_for("static", filename="js/gridmgr-map.js"),
         outline=False,
