@@ -22,7 +22,7 @@ import pyogrio
 import shapely
 from pyproj.exceptions import CRSError, ProjError
 
-from gridmgr.errors import InvalidInput, LimitExceeded, NotFound
+from gridmgr.errors import InvalidInput, LimitExceeded, NotFound, Phrase
 
 GEOMETRY_TYPES = (
     "Point",
@@ -576,7 +576,14 @@ def _pick_layer(layers: np.ndarray, source: str, prefer: str, notes: list[str]) 
     chosen = preferred[0] if preferred else spatial[0][0]
     if len(spatial) > 1:
         names = ", ".join(repr(name) for name, _kind in spatial[:10])
-        notes.append(f"the file has {len(spatial)} layers ({names}); only {chosen!r} was read")
+        notes.append(
+            Phrase.of(
+                "the file has {n} layers ({names}); only {chosen} was read",
+                n=len(spatial),
+                names=names,
+                chosen=repr(chosen),
+            )
+        )
     return chosen
 
 
@@ -649,5 +656,11 @@ def _zipped_shapefile(p: Path, source: str, max_bytes: int, notes: list[str]) ->
             "its .shx, .dbf and .prj"
         )
     if len(shps) > 1:
-        notes.append(f"the zip holds {len(shps)} Shapefiles; only {shps[0]!r} was read")
+        notes.append(
+            Phrase.of(
+                "the zip holds {n} Shapefiles; only {chosen} was read",
+                n=len(shps),
+                chosen=repr(shps[0]),
+            )
+        )
     return f"/vsizip/{{{p.resolve()}}}/{shps[0]}"  # braces: the name need not end in .zip

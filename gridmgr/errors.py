@@ -24,11 +24,11 @@ class Phrase(str):
         return phrase
 
 
-def _replaced(value: Any, old: str, new: str) -> Any:
+def replaced_in(value: Any, old: str, new: str) -> Any:
     """`value` with `old` replaced by `new` in its text and in the values of a `Phrase.of`."""
     if isinstance(value, Phrase) and value.template is not None:
         return Phrase.of(
-            value.template, **{k: _replaced(v, old, new) for k, v in value.values.items()}
+            value.template, **{k: replaced_in(v, old, new) for k, v in value.values.items()}
         )
     return type(value)(value.replace(old, new)) if isinstance(value, str) else value
 
@@ -58,7 +58,7 @@ class GridmgrError(Exception):
         exc = type(self)(str(self).replace(old, new))
         if self.template is not None:
             exc.template = self.template
-            exc.values = {k: _replaced(v, old, new) for k, v in self.values.items()}
+            exc.values = {k: replaced_in(v, old, new) for k, v in self.values.items()}
         return exc
 
 

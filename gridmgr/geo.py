@@ -459,7 +459,12 @@ def _feature_area(raw: RawFeature, source: str, notes: list[str]) -> shapely.Geo
         if enclosed is not None:
             pieces.append(enclosed)
         elif pieces:
-            notes.append(f"{raw.label()}: its lines do not close into rings and were left out")
+            notes.append(
+                Phrase.of(
+                    "{label}: its lines do not close into rings and were left out",
+                    label=raw.label(),
+                )
+            )
     if not pieces:
         return None
     return pieces[0] if len(pieces) == 1 else shapely.orient_polygons(shapely.union_all(pieces))
@@ -508,7 +513,10 @@ def _valid(geom: shapely.Geometry, source: str, label: str, notes: list[str]) ->
         parts = shapely.get_parts(geom)
         if len(parts) > 1 and shapely.is_valid(parts).all():
             notes.append(
-                f"{label}: its polygons overlap or touch along an edge; their union is used"
+                Phrase.of(
+                    "{label}: its polygons overlap or touch along an edge; their union is used",
+                    label=label,
+                )
             )
             return shapely.orient_polygons(shapely.union_all(parts))
         reason = shapely.is_valid_reason(geom)
@@ -534,7 +542,14 @@ def _valid(geom: shapely.Geometry, source: str, label: str, notes: list[str]) ->
             advice=Phrase(_advice(reason)),
         )
     moved = "less than 0.001%" if change < 1e-5 else f"{change:.3%}"
-    notes.append(f"{label}: {_reason_text(reason)} repaired (the area changed by {moved})")
+    notes.append(
+        Phrase.of(
+            "{label}: {reason} repaired (the area changed by {moved})",
+            label=label,
+            reason=_reason_text(reason),
+            moved=moved,
+        )
+    )
     return shapely.orient_polygons(repaired)
 
 
@@ -658,7 +673,12 @@ def _grouped(features: list[RawFeature]) -> str:
     return "; ".join(texts)
 
 
-def _skipped_note(skipped: list[RawFeature]) -> str:
+def _skipped_note(skipped: list[RawFeature]) -> Phrase:
     n = len(skipped)
-    what = "feature that is not an area was" if n == 1 else "features that are not areas were"
-    return f"{n} {what} skipped ({_grouped(skipped)})"
+    if n == 1:
+        return Phrase.of(
+            "1 feature that is not an area was skipped ({which})", which=_grouped(skipped)
+        )
+    return Phrase.of(
+        "{n} features that are not areas were skipped ({which})", n=n, which=_grouped(skipped)
+    )

@@ -299,6 +299,16 @@ ZH: dict[str, str] = {
     "The method is not allowed for the requested URL.": "请求的网址不支持此方法。",
     "internal error; it has been logged": "内部错误；已记录在日志中",
     "Base map": "底图",
+    # notes on a read file, flashed after an area is added
+    "{label}: its lines do not close into rings and were left out": "{label}：其线条不能闭合成环，已略去",
+    "{label}: its polygons overlap or touch along an edge; their union is used": (
+        "{label}：其多边形相互重叠或沿边相接，已取其并集"
+    ),
+    "{label}: {reason} repaired (the area changed by {moved})": "{label}：已修复{reason}（面积变化 {moved}）",
+    "1 feature that is not an area was skipped ({which})": "已跳过 1 个不是区域的要素（{which}）",
+    "{n} features that are not areas were skipped ({which})": "已跳过 {n} 个不是区域的要素（{which}）",
+    "the file has {n} layers ({names}); only {chosen} was read": "文件有 {n} 个图层（{names}）；只读取了 {chosen}",
+    "the zip holds {n} Shapefiles; only {chosen} was read": "zip 中有 {n} 个 Shapefile；只读取了 {chosen}",
     "the upload is larger than the limit of {mb} MB (GRIDMGR_MAX_UPLOAD_MB)": (
         "上传的文件超过 {mb} MB 的上限（GRIDMGR_MAX_UPLOAD_MB）"
     ),
@@ -439,6 +449,18 @@ def _filled(table: dict[str, str], template: str, values: Any) -> str:
         return table.get(value, value)
 
     return table[template].format(**{k: shown(v) for k, v in values.items()})
+
+
+def phrase_text(text: str) -> str:
+    """A message that may be a `Phrase.of` (a note about a file read) in the request's language."""
+    table = CATALOGS.get(current_locale(), {})
+    template = getattr(text, "template", None)
+    if template and template in table:
+        try:
+            return _filled(table, template, getattr(text, "values", {}))
+        except (KeyError, IndexError, ValueError):
+            pass  # a catalog entry that does not fit its values: the English instead
+    return gettext(str(text))
 
 
 def labels(texts: dict[str, str]) -> dict[str, str]:

@@ -614,3 +614,42 @@ def test_a_plan_too_large_to_inline_says_in_chinese_when_its_cells_do_not_load(
     for page in ("plan", "staff"):
         text = client.get(f"/areas/{seeded.slug}/{page}").get_data(as_text=True)
         assert "无法从服务器加载网格" in text and "could not be loaded" not in text, page
+
+
+def test_notes_on_an_uploaded_file_are_flashed_in_chinese_and_stay_english_in_the_api(site):
+    import json
+
+    app, _ = site
+    park = json.loads((GEODATA / "demo_park.geojson").read_text(encoding="utf-8"))
+    polygon = park["features"][0] if park.get("type") == "FeatureCollection" else park
+    point = {
+        "type": "Feature",
+        "properties": {},
+        "geometry": {"type": "Point", "coordinates": [0, 0]},
+    }
+    collection = {"type": "FeatureCollection", "features": [polygon, point]}
+    client = _client(app)
+    login(client, "planner")
+    got = client.post(
+        "/areas/new",
+        data={
+            "csrf_token": csrf_of(client, "/areas/new"),
+            "name": "Notes park",
+            "kind": "park",
+            "timezone": "Asia/Shanghai",
+            "crs": "wgs84",
+            "boundary": (io.BytesIO(json.dumps(collection).encode()), "公园.geojson"),
+        },
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    )
+    page = got.get_data(as_text=True)
+    assert got.status_code == 200 and "已跳过 1 个不是区域的要素" in page, page[-3000:]
+    assert "not an area was skipped" not in page
+    api = client.post(
+        "/api/v1/areas",
+        json={"name": "Notes park 2", "geometry": collection},
+        headers=api_token(client, "planner"),
+    )
+    assert api.status_code == 201, api.get_data(as_text=True)
+    assert any("1 feature that is not an area was skipped" in w for w in api.get_json()["warnings"])

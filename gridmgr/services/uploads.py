@@ -17,7 +17,7 @@ from typing import IO, Any
 from sqlalchemy import Engine
 from werkzeug.utils import secure_filename
 
-from gridmgr.errors import GridmgrError, InvalidInput, Phrase
+from gridmgr.errors import GridmgrError, InvalidInput, Phrase, replaced_in
 from gridmgr.services.areas import add_area
 from gridmgr.services.staff import import_wardens
 
@@ -160,7 +160,7 @@ def add_area_upload(
     with saved_upload(stream, filename, what="boundary file") as path:
         made = add_area(engine, path, **options)
         shown = display_name(filename)
-        made["warnings"] = [w.replace(str(path), shown) for w in made["warnings"]]
+        made["warnings"] = [replaced_in(w, str(path), shown) for w in made["warnings"]]
         return made
 
 

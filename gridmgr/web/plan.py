@@ -13,7 +13,7 @@ from werkzeug.datastructures import FileStorage, MultiDict
 
 from gridmgr import basemaps, services
 from gridmgr.errors import GridmgrError, InvalidInput, NotFound, Phrase
-from gridmgr.i18n import error_text, gettext, hectares
+from gridmgr.i18n import error_text, gettext, hectares, phrase_text
 from gridmgr.services.cellmap import area_feature
 from gridmgr.web import STATUS_OF, engine_of
 from gridmgr.web.auth import roles_required
@@ -357,5 +357,5 @@ def new_area():
         "ok",
     )
     for warning in made["warnings"]:
-        flash(gettext(warning), "warning")
+        flash(phrase_text(warning), "warning")
     return redirect(url_for("plan.page", slug=made["slug"]))
