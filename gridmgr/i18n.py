@@ -174,6 +174,7 @@ ZH: dict[str, str] = {
     "Gains and loses staff": "人员有增有减",
     "Schedule": "消杀安排",
     "Name": "名称",
+    "Full name": "姓名",
     "park": "公园",
     "community": "社区",
     "district": "街区",

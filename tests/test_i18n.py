@@ -309,7 +309,7 @@ STAFF_ENGLISH = [
     "Cells and posts", "Schedule", "all wardens", "member", "leader", "volunteer", "unstaffed",
 ]  # fmt: skip
 WARDENS_ENGLISH = [
-    "Add a warden", "Name", "Phone", "Role", "Import from CSV", "CSV file", "one bad line",
+    "Add a warden", "Full name", "Phone", "Role", "Import from CSV", "CSV file", "one bad line",
     "Held", "wardens", "member", "Add", "Import",
 ]  # fmt: skip
 NEW_AREA_ENGLISH = [
@@ -358,7 +358,7 @@ def test_staff_and_wardens_pages_in_chinese(site, engine):
     assert_no_english(page, STAFF_ENGLISH, ["已选网格", "网格员", "消杀时间", "自动分配全部网格员"])
     assert 'title="将 warden1 从' in page
     wardens = client.get("/wardens").get_data(as_text=True)
-    assert_no_english(wardens, WARDENS_ENGLISH, ["添加网格员", "电话", "30 名网格员", "导入"])
+    assert_no_english(wardens, WARDENS_ENGLISH, ["添加网格员", "姓名", "电话", "30 名网格员", "导入"])
     services.add_area(engine, GEODATA / "demo_park.geojson", name="Empty park")
     empty = client.get("/areas/empty-park/staff").get_data(as_text=True)
     assert "还没有网格" in empty and "has no cells yet" not in empty
