@@ -358,7 +358,9 @@ def test_staff_and_wardens_pages_in_chinese(site, engine):
     assert_no_english(page, STAFF_ENGLISH, ["已选网格", "网格员", "消杀时间", "自动分配全部网格员"])
     assert 'title="将 warden1 从' in page
     wardens = client.get("/wardens").get_data(as_text=True)
-    assert_no_english(wardens, WARDENS_ENGLISH, ["添加网格员", "姓名", "电话", "30 名网格员", "导入"])
+    assert_no_english(
+        wardens, WARDENS_ENGLISH, ["添加网格员", "姓名", "电话", "30 名网格员", "导入"]
+    )
     services.add_area(engine, GEODATA / "demo_park.geojson", name="Empty park")
     empty = client.get("/areas/empty-park/staff").get_data(as_text=True)
     assert "还没有网格" in empty and "has no cells yet" not in empty
