@@ -144,6 +144,15 @@ def assert_no_cell_crosses(
         )
 
 
+def test_the_crossing_check_refuses_a_divided_cell_and_allows_a_crumb():
+    """The split_by property's own check: a line through a cell fails it; one cutting off under
+    1 m² (a crumb joined to its neighbour) does not."""
+    cell = np.array([shapely.box(0, 0, 100, 100)])
+    with pytest.raises(AssertionError, match="cuts off"):
+        assert_no_cell_crosses(cell, shapely.LineString([(50, -1), (50, 101)]), inset_m=0.1)
+    assert_no_cell_crosses(cell, shapely.LineString([(0.5, -1), (0.5, 1.5)]), inset_m=0.1)
+
+
 def test_same_size_gives_the_same_cells_again():
     """A fixed lattice origin: cells away from the edge are identical after the area changes."""
     base = shapely.Polygon(star(120.46, 36.10, [1500] * 40))
