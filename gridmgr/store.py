@@ -230,7 +230,7 @@ def insert_cells(
     ]
     for start in range(0, len(rows), INSERT_CHUNK):
         bulk_insert(session, Cell, rows[start : start + INSERT_CHUNK])
-        _pause_for_fault_test()
+        pause_once_for_fault_test("GRIDMGR_TEST_PAUSE_IN_WRITE", "")
     ids = (
         session.execute(select(Cell.id).where(Cell.plan_id == plan_id).order_by(Cell.id))
         .scalars()
@@ -254,14 +254,6 @@ def pause_once_for_fault_test(variable: str, note: str) -> None:
     finally:
         os.unlink(draft)
     time.sleep(600)
-
-
-def _pause_for_fault_test() -> None:
-    """Fault injection for the crash tests: hold a write open so a test can kill the process mid-write."""
-    marker = os.environ.get("GRIDMGR_TEST_PAUSE_IN_WRITE")
-    if marker:
-        Path(marker).touch()
-        time.sleep(600)
 
 
 def load_cells(session: Session, plan_id: int, *, geometry: bool = True) -> gpd.GeoDataFrame:
