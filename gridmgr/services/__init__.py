@@ -27,7 +27,6 @@ from gridmgr.services.uploads import (
 from gridmgr.services.users import (
     add_user,
     authenticate,
-    get_user,
     issue_token,
     list_users,
     revoke_token,
@@ -49,7 +48,6 @@ __all__ = [
     "discard_upload",
     "export_plan",
     "get_area",
-    "get_user",
     "grid",
     "import_wardens",
     "import_wardens_upload",

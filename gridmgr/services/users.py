@@ -74,11 +74,7 @@ def check_password_rules(password: str) -> None:
 def authenticate(engine: Engine, username: str, password: str) -> dict[str, Any]:
     """The user whose name and password these are; Forbidden with one message for any mismatch."""
     with reading(engine) as s:
-        row = s.execute(
-            select(User, Warden.name)
-            .outerjoin(Warden, Warden.id == User.warden_id)
-            .where(User.username == (username or "").strip())
-        ).first()
+        row = s.execute(_with_warden().where(User.username == (username or "").strip())).first()
     if row is None:
         _password_matches(_DUMMY_HASH, password or "")
         raise Forbidden("wrong user name or password")
@@ -100,15 +96,9 @@ def _password_matches(password_hash: str, password: str) -> bool:
         return check_password_hash(password_hash, password)
 
 
-def get_user(engine: Engine, user_id: int) -> dict[str, Any] | None:
-    """The user with this id (for a session), or None when it no longer exists."""
-    with reading(engine) as s:
-        row = s.execute(
-            select(User, Warden.name)
-            .outerjoin(Warden, Warden.id == User.warden_id)
-            .where(User.id == user_id)
-        ).first()
-    return None if row is None else _user_dict(*row)
+def _with_warden():
+    """Users with the name of the warden each is (None for managers and planners)."""
+    return select(User, Warden.name).outerjoin(Warden, Warden.id == User.warden_id)
 
 
 def session_key(engine: Engine, user_id: int) -> str:
@@ -132,11 +122,7 @@ def session_user(engine: Engine, user_id: int, key: str | None) -> dict[str, Any
     if not isinstance(user_id, int) or not isinstance(key, str) or not key:
         return None
     with reading(engine) as s:
-        row = s.execute(
-            select(User, Warden.name)
-            .outerjoin(Warden, Warden.id == User.warden_id)
-            .where(User.id == user_id)
-        ).first()
+        row = s.execute(_with_warden().where(User.id == user_id)).first()
     if row is None or not row[0].session_key:
         return None
     if not hmac.compare_digest(row[0].session_key.encode(), key.encode()):
@@ -195,9 +181,8 @@ def user_for_token(engine: Engine, token: str) -> dict[str, Any] | None:
     """The user a live (not revoked) token belongs to, or None."""
     with reading(engine) as s:
         row = s.execute(
-            select(User, Warden.name)
+            _with_warden()
             .join(ApiToken, ApiToken.user_id == User.id)
-            .outerjoin(Warden, Warden.id == User.warden_id)
             .where(ApiToken.token_sha256 == _digest(token), ApiToken.revoked_at.is_(None))
         ).first()
     return None if row is None else _user_dict(*row)
@@ -216,11 +201,7 @@ def revoke_token(engine: Engine, token: str) -> None:
 def list_users(engine: Engine) -> list[dict[str, Any]]:
     """Every user with role and warden, by name."""
     with reading(engine) as s:
-        rows = s.execute(
-            select(User, Warden.name)
-            .outerjoin(Warden, Warden.id == User.warden_id)
-            .order_by(User.username)
-        ).all()
+        rows = s.execute(_with_warden().order_by(User.username)).all()
     return [_user_dict(u, w) for u, w in rows]
 
 
