@@ -427,14 +427,7 @@ def error_text(error: BaseException | str | None) -> str:
         if not (isinstance(handled, GridmgrError) and str(handled) == error):
             return gettext(error)
         error = handled
-    template = getattr(error, "template", None)
-    table = CATALOGS.get(current_locale(), {})
-    if template and template in table:
-        try:
-            return _filled(table, template, getattr(error, "values", {}))
-        except (KeyError, IndexError, ValueError):
-            pass  # a catalog entry that does not fit its values: the English sentence instead
-    return gettext(str(error))
+    return phrase_text(error)
 
 
 def _filled(table: dict[str, str], template: str, values: Any) -> str:
@@ -452,15 +445,16 @@ def _filled(table: dict[str, str], template: str, values: Any) -> str:
     return table[template].format(**{k: shown(v) for k, v in values.items()})
 
 
-def phrase_text(text: str) -> str:
-    """A message that may be a `Phrase.of` (a note about a file read) in the request's language."""
+def phrase_text(text: str | GridmgrError) -> str:
+    """A message that may carry an English template (a `Phrase.of`, such as a note about a file read,
+    or an error made with `.of`) in the request's language."""
     table = CATALOGS.get(current_locale(), {})
     template = getattr(text, "template", None)
     if template and template in table:
         try:
             return _filled(table, template, getattr(text, "values", {}))
         except (KeyError, IndexError, ValueError):
-            pass  # a catalog entry that does not fit its values: the English instead
+            pass  # a catalog entry that does not fit its values: the English sentence instead
     return gettext(str(text))
 
 
