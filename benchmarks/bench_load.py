@@ -253,8 +253,8 @@ def floor(port: int, n: int = 200) -> float:
     return statistics.median(times)
 
 
-def stored_once(url: str, acked: set[str]) -> tuple[int, int, bool]:
-    """Rounds in the database, distinct acknowledged keys, and whether each key is there once."""
+def rounds_by_key(url: str) -> dict[str | None, int]:
+    """How many stored rounds carry each Idempotency-Key."""
     from sqlalchemy import func, select
 
     from gridmgr.models import Round
@@ -267,7 +267,12 @@ def stored_once(url: str, acked: set[str]) -> tuple[int, int, bool]:
             ).all()
     finally:
         engine.dispose()
-    counts = {k: n for k, n in rows}
+    return dict(rows)
+
+
+def stored_once(url: str, acked: set[str]) -> tuple[int, int, bool]:
+    """Rounds in the database, distinct acknowledged keys, and whether each key is there once."""
+    counts = rounds_by_key(url)
     total = sum(counts.values())
     return total, len(acked), all(counts.get(k) == 1 for k in acked) and total == len(acked)
 

@@ -93,28 +93,10 @@ def _stop(threads: list[threading.Thread], stop: threading.Event, server) -> str
     return server.communicate(timeout=30)[1] or ""
 
 
-def _rounds_by_key(url: str) -> Counter:
-    """How many stored rounds carry each Idempotency-Key."""
-    from sqlalchemy import func, select
-
-    from gridmgr.models import Round
-    from gridmgr.store import make_engine
-
-    engine = make_engine(url)
-    try:
-        with engine.connect() as conn:
-            rows = conn.execute(
-                select(Round.idempotency_key, func.count()).group_by(Round.idempotency_key)
-            ).all()
-    finally:
-        engine.dispose()
-    return Counter(dict(rows))
-
-
 def _assert_exactly_once(url: str, rec) -> None:
     """Every round was acknowledged in the end, and each is stored once, and nothing else is."""
     assert rec.sent and rec.acked == rec.sent
-    stored = _rounds_by_key(url)
+    stored = _bench().rounds_by_key(url)
     assert set(stored) == rec.acked
     assert set(stored.values()) == {1}
 

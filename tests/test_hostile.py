@@ -29,7 +29,7 @@ import numpy as np
 import pytest
 
 from conftest import GEODATA
-from webtools import csrf_of, login, seed_park
+from webtools import call_generated, csrf_of, login, seed_park
 
 API = "/api/v1"
 SQUARE = {
@@ -275,25 +275,12 @@ def test_schemathesis_negative_cases_are_documented_4xx(site):
         strategy = op.as_strategy(
             GenerationMode.NEGATIVE, path_parameters={k: real[k] for k in names} or None
         )
-        _call_each(strategy, tok[who.get(op.label, "manager")], checks)
-
-
-def _call_each(strategy, headers: dict, checks: list) -> None:
-    """Six generated cases of one operation (the same every run), each called and validated."""
-    from hypothesis import HealthCheck, given, settings
-
-    @settings(
-        max_examples=max(1, int(os.environ.get("GRIDMGR_HOSTILE_EXAMPLES", 120)) // 20),
-        deadline=None,
-        derandomize=not os.environ.get("GRIDMGR_HYPOTHESIS_RANDOM"),
-        database=None,
-        suppress_health_check=list(HealthCheck),
-    )
-    @given(case=strategy)
-    def run(case):
-        case.call_and_validate(headers=headers, checks=checks)
-
-    run()
+        call_generated(
+            strategy,
+            tok[who.get(op.label, "manager")],
+            checks,
+            examples=max(1, int(os.environ.get("GRIDMGR_HOSTILE_EXAMPLES", 120)) // 20),
+        )
 
 
 def test_named_hostile_bodies_get_specific_messages(site):

@@ -13,7 +13,7 @@ import pytest
 
 from gridmgr.errors import NotFound
 
-from webtools import PASSWORD, api_token, csrf_of, login, seed_park
+from webtools import PASSWORD, api_token, call_generated, csrf_of, login, seed_park
 
 API = "/api/v1"
 SQUARE = {
@@ -731,25 +731,7 @@ def test_schemathesis_against_the_apps_own_schema(site):
         ),
     ]
     for who, strategy in runs:
-        _fuzz(strategy, tok[who], checks)
-
-
-def _fuzz(strategy, headers: dict, checks: list) -> None:
-    """A dozen generated cases of one operation, the same on every run, each called and validated."""
-    from hypothesis import HealthCheck, given, settings
-
-    @settings(
-        max_examples=12,
-        deadline=None,
-        derandomize=True,
-        database=None,
-        suppress_health_check=list(HealthCheck),
-    )
-    @given(case=strategy)
-    def run(case):
-        case.call_and_validate(headers=headers, checks=checks)
-
-    run()
+        call_generated(strategy, tok[who], checks, examples=12)
 
 
 # --- the compact cells format -------------------------------------------------------------------

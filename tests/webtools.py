@@ -57,6 +57,25 @@ def seed_park(engine, tmp_path: Path, *, name: str = "Haibin Park", wardens: int
     return seeded
 
 
+def call_generated(strategy, headers: dict, checks: list, *, examples: int) -> None:
+    """`examples` schemathesis cases of one operation, each called and validated; the same cases on
+    every run (GRIDMGR_HYPOTHESIS_RANDOM=1 searches afresh)."""
+    from hypothesis import HealthCheck, given, settings
+
+    @settings(
+        max_examples=examples,
+        deadline=None,
+        derandomize=not os.environ.get("GRIDMGR_HYPOTHESIS_RANDOM"),
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(case=strategy)
+    def run(case):
+        case.call_and_validate(headers=headers, checks=checks)
+
+    run()
+
+
 def login(client, username: str, password: str = PASSWORD):
     """Log a Flask test client in through the real form (with its CSRF token)."""
     page = client.get("/login")
