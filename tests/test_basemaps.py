@@ -15,7 +15,7 @@ from gridmgr import basemaps, maps
 from gridmgr.errors import InvalidInput
 
 from conftest import ROOT
-from webtools import browser_login, chromium, live_server, seed_park
+from webtools import app_on, browser_login, chromium, live_server, seed_park, sqlite_database
 
 AREA = shapely.box(120.46, 36.10, 120.47, 36.11)
 BASEMAPS_JS = ROOT / "gridmgr" / "static" / "js" / "gridmgr-basemaps.js"
@@ -198,17 +198,9 @@ def tiled_site(tmp_path):
     """A seeded park on SQLite, its app (config set per test) and a tile route of its own."""
     from flask import Response
 
-    from gridmgr.store import make_engine, upgrade
-    from gridmgr.web import create_app
-
-    url = f"sqlite:///{tmp_path / 'gridmgr.db'}"
-    engine = make_engine(url)
-    upgrade(engine)
+    url, engine = sqlite_database(tmp_path)
     seeded = seed_park(engine, tmp_path)
-    app = create_app(
-        {"DATABASE_URL": url, "INSTANCE_PATH": str(tmp_path / "instance"), "TILES_URL": ""}
-    )
-    app.config["SESSION_COOKIE_SECURE"] = False
+    app = app_on(url, tmp_path, TILES_URL="")
     asked: list[str] = []
 
     @app.get("/test-tiles/<path:tile>")

@@ -12,7 +12,17 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from conftest import ROOT
-from webtools import PASSWORD, browser_login, chromium, csrf_of, live_server, login, seed_park
+from webtools import (
+    PASSWORD,
+    app_on,
+    browser_login,
+    chromium,
+    csrf_of,
+    live_server,
+    login,
+    seed_park,
+    sqlite_database,
+)
 
 XSS = "<img src=x onerror=alert(1)>"
 SCREENSHOTS = ROOT / "docs" / "screenshots"
@@ -215,20 +225,12 @@ def test_user_text_is_escaped_in_every_page(engine, app_factory, tmp_path):
 @pytest.fixture
 def sqlite_site(tmp_path):
     """A seeded park on SQLite and its app with no base map (nothing may leave the machine)."""
-    from gridmgr.store import make_engine, upgrade
-    from gridmgr.web import create_app
-
-    url = f"sqlite:///{tmp_path / 'gridmgr.db'}"
-    engine = make_engine(url)
-    upgrade(engine)
+    url, engine = sqlite_database(tmp_path)
     apps = []
 
     def make(**seed):
         seeded = seed_park(engine, tmp_path, **seed)
-        app = create_app(
-            {"DATABASE_URL": url, "INSTANCE_PATH": str(tmp_path / "instance"), "TILES_URL": ""}
-        )
-        app.config["SESSION_COOKIE_SECURE"] = False
+        app = app_on(url, tmp_path, TILES_URL="")
         apps.append(app)
         return app, seeded, engine
 

@@ -7,7 +7,17 @@ import re
 
 import pytest
 
-from webtools import api_token, browser_login, chromium, csrf_of, live_server, login, seed_park
+from webtools import (
+    api_token,
+    app_on,
+    browser_login,
+    chromium,
+    csrf_of,
+    live_server,
+    login,
+    seed_park,
+    sqlite_database,
+)
 
 SCRIPT_TAG = re.compile(r"<script\b([^>]*)>", re.IGNORECASE)
 
@@ -15,22 +25,13 @@ SCRIPT_TAG = re.compile(r"<script\b([^>]*)>", re.IGNORECASE)
 @pytest.fixture
 def park(tmp_path):
     """A seeded park on SQLite and a function making apps on it with extra configuration."""
-    from gridmgr.store import make_engine, upgrade
-    from gridmgr.web import create_app
-
-    url = f"sqlite:///{tmp_path / 'gridmgr.db'}"
-    engine = make_engine(url)
-    upgrade(engine)
+    url, engine = sqlite_database(tmp_path)
     seeded = seed_park(engine, tmp_path)
     apps = []
 
     def make(**config):
-        app = create_app(
-            {"DATABASE_URL": url, "INSTANCE_PATH": str(tmp_path / "instance"), **config}
-        )
-        app.config["SESSION_COOKIE_SECURE"] = False
-        apps.append(app)
-        return app
+        apps.append(app_on(url, tmp_path, **config))
+        return apps[-1]
 
     yield make, seeded
     for app in apps:

@@ -76,6 +76,26 @@ def call_generated(strategy, headers: dict, checks: list, *, examples: int) -> N
     run()
 
 
+def sqlite_database(tmp_path: Path) -> tuple[str, object]:
+    """A migrated SQLite file in tmp_path: its URL and an engine on it (the caller disposes it)."""
+    from gridmgr.store import make_engine, upgrade
+
+    url = f"sqlite:///{tmp_path / 'gridmgr.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    return url, engine
+
+
+def app_on(url: str, tmp_path: Path, **config):
+    """The web app on that database (instance folder in tmp_path), its cookie sent over plain HTTP
+    for the live test server."""
+    from gridmgr.web import create_app
+
+    app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": str(tmp_path / "instance"), **config})
+    app.config["SESSION_COOKIE_SECURE"] = False
+    return app
+
+
 def login(client, username: str, password: str = PASSWORD):
     """Log a Flask test client in through the real form (with its CSRF token)."""
     page = client.get("/login")
