@@ -397,17 +397,25 @@ def test_cut_along_an_uploaded_lines_file(site):
     assert services.list_plans(engine, seeded.slug)[-1]["cells"] == len(direct) == 24
 
 
-def test_a_stale_preview_is_not_committed(site):
+def _preview_then_another_commit(client, seeded, engine) -> dict:
+    """A preview of 20 cells, then another planner's 25-cell plan; the preview's commit fields."""
     from gridmgr import services
 
-    app, seeded, engine = site
-    client = planner(app)
     got = client.post(
         f"/areas/{seeded.slug}/plan/preview",
         data={"csrf_token": csrf_of(client, "/areas"), "mode": "count", "count": "20"},
     )
     fields = hidden_fields(got.get_data(as_text=True), f"/areas/{seeded.slug}/plan/commit")
-    services.grid(engine, seeded.slug, count=25)  # someone else commits meanwhile
+    services.grid(engine, seeded.slug, count=25)
+    return fields
+
+
+def test_a_stale_preview_is_not_committed(site):
+    from gridmgr import services
+
+    app, seeded, engine = site
+    client = planner(app)
+    fields = _preview_then_another_commit(client, seeded, engine)  # someone commits meanwhile
     done = client.post(f"/areas/{seeded.slug}/plan/commit", data=fields)
     assert done.status_code == 409 and "preview again" in done.get_data(as_text=True)
     assert [p["cells"] for p in services.list_plans(engine, seeded.slug)] == [30, 25]
@@ -418,12 +426,7 @@ def test_the_commit_itself_writes_only_on_the_previewed_version(site, monkeypatc
 
     app, seeded, engine = site
     client = planner(app)
-    got = client.post(
-        f"/areas/{seeded.slug}/plan/preview",
-        data={"csrf_token": csrf_of(client, "/areas"), "mode": "count", "count": "20"},
-    )
-    fields = hidden_fields(got.get_data(as_text=True), f"/areas/{seeded.slug}/plan/commit")
-    services.grid(engine, seeded.slug, count=25)  # someone commits just after the early check
+    fields = _preview_then_another_commit(client, seeded, engine)  # just after the early check
     monkeypatch.setattr(services, "check_unchanged", lambda *_args: None)
     done = client.post(f"/areas/{seeded.slug}/plan/commit", data=fields)
     assert done.status_code == 409 and "preview again" in done.get_data(as_text=True)
