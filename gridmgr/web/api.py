@@ -31,6 +31,7 @@ from gridmgr.services.posts import set_cell_wardens
 from gridmgr.services.rounds import record_round
 from gridmgr.web import engine_of, error_response
 from gridmgr.web.auth import checked_login, roles_required
+from gridmgr.web.inputs import UNSTORABLE_TEXT
 from gridmgr.web.openapi import openapi_document
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -98,7 +99,6 @@ def _not_json_number(name: str) -> float:
 
 # \u0000 and \uD800-\uDFFF escapes not themselves escaped (an even run of backslashes before them)
 _UNSTORABLE_ESCAPE = re.compile(r"(?:^|[^\\])(?:\\\\)*\\u(?:0000|[dD][89a-fA-F])")
-_UNSTORABLE_TEXT = re.compile("[\x00\ud800-\udfff]")
 
 
 def _check_storable(value: object, where: str) -> None:
@@ -107,7 +107,7 @@ def _check_storable(value: object, where: str) -> None:
     while stack:
         item, at = stack.pop()
         if isinstance(item, str):
-            found = _UNSTORABLE_TEXT.search(item)
+            found = UNSTORABLE_TEXT.search(item)
             if found:
                 char = found.group()
                 what = (
@@ -128,32 +128,8 @@ def _check_storable(value: object, where: str) -> None:
 
 
 def _member(at: str, key: str) -> str:
-    shown = _UNSTORABLE_TEXT.sub("?", key)[:40]
+    shown = UNSTORABLE_TEXT.sub("?", key)[:40]
     return f"{at}.{shown}" if at else f'"{shown}"'
-
-
-@bp.before_app_request
-def refuse_nul_characters() -> None:
-    """Refuse a NUL character in the URL's path or query (%00), in a form field or in the
-    Idempotency-Key header: no name, option or key holds one, and PostgreSQL cannot store it (the
-    write would fail as a 500). Registered for every request of the app, pages too."""
-    url = [*(request.view_args or {}).values(), *request.args.keys(), *request.args.values()]
-    if any(isinstance(t, str) and "\x00" in t for t in url):
-        raise InvalidInput(
-            "the URL holds a NUL character (%00); no area, cell or option name has one: remove it"
-        )
-    fields = request.form.items(multi=True) if request.mimetype in _FORMS else ()
-    bad = next((name for name, value in fields if "\x00" in name + value), None)
-    if bad is not None:
-        raise InvalidInput(
-            f"the form field {_UNSTORABLE_TEXT.sub('?', bad)[:40]!r} holds a NUL character; "
-            "text cannot hold it: remove it and send the form again"
-        )
-    if "\x00" in request.headers.get("Idempotency-Key", ""):
-        raise InvalidInput("the Idempotency-Key header holds a NUL character; send a plain key")
-
-
-_FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 def _field(body: dict, name: str, kinds: type | tuple[type, ...], *, required: bool = False):
