@@ -24,9 +24,9 @@ from bench_store import fresh_database
 from sqlalchemy import select
 
 from gridmgr import services
-from gridmgr.models import Cell, Round
-from gridmgr.services._common import _active_plan, get_area
-from gridmgr.store import bulk_insert, load_cells, make_engine, reading, transaction, upgrade
+from gridmgr.db.models import Cell, Round
+from gridmgr.db.queries import active_plan, get_area
+from gridmgr.db.store import bulk_insert, load_cells, make_engine, reading, transaction, upgrade
 
 ROUNDS_PER_CELL = 10
 
@@ -43,7 +43,7 @@ def setup(engine, n_cells: int, tmp: Path) -> tuple[str, datetime]:
     start = datetime.combine(day, datetime.min.time(), tz).timestamp()
     rng = np.random.default_rng(1)
     with reading(engine) as s:
-        plan = _active_plan(s, get_area(s, slug).id)
+        plan = active_plan(s, get_area(s, slug).id)
         ids = np.asarray(s.execute(select(Cell.id).where(Cell.plan_id == plan.id)).scalars().all())
     cell = np.repeat(ids, ROUNDS_PER_CELL)
     at = start + rng.uniform(6 * 3600, 22 * 3600, len(cell))
@@ -62,7 +62,7 @@ def run(kind: str, n_cells: int, pg: str | None) -> dict:
             upgrade(engine)
             slug, at = setup(engine, n_cells, Path(tmp))
             with reading(engine) as s:
-                plan = _active_plan(s, get_area(s, slug).id)
+                plan = active_plan(s, get_area(s, slug).id)
                 t0 = time.perf_counter()
                 cells = load_cells(s, plan.id)
                 load_s = time.perf_counter() - t0

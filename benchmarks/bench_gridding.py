@@ -22,8 +22,8 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from gridmgr.gridding import cells_from_area
-from gridmgr.projection import WGS84, metric_crs, to_metric, to_wgs84
+from gridmgr.geometry.gridding import cells_from_area
+from gridmgr.geometry.projection import WGS84, metric_crs, to_metric, to_wgs84
 
 TARGET_KM2 = 390.0
 

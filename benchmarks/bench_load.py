@@ -35,7 +35,7 @@ from bench_gridding import bench_area_file
 from bench_store import fresh_database
 
 from gridmgr import services
-from gridmgr.store import make_engine, upgrade
+from gridmgr.db.store import make_engine, upgrade
 
 PASSWORD = "load test password"
 
@@ -79,13 +79,18 @@ def free_port() -> int:
 
 
 def start_server(
-    url: str, tmp: Path, port: int, env: dict[str, str] | None = None
+    url: str,
+    tmp: Path,
+    port: int,
+    env: dict[str, str] | None = None,
+    command: list[str] | None = None,
 ) -> subprocess.Popen:
-    """`gridmgr serve` on the database and port (extra environment from `env`), once it listens."""
+    """`gridmgr serve` on the database and port (extra environment from `env`), once it listens;
+    `command` runs gridmgr another way (the fault tests' hooks), default `python -m gridmgr`."""
     env = {**os.environ, "GRIDMGR_INSTANCE": str(tmp / "instance"), "GRIDMGR_INSECURE_COOKIES": "1",
            "GRIDMGR_TILES_URL": "", **(env or {})}  # fmt: skip
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gridmgr", "--db", url, "serve", "--port", str(port), "--threads", "16"],
+        [*(command or [sys.executable, "-m", "gridmgr"]), "--db", url, "serve", "--port", str(port), "--threads", "16"],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     deadline = time.monotonic() + 60
@@ -257,7 +262,7 @@ def rounds_by_key(url: str) -> dict[str | None, int]:
     """How many stored rounds carry each Idempotency-Key."""
     from sqlalchemy import func, select
 
-    from gridmgr.models import Round
+    from gridmgr.db.models import Round
 
     engine = make_engine(url)
     try:

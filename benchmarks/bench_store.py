@@ -21,7 +21,7 @@ from bench_gridding import TARGET_KM2, bench_area_file, wardens_csv
 from sqlalchemy import create_engine, text
 
 from gridmgr import services
-from gridmgr.store import load_cells, make_engine, reading, upgrade
+from gridmgr.db.store import load_cells, make_engine, reading, upgrade
 
 
 def timed(fn, *args, **kwargs):
@@ -60,9 +60,9 @@ def run(kind: str, n_cells: int, tmp: Path, pg: str | None) -> dict:
         services.set_schedule(engine, slug, None, extra=2)
         regrid_s, second = timed(services.grid, engine, slug, cell_size=size * 1.1)
         with reading(engine) as s:
-            from gridmgr.services._common import _active_plan, get_area
+            from gridmgr.db.queries import active_plan, get_area
 
-            plan = _active_plan(s, get_area(s, slug).id)
+            plan = active_plan(s, get_area(s, slug).id)
             load_s, cells = timed(load_cells, s, plan.id)
         gpkg = tmp / f"{kind}.gpkg"
         gpkg_s, _ = timed(

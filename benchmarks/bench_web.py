@@ -23,7 +23,7 @@ import folium
 from bench_gridding import TARGET_KM2, bench_area_file, wardens_csv
 
 from gridmgr import services
-from gridmgr.store import make_engine, upgrade
+from gridmgr.db.store import make_engine, upgrade
 from gridmgr.web import create_app
 
 PASSWORD = "bench password"

@@ -2,6 +2,6 @@
 
 import sys
 
-from gridmgr.cli import main
+from gridmgr.cli.main import main
 
 sys.exit(main())

@@ -38,7 +38,7 @@ class GridmgrError(Exception):
 
     Raised as ``InvalidInput.of("{source}: no polygons in this file", source=…)`` it also keeps the
     English `template` and its `values`, so that the web pages can show it translated (see
-    `gridmgr.i18n.error_text`); ``str(exc)`` is always the English sentence (CLI, JSON API, logs).
+    `gridmgr.web.i18n.error_text`); ``str(exc)`` is always the English sentence (CLI, JSON API, logs).
     """
 
     code = "error"

@@ -30,7 +30,7 @@ def db_url(request, tmp_path):
     PostGIS comes from GRIDMGR_TEST_PG_URL (`.ci/run` starts one with `.ci/postgres.sh`); without it the
     PostGIS half skips on a developer machine and fails in CI.
     """
-    from gridmgr.store import make_engine, upgrade
+    from gridmgr.db.store import make_engine, upgrade
 
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'gridmgr.db'}"
@@ -67,7 +67,7 @@ def db_url(request, tmp_path):
 @pytest.fixture
 def engine(db_url):
     """An engine on the `db_url` database, disposed after the test."""
-    from gridmgr.store import make_engine
+    from gridmgr.db.store import make_engine
 
     eng = make_engine(db_url)
     yield eng

@@ -5,13 +5,14 @@ from __future__ import annotations
 import numpy as np
 import shapely
 
-from gridmgr.projection import metric_crs, to_metric
+from gridmgr.geometry.gridding import MIN_CELL_M2
+from gridmgr.geometry.projection import metric_crs, to_metric
 
 
 def assert_tiles(
     cells, area: shapely.Geometry, *, tolerance: float = 1e-9, overlap_share: float = 1e-6
 ) -> np.ndarray:
-    """Assert the DESIGN.md invariants in the area's metric CRS and return the metric cells."""
+    """Assert the gridding invariants (every mode: the union is the area, no overlaps, valid, coded) in the area's metric CRS and return the metric cells."""
     crs = metric_crs(area)
     wgs = np.asarray(cells.geometry.values)
     assert len(wgs) > 0
@@ -44,3 +45,25 @@ def assert_tiles(
     # recorded areas are the cells' areas
     np.testing.assert_allclose(cells["area_m2"].to_numpy(), shapely.area(geoms), rtol=1e-6)
     return geoms
+
+
+def assert_no_cell_crosses(
+    geoms: np.ndarray,
+    lines: shapely.Geometry,
+    *,
+    tolerance_m: float = 1e-6,
+    inset_m: float = 1e-4,
+    crumb_m2: float = MIN_CELL_M2,
+) -> None:
+    """No line divides a cell: where one runs inside a cell (shrunk by `inset_m` to ignore its own
+    edges), all it cuts off is crumbs under `crumb_m2` (blocks that small, where a line meets the
+    boundary or another line a hair apart, join a neighbour)."""
+    inner = shapely.buffer(geoms, -inset_m)
+    inside = shapely.length(shapely.intersection(inner, lines))
+    corridor = shapely.buffer(lines, inset_m)
+    for k in np.flatnonzero(inside > tolerance_m):  # the few cells a line enters
+        pieces = np.sort(shapely.area(shapely.get_parts(shapely.difference(geoms[k], corridor))))
+        cut_off = float(pieces[:-1].sum())
+        assert cut_off < crumb_m2, (
+            f"a line runs {inside[k]:.3f} m inside cell {k} and cuts off {cut_off:.2f} m² of it"
+        )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import geopandas as gpd
 import shapely
 
-from gridmgr.geo import read_area, read_lines
+from gridmgr.files.areas import read_area, read_lines
 
 from conftest import GEODATA
 

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 
+import faulthooks
 from conftest import ROOT
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
@@ -122,7 +123,11 @@ def test_sigkill_under_load_loses_no_acknowledged_round(kind, tmp_path):
         # the first round committed is held before its answer, so the kill falls between the two
         held = tmp_path / "held-round"
         server = bench.start_server(
-            url, tmp_path, port, env={"GRIDMGR_TEST_PAUSE_AFTER_ROUND": str(held)}
+            url,
+            tmp_path,
+            port,
+            env={"GRIDMGR_TEST_PAUSE_AFTER_ROUND": str(held)},
+            command=faulthooks.command(),
         )
         rec, stop = bench.Recorder(), threading.Event()
         threads = _wardens(bench, port, seeded, rec, stop)
@@ -385,7 +390,8 @@ def test_postgres_restarted_under_load_fails_cleanly_and_recovers_by_itself(priv
 
 
 def test_a_postgres_server_that_never_answers_gives_a_clear_error_not_a_hang(monkeypatch):
-    from gridmgr import services, store
+    from gridmgr import services
+    from gridmgr.db import store
     from gridmgr.errors import DatabaseUnavailable
 
     monkeypatch.setattr(store, "CONNECT_TIMEOUT_S", 1)

@@ -665,8 +665,8 @@ def test_zip_bombs_and_zip_path_tricks_via_the_cli_and_the_services(tmp_path):
     and nothing appears outside the zip's own folder; the real zipped Shapefile is read. (SQLite
     only: the zips are refused before the database is touched.)"""
     from gridmgr import services
+    from gridmgr.db.store import make_engine, upgrade
     from gridmgr.errors import InvalidInput
-    from gridmgr.store import make_engine, upgrade
 
     engine = make_engine(f"sqlite:///{tmp_path / 'g.db'}")
     upgrade(engine)
@@ -761,7 +761,7 @@ class Server:
 
     def __init__(self, tmp: Path) -> None:
         from gridmgr import services
-        from gridmgr.store import make_engine, upgrade
+        from gridmgr.db.store import make_engine, upgrade
 
         self.tmp = tmp
         self.db = f"sqlite:///{tmp / 'g.db'}"

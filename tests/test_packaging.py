@@ -2,17 +2,35 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import zipfile
+from pathlib import Path
 
 from conftest import ROOT
 
 
+def clean_copy(target: Path) -> Path:
+    """The repository's tracked files (and new ones not ignored) copied to `target`: a wheel built
+    from the working tree would also take whatever a stale build/ folder holds."""
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+        cwd=ROOT, capture_output=True, check=True,
+    ).stdout.decode().split("\0")  # fmt: skip
+    for name in filter(None, listed):
+        source = ROOT / name
+        if source.is_file():
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target / name)
+    return target
+
+
 def test_wheel_ships_pages_assets_and_migrations(tmp_path):
+    source = clean_copy(tmp_path / "src")
     done = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps",
-         str(ROOT), "-w", str(tmp_path)],
+         str(source), "-w", str(tmp_path)],
         capture_output=True, text=True,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
@@ -21,8 +39,11 @@ def test_wheel_ships_pages_assets_and_migrations(tmp_path):
     shipped = {n for n in names if n.startswith("gridmgr/")}
     for page in (ROOT / "templates").glob("*.html"):
         assert f"gridmgr/templates/{page.name}" in shipped
-    for asset in (ROOT / "gridmgr" / "static").rglob("*"):
+    for asset in (ROOT / "gridmgr" / "web" / "static").rglob("*"):
         if asset.is_file():
             assert f"gridmgr/{asset.relative_to(ROOT / 'gridmgr').as_posix()}" in shipped
-    assert any(n.startswith("gridmgr/migrations/versions/0001") for n in shipped)
-    assert "gridmgr/migrations/script.py.mako" in shipped
+    assert any(n.startswith("gridmgr/db/migrations/versions/0001") for n in shipped)
+    assert "gridmgr/db/migrations/script.py.mako" in shipped
+    # every module of the package, in its layer folder
+    for module in (ROOT / "gridmgr").rglob("*.py"):
+        assert f"gridmgr/{module.relative_to(ROOT / 'gridmgr').as_posix()}" in shipped

@@ -6,13 +6,12 @@ import numpy as np
 import pytest
 import shapely
 
-from gridmgr.datum import wgs84_to_gcj02
-from gridmgr.geo import read_area, read_lines
-from gridmgr.gridding import cells_from_area
-from gridmgr.projection import metric_crs, to_metric
+from gridmgr.files.areas import read_area, read_lines
+from gridmgr.geometry.datum import wgs84_to_gcj02
+from gridmgr.geometry.gridding import cells_from_area
+from gridmgr.geometry.projection import metric_crs, to_metric
 
-from gridcheck import assert_tiles
-from test_gridding import assert_no_cell_crosses
+from gridcheck import assert_no_cell_crosses, assert_tiles
 
 
 def assert_equal_area_grid(cells, area, n: int) -> None:

@@ -11,9 +11,10 @@ import time
 import pytest
 from sqlalchemy import func, select
 
-from gridmgr.models import Assignment, Cell, GridPlan, Schedule, Warden
-from gridmgr.store import make_engine, reading
+from gridmgr.db.models import Assignment, Cell, GridPlan, Schedule, Warden
+from gridmgr.db.store import make_engine, reading
 
+import faulthooks
 from conftest import ROOT
 
 
@@ -104,11 +105,11 @@ def test_regrid_killed_mid_write_leaves_the_old_plan(db_url, tmp_path):
     slug = gridmgr(db_url, "area", "add", park, "--name", "Park").stdout.strip()
     gridmgr(db_url, "grid", slug, "--count", "30")
     before = active_plan_facts(db_url)
-    # a re-grid into many cells, killed while it writes: GRIDMGR_TEST_PAUSE_IN_WRITE holds it inside
-    # its transaction after the first rows went in, so the kill lands mid-write
+    # a re-grid into many cells, killed while it writes: the fault hook GRIDMGR_TEST_PAUSE_IN_WRITE
+    # holds it inside its transaction after the first rows went in, so the kill lands mid-write
     env = {**os.environ, "GRIDMGR_TEST_PAUSE_IN_WRITE": str(tmp_path / "writing")}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gridmgr", "--db", db_url, "grid", slug, "--cell-size", "5"],
+        [*faulthooks.command(), "--db", db_url, "grid", slug, "--cell-size", "5"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,

@@ -78,7 +78,7 @@ def call_generated(strategy, headers: dict, checks: list, *, examples: int) -> N
 
 def sqlite_database(tmp_path: Path) -> tuple[str, object]:
     """A migrated SQLite file in tmp_path: its URL and an engine on it (the caller disposes it)."""
-    from gridmgr.store import make_engine, upgrade
+    from gridmgr.db.store import make_engine, upgrade
 
     url = f"sqlite:///{tmp_path / 'gridmgr.db'}"
     engine = make_engine(url)

@@ -1,7 +1,8 @@
 """Use cases that combine geometry and storage: the only layer that touches both."""
 
-from gridmgr.services._common import get_area
+from gridmgr.db.queries import get_area
 from gridmgr.services.areas import add_area, list_areas
+from gridmgr.services.coverage import coverage_report
 from gridmgr.services.mine import warden_cells
 from gridmgr.services.plans import grid, restore_plan
 from gridmgr.services.preview import check_unchanged, preview_grid
@@ -14,7 +15,6 @@ from gridmgr.services.roster import (
     warden_names,
 )
 from gridmgr.services.staff import add_warden, assign, auto_assign, import_wardens, set_schedule
-from gridmgr.services.status import coverage_report
 from gridmgr.services.uploads import (
     add_area_upload,
     discard_upload,

@@ -10,16 +10,16 @@ import shapely
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from gridmgr.errors import InvalidInput
-from gridmgr.geo import Limits, area_from_geojson, read_area
-from gridmgr.models import (
+from gridmgr.db.models import (
     Area,
     Cell,
 )
-from gridmgr.naming import slugify
-from gridmgr.projection import metric_crs, to_metric
-from gridmgr.services._common import _active_plan, _audit
-from gridmgr.store import reading, transaction
+from gridmgr.db.queries import active_plan, record_audit
+from gridmgr.db.store import reading, transaction
+from gridmgr.errors import InvalidInput
+from gridmgr.files.areas import Limits, area_from_geojson, read_area
+from gridmgr.geometry.projection import metric_crs, to_metric
+from gridmgr.rules.naming import slugify
 
 # --- areas ----------------------------------------------------------------------------------
 
@@ -69,7 +69,7 @@ def add_area(
         )
         s.add(area)
         s.flush()
-        _audit(s, actor, "area.add", area.id, name=name, source=loaded.source)
+        record_audit(s, actor, "area.add", area.id, name=name, source=loaded.source)
     return {
         "slug": slug,
         "name": name,
@@ -120,7 +120,7 @@ def list_areas(engine: Engine) -> list[dict[str, Any]]:
         rows = s.execute(select(Area).order_by(Area.slug)).scalars().all()
         out = []
         for a in rows:
-            plan = _active_plan(s, a.id)
+            plan = active_plan(s, a.id)
             cells = (
                 s.execute(select(func.count()).where(Cell.plan_id == plan.id)).scalar()
                 if plan

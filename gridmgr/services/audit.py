@@ -7,11 +7,11 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
+from gridmgr.db.models import Area, AuditEvent
+from gridmgr.db.queries import get_area
+from gridmgr.db.store import reading
 from gridmgr.errors import InvalidInput
-from gridmgr.models import Area, AuditEvent
-from gridmgr.services._common import get_area
-from gridmgr.services.status import _aware
-from gridmgr.store import reading
+from gridmgr.rules.clock import aware_utc
 
 MAX_LIMIT = 1000
 
@@ -40,7 +40,7 @@ def list_audit(
     return [
         {
             "id": e.id,
-            "at": _aware(e.at).isoformat(),
+            "at": aware_utc(e.at).isoformat(),
             "actor": e.actor,
             "action": e.action,
             "area": slug,

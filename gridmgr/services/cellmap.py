@@ -19,11 +19,12 @@ import pandas as pd
 import shapely
 from sqlalchemy import Engine, func, select
 
+from gridmgr.db.models import Cell, GridPlan, Schedule
+from gridmgr.db.queries import active_plan, get_area, plan_at
+from gridmgr.db.store import load_cells, raw_rows, reading
 from gridmgr.errors import Conflict, InvalidInput
-from gridmgr.models import Cell, GridPlan, Schedule
-from gridmgr.services._common import _active_plan, get_area
-from gridmgr.services.status import _plan_at, coverage_report, parse_moment
-from gridmgr.store import load_cells, raw_rows, reading
+from gridmgr.rules.clock import parse_moment
+from gridmgr.services.coverage import coverage_report
 
 CELL_FIELDS = ("code", "area_m2", "wardens", "schedule", "status")
 CELL_FORMATS = ("geojson", "compact")
@@ -37,7 +38,7 @@ def area_feature(engine: Engine, slug: str) -> dict[str, Any]:
     """An area as a GeoJSON Feature: its outline, and slug, name, kind, code prefix, time zone, size, plan."""
     with reading(engine) as s:
         area = get_area(s, slug)
-        plan = _active_plan(s, area.id)
+        plan = active_plan(s, area.id)
         count = (
             s.execute(select(func.count()).where(Cell.plan_id == plan.id)).scalar() if plan else 0
         )
@@ -155,10 +156,10 @@ class _PlanCells:
 def _plan_in_force(s: Any, area: Any, at: str | datetime | None, slug: str) -> GridPlan | None:
     """The active plan when `at` is None, else the plan active at that moment (None before any grid)."""
     if at is None:
-        return _active_plan(s, area.id)
+        return active_plan(s, area.id)
     if s.execute(select(GridPlan.id).where(GridPlan.area_id == area.id).limit(1)).first() is None:
         return None
-    return _plan_at(s, area.id, parse_moment(at, ZoneInfo(area.timezone)), slug)
+    return plan_at(s, area.id, parse_moment(at, ZoneInfo(area.timezone)), slug)
 
 
 def _read_cells(
@@ -252,7 +253,7 @@ def _compact_text(data: _PlanCells | None, fields: tuple[str, ...], precision: i
     columns: dict[str, Any] = {}
     tables: dict[str, Any] = {}
     if "code" in fields:
-        columns["code"] = _code_column(cells["code"])
+        columns["code"] = code_column(cells["code"])
     if "area_m2" in fields:
         columns["area_m2"] = np.round(cells["area_m2"].to_numpy(dtype=float), 1).tolist()
     if "wardens" in fields:
@@ -283,7 +284,7 @@ def _compact_text(data: _PlanCells | None, fields: tuple[str, ...], precision: i
     )
 
 
-def _code_column(codes: pd.Series) -> list[str] | dict[str, Any]:
+def code_column(codes: pd.Series) -> list[str] | dict[str, Any]:
     """Codes as {"prefix", "width", "numbers"} when every code is one prefix and a number, else as they are.
 
     `width` is the digits the numbers are zero-padded to (0: written as they are).

@@ -11,10 +11,11 @@ import numpy as np
 import shapely
 from sqlalchemy import Engine, func, select
 
-from gridmgr.models import Cell
-from gridmgr.services._common import get_area
-from gridmgr.services.status import _plan_at, coverage_report, parse_moment
-from gridmgr.store import load_cells, reading
+from gridmgr.db.models import Cell
+from gridmgr.db.queries import get_area, plan_at
+from gridmgr.db.store import load_cells, reading
+from gridmgr.rules.clock import parse_moment
+from gridmgr.services.coverage import coverage_report
 
 
 def area_coverage_map(
@@ -31,7 +32,7 @@ def area_coverage_map(
         with reading(engine) as s:
             area = get_area(s, slug)
             tz = ZoneInfo(area.timezone)
-            plan = _plan_at(s, area.id, None if at is None else parse_moment(at, tz), slug)
+            plan = plan_at(s, area.id, None if at is None else parse_moment(at, tz), slug)
             n_cells = s.execute(select(func.count()).where(Cell.plan_id == plan.id)).scalar() or 0
             inline = n_cells <= inline_max
             shapes = load_cells(s, plan.id) if inline else None

@@ -15,14 +15,14 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import shapely
 
+from gridmgr.db.store import make_engine, upgrade
 from gridmgr.errors import Conflict, NotFound
-from gridmgr.projection import metric_crs, to_metric, to_wgs84
+from gridmgr.geometry.projection import metric_crs, to_metric, to_wgs84
 from gridmgr.services.areas import add_area, list_areas
 from gridmgr.services.plans import grid
 from gridmgr.services.reports import log_round, plan_cells
 from gridmgr.services.staff import assign, import_wardens, set_schedule
 from gridmgr.services.users import add_user
-from gridmgr.store import make_engine, upgrade
 
 TZ = "Asia/Shanghai"
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧"

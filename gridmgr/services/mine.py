@@ -11,12 +11,12 @@ import numpy as np
 import shapely
 from sqlalchemy import Engine, func, select
 
+from gridmgr.db.models import Area, Assignment, Cell, GridPlan, Round, Schedule, Warden
+from gridmgr.db.queries import SCHEDULE_COLUMNS, rhythm_of
+from gridmgr.db.store import reading
 from gridmgr.errors import NotFound
-from gridmgr.models import Area, Assignment, Cell, GridPlan, Round, Schedule, Warden
-from gridmgr.schedule import Rhythm, cell_status, day_bounds, windows
-from gridmgr.services._common import SCHEDULE_COLUMNS, rhythm_of
-from gridmgr.services.status import parse_moment
-from gridmgr.store import reading
+from gridmgr.rules.clock import parse_moment
+from gridmgr.rules.schedule import Rhythm, cell_status, day_bounds, windows
 
 ROUND_STATUSES = ("done", "late", "due", "overdue", "upcoming")
 
@@ -144,7 +144,7 @@ def warden_cells(
 def _fixed_rounds(
     rhythm: Rhythm, log_t: list[float], at: float, day, tz: ZoneInfo
 ) -> list[dict[str, Any]]:
-    """Each of the day's fixed rounds with its window and status, by the rules of `gridmgr.schedule`.
+    """Each of the day's fixed rounds with its window and status, by the rules of `gridmgr.rules.schedule`.
 
     `cell_status` gives counts per cell; a warden's page needs to know which round each log settled,
     so the same matching (on time in opening order, duplicates spent, late makes up the earliest

@@ -12,33 +12,33 @@ import numpy as np
 import shapely
 from sqlalchemy import Engine, func, select, update
 
-from gridmgr import regrid
-from gridmgr.coverage import gaps_and_overlaps
-from gridmgr.errors import Conflict, InvalidInput, NotFound
-from gridmgr.geo import Limits, features_from_geojson, read_features, read_lines
-from gridmgr.gridding import cells_from_area, quality_of
-from gridmgr.models import (
+from gridmgr.db.models import (
     Area,
     Assignment,
     Cell,
     GridPlan,
     Schedule,
 )
-from gridmgr.projection import metric_crs, to_metric
-from gridmgr.services._common import (
+from gridmgr.db.queries import (
     SCHEDULE_COLUMNS,
-    _active_plan,
-    _audit,
+    active_plan,
     get_area,
     plan_schedules,
+    record_audit,
 )
-from gridmgr.store import (
+from gridmgr.db.store import (
     bulk_insert,
     insert_cells,
     load_cells,
     reading,
     transaction,
 )
+from gridmgr.errors import Conflict, InvalidInput, NotFound
+from gridmgr.files.areas import Limits, features_from_geojson, read_features, read_lines
+from gridmgr.geometry import regrid
+from gridmgr.geometry.coverage import gaps_and_overlaps
+from gridmgr.geometry.gridding import cells_from_area, quality_of
+from gridmgr.geometry.projection import metric_crs, to_metric
 
 # --- plans ----------------------------------------------------------------------------------
 
@@ -59,7 +59,7 @@ class _Current:
 def _current(engine: Engine, slug: str) -> _Current:
     with reading(engine) as s:
         area = get_area(s, slug)
-        plan = _active_plan(s, area.id)
+        plan = active_plan(s, area.id)
         cells = load_cells(s, plan.id) if plan else load_cells(s, -1)
         ids = cells["id"].to_numpy()
         pos = {int(c): k for k, c in enumerate(ids)}
@@ -119,7 +119,6 @@ def grid(
     with_cells: bool = False,
     expect_version: int | None = None,
     actor: str = "cli",
-    _after_read=None,
 ) -> dict[str, Any] | tuple[dict[str, Any], gpd.GeoDataFrame]:
     """Make a new active plan for an area, carrying every warden post and schedule over; one transaction.
 
@@ -136,8 +135,6 @@ def grid(
     cur = _current(engine, slug)
     if expect_version is not None:
         _check_version(slug, cur.version, expect_version)
-    if _after_read is not None:
-        _after_read()
     if cells_geojson is not None:
         drawn = features_from_geojson(cells_geojson, crs=crs)
         cells = _clipped_cells(drawn, "request body", cur.geometry)
@@ -207,7 +204,7 @@ def _clipped_cells(
 
 
 def _polygonal_or_none(geom: shapely.Geometry) -> shapely.Geometry | None:
-    from gridmgr._shapes import polygonal
+    from gridmgr.geometry.shapes import polygonal
 
     poly = polygonal(geom)
     return None if poly.is_empty else poly
@@ -377,7 +374,7 @@ def _commit_plan(
             ]
             if sch_rows:
                 bulk_insert(s, Schedule, sch_rows)
-        _audit(
+        record_audit(
             s, actor, "plan.create", cur.area_id, version=plan.version, mode=mode, cells=len(cells)
         )
         report["plan_version"] = plan.version

@@ -7,11 +7,11 @@ from typing import Any
 from sqlalchemy import Engine, delete, insert, select
 from sqlalchemy.orm import Session
 
+from gridmgr.db.models import Area, Assignment, Cell, GridPlan, Warden
+from gridmgr.db.queries import get_area, record_audit
+from gridmgr.db.store import transaction
 from gridmgr.errors import InvalidInput, NotFound
-from gridmgr.models import Area, Assignment, Cell, GridPlan, Warden
-from gridmgr.services._common import _audit, get_area
-from gridmgr.services.staff import _role, _warden_name
-from gridmgr.store import transaction
+from gridmgr.rules.staffing import warden_name, warden_role
 
 MAX_WARDENS_PER_CELL = 200
 
@@ -55,10 +55,10 @@ def set_cell_wardens(
         role = item.get("role")
         if role is not None and not isinstance(role, str):
             raise InvalidInput(f"{where}the role must be a string")
-        name = _warden_name(item["name"], where=where)
+        name = warden_name(item["name"], where=where)
         if name in (n for n, _ in posts):
             raise InvalidInput(f"{where}{name!r} is named twice")
-        posts.append((name, _role(role, where=where)))
+        posts.append((name, warden_role(role, where=where)))
     with transaction(engine) as s:
         area, cell_id = active_cell(s, slug, code)
         names = [n for n, _ in posts]
@@ -74,7 +74,7 @@ def set_cell_wardens(
                 insert(Assignment),
                 [{"cell_id": cell_id, "warden_id": ids[n], "role": r} for n, r in posts],
             )
-        _audit(
+        record_audit(
             s, actor, "cell.wardens", area.id, cell=code, wardens=[f"{n} ({r})" for n, r in posts]
         )
     return {

@@ -9,16 +9,16 @@ import geopandas as gpd
 import numpy as np
 from sqlalchemy import Engine, func, select
 
-from gridmgr.errors import InvalidInput, NotFound
-from gridmgr.models import (
+from gridmgr.db.models import (
     Assignment,
     Cell,
     GridPlan,
     Schedule,
     Warden,
 )
-from gridmgr.services._common import _active_cells, _audit, _cell_ids, get_area
-from gridmgr.store import load_cells, reading, transaction
+from gridmgr.db.queries import active_cells, cell_ids, get_area, record_audit
+from gridmgr.db.store import load_cells, reading, transaction
+from gridmgr.errors import InvalidInput, NotFound
 
 # --- rounds and coverage -------------------------------------------------------------------------
 
@@ -37,11 +37,11 @@ def log_round(
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
-    from gridmgr.models import Round, utcnow
+    from gridmgr.db.models import Round, utcnow
 
     with transaction(engine) as s:
-        area, _plan, cells = _active_cells(s, slug)
-        (cell_id,) = _cell_ids(cells, [code], slug)
+        area, _plan, cells = active_cells(s, slug)
+        (cell_id,) = cell_ids(cells, [code], slug)
         w = s.execute(select(Warden).where(Warden.name == warden)).scalar_one_or_none()
         if w is None:
             raise NotFound(f"no warden named {warden!r}")
@@ -65,7 +65,7 @@ def log_round(
         if note is not None and len(note) > 2000:
             raise InvalidInput("a note may be at most 2,000 characters")
         s.add(Round(cell_id=cell_id, warden_id=w.id, at_s=int(when.timestamp()), note=note))
-        _audit(s, actor, "round.log", area.id, cell=code, warden=warden, at=when.isoformat())
+        record_audit(s, actor, "round.log", area.id, cell=code, warden=warden, at=when.isoformat())
     return {"area": slug, "cell": code, "warden": warden, "at": when.isoformat()}
 
 
@@ -110,7 +110,7 @@ def plan_cells(engine: Engine, slug: str, *, version: int | None = None) -> gpd.
     """A plan's cells (the active one unless a version is named) with their wardens and schedule."""
     with reading(engine) as s:
         _area, _plan, cells = (
-            _active_cells(s, slug) if version is None else _plan_version(s, slug, version)
+            active_cells(s, slug) if version is None else _plan_version(s, slug, version)
         )
         ids = [int(i) for i in cells["id"]]
         posts: dict[int, list[str]] = {}
@@ -139,8 +139,8 @@ def export_plan(
     engine: Engine, slug: str, path: str | Path, *, crs: str = "wgs84", version: int | None = None
 ) -> dict[str, Any]:
     """Write a plan (the active one by default: codes, areas, wardens, schedules) to GeoJSON or GeoPackage."""
-    from gridmgr.datum import from_wgs84, parse_datum
-    from gridmgr.export import write_cells
+    from gridmgr.files.export import write_cells
+    from gridmgr.geometry.datum import from_wgs84, parse_datum
 
     datum = parse_datum(crs)
     cells = plan_cells(engine, slug, version=version)

@@ -9,10 +9,10 @@ import geopandas as gpd
 import shapely
 from sqlalchemy import Engine, delete, func, select
 
+from gridmgr.db.models import Area, Assignment, Cell, GridPlan, Warden
+from gridmgr.db.queries import active_cells, cell_ids, get_area, plan_schedules, record_audit
+from gridmgr.db.store import reading, transaction
 from gridmgr.errors import NotFound
-from gridmgr.models import Area, Assignment, Cell, GridPlan, Warden
-from gridmgr.services._common import _active_cells, _audit, _cell_ids, get_area, plan_schedules
-from gridmgr.store import reading, transaction
 
 
 def list_wardens(engine: Engine) -> list[dict[str, Any]]:
@@ -52,7 +52,7 @@ def warden_names(engine: Engine) -> list[str]:
 def area_staff(engine: Engine, slug: str) -> tuple[dict[str, Any], gpd.GeoDataFrame]:
     """An area (slug, name, plan version) and its active cells with posts [(name, role)] and schedule."""
     with reading(engine) as s:
-        area, plan, cells = _active_cells(s, slug)
+        area, plan, cells = active_cells(s, slug)
         posts: dict[int, list[tuple[str, str]]] = {}
         for cell_id, name, role in s.execute(
             select(Assignment.cell_id, Warden.name, Assignment.role)
@@ -84,8 +84,8 @@ def unassign(
 ) -> dict[str, Any]:
     """Take a warden off cells of an area's active plan; one transaction; returns how many posts went."""
     with transaction(engine) as s:
-        area, _plan, cells = _active_cells(s, slug)
-        ids = _cell_ids(cells, codes, slug)
+        area, _plan, cells = active_cells(s, slug)
+        ids = cell_ids(cells, codes, slug)
         warden_id = s.execute(select(Warden.id).where(Warden.name == warden)).scalar()
         if warden_id is None:
             raise NotFound.of("no warden named {warden!r}", warden=warden)
@@ -104,7 +104,7 @@ def unassign(
         s.execute(
             delete(Assignment).where(Assignment.warden_id == warden_id, Assignment.cell_id.in_(ids))
         )
-        _audit(s, actor, "unassign", area.id, warden=warden, cells=codes)
+        record_audit(s, actor, "unassign", area.id, warden=warden, cells=codes)
     return {"warden": warden, "cells": codes, "removed": int(held)}
 
 

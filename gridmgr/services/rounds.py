@@ -9,12 +9,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
 
+from gridmgr.db.models import Area, Assignment, Cell, GridPlan, Round, Warden
+from gridmgr.db.queries import record_audit
+from gridmgr.db.store import reading, transaction
 from gridmgr.errors import Conflict, Forbidden, InvalidInput, NotFound
-from gridmgr.models import Area, Assignment, Cell, GridPlan, Round, Warden
-from gridmgr.services._common import _audit
+from gridmgr.rules.clock import parse_moment
 from gridmgr.services.posts import active_cell
-from gridmgr.services.status import parse_moment
-from gridmgr.store import pause_once_for_fault_test, reading, transaction
 
 MAX_NOTE = 2000
 MAX_KEY = 80
@@ -73,14 +73,15 @@ def record_round(
             )
             s.add(row)
             s.flush()
-            _audit(s, actor, "round.log", area.id, cell=code, warden=warden, at=when.isoformat())
+            record_audit(
+                s, actor, "round.log", area.id, cell=code, warden=warden, at=when.isoformat()
+            )
             made = _round_dict(row.id, slug, code, warden, row.at_s, note, tz)
     except IntegrityError:  # the same key from a concurrent retry won the race
         earlier = _by_key(engine, idempotency_key) if idempotency_key else None
         if earlier is None:
             raise
         return _same_request(earlier, slug, code, warden), False
-    pause_once_for_fault_test("GRIDMGR_TEST_PAUSE_AFTER_ROUND", idempotency_key or "")
     return made, True
 
 

@@ -13,18 +13,18 @@ import numpy as np
 import shapely
 from sqlalchemy import Engine, delete, insert, select
 
-from gridmgr import staffing
-from gridmgr.errors import Conflict, InvalidInput, NotFound, Phrase
-from gridmgr.models import (
-    ROLES,
+from gridmgr.db.models import (
     Assignment,
     Cell,
     Schedule,
     Warden,
 )
-from gridmgr.projection import metric_crs, to_metric
-from gridmgr.services._common import _active_cells, _audit, _cell_ids
-from gridmgr.store import bulk_insert, transaction
+from gridmgr.db.queries import active_cells, cell_ids, record_audit
+from gridmgr.db.store import bulk_insert, transaction
+from gridmgr.errors import Conflict, InvalidInput, NotFound, Phrase
+from gridmgr.geometry.projection import metric_crs, to_metric
+from gridmgr.rules import staffing
+from gridmgr.rules.staffing import warden_name, warden_role
 
 DEFAULT_TIMES = ("08:00", "12:00", "18:00")
 _TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
@@ -36,35 +36,16 @@ def add_warden(
     engine: Engine, name: str, *, phone: str | None = None, role: str = "member", actor: str = "cli"
 ) -> dict[str, Any]:
     """Register a warden (names are unique)."""
-    name = _warden_name(name, where="")
-    role = _role(role, where="")
+    name = warden_name(name, where="")
+    role = warden_role(role, where="")
     with transaction(engine) as s:
         if s.execute(select(Warden.id).where(Warden.name == name)).first():
             raise Conflict.of("a warden named {name!r} already exists", name=name)
         w = Warden(name=name, phone=(phone or None), role=role)
         s.add(w)
         s.flush()
-        _audit(s, actor, "warden.add", None, name=name)
+        record_audit(s, actor, "warden.add", None, name=name)
         return {"id": w.id, "name": name, "phone": phone, "role": role}
-
-
-def _warden_name(name: str, *, where: str) -> str:
-    name = (name or "").strip()
-    if not name or len(name) > 120:
-        raise InvalidInput.of("{where}a warden needs a name of 1 to 120 characters", where=where)
-    return name
-
-
-def _role(role: str | None, *, where: str) -> str:
-    role = (role or "member").strip().lower()
-    if role not in ROLES:
-        raise InvalidInput.of(
-            "{where}unknown role {role!r}: use one of {roles}",
-            where=where,
-            role=role,
-            roles=", ".join(ROLES),
-        )
-    return role
 
 
 def import_wardens(engine: Engine, path: str | Path, *, actor: str = "cli") -> dict[str, Any]:
@@ -110,13 +91,13 @@ def import_wardens(engine: Engine, path: str | Path, *, actor: str = "cli") -> d
                 fields=",".join(header),
                 found=len(row),
             )
-        name = _warden_name(row[0], where=where)
+        name = warden_name(row[0], where=where)
         phone = row[1].strip() or None
         if phone and not re.fullmatch(r"[0-9+()\- ]{3,40}", phone):
             raise InvalidInput.of(
                 "{where}phone {phone!r} is not a phone number", where=where, phone=phone
             )
-        role = _role(row[2] if len(row) > 2 else None, where=where)
+        role = warden_role(row[2] if len(row) > 2 else None, where=where)
         if name in seen:
             raise InvalidInput.of(
                 "{where}{name!r} appears twice (also on line {line})",
@@ -139,7 +120,7 @@ def import_wardens(engine: Engine, path: str | Path, *, actor: str = "cli") -> d
                 name=first,
             )
         bulk_insert(s, Warden, rows)
-        _audit(s, actor, "warden.import", None, count=len(rows), source=source)
+        record_audit(s, actor, "warden.import", None, count=len(rows), source=source)
     return {"imported": len(rows)}
 
 
@@ -153,10 +134,10 @@ def assign(
     actor: str = "cli",
 ) -> dict[str, Any]:
     """Post a warden to cells (an existing post changes role)."""
-    role = _role(role, where="")
+    role = warden_role(role, where="")
     with transaction(engine) as s:
-        _area, _plan, cells = _active_cells(s, slug)
-        ids = _cell_ids(cells, codes, slug)
+        _area, _plan, cells = active_cells(s, slug)
+        ids = cell_ids(cells, codes, slug)
         w = s.execute(select(Warden).where(Warden.name == warden)).scalar_one_or_none()
         if w is None:
             raise NotFound.of(
@@ -168,20 +149,20 @@ def assign(
         s.execute(
             insert(Assignment), [{"cell_id": c, "warden_id": w.id, "role": role} for c in ids]
         )
-        _audit(s, actor, "assign", _area.id, warden=warden, cells=codes, role=role)
+        record_audit(s, actor, "assign", _area.id, warden=warden, cells=codes, role=role)
     return {"warden": warden, "cells": codes, "role": role}
 
 
 def auto_assign(engine: Engine, slug: str, *, actor: str = "cli") -> dict[str, Any]:
     """Spread all wardens over the active plan: replaces its posts; one transaction."""
     with transaction(engine) as s:
-        area, _plan, cells = _active_cells(s, slug)
+        area, _plan, cells = active_cells(s, slug)
         wardens = s.execute(select(Warden.id, Warden.role).order_by(Warden.id)).all()
         if not wardens:
             raise InvalidInput("there are no wardens to assign; add or import some first")
         n, w = len(cells), len(wardens)
         crs_m = metric_crs(shapely.from_wkb(area.geometry))
-        cell_ids = cells["id"].to_numpy()
+        cell_id_of = cells["id"].to_numpy()
         rows = []
         if w >= n:
             order = np.asarray(
@@ -193,7 +174,7 @@ def auto_assign(engine: Engine, slug: str, *, actor: str = "cli") -> dict[str, A
                 for _ in range(counts[c]):
                     rows.append(
                         {
-                            "cell_id": int(cell_ids[c]),
+                            "cell_id": int(cell_id_of[c]),
                             "warden_id": wardens[k][0],
                             "role": wardens[k][1],
                         }
@@ -206,7 +187,11 @@ def auto_assign(engine: Engine, slug: str, *, actor: str = "cli") -> dict[str, A
             )
             for c, g in enumerate(group):
                 rows.append(
-                    {"cell_id": int(cell_ids[c]), "warden_id": wardens[g][0], "role": wardens[g][1]}
+                    {
+                        "cell_id": int(cell_id_of[c]),
+                        "warden_id": wardens[g][0],
+                        "role": wardens[g][1],
+                    }
                 )
         s.execute(
             delete(Assignment).where(
@@ -214,7 +199,7 @@ def auto_assign(engine: Engine, slug: str, *, actor: str = "cli") -> dict[str, A
             )
         )
         bulk_insert(s, Assignment, rows)
-        _audit(s, actor, "assign.auto", area.id, wardens=w, cells=n)
+        record_audit(s, actor, "assign.auto", area.id, wardens=w, cells=n)
     return {"cells": n, "wardens": w, "posts": len(rows)}
 
 
@@ -250,9 +235,9 @@ def set_schedule(
             "the window is minutes before and after a round time, e.g. --window -30,+90"
         )
     with transaction(engine) as s:
-        area, _plan, cells = _active_cells(s, slug)
+        area, _plan, cells = active_cells(s, slug)
         if codes:
-            ids = _cell_ids(cells, codes, slug)
+            ids = cell_ids(cells, codes, slug)
             s.execute(delete(Schedule).where(Schedule.cell_id.in_(ids)))
         else:
             ids = [int(i) for i in cells["id"]]
@@ -277,5 +262,5 @@ def set_schedule(
                 for c in ids
             ],
         )
-        _audit(s, actor, "schedule.set", area.id, cells=len(ids), times=joined, extra=extra)
+        record_audit(s, actor, "schedule.set", area.id, cells=len(ids), times=joined, extra=extra)
     return {"cells": len(ids), "times": sorted(times), "extra": extra, "window": [-before, after]}

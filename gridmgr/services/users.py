@@ -12,10 +12,10 @@ from typing import Any
 from sqlalchemy import Engine, delete, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from gridmgr.db.models import ApiToken, User, Warden, new_session_key, utcnow
+from gridmgr.db.queries import record_audit
+from gridmgr.db.store import reading, transaction
 from gridmgr.errors import Conflict, Forbidden, InvalidInput, NotFound
-from gridmgr.models import ApiToken, User, Warden, new_session_key, utcnow
-from gridmgr.services._common import _audit
-from gridmgr.store import reading, transaction
 
 USER_ROLES = ("manager", "planner", "warden")
 MIN_PASSWORD = 8
@@ -57,7 +57,7 @@ def add_user(
         )
         s.add(user)
         s.flush()
-        _audit(s, actor, "user.add", None, username=username, role=role, warden=warden)
+        record_audit(s, actor, "user.add", None, username=username, role=role, warden=warden)
         return {"id": user.id, "username": username, "role": role, "warden": warden}
 
 
@@ -148,7 +148,7 @@ def set_password(engine: Engine, username: str, password: str, *, actor: str = "
             .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
             .values(revoked_at=utcnow())
         )
-        _audit(s, actor, "user.password", None, username=user.username)
+        record_audit(s, actor, "user.password", None, username=user.username)
 
 
 def remove_user(engine: Engine, username: str, *, actor: str = "cli") -> None:
@@ -157,7 +157,7 @@ def remove_user(engine: Engine, username: str, *, actor: str = "cli") -> None:
         user = _named(s, username)
         s.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
         s.delete(user)
-        _audit(s, actor, "user.remove", None, username=user.username, role=user.role)
+        record_audit(s, actor, "user.remove", None, username=user.username, role=user.role)
 
 
 def _named(s, username: str) -> User:

@@ -14,6 +14,7 @@ from typing import Any
 from flask import Flask, g, jsonify, make_response, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from gridmgr.db.store import database_url, make_engine, schema_ready
 from gridmgr.errors import (
     Conflict,
     DatabaseUnavailable,
@@ -24,10 +25,9 @@ from gridmgr.errors import (
     NotFound,
     RateLimited,
 )
-from gridmgr.store import database_url, make_engine, schema_ready
 
 TEMPLATES = Path(str(files("gridmgr.templates")))
-STATIC = Path(__file__).resolve().parent.parent / "static"
+STATIC = Path(__file__).resolve().parent / "static"
 
 OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 OSM_ATTRIBUTION = (
@@ -172,7 +172,7 @@ def content_security_policy(nonce: str | None, tile_sources: list[str]) -> str:
 def _tile_sources(config: Mapping[str, Any]) -> list[str]:
     """The tile servers of the configured base maps (none if the configuration is wrong: the map
     pages say what is wrong with it)."""
-    from gridmgr import basemaps
+    from gridmgr.web.maps import basemaps
 
     try:
         return basemaps.tile_sources(basemaps.from_config(config))
@@ -215,7 +215,7 @@ def _error_handlers(app: Flask) -> None:
     def _http_error(exc: HTTPException):
         status = exc.code or 500
         if status == 413:  # the API answers in English, pages in their language
-            from gridmgr.i18n import gettext
+            from gridmgr.web.i18n import gettext
 
             template = "the upload is larger than the limit of {mb} MB (GRIDMGR_MAX_UPLOAD_MB)"
             mb = f"{app.config['MAX_UPLOAD_MB']:g}"

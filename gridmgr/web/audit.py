@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, render_template, request
 
 from gridmgr.errors import InvalidInput
-from gridmgr.i18n import gettext
 from gridmgr.services.audit import audit_areas, list_audit
 from gridmgr.web import engine_of
 from gridmgr.web.auth import roles_required
+from gridmgr.web.i18n import gettext
 
 bp = Blueprint("audit", __name__)
 

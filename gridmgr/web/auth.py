@@ -22,11 +22,11 @@ from flask import (
     url_for,
 )
 
-from gridmgr import i18n, services
+from gridmgr import services
 from gridmgr.errors import Forbidden, RateLimited
-from gridmgr.i18n import error_text, gettext
 from gridmgr.services.users import end_sessions, session_key, session_user
-from gridmgr.web import engine_of, error_response, wants_json
+from gridmgr.web import engine_of, error_response, i18n, wants_json
+from gridmgr.web.i18n import error_text, gettext
 from gridmgr.web.throttle import LoginThrottle
 
 bp = Blueprint("auth", __name__)

@@ -10,11 +10,12 @@ import geopandas as gpd
 from flask import Blueprint, current_app, render_template, request, url_for
 from markupsafe import Markup
 
-from gridmgr import basemaps, maps, services
-from gridmgr.i18n import area_m2, gettext, labels
+from gridmgr import services
 from gridmgr.services.coverage_map import area_coverage_map
 from gridmgr.web import csp_nonce, engine_of
 from gridmgr.web.auth import roles_required
+from gridmgr.web.i18n import area_m2, gettext, labels
+from gridmgr.web.maps import basemaps, layers
 
 bp = Blueprint("manage", __name__)
 
@@ -49,7 +50,7 @@ def coverage_map(slug: str):
         engine_of(), slug, at=at, inline_max=int(current_app.config["INLINE_CELLS_MAX"])
     )
     report = data["report"]
-    m = maps.base_map(
+    m = layers.base_map(
         data["geometry"],
         basemaps=basemaps.from_config(current_app.config, translate=gettext),
         switch_title=gettext("Base map"),
@@ -68,36 +69,39 @@ def coverage_map(slug: str):
             + "&format=compact"
         )
         source = f"{request.script_root}/api/v1/areas/{quote(slug, safe='')}/cells?{query}"
-    cells = maps.cells_layer(
+    cells = layers.cells_layer(
         m,
         source,
         name=gettext("Cells"),
         tooltip_fields=labels(CELL_TOOLTIP),
         popup_fields=labels(CELL_TOOLTIP),
-        value_labels={"status": labels(maps.STATUS_LABELS)},
+        value_labels={"status": labels(layers.STATUS_LABELS)},
         loaded_message=gettext("the cells could not be loaded from the server"),
     )
     gaps = _pieces(report["gaps"], "gap", "G")
     overlaps = _pieces(report["overlaps"], "overlap", "O")
     pieces_tooltip = labels({"label": "Ground", "size": "Size"})
-    gap_layer = maps.cells_layer(
-        m, gaps, name=gettext("Gaps"), style=maps.GAP_STYLE, style_by=None,
+    gap_layer = layers.cells_layer(
+        m, gaps, name=gettext("Gaps"), style=layers.GAP_STYLE, style_by=None,
         tooltip_fields=pieces_tooltip, popup_fields=pieces_tooltip, id_field="id",
     )  # fmt: skip
-    overlap_layer = maps.cells_layer(
-        m, overlaps, name=gettext("Overlaps"), style=maps.OVERLAP_STYLE, style_by=None,
+    overlap_layer = layers.cells_layer(
+        m, overlaps, name=gettext("Overlaps"), style=layers.OVERLAP_STYLE, style_by=None,
         tooltip_fields=pieces_tooltip, popup_fields=pieces_tooltip, id_field="id",
     )  # fmt: skip
-    maps.legend(
+    layers.legend(
         m,
-        [(gettext(maps.STATUS_LABELS[k]), v) for k, v in maps.STATUS_STYLES.items()]
-        + [(gettext("Gap (no cell)"), maps.GAP_STYLE), (gettext("Overlap"), maps.OVERLAP_STYLE)],
+        [(gettext(layers.STATUS_LABELS[k]), v) for k, v in layers.STATUS_STYLES.items()]
+        + [
+            (gettext("Gap (no cell)"), layers.GAP_STYLE),
+            (gettext("Overlap"), layers.OVERLAP_STYLE),
+        ],
         title=gettext("Cells"),
     )
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
     parts = {
-        k: Markup(v) for k, v in maps.map_parts(m, nonce=csp_nonce()).items()
-    }  # maps.py escaped all text
+        k: Markup(v) for k, v in layers.map_parts(m, nonce=csp_nonce()).items()
+    }  # layers.py escaped all text
     return render_template(
         "map.html",
         area=data,
@@ -112,7 +116,7 @@ def coverage_map(slug: str):
         gap_key=gap_layer.key,
         overlap_key=overlap_layer.key,
         counts=_report_counts(report),
-        status_labels=labels(maps.STATUS_LABELS),
+        status_labels=labels(layers.STATUS_LABELS),
     )
 
 

@@ -11,12 +11,13 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from werkzeug.datastructures import FileStorage, MultiDict
 
-from gridmgr import basemaps, services
+from gridmgr import services
 from gridmgr.errors import GridmgrError, InvalidInput, NotFound, Phrase
-from gridmgr.i18n import error_text, gettext, hectares, phrase_text
 from gridmgr.services.cellmap import area_feature
 from gridmgr.web import STATUS_OF, engine_of
 from gridmgr.web.auth import roles_required
+from gridmgr.web.i18n import error_text, gettext, hectares, phrase_text
+from gridmgr.web.maps import basemaps
 from gridmgr.web.plan_maps import area_map_parts
 
 bp = Blueprint("plan", __name__)

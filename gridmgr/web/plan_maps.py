@@ -1,6 +1,6 @@
 """Maps on the planner's and the staff pages: an area's cells (or a preview's) as a Folium map cut into
 the parts a Jinja page embeds. User text (names, codes) reaches the page only as escaped JSON and is
-shown with textContent by gridmgr-map.js (see gridmgr/maps.py)."""
+shown with textContent by gridmgr-map.js (see gridmgr/layers.py)."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ import pandas as pd
 import shapely
 from markupsafe import Markup
 
-from gridmgr import maps
-from gridmgr.basemaps import BaseMap
-from gridmgr.i18n import gettext, labels
 from gridmgr.web import csp_nonce
+from gridmgr.web.i18n import gettext, labels
+from gridmgr.web.maps import layers
+from gridmgr.web.maps.basemaps import BaseMap
 
 CHANGE_STYLES: dict[str, dict[str, Any]] = {
     "kept": {"color": "#3182bd", "fillColor": "#9ecae1"},
@@ -51,10 +51,10 @@ def area_map_parts(
     `kind` is "plan" (a plan's cells with their wardens), "preview" (new cells coloured by what
     changes) or "staff" (cells to pick, with posts and schedules). `cells` may be the URL of the API's
     cells of the active plan, which the page then fetches (plans too large to inline). `basemaps`,
-    when given, replaces `tiles` (see `gridmgr.basemaps.from_config`).
+    when given, replaces `tiles` (see `gridmgr.web.maps.basemaps.from_config`).
     """
     tiles_url, attribution = tiles
-    m = maps.base_map(
+    m = layers.base_map(
         outline,
         tiles_url=tiles_url,
         attribution=attribution,
@@ -65,7 +65,7 @@ def area_map_parts(
     )
     shown = cells if isinstance(cells, str) else _for_map(cells, kind)
     if kind == "preview":
-        layer = maps.cells_layer(
+        layer = layers.cells_layer(
             m,
             shown,
             name=layer_name,
@@ -76,14 +76,14 @@ def area_map_parts(
         )
         counts = shown["change"].value_counts()
         shown_labels = labels(CHANGE_LABELS)
-        maps.legend(
+        layers.legend(
             m,
             [(shown_labels[k], CHANGE_STYLES[k]) for k in CHANGE_LABELS if counts.get(k)],
             title=gettext("New cells"),
             counts={shown_labels[k]: int(counts.get(k, 0)) for k in CHANGE_LABELS},
         )
     else:
-        layer = maps.cells_layer(
+        layer = layers.cells_layer(
             m,
             shown,
             name=layer_name,
@@ -93,7 +93,7 @@ def area_map_parts(
             loaded_message=gettext("the cells could not be loaded from the server"),
         )
     # map_parts escapes every text it embeds (script_safe JSON, html.escape), so the parts are markup
-    parts = {k: Markup(v) for k, v in maps.map_parts(m, nonce=csp_nonce()).items()}
+    parts = {k: Markup(v) for k, v in layers.map_parts(m, nonce=csp_nonce()).items()}
     parts["layer"] = layer.key
     return parts
 

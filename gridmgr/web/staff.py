@@ -7,12 +7,13 @@ import re
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
-from gridmgr import basemaps, services
+from gridmgr import services
 from gridmgr.errors import GridmgrError, InvalidInput, NotFound, Phrase
-from gridmgr.i18n import error_text, gettext
-from gridmgr.models import ROLES
+from gridmgr.rules.staffing import ROLES
 from gridmgr.web import STATUS_OF, engine_of
 from gridmgr.web.auth import roles_required
+from gridmgr.web.i18n import error_text, gettext
+from gridmgr.web.maps import basemaps
 from gridmgr.web.plan import cells_url
 from gridmgr.web.plan_maps import area_map_parts
 

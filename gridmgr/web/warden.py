@@ -11,11 +11,12 @@ import shapely
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from markupsafe import Markup
 
-from gridmgr import basemaps, maps, services
+from gridmgr import services
 from gridmgr.errors import Forbidden
-from gridmgr.i18n import gettext, labels
 from gridmgr.web import csp_nonce, engine_of
 from gridmgr.web.auth import roles_required
+from gridmgr.web.i18n import gettext, labels
+from gridmgr.web.maps import basemaps, layers
 
 bp = Blueprint("warden", __name__)
 
@@ -97,15 +98,15 @@ def _page(cells: list[dict[str, Any]], *, single: bool):
     if cells:
         m, key = _cells_map(cells)
         parts = {
-            k: Markup(v) for k, v in maps.map_parts(m, nonce=csp_nonce()).items()
-        }  # maps.py escaped all text
+            k: Markup(v) for k, v in layers.map_parts(m, nonce=csp_nonce()).items()
+        }  # layers.py escaped all text
     return render_template(
         "me.html",
         cells=cells,
         parts=parts,
         cells_key=key,
         single=single,
-        labels=labels(maps.STATUS_LABELS),
+        labels=labels(layers.STATUS_LABELS),
         note_max=NOTE_MAX,
     )
 
@@ -122,7 +123,7 @@ def _cells_map(cells: list[dict[str, Any]]):
         geometry=[shapely.geometry.shape(c["geometry"]) for c in cells],
         crs="EPSG:4326",
     )
-    m = maps.base_map(
+    m = layers.base_map(
         shapely.GeometryCollection(list(shapes.geometry)),
         basemaps=basemaps.from_config(current_app.config, translate=gettext),
         switch_title=gettext("Base map"),
@@ -130,21 +131,21 @@ def _cells_map(cells: list[dict[str, Any]]):
         helper_js=url_for("static", filename="js/gridmgr-map.js"),
         outline=False,
     )
-    layer = maps.cells_layer(
+    layer = layers.cells_layer(
         m,
         shapes,
         name=gettext("My cells"),
         tooltip_fields=labels(CELL_TOOLTIP),
         popup_fields=labels(CELL_TOOLTIP),
         id_field="id",
-        value_labels={"status": labels(maps.STATUS_LABELS)},
+        value_labels={"status": labels(layers.STATUS_LABELS)},
     )
     present = set(shapes["status"])
-    maps.legend(
+    layers.legend(
         m,
         [
-            (gettext(maps.STATUS_LABELS[k]), v)
-            for k, v in maps.STATUS_STYLES.items()
+            (gettext(layers.STATUS_LABELS[k]), v)
+            for k, v in layers.STATUS_STYLES.items()
             if k in present
         ],
         title=gettext("Rounds"),

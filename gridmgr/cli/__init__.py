@@ -1,0 +1,5 @@
+"""The `gridmgr` command."""
+
+from gridmgr.cli.main import main
+
+__all__ = ["main"]

@@ -1,0 +1,1 @@
+"""The database: models, engines and transactions, shared queries, migrations, backup."""

@@ -1,0 +1,214 @@
+"""SQLAlchemy 2 models: areas, grid plans and cells, wardens and their posts, schedules, rounds, users, audit."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import UserDefinedType
+
+USER_ROLES = ("manager", "planner", "warden")
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware UTC (stored as such on both databases)."""
+    return datetime.now(UTC)
+
+
+class PostGISGeometry(UserDefinedType):
+    """A PostGIS geometry column in EPSG:4326 that takes and gives WKB bytes."""
+
+    cache_ok = True
+
+    def get_col_spec(self, **kw: object) -> str:
+        return "geometry(Geometry, 4326)"
+
+    def bind_expression(self, bindvalue):
+        return func.ST_GeomFromWKB(bindvalue, 4326)
+
+    def column_expression(self, col):
+        return func.ST_AsBinary(col, type_=self)
+
+    def result_processor(self, dialect, coltype):
+        return lambda value: bytes(value) if value is not None else None
+
+
+# WKB bytes everywhere: a plain BLOB on SQLite, a real geometry (with a GiST index) on PostGIS
+Geometry = LargeBinary().with_variant(PostGISGeometry(), "postgresql")
+
+
+def new_session_key() -> str:
+    """A fresh random session key for a user (see User.session_key)."""
+    return secrets.token_hex(16)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every gridmgr table."""
+
+
+class Area(Base):
+    """A managed area: a park, a community, a district."""
+
+    __tablename__ = "areas"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(40), default="area")
+    code_prefix: Mapped[str | None] = mapped_column(String(40))
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
+    geometry: Mapped[bytes] = mapped_column(Geometry)
+    area_m2: Mapped[float] = mapped_column(Float)
+    version: Mapped[int] = mapped_column(
+        Integer, default=0
+    )  # bumped by every re-grid: the conflict check
+    next_seq: Mapped[int] = mapped_column(
+        Integer, default=1
+    )  # cell codes are never reused in an area
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    plans: Mapped[list[GridPlan]] = relationship(back_populates="area", order_by="GridPlan.version")
+
+
+class GridPlan(Base):
+    """One version of an area's split into cells; one per area is active, the rest are history."""
+
+    __tablename__ = "grid_plans"
+    __table_args__ = (UniqueConstraint("area_id", "version"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    area_id: Mapped[int] = mapped_column(ForeignKey("areas.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    active: Mapped[bool] = mapped_column(Boolean, default=False)
+    mode: Mapped[str] = mapped_column(String(40))
+    params: Mapped[str] = mapped_column(Text, default="{}")  # JSON
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_by: Mapped[str | None] = mapped_column(String(80))
+    # the land no cell covers and the land two cells share, worked out once when the plan is written
+    gaps: Mapped[bytes | None] = mapped_column(Geometry, deferred=True)
+    overlaps: Mapped[bytes | None] = mapped_column(Geometry, deferred=True)
+    area: Mapped[Area] = relationship(back_populates="plans")
+
+
+class Cell(Base):
+    """A cell of a plan, with its code and area."""
+
+    __tablename__ = "cells"
+    __table_args__ = (
+        UniqueConstraint("plan_id", "code"),
+        Index("ix_cells_geometry_gist", "geometry", postgresql_using="gist").ddl_if(
+            dialect="postgresql"
+        ),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(
+        ForeignKey("grid_plans.id", ondelete="CASCADE"), index=True
+    )
+    code: Mapped[str] = mapped_column(String(80))
+    seq: Mapped[int] = mapped_column(Integer)
+    area_m2: Mapped[float] = mapped_column(Float)
+    geometry: Mapped[bytes] = mapped_column(Geometry)
+
+
+class Warden(Base):
+    """A person on duty (网格员), posted to cells by assignments."""
+
+    __tablename__ = "wardens"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    phone: Mapped[str | None] = mapped_column(String(40))
+    role: Mapped[str] = mapped_column(
+        String(20), default="member"
+    )  # the role auto-assignment gives
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Assignment(Base):
+    """A warden's post in a cell, with a role (leader 网格长, member 网格员, volunteer)."""
+
+    __tablename__ = "assignments"
+    __table_args__ = (UniqueConstraint("cell_id", "warden_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cell_id: Mapped[int] = mapped_column(ForeignKey("cells.id", ondelete="CASCADE"), index=True)
+    warden_id: Mapped[int] = mapped_column(ForeignKey("wardens.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(20), default="member")
+
+
+class Schedule(Base):
+    """A cell's "3+N" rhythm: fixed daily round times, extra rounds, and the window of a fixed round."""
+
+    __tablename__ = "schedules"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cell_id: Mapped[int] = mapped_column(ForeignKey("cells.id", ondelete="CASCADE"), unique=True)
+    times: Mapped[str] = mapped_column(String(200), default="08:00,12:00,18:00")
+    extra: Mapped[int] = mapped_column(Integer, default=0)
+    window_before_min: Mapped[int] = mapped_column(Integer, default=30)
+    window_after_min: Mapped[int] = mapped_column(Integer, default=90)
+    # rounds are expected from this moment (epoch seconds) on: a schedule set at 14:00 makes none of
+    # that morning's rounds overdue; NULL = always
+    since_s: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class Round(Base):
+    """A logged disinfection round in a cell."""
+
+    __tablename__ = "rounds"
+    __table_args__ = (Index("ix_rounds_cell_at", "cell_id", "at_s"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cell_id: Mapped[int] = mapped_column(ForeignKey("cells.id", ondelete="CASCADE"))
+    warden_id: Mapped[int | None] = mapped_column(ForeignKey("wardens.id", ondelete="SET NULL"))
+    at_s: Mapped[int] = mapped_column(
+        BigInteger
+    )  # when, in epoch seconds (UTC): exact on every database
+    note: Mapped[str | None] = mapped_column(Text)
+    idempotency_key: Mapped[str | None] = mapped_column(String(80), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class User(Base):
+    """Someone who logs in: a manager, a planner, or a warden (linked to a Warden)."""
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20))
+    warden_id: Mapped[int | None] = mapped_column(ForeignKey("wardens.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # copied into each login's session cookie; a new one (logout, new password) ends those sessions
+    session_key: Mapped[str | None] = mapped_column(String(32), default=new_session_key)
+
+
+class ApiToken(Base):
+    """A bearer token for the JSON API; only its SHA-256 is stored, and it can be revoked."""
+
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class AuditEvent(Base):
+    """Who changed what, when."""
+
+    __tablename__ = "audit_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(80))
+    action: Mapped[str] = mapped_column(String(60))
+    area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id", ondelete="SET NULL"))
+    details: Mapped[str] = mapped_column(Text, default="{}")  # JSON

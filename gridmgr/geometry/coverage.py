@@ -1,0 +1,105 @@
+"""Where ground is unmanaged: land no cell covers and land two cells both claim (pure geometry)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+
+from gridmgr.geometry.projection import metric_crs, to_metric, to_wgs84
+
+SLIVER_M2 = 1.0  # gaps and overlaps under this are rounding, not news
+HAIR_M = 0.01  # seams thinner than 2 cm are rounding too
+
+
+@dataclass(frozen=True)
+class Ground:
+    """Covered area and the gap and overlap polygons (WGS84) with their m²."""
+
+    area_m2: float
+    covered_m2: float
+    gaps: list[tuple[shapely.Geometry, float]]
+    overlaps: list[tuple[shapely.Geometry, float]]
+
+    @property
+    def coverage_ratio(self) -> float:
+        """Share of the area that some cell covers."""
+        return self.covered_m2 / self.area_m2 if self.area_m2 else 0.0
+
+
+def ground_of(area: shapely.Geometry, cells: np.ndarray) -> Ground:
+    """Measure an area's coverage by cells (WGS84), in the area's metric CRS; slivers under 1 m² are ignored."""
+    gaps, overlaps = gaps_and_overlaps(area, cells)
+    return ground_from(area, gaps, overlaps)
+
+
+def gaps_and_overlaps(
+    area: shapely.Geometry, cells: np.ndarray
+) -> tuple[shapely.Geometry, shapely.Geometry]:
+    """The land of the area no cell covers and the land two cells share (WGS84), before sliver removal.
+
+    A plan is fixed once written, so this is worked out once per plan and stored with it.
+    """
+    crs = metric_crs(area)
+    region = to_metric(area, crs)
+    m = to_metric(np.asarray(cells, dtype=object), crs) if len(cells) else np.zeros(0, object)
+    shared = shapely.Polygon()
+    if len(m) and shapely.coverage_is_valid(m):
+        # cells that meet edge to edge (what gridding writes) cannot overlap: the fast union serves
+        union = shapely.coverage_union_all(m)
+    else:
+        union = shapely.union_all(m) if len(m) else shapely.Polygon()
+        if len(m) > 1:
+            a, b = shapely.STRtree(m).query(m, predicate="overlaps")
+            keep = a < b
+            if keep.any():
+                shared = shapely.union_all(shapely.intersection(m[a[keep]], m[b[keep]]))
+    gaps = shapely.difference(region, union)
+    return to_wgs84(gaps, crs), to_wgs84(shared, crs)
+
+
+def ground_from(
+    area: shapely.Geometry, gaps: shapely.Geometry, overlaps: shapely.Geometry
+) -> Ground:
+    """The same figures from gap and overlap geometry (WGS84) that a spatial database worked out."""
+    crs = metric_crs(area)
+    region = to_metric(area, crs)
+    return _ground(
+        region, to_metric(gaps, crs), shapely.intersection(to_metric(overlaps, crs), region), crs
+    )
+
+
+def _ground(
+    region: shapely.Geometry, gaps: shapely.Geometry, overlaps: shapely.Geometry, crs
+) -> Ground:
+    gap_pieces = _pieces(gaps, crs)
+    covered = float(region.area) - float(shapely.area(gaps))
+    return Ground(float(region.area), covered, gap_pieces, _pieces(overlaps, crs))
+
+
+def _pieces(geom: shapely.Geometry, crs) -> list[tuple[shapely.Geometry, float]]:
+    # open by a hair: drops the centimetre-thin seams that reprojected neighbours leave
+    geom = shapely.buffer(
+        shapely.buffer(geom, -HAIR_M, join_style="mitre"), HAIR_M, join_style="mitre"
+    )
+    parts = shapely.get_parts(geom)
+    parts = parts[(shapely.get_type_id(parts) == 3)]
+    areas = shapely.area(parts)
+    keep = areas >= SLIVER_M2
+    return list(zip(to_wgs84(parts[keep], crs), (float(x) for x in areas[keep]), strict=True))
+
+
+def pieces_to_geojson(pieces: list[tuple[shapely.Geometry, float]]) -> dict:
+    """A FeatureCollection whose features carry area_m2."""
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {"area_m2": round(a, 2)},
+                "geometry": shapely.geometry.mapping(g),
+            }
+            for g, a in pieces
+        ],
+    }

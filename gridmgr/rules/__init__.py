@@ -1,0 +1,1 @@
+"""Pure domain rules, no I/O: the 3+N schedule, staffing, naming, clocks."""

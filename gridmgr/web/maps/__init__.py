@@ -1,0 +1,1 @@
+"""Every page map built one way: Folium layers (no Flask) and the base maps."""

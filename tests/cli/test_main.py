@@ -1,0 +1,217 @@
+"""The `gridmgr` command as a user runs it: real processes, real files, exit codes and messages."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+
+from gridmgr.files.areas import read_area
+from gridmgr.geometry.projection import metric_crs, to_metric
+
+from conftest import GEODATA, ROOT
+
+DATA = ROOT / "tests" / "data"
+
+
+def run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    exe = shutil.which("gridmgr")
+    cmd = [exe] if exe else [sys.executable, "-m", "gridmgr"]
+    return subprocess.run(
+        [*cmd, *map(str, args)], capture_output=True, text=True, cwd=ROOT, env=env, timeout=300
+    )
+
+
+def assert_one_line_error(done: subprocess.CompletedProcess, *words: str) -> None:
+    assert done.returncode == 2, done.stdout + done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("gridmgr: error: ")
+    assert "Traceback" not in done.stderr
+    for word in words:
+        assert word in lines[0], lines[0]
+
+
+def test_count_mode_writes_exactly_n_rounded_cells(tmp_path):
+    out = tmp_path / "park.geojson"
+    done = run("cells", GEODATA / "demo_park.geojson", "--count", "30", "-o", out)
+    assert done.returncode == 0, done.stderr
+    assert "wrote 30 cells" in done.stdout and "mean Polsby-Popper" in done.stdout
+    cells = gpd.read_file(out)
+    assert len(cells) == 30
+    assert cells["code"].tolist()[0] == "HAIBIN-CHILDRENS-PARK-001"
+    xy = shapely.get_coordinates(np.asarray(cells.geometry.values))
+    np.testing.assert_array_equal(xy, np.round(xy, 7))
+    # still a tiling after rounding: no overlaps, and the union is the park to within the rounding
+    area = read_area(GEODATA / "demo_park.geojson").geometry
+    crs = metric_crs(area)
+    m = to_metric(np.asarray(cells.geometry.values), crs)
+    assert shapely.is_valid(m).all()
+    assert abs(shapely.area(m).sum() - shapely.area(shapely.union_all(m))) < 1e-3
+    assert (
+        shapely.area(shapely.symmetric_difference(shapely.union_all(m), to_metric(area, crs))) < 5.0
+    )
+
+
+def test_cell_size_hex_split_and_json_report(tmp_path):
+    out = tmp_path / "park.geojson"
+    done = run(
+        "cells", GEODATA / "demo_park.geojson", "--cell-size", "40", "--shape", "hex",
+        "--split-by", GEODATA / "demo_paths.geojson", "--prefix", "P", "--json", "-o", out,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["blocks"] >= 4 and report["coverage_error"] < 1e-9
+    cells = gpd.read_file(out)
+    assert len(cells) == report["cells"] and cells["code"].iloc[0] == "P001"
+
+
+def test_gpkg_output_and_chinese_datum(tmp_path):
+    out = tmp_path / "square.gpkg"
+    done = run("cells", DATA / "gbk_names.geojson", "--count", "4", "--crs", "gcj02", "-o", out)
+    assert done.returncode == 0, done.stderr
+    assert len(gpd.read_file(out)) == 4
+
+
+def test_warnings_go_to_stderr_and_do_not_stop_the_run(tmp_path):
+    done = run(
+        "cells", DATA / "polygon_and_points.geojson", "--count", "2", "-o", tmp_path / "o.geojson"
+    )
+    assert done.returncode == 0
+    assert "gridmgr: warning: 2 features that are not areas were skipped" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["cells", DATA / "open_line.geojson", "--count", "3"], ["open_line.geojson", "no area"]),
+        (["cells", DATA / "truncated.geojson", "--count", "3"], ["not valid JSON", "line 1"]),
+        (["cells", DATA / "no-such-file.geojson", "--count", "3"], ["no such file"]),
+        (
+            ["cells", DATA / "square_feature.geojson", "--count", "3", "--crs", "etrs89"],
+            ["unknown coordinate datum"],
+        ),
+        (["cells", DATA / "square_feature.geojson", "--count", "0"], ["--count", "at least 1"]),
+        (
+            ["cells", DATA / "square_feature.geojson", "--count", "3", "--cell-size", "9"],
+            ["not allowed with"],
+        ),
+        (
+            ["cells", DATA / "square_feature.geojson"],
+            ["one of the arguments --count --cell-size is required"],
+        ),
+        (
+            ["cells", DATA / "square_feature.geojson", "--count", "3", "--shape", "hex"],
+            ["hexagons"],
+        ),
+        (["cells", DATA / "square_feature.geojson", "--cell-size", "0.01"], ["at least 1"]),
+        (["bogus"], ["invalid choice"]),
+    ],
+)
+def test_bad_input_is_one_plain_line_and_exit_2(tmp_path, args, words):
+    out = tmp_path / "out.geojson"
+    done = run(*args, "-o", out) if args[0] == "cells" else run(*args)
+    assert_one_line_error(done, *words)
+    assert not out.exists()
+
+
+def test_bad_output_path(tmp_path):
+    done = run(
+        "cells",
+        DATA / "square_feature.geojson",
+        "--count",
+        "3",
+        "-o",
+        tmp_path / "nowhere" / "o.geojson",
+    )
+    assert_one_line_error(done, "does not exist")
+    done = run("cells", DATA / "square_feature.geojson", "--count", "3", "-o", tmp_path / "o.kml")
+    assert_one_line_error(done, "unknown output format")
+
+
+def test_limits_come_from_the_environment(tmp_path):
+    env = {**__import__("os").environ, "GRIDMGR_MAX_CELLS": "10"}
+    done = run(
+        "cells",
+        DATA / "square_feature.geojson",
+        "--count",
+        "11",
+        "-o",
+        tmp_path / "o.geojson",
+        env=env,
+    )
+    assert_one_line_error(done, "over the limit of 10")
+    done = run(
+        "cells",
+        DATA / "square_feature.geojson",
+        "--cell-size",
+        "100",
+        "-o",
+        tmp_path / "o.geojson",
+        env=env,
+    )
+    assert_one_line_error(done, "about 107 cells", "GRIDMGR_MAX_CELLS")
+
+
+def test_shared_bad_files_through_the_cli(shared_geodata, tmp_path):
+    for path in sorted((shared_geodata / "bad").iterdir()):
+        done = run("cells", path, "--count", "3", "-o", tmp_path / "o.geojson")
+        if path.name == "polygon_winding_order.geojson":
+            assert done.returncode == 0, done.stderr
+        else:
+            assert_one_line_error(done, path.name)
+
+
+def test_daoli_from_gcj02_through_the_cli(shared_geodata, tmp_path):
+    out = tmp_path / "daoli.geojson"
+    done = run(
+        "cells", shared_geodata / "admin" / "harbin_daoli_230102.json", "--crs", "gcj02", "--count", "654", "-o", out
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    cells = gpd.read_file(out)
+    assert len(cells) == 654 and cells["code"].is_unique
+
+
+def test_storage_commands_refuse_bad_input_with_one_line(tmp_path):
+    db = f"sqlite:///{tmp_path / 'g.db'}"
+    assert run("--db", db, "init").returncode == 0
+    assert (
+        run(
+            "--db", db, "area", "add", GEODATA / "demo_park.geojson", "--name", "Park"
+        ).stdout.strip()
+        == "park"
+    )
+    assert run("--db", db, "grid", "park", "--count", "6").returncode == 0
+    csv = tmp_path / "w.csv"
+    csv.write_text("name,phone\n张伟,13800000000\n李娜,not-a-phone\n", encoding="utf-8")
+    assert_one_line_error(run("--db", db, "warden", "import", csv), "line 3", "phone")
+    assert_one_line_error(run("--db", db, "grid", "nowhere", "--count", "3"), "no area 'nowhere'")
+    assert_one_line_error(
+        run("--db", db, "assign", "park", "PARK-999", "--warden", "x"), "no cell 'PARK-999'"
+    )
+    assert run("--db", db, "warden", "add", "张伟").returncode == 0
+    assert_one_line_error(run("--db", db, "warden", "add", "张伟"), "already exists")
+    assert_one_line_error(
+        run("--db", db, "log", "park", "PARK-001", "--warden", "张伟"),
+        "does not hold cell PARK-001",
+    )
+    assert_one_line_error(run("--db", db, "schedule", "set", "park", "--times", "25:00"), "HH:MM")
+    assert_one_line_error(
+        run("--db", db, "schedule", "set", "park", "--window", "soon"), "--window"
+    )
+    assert_one_line_error(run("--db", db, "assign", "park"), "--auto")
+    assert_one_line_error(run("--db", db, "plan", "restore", "park", "7"), "no plan version 7")
+    assert_one_line_error(
+        run("--db", db, "export", "park", "-o", tmp_path / "x.shp"), "unknown output format"
+    )
+    assert_one_line_error(
+        run("--db", db, "area", "add", DATA / "open_line.geojson", "--name", "X"), "no area"
+    )
+    listed = json.loads(run("--db", db, "area", "list", "--json").stdout)
+    assert [a["slug"] for a in listed] == ["park"] and listed[0]["cells"] == 6

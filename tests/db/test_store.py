@@ -1,0 +1,146 @@
+"""The database layer: migrations match the models, SQLite settings, bulk cell I/O, rollback on error."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import func, select, text
+
+from gridmgr.db.models import Area, Base, Cell, GridPlan
+from gridmgr.db.store import (
+    database_url,
+    insert_cells,
+    load_cells,
+    make_engine,
+    reading,
+    schema_ready,
+    transaction,
+)
+from gridmgr.errors import InvalidInput
+
+
+@pytest.mark.filterwarnings("ignore:Did not recognize type 'geometry':sqlalchemy.exc.SAWarning")
+def test_migrations_build_exactly_the_models(engine, db_url):
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+
+    def expected(d) -> bool:
+        if d[0] == "remove_table" and d[1].name == "spatial_ref_sys":  # PostGIS's own table
+            return True
+        # the GiST index exists on PostgreSQL only, by design
+        return (
+            d[0] == "add_index"
+            and d[1].name == "ix_cells_geometry_gist"
+            and db_url.startswith("sqlite")
+        )
+
+    assert [d for d in diff if not expected(d)] == []
+    assert schema_ready(engine)
+
+
+def test_cells_round_trip_through_the_database(engine):
+    cells = gpd.GeoDataFrame(
+        {"code": ["A-1", "A-2"], "area_m2": [1.5, 2.5]},
+        geometry=[
+            shapely.box(120, 30, 120.001, 30.001),
+            shapely.Polygon([(120, 30), (120.001, 30), (120, 30.001)]),
+        ],
+        crs="EPSG:4326",
+    )
+    with transaction(engine) as s:
+        area = Area(
+            slug="a", name="A", geometry=shapely.to_wkb(shapely.box(120, 30, 121, 31)), area_m2=1.0
+        )
+        s.add(area)
+        s.flush()
+        plan = GridPlan(area_id=area.id, version=1, active=True, mode="test")
+        s.add(plan)
+        s.flush()
+        ids = insert_cells(s, plan.id, cells, np.array([1, 2]))
+        plan_id = plan.id
+    assert len(ids) == 2
+    with reading(engine) as s:
+        back = load_cells(s, plan_id)
+    assert list(back["code"]) == ["A-1", "A-2"]
+    assert all(
+        shapely.equals_exact(a, b, 0) for a, b in zip(back.geometry, cells.geometry, strict=True)
+    )
+
+
+def test_a_failed_write_leaves_nothing(engine):
+    with pytest.raises(RuntimeError), transaction(engine) as s:
+        s.add(
+            Area(slug="b", name="B", geometry=shapely.to_wkb(shapely.box(0, 0, 1, 1)), area_m2=1.0)
+        )
+        s.flush()
+        raise RuntimeError("crash half-way")
+    with reading(engine) as s:
+        assert s.execute(select(func.count()).select_from(Area)).scalar() == 0
+
+
+def test_postgis_stores_real_geometry_with_a_gist_index(engine, db_url):
+    if not db_url.startswith("postgresql"):
+        with engine.connect() as conn:
+            assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+            assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        return
+    with engine.connect() as conn:
+        kind = conn.execute(
+            text(
+                "SELECT type FROM geometry_columns WHERE f_table_name = 'cells' AND f_geometry_column = 'geometry'"
+            )
+        ).scalar()
+        index = conn.execute(
+            text("SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_cells_geometry_gist'")
+        ).scalar()
+    assert kind == "GEOMETRY" and "gist" in index.lower()
+
+
+def test_database_url_defaults_to_the_instance_folder(tmp_path):
+    assert (
+        database_url(env={"GRIDMGR_INSTANCE": str(tmp_path)})
+        == f"sqlite:///{tmp_path / 'gridmgr.db'}"
+    )
+    assert (
+        database_url(env={"GRIDMGR_DATABASE_URL": "postgresql+psycopg://x/y"})
+        == "postgresql+psycopg://x/y"
+    )
+    assert database_url("sqlite:///z.db", env={}) == "sqlite:///z.db"
+    with pytest.raises(InvalidInput, match="unsupported database URL"):
+        make_engine("mysql://nope")
+    assert Cell.__tablename__ == "cells"
+
+
+def _read_only(db_url: str, tmp_path) -> str:
+    """The same database opened read-only: SQLite's mode=ro, PostgreSQL's read-only transactions."""
+    if db_url.startswith("sqlite"):
+        return f"sqlite:///file:{db_url.split('///', 1)[1]}?mode=ro&uri=true"
+    return db_url.replace("options=", "options=-cdefault_transaction_read_only%3Don%20", 1)
+
+
+def test_a_read_only_database_gives_one_clear_error_and_keeps_its_data(db_url, engine, tmp_path):
+    import subprocess
+    import sys
+
+    from gridmgr import services
+    from gridmgr.errors import DatabaseUnavailable
+
+    services.add_warden(engine, "before")
+    ro_url = _read_only(db_url, tmp_path)
+    ro = make_engine(ro_url)
+    try:
+        assert [w["name"] for w in services.list_areas(ro)] == []  # reads still work
+        with pytest.raises(DatabaseUnavailable, match="nothing was written"):
+            services.add_warden(ro, "after")
+    finally:
+        ro.dispose()
+    done = subprocess.run([sys.executable, "-m", "gridmgr", "--db", ro_url, "warden", "add", "cli"],
+                          capture_output=True, text=True)  # fmt: skip
+    assert done.returncode == 2 and "nothing was written" in done.stderr
+    assert "Traceback" not in done.stderr
+    with reading(engine) as s:
+        assert s.execute(text("SELECT name FROM wardens")).scalars().all() == ["before"]

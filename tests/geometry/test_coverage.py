@@ -1,0 +1,49 @@
+"""Coverage geometry: gaps and overlaps found with the right m²."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import shapely
+
+from gridmgr.geometry.coverage import ground_of, pieces_to_geojson
+from gridmgr.geometry.projection import metric_crs, to_metric, to_wgs84
+
+AREA_M = shapely.box(500_000, 4_000_000, 500_300, 4_000_200)  # 300 m x 200 m in UTM 50N
+
+
+def test_gap_and_overlap_have_the_right_area():
+    from pyproj import CRS
+
+    crs = CRS.from_epsg(32650)
+    cells_m = np.array(
+        [
+            shapely.box(500_000, 4_000_000, 500_100, 4_000_200),
+            shapely.box(
+                500_090, 4_000_000, 500_200, 4_000_200
+            ),  # overlaps the first by 10 m x 200 m
+            shapely.box(500_200, 4_000_000, 500_300, 4_000_150),  # leaves a 100 m x 50 m gap
+        ],
+        dtype=object,
+    )
+    area = to_wgs84(AREA_M, crs)
+    assert metric_crs(area).to_epsg() == 32650
+    ground = ground_of(area, to_wgs84(cells_m, crs))
+    assert [round(a) for _, a in ground.gaps] == [5000]
+    assert [round(a) for _, a in ground.overlaps] == [2000]
+    assert ground.gaps[0][1] == pytest.approx(5000, abs=1)
+    assert ground.overlaps[0][1] == pytest.approx(2000, abs=1)
+    assert ground.coverage_ratio == pytest.approx(55_000 / 60_000, abs=1e-6)
+    fc = pieces_to_geojson(ground.gaps)
+    assert fc["features"][0]["properties"]["area_m2"] == pytest.approx(5000, abs=1)
+    gap_m = to_metric(shapely.geometry.shape(fc["features"][0]["geometry"]), crs)
+    np.testing.assert_allclose(gap_m.bounds, (500_200, 4_000_150, 500_300, 4_000_200), atol=1e-3)
+
+
+def test_slivers_under_a_square_metre_are_ignored():
+    from pyproj import CRS
+
+    crs = CRS.from_epsg(32650)
+    cells_m = np.array([shapely.box(500_000, 4_000_000, 500_300, 4_000_199.999)], dtype=object)
+    ground = ground_of(to_wgs84(AREA_M, crs), to_wgs84(cells_m, crs))
+    assert ground.gaps == [] and ground.overlaps == []

@@ -1,0 +1,536 @@
+"""The planner's pages: preview a new grid (nothing written), commit it, restore, new areas from uploads."""
+
+from __future__ import annotations
+
+import html
+import io
+import re
+import zipfile
+from pathlib import Path
+
+import pytest
+from markupsafe import escape
+
+from conftest import GEODATA, ROOT
+from webtools import PASSWORD, csrf_of, login, seed_park
+
+DATA = ROOT / "tests" / "data"
+
+
+@pytest.fixture
+def site(engine, app_factory, tmp_path):
+    seeded = seed_park(engine, tmp_path)
+    return app_factory(), seeded, engine
+
+
+def planner(app):
+    client = app.test_client()
+    login(client, "planner")
+    return client
+
+
+def hidden_fields(page: str, action: str) -> dict[str, str]:
+    """The hidden inputs of the form posting to `action`."""
+    start = page.index(f'action="{action}"')
+    form = page[start : page.index("</form>", start)]
+    return {
+        html.unescape(n): html.unescape(v)
+        for n, v in re.findall(r'type="hidden" name="([^"]+)" value="([^"]*)"', form)
+    }
+
+
+def upload(path: Path, name: str | None = None) -> tuple[io.BytesIO, str]:
+    return io.BytesIO(path.read_bytes()), name or path.name
+
+
+def posts_of(engine) -> dict[str, int]:
+    from gridmgr import services
+
+    return {w["name"]: w["cell_count"] for w in services.list_wardens(engine)}
+
+
+def test_preview_writes_nothing_and_commit_keeps_every_post(site):
+    from gridmgr import services
+
+    app, seeded, engine = site
+    client = planner(app)
+    page = client.get(f"/areas/{seeded.slug}/plan")
+    assert page.status_code == 200 and "Plan history" in page.get_data(as_text=True)
+    token = csrf_of(client, f"/areas/{seeded.slug}/plan")
+    form = {"csrf_token": token, "mode": "count", "count": "40", "crs": "wgs84"}
+    got = client.post(f"/areas/{seeded.slug}/plan/preview", data=form)
+    text = got.get_data(as_text=True)
+    assert got.status_code == 200, text
+    assert "Preview (nothing written yet)" in text and "Commit as plan v2" in text
+    assert "folium-map" in text and "/static/vendor/leaflet" in text  # the new cells on a map
+    assert len(services.list_plans(engine, seeded.slug)) == 1  # a dry run writes nothing
+    fields = hidden_fields(text, f"/areas/{seeded.slug}/plan/commit")
+    assert fields["mode"] == "count" and fields["count"] == "40"
+    done = client.post(f"/areas/{seeded.slug}/plan/commit", data=fields)
+    assert done.status_code == 302, done.get_data(as_text=True)
+    plans = services.list_plans(engine, seeded.slug)
+    assert [(p["version"], p["active"], p["cells"]) for p in plans] == [
+        (1, False, 30),
+        (2, True, 40),
+    ]
+    assert plans[1]["created_by"] == "planner"
+    assert all(n >= 1 for n in posts_of(engine).values())  # no warden lost a post
+    assert "plan v2 is active" in client.get(done.headers["Location"]).get_data(as_text=True)
+
+
+def test_preview_codes_are_the_codes_a_commit_writes(site):
+    from gridmgr import services
+
+    _app, seeded, engine = site
+    report, cells = services.preview_grid(engine, seeded.slug, cell_size=60, shape="hex")
+    assert report["dry_run"] and len(cells) == report["cells"]
+    assert set(cells["change"]) <= {"kept", "new", "gained", "lost", "changed"}
+    assert int(cells["wardens"].min()) >= 1  # staffed ground stays staffed
+    services.grid(engine, seeded.slug, cell_size=60, shape="hex")
+    assert list(cells["code"]) == list(services.plan_cells(engine, seeded.slug)["code"])
+
+
+def test_cells_file_upload_is_kept_between_preview_and_commit(site, tmp_path):
+    from gridmgr import services
+
+    app, seeded, engine = site
+    drawn = tmp_path / "drawn.geojson"
+    services.export_plan(engine, seeded.slug, drawn)
+    client = planner(app)
+    token = csrf_of(client, f"/areas/{seeded.slug}/plan")
+    got = client.post(
+        f"/areas/{seeded.slug}/plan/preview",
+        data={"csrf_token": token, "mode": "import", "crs": "wgs84", "cells": upload(drawn)},
+        content_type="multipart/form-data",
+    )
+    text = got.get_data(as_text=True)
+    assert got.status_code == 200, text
+    fields = hidden_fields(text, f"/areas/{seeded.slug}/plan/commit")
+    kept = fields["cells_token"]
+    assert re.fullmatch(r"[0-9a-f]{32}", kept)
+    stash = Path(app.instance_path) / "uploads" / kept
+    assert (stash / "drawn.geojson").exists()
+    assert len(services.list_plans(engine, seeded.slug)) == 1
+    done = client.post(f"/areas/{seeded.slug}/plan/commit", data=fields)
+    assert done.status_code == 302, done.get_data(as_text=True)
+    plans = services.list_plans(engine, seeded.slug)
+    assert plans[-1]["mode"] == "import" and plans[-1]["cells"] == 30 and plans[-1]["active"]
+    assert not stash.exists()  # removed after the commit
+    again = client.post(f"/areas/{seeded.slug}/plan/commit", data=fields)
+    assert again.status_code == 409  # that preview is stale now
+    fields.pop("area_version")
+    again = client.post(f"/areas/{seeded.slug}/plan/commit", data=fields)
+    assert again.status_code == 422 and "upload it again" in again.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("token", ["../../secret_key", "0" * 31, "x" * 32, ""])
+def test_commit_takes_only_well_formed_tokens(site, token):
+    app, seeded, _engine = site
+    client = planner(app)
+    got = client.post(
+        f"/areas/{seeded.slug}/plan/commit",
+        data={"csrf_token": csrf_of(client, "/areas"), "mode": "import", "cells_token": token},
+    )
+    assert got.status_code == 422
+    text = got.get_data(as_text=True)
+    assert "upload" in text and "secret" not in text.replace(token, "")
+
+
+def test_restore_an_earlier_plan(site):
+    from gridmgr import services
+
+    app, seeded, engine = site
+    services.grid(engine, seeded.slug, count=12)
+    client = planner(app)
+    page = client.get(f"/areas/{seeded.slug}/plan").get_data(as_text=True)
+    assert page.count(">Restore</button>") == 1
+    got = client.post(
+        f"/areas/{seeded.slug}/plan/restore",
+        data={"csrf_token": csrf_of(client, "/areas"), "version": "1"},
+    )
+    assert got.status_code == 302, got.get_data(as_text=True)
+    plans = services.list_plans(engine, seeded.slug)
+    assert (plans[-1]["version"], plans[-1]["mode"], plans[-1]["cells"]) == (3, "restore", 30)
+    assert list(services.plan_cells(engine, seeded.slug)["code"]) == seeded.codes
+    bad = client.post(
+        f"/areas/{seeded.slug}/plan/restore",
+        data={"csrf_token": csrf_of(client, "/areas"), "version": "9"},
+    )
+    assert bad.status_code == 404 and "no plan version 9" in bad.get_data(as_text=True)
+
+
+def test_new_area_from_a_geojson_upload(site):
+    from gridmgr import services
+
+    app, _seeded, engine = site
+    client = planner(app)
+    assert client.get("/areas/new").status_code == 200
+    got = client.post(
+        "/areas/new",
+        data={
+            "csrf_token": csrf_of(client, "/areas/new"),
+            "name": "<b>东湖</b> Park",
+            "kind": "park",
+            "code": "370212",
+            "timezone": "Asia/Shanghai",
+            "crs": "wgs84",
+            "boundary": upload(GEODATA / "demo_park.geojson", "公园.geojson"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert got.status_code == 302, got.get_data(as_text=True)
+    slug = got.headers["Location"].split("/")[2]
+    area = next(a for a in services.list_areas(engine) if a["slug"] == slug)
+    assert area["name"] == "<b>东湖</b> Park" and area["cells"] == 0
+    page = client.get(got.headers["Location"]).get_data(as_text=True)
+    assert "&lt;b&gt;东湖&lt;/b&gt; Park" in page and "<b>东湖</b>" not in page
+    client.post(
+        f"/areas/{slug}/plan/commit",
+        data={"csrf_token": csrf_of(client, "/areas"), "mode": "count", "count": "5"},
+    )
+    assert services.plan_cells(engine, slug)["code"].iloc[0] == "370212001"
+    page = client.get(f"/areas/{slug}/plan").get_data(as_text=True)
+    assert "folium-map" in page and "<b>东湖</b>" not in page  # the name is escaped on the map too
+
+
+def test_new_area_from_a_zipped_shapefile(site, tmp_path):
+    import geopandas as gpd
+
+    from gridmgr import services
+
+    app, _seeded, engine = site
+    shp = tmp_path / "shp"
+    shp.mkdir()
+    gpd.read_file(GEODATA / "demo_park.geojson").to_file(shp / "park.shp", engine="pyogrio")
+    zipped = io.BytesIO()
+    with zipfile.ZipFile(zipped, "w") as z:
+        for part in shp.iterdir():
+            z.write(part, part.name)
+    zipped.seek(0)
+    client = planner(app)
+    got = client.post(
+        "/areas/new",
+        data={
+            "csrf_token": csrf_of(client, "/areas/new"),
+            "name": "Zipped park",
+            "kind": "park",
+            "crs": "wgs84",
+            "boundary": (zipped, "park.zip"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert got.status_code == 302, got.get_data(as_text=True)
+    area = next(a for a in services.list_areas(engine) if a["slug"] == "zipped-park")
+    direct = services.add_area(engine, GEODATA / "demo_park.geojson", name="Direct")
+    assert area["area_m2"] == pytest.approx(direct["area_m2"], rel=1e-6)
+
+
+def cli_message(name: str, monkeypatch, **kw) -> str:
+    """What `gridmgr area add NAME` prints after 'gridmgr: error: ' when run beside the file."""
+    from gridmgr.errors import InvalidInput
+    from gridmgr.files.areas import read_area
+
+    monkeypatch.chdir(DATA)
+    with pytest.raises(InvalidInput) as caught:
+        read_area(name, **kw)
+    return str(caught.value)
+
+
+@pytest.mark.parametrize("bad", ["bowtie.geojson", "not_json.geojson", "points_only.geojson"])
+def test_bad_boundary_upload_shows_the_cli_message(site, bad, monkeypatch):
+    from gridmgr import services
+
+    app, _seeded, engine = site
+    want = cli_message(bad, monkeypatch)
+    client = planner(app)
+    before = len(services.list_areas(engine))
+    got = client.post(
+        "/areas/new",
+        data={
+            "csrf_token": csrf_of(client, "/areas/new"),
+            "name": "Bad park",
+            "kind": "park",
+            "crs": "wgs84",
+            "boundary": upload(DATA / bad),
+        },
+        content_type="multipart/form-data",
+    )
+    text = got.get_data(as_text=True)
+    assert got.status_code == 422
+    assert str(escape(want)) in text
+    assert 'value="Bad park"' in text  # the form is kept
+    assert "Traceback" not in text and "gridmgr-upload" not in text
+    assert len(services.list_areas(engine)) == before
+
+
+def test_bad_cells_or_lines_upload_on_the_plan_page(site, monkeypatch):
+    from gridmgr import services
+
+    app, seeded, engine = site
+    client = planner(app)
+    token = csrf_of(client, f"/areas/{seeded.slug}/plan")
+    want = cli_message("not_json.geojson", monkeypatch)
+    for mode, field in [("import", "cells"), ("count", "lines")]:
+        got = client.post(
+            f"/areas/{seeded.slug}/plan/preview",
+            data={
+                "csrf_token": token,
+                "mode": mode,
+                "count": "7",
+                "crs": "wgs84",
+                field: upload(DATA / "not_json.geojson"),
+            },
+            content_type="multipart/form-data",
+        )
+        text = got.get_data(as_text=True)
+        assert got.status_code == 422, text
+        assert str(escape(want)) in text
+        assert 'value="7"' in text  # the form is kept
+    assert not any((Path(app.instance_path) / "uploads").iterdir())  # refused files not kept
+    bad_count = client.post(
+        f"/areas/{seeded.slug}/plan/preview",
+        data={"csrf_token": token, "mode": "count", "count": "many"},
+    )
+    assert bad_count.status_code == 422 and "positive whole number" in bad_count.get_data(
+        as_text=True
+    )
+    assert len(services.list_plans(engine, seeded.slug)) == 1
+
+
+def test_an_upload_over_the_limit_is_refused_with_413(engine, app_factory, tmp_path):
+    seeded = seed_park(engine, tmp_path)
+    app = app_factory(MAX_UPLOAD_MB=0.01)
+    client = planner(app)
+    token = csrf_of(client, f"/areas/{seeded.slug}/plan")
+    big = io.BytesIO(b" " * 20_000 + (GEODATA / "demo_park.geojson").read_bytes())
+    got = client.post(
+        f"/areas/{seeded.slug}/plan/preview",
+        data={"csrf_token": token, "mode": "import", "cells": (big, "big.geojson")},
+        content_type="multipart/form-data",
+    )
+    assert got.status_code == 413 and "larger than the limit" in got.get_data(as_text=True)
+
+
+def test_roles_on_the_plan_pages(site):
+    app, seeded, _engine = site
+    slug = seeded.slug
+    warden = app.test_client()
+    login(warden, "warden1")
+    token = csrf_of(warden, "/login")
+    for path in [f"/areas/{slug}/plan", "/areas/new"]:
+        assert warden.get(path).status_code == 403
+    for path in ["preview", "commit", "restore"]:
+        got = warden.post(f"/areas/{slug}/plan/{path}", data={"csrf_token": token})
+        assert got.status_code == 403
+    manager = app.test_client()
+    login(manager, "manager")
+    page = manager.get(f"/areas/{slug}/plan").get_data(as_text=True)
+    assert "Plan history" in page and "New grid" not in page and ">Restore<" not in page
+    token = csrf_of(manager, "/areas")
+    for path in ["preview", "commit", "restore"]:
+        got = manager.post(
+            f"/areas/{slug}/plan/{path}",
+            data={"csrf_token": token, "mode": "count", "count": "5", "version": "1"},
+        )
+        assert got.status_code == 403
+    assert manager.get("/areas/new").status_code == 403
+    nobody = app.test_client()
+    assert nobody.get(f"/areas/{slug}/plan").status_code == 302
+    assert planner(app).get("/areas/nowhere/plan").status_code == 404
+
+
+def test_plan_forms_need_the_csrf_token(site):
+    from gridmgr import services
+
+    app, seeded, engine = site
+    client = planner(app)
+    for path in ["preview", "commit", "restore"]:
+        got = client.post(
+            f"/areas/{seeded.slug}/plan/{path}",
+            data={"mode": "count", "count": "5", "version": "1"},
+        )
+        assert got.status_code == 400 and "security token" in got.get_data(as_text=True)
+    got = client.post("/areas/new", data={"name": "x"})
+    assert got.status_code == 400
+    assert len(services.list_plans(engine, seeded.slug)) == 1
+
+
+def test_big_previews_show_figures_without_a_map(engine, app_factory, tmp_path):
+    seeded = seed_park(engine, tmp_path, wardens=5)
+    app = app_factory(TILES_URL="", INLINE_CELLS_MAX=10)
+    client = planner(app)
+    page = client.get(f"/areas/{seeded.slug}/plan").get_data(as_text=True)
+    assert f"/api/v1/areas/{seeded.slug}/cells?fields" in page
+    got = client.post(
+        f"/areas/{seeded.slug}/plan/preview",
+        data={"csrf_token": csrf_of(client, "/areas"), "mode": "cell_size", "cell_size": "40",
+              "shape": "hex"},
+    )  # fmt: skip
+    text = got.get_data(as_text=True)
+    assert got.status_code == 200 and "Preview (nothing written yet)" in text
+    assert "folium-map" not in text
+    fields = hidden_fields(text, f"/areas/{seeded.slug}/plan/commit")
+    assert (fields["mode"], fields["cell_size"], fields["shape"]) == ("cell_size", "40", "hex")
+
+
+def test_cut_along_an_uploaded_lines_file(site):
+    from gridmgr import services
+
+    app, seeded, engine = site
+    client = planner(app)
+    got = client.post(
+        f"/areas/{seeded.slug}/plan/preview",
+        data={"csrf_token": csrf_of(client, "/areas"), "mode": "count", "count": "24",
+              "crs": "wgs84", "lines": upload(GEODATA / "demo_paths.geojson", "路径.geojson")},
+        content_type="multipart/form-data",
+    )  # fmt: skip
+    text = got.get_data(as_text=True)
+    assert got.status_code == 200, text
+    assert "Using the uploaded <strong>路径.geojson</strong>" in text
+    fields = hidden_fields(text, f"/areas/{seeded.slug}/plan/commit")
+    assert "lines_token" in fields and "cells_token" not in fields
+    done = client.post(f"/areas/{seeded.slug}/plan/commit", data=fields)
+    assert done.status_code == 302, done.get_data(as_text=True)
+    direct = services.preview_grid(
+        engine, seeded.slug, count=24, split_by=GEODATA / "demo_paths.geojson"
+    )[1]
+    assert services.list_plans(engine, seeded.slug)[-1]["cells"] == len(direct) == 24
+
+
+def _preview_then_another_commit(client, seeded, engine) -> dict:
+    """A preview of 20 cells, then another planner's 25-cell plan; the preview's commit fields."""
+    from gridmgr import services
+
+    got = client.post(
+        f"/areas/{seeded.slug}/plan/preview",
+        data={"csrf_token": csrf_of(client, "/areas"), "mode": "count", "count": "20"},
+    )
+    fields = hidden_fields(got.get_data(as_text=True), f"/areas/{seeded.slug}/plan/commit")
+    services.grid(engine, seeded.slug, count=25)
+    return fields
+
+
+def test_a_stale_preview_is_not_committed(site):
+    from gridmgr import services
+
+    app, seeded, engine = site
+    client = planner(app)
+    fields = _preview_then_another_commit(client, seeded, engine)  # someone commits meanwhile
+    done = client.post(f"/areas/{seeded.slug}/plan/commit", data=fields)
+    assert done.status_code == 409 and "preview again" in done.get_data(as_text=True)
+    assert [p["cells"] for p in services.list_plans(engine, seeded.slug)] == [30, 25]
+
+
+def test_the_commit_itself_writes_only_on_the_previewed_version(site, monkeypatch):
+    from gridmgr import services
+
+    app, seeded, engine = site
+    client = planner(app)
+    fields = _preview_then_another_commit(client, seeded, engine)  # just after the early check
+    monkeypatch.setattr(services, "check_unchanged", lambda *_args: None)
+    done = client.post(f"/areas/{seeded.slug}/plan/commit", data=fields)
+    assert done.status_code == 409 and "preview again" in done.get_data(as_text=True)
+    assert [p["cells"] for p in services.list_plans(engine, seeded.slug)] == [30, 25]
+
+
+def test_an_upload_kept_for_one_planner_is_not_anothers(site, tmp_path):
+    from gridmgr import services
+
+    app, seeded, engine = site
+    services.add_user(engine, "planner2", role="planner", password=PASSWORD)
+    drawn = tmp_path / "drawn.geojson"
+    services.export_plan(engine, seeded.slug, drawn)
+    client = planner(app)
+    got = client.post(
+        f"/areas/{seeded.slug}/plan/preview",
+        data={"csrf_token": csrf_of(client, "/areas"), "mode": "import", "cells": upload(drawn)},
+        content_type="multipart/form-data",
+    )
+    fields = hidden_fields(got.get_data(as_text=True), f"/areas/{seeded.slug}/plan/commit")
+    other = app.test_client()
+    login(other, "planner2")
+    stolen = other.post(
+        f"/areas/{seeded.slug}/plan/commit",
+        data={**fields, "csrf_token": csrf_of(other, "/areas")},
+    )
+    assert stolen.status_code == 422 and "upload it again" in stolen.get_data(as_text=True)
+    assert client.post(f"/areas/{seeded.slug}/plan/commit", data=fields).status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("sent", "saved"),
+    [
+        ("../../etc/passwd.geojson", "passwd.geojson"),
+        ("C:\\Users\\李\\公园.GeoJSON", "upload.geojson"),
+        ("roads v2.zip", "roads_v2.zip"),
+        ("cells", "cells"),
+        ("x.json;rm -rf", "x.jsonrm_-rf"),
+    ],
+)
+def test_uploads_are_saved_under_safe_names_that_keep_the_extension(sent, saved):
+    from gridmgr.services.uploads import display_name, upload_name
+
+    assert upload_name(sent) == saved
+    assert "/" not in display_name(sent) and "\\" not in display_name(sent)
+
+
+def test_saved_uploads_are_removed_and_messages_name_the_upload():
+    from gridmgr.errors import InvalidInput
+    from gridmgr.services.uploads import saved_upload
+
+    folder = None
+    with (
+        pytest.raises(InvalidInput) as caught,
+        saved_upload(io.BytesIO(b"{"), "我的.geojson") as path,
+    ):
+        folder = path.parent
+        raise InvalidInput(f"{path}: bad")
+    assert str(caught.value) == "我的.geojson: bad" and not folder.exists()
+
+
+def test_new_area_form_takes_the_datum_and_checks_the_time_zone(site):
+    from gridmgr import services
+
+    app, _seeded, engine = site
+    client = planner(app)
+
+    def add(name: str, **fields: str):
+        data = {"csrf_token": csrf_of(client, "/areas/new"), "name": name, "kind": "park",
+                "boundary": upload(GEODATA / "demo_park.geojson"), **fields}  # fmt: skip
+        return client.post("/areas/new", data=data, content_type="multipart/form-data")
+
+    bad = add("Zoned", timezone="Mars/Olympus", crs="gcj02")
+    text = bad.get_data(as_text=True)
+    assert bad.status_code == 422 and "unknown time zone" in text
+    assert '<option value="gcj02" selected>' in text  # the datum choice is kept
+    assert add("Shifted", crs="gcj02").status_code == 302
+    assert add("Plain", crs="wgs84").status_code == 302
+    assert add("Odd", crs="utm").status_code == 422
+    shifted, plain = (services.area_outline(engine, slug).centroid for slug in ("shifted", "plain"))
+    assert 200 < shifted.distance(plain) * 111_000 < 800  # GCJ-02 is a few hundred metres off
+
+
+def test_a_file_chosen_again_replaces_the_kept_one(site, tmp_path):
+    from gridmgr import services
+
+    app, seeded, engine = site
+    drawn = tmp_path / "drawn.geojson"
+    services.export_plan(engine, seeded.slug, drawn)
+    client = planner(app)
+    token = csrf_of(client, "/areas")
+    first = client.post(
+        f"/areas/{seeded.slug}/plan/preview",
+        data={"csrf_token": token, "mode": "import", "cells": upload(drawn, "one.geojson")},
+        content_type="multipart/form-data",
+    )
+    kept = hidden_fields(first.get_data(as_text=True), f"/areas/{seeded.slug}/plan/commit")
+    again = client.post(
+        f"/areas/{seeded.slug}/plan/preview",
+        data={"csrf_token": token, "mode": "import", "cells_token": kept["cells_token"],
+              "cells": upload(drawn, "two.geojson")},
+        content_type="multipart/form-data",
+    )  # fmt: skip
+    text = again.get_data(as_text=True)
+    assert again.status_code == 200 and "<strong>two.geojson</strong>" in text
+    folders = list((Path(app.instance_path) / "uploads").iterdir())
+    assert [f.name for f in folders] != [kept["cells_token"]] and len(folders) == 1
