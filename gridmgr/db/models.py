@@ -1,4 +1,5 @@
-"""SQLAlchemy 2 models: areas, grid plans and cells, wardens and their posts, schedules, rounds, users, audit."""
+"""SQLAlchemy 2 models: areas (nested), grid plans and cells, wardens and their posts, schedules, rounds
+(with their evidence), users, audit, findings with their events and photos."""
 
 from __future__ import annotations
 
@@ -80,6 +81,17 @@ class Area(Base):
         Integer, default=1
     )  # cell codes are never reused in an area
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # areas nest (district → street → community → grid); an area holds cells or children, not both.
+    # `kind` names the level (district, street, community, park, ...)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"), index=True)
+    leader: Mapped[str | None] = mapped_column(
+        String(120)
+    )  # the level's leader (e.g. 网格长, 街道书记)
+    leader_phone: Mapped[str | None] = mapped_column(String(40))
+    deputy: Mapped[str | None] = mapped_column(String(120))
+    deputy_phone: Mapped[str | None] = mapped_column(String(40))
+    # rounds must carry the phone's position, inside the cell (gridmgr area set --require-location)
+    require_location: Mapped[bool] = mapped_column(Boolean, default=False)
     plans: Mapped[list[GridPlan]] = relationship(back_populates="area", order_by="GridPlan.version")
 
 
@@ -175,6 +187,18 @@ class Round(Base):
     note: Mapped[str | None] = mapped_column(Text)
     idempotency_key: Mapped[str | None] = mapped_column(String(80), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # evidence: when the server received it (epoch seconds), entered over 15 minutes after `at_s`,
+    # backfilled by a manager, who entered it; the phone's position (WGS84) with its accuracy, its
+    # distance from the cell and whether that is within max(accuracy, 30 m)
+    received_at_s: Mapped[int | None] = mapped_column(BigInteger)
+    late_entry: Mapped[bool] = mapped_column(Boolean, default=False)
+    backfilled: Mapped[bool] = mapped_column(Boolean, default=False)
+    entered_by: Mapped[str | None] = mapped_column(String(120))
+    lon: Mapped[float | None] = mapped_column(Float)
+    lat: Mapped[float | None] = mapped_column(Float)
+    accuracy_m: Mapped[float | None] = mapped_column(Float)
+    in_cell: Mapped[bool | None] = mapped_column(Boolean)
+    distance_m: Mapped[float | None] = mapped_column(Float)
 
 
 class User(Base):
@@ -189,6 +213,8 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     # copied into each login's session cookie; a new one (logout, new password) ends those sessions
     session_key: Mapped[str | None] = mapped_column(String(32), default=new_session_key)
+    # a manager or planner scoped to an area sees and changes only it and its descendants
+    scope_area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id", ondelete="CASCADE"))
 
 
 class ApiToken(Base):
@@ -212,3 +238,97 @@ class AuditEvent(Base):
     action: Mapped[str] = mapped_column(String(60))
     area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id", ondelete="SET NULL"))
     details: Mapped[str] = mapped_column(Text, default="{}")  # JSON
+
+
+# --- second wave: the management loop --------------------------------------------------------------
+
+
+class FindingCategory(Base):
+    """A kind of problem found in a cell (masks, gatherings, disinfection, ...); a deployment-wide list."""
+
+    __tablename__ = "finding_categories"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(40), unique=True)
+    name_en: Mapped[str] = mapped_column(String(80))
+    name_zh: Mapped[str] = mapped_column(String(80))
+    position: Mapped[int] = mapped_column(Integer, default=0)  # the order lists show them in
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Finding(Base):
+    """A problem found in a cell (问题清单): fixed on the spot (立行立改) or given a deadline, a responsible
+    unit and person (限期整改); open → fixed → closed, reopened back to open. Never deleted."""
+
+    __tablename__ = "findings"
+    __table_args__ = (
+        Index("ix_findings_area_status", "area_id", "status"),
+        Index("ix_findings_cell", "cell_id"),
+        Index("ix_findings_found_at", "area_id", "found_at_s"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # the leaf area and the cell of its active plan the finding is in now (moved with its ground by
+    # re-grids and by nesting); cell_code is the code as recorded, kept for the ledger
+    area_id: Mapped[int] = mapped_column(ForeignKey("areas.id", ondelete="CASCADE"))
+    cell_id: Mapped[int | None] = mapped_column(ForeignKey("cells.id", ondelete="SET NULL"))
+    cell_code: Mapped[str] = mapped_column(String(80))
+    category_id: Mapped[int] = mapped_column(ForeignKey("finding_categories.id"))
+    text: Mapped[str] = mapped_column(Text)
+    found_by: Mapped[str] = mapped_column(String(120))  # the warden's or user's name
+    found_by_warden_id: Mapped[int | None] = mapped_column(
+        ForeignKey("wardens.id", ondelete="SET NULL")
+    )
+    found_at_s: Mapped[int] = mapped_column(BigInteger)  # when found (epoch seconds, UTC)
+    received_at_s: Mapped[int] = mapped_column(BigInteger)  # when the server stored it
+    lon: Mapped[float | None] = mapped_column(Float)  # optional point, WGS84
+    lat: Mapped[float | None] = mapped_column(Float)
+    mode: Mapped[str] = mapped_column(String(12))  # "on_spot" | "deadline"
+    deadline: Mapped[str | None] = mapped_column(String(10))  # YYYY-MM-DD, the area's calendar
+    unit: Mapped[str | None] = mapped_column(String(200))  # responsible unit (责任单位)
+    person: Mapped[str | None] = mapped_column(String(120))  # responsible person (责任人)
+    person_warden_id: Mapped[int | None] = mapped_column(
+        ForeignKey("wardens.id", ondelete="SET NULL")
+    )  # set when the responsible person is a warden, who may then report the fix
+    status: Mapped[str] = mapped_column(String(12), default="open")  # open | fixed | closed
+    closed_as: Mapped[str | None] = mapped_column(String(20))  # "rectified" | "error"
+    note: Mapped[str | None] = mapped_column(Text)  # what was done on the spot / the latest note
+    fixed_at_s: Mapped[int | None] = mapped_column(BigInteger)
+    closed_at_s: Mapped[int | None] = mapped_column(BigInteger)
+    idempotency_key: Mapped[str | None] = mapped_column(String(80), unique=True)
+
+
+class FindingEvent(Base):
+    """One change of a finding (recorded, fixed, closed, reopened, extended, photo, moved): its history."""
+
+    __tablename__ = "finding_events"
+    __table_args__ = (Index("ix_finding_events_finding", "finding_id", "at_s"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    finding_id: Mapped[int] = mapped_column(ForeignKey("findings.id", ondelete="CASCADE"))
+    at_s: Mapped[int] = mapped_column(BigInteger)
+    actor: Mapped[str] = mapped_column(String(120))
+    action: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str | None] = mapped_column(Text)
+    details: Mapped[str] = mapped_column(Text, default="{}")  # JSON: old/new deadline, reason, ...
+
+
+class Photo(Base):
+    """A photo of a finding or of its fix: re-encoded, at most 1,600 px, with a thumbnail; the EXIF
+    position kept as evidence (never served to the public). Stored in the database so backups carry it."""
+
+    __tablename__ = "photos"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    finding_id: Mapped[int] = mapped_column(
+        ForeignKey("findings.id", ondelete="CASCADE"), index=True
+    )
+    event_id: Mapped[int | None] = mapped_column(
+        ForeignKey("finding_events.id", ondelete="SET NULL")
+    )
+    sha256: Mapped[str] = mapped_column(String(64))  # of the stored image
+    mime: Mapped[str] = mapped_column(String(20))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    thumb: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    exif_lon: Mapped[float | None] = mapped_column(Float)
+    exif_lat: Mapped[float | None] = mapped_column(Float)
+    uploaded_by: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -14,6 +14,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 from sqlalchemy import (
+    Connection,
     Engine,
     String,
     cast,
@@ -157,11 +158,34 @@ def upgrade(engine: Engine) -> None:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     try:
-        with engine.begin() as conn:
+        with engine.connect() as conn, sqlite_foreign_keys_off(conn), conn.begin():
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
     except OperationalError as exc:
         raise InvalidInput(f"cannot open the database {engine.url!r}: {exc.orig}") from None
+
+
+@contextmanager
+def sqlite_foreign_keys_off(conn: Connection) -> Iterator[None]:
+    """SQLite's way to change a table (copy, drop, rename; what Alembic's batch mode does): foreign keys
+    off around the migration's transaction, so dropping the old copy cascades to nothing, then checked
+    whole before they are on again. PostgreSQL alters tables in place: nothing to do."""
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    raw = conn.connection.dbapi_connection
+    assert raw is not None
+    raw.execute("PRAGMA foreign_keys=OFF")  # outside a transaction, or SQLite ignores it
+    try:
+        yield
+        broken = raw.execute("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise InvalidInput(
+                f"the database {conn.engine.url!r} has rows pointing at rows that do not exist "
+                f"after the upgrade ({broken[:3]}); restore a backup and report it"
+            )
+    finally:
+        raw.execute("PRAGMA foreign_keys=ON")
 
 
 def schema_ready(engine: Engine) -> bool:

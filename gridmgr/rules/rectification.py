@@ -1,0 +1,144 @@
+"""Rectification rules (整改): a finding's states and the moves between them, when it is overdue, and the
+figures reported upward (found, fixed on the spot, with a deadline, rectified, open, overdue, the rate).
+
+A finding is fixed on the spot (立行立改: closed when recorded, counted as rectified at once) or given a
+deadline with a responsible unit and person (限期整改). States: ``open`` → ``fixed`` (the responsible
+reports it done) → ``closed`` (a manager verifies); ``reopen`` takes a fixed or closed finding back to
+``open``; a manager may ``extend`` an open finding's deadline, to a later day, with a reason, and may close
+an open finding at once (verified on site, or recorded in error). A finding closed as recorded in error
+counts nowhere: it was not a problem. An open finding is overdue after the end of its deadline day on
+the area's clock. The rate is rectified / found, rectified = fixed on the spot + closed (as rectified).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import numpy.typing as npt
+
+from gridmgr.errors import Conflict, InvalidInput
+
+STATUSES = ("open", "fixed", "closed")
+MODES = ("on_spot", "deadline")
+CLOSED_AS = ("rectified", "error")  # closed after verification, or closed as recorded in error
+ACTIONS = ("fix", "close", "reopen", "extend")
+RATE_DIGITS = 3
+
+# (action, status before) -> status after
+MOVES: dict[tuple[str, str], str] = {
+    ("fix", "open"): "fixed",
+    ("close", "open"): "closed",
+    ("close", "fixed"): "closed",
+    ("reopen", "fixed"): "open",
+    ("reopen", "closed"): "open",
+    ("extend", "open"): "open",
+}
+
+
+def next_status(action: str, status: str) -> str:
+    """The status after `action` on a finding in `status`; a move the rules do not allow is a Conflict."""
+    if action not in ACTIONS:
+        raise InvalidInput.of(
+            "unknown action {action!r}: use one of {actions}",
+            action=action,
+            actions=", ".join(ACTIONS),
+        )
+    after = MOVES.get((action, status))
+    if after is None:
+        raise Conflict.of(
+            "a finding that is {status} cannot be {done}", status=status, done=PAST[action]
+        )
+    return after
+
+
+PAST = {"fix": "fixed", "close": "closed", "reopen": "reopened", "extend": "extended"}
+
+
+def check_extension(old: date | None, new: date) -> None:
+    """A deadline may only move later (an extension), and only a finding with a deadline has one."""
+    if old is None:
+        raise Conflict("a finding fixed on the spot has no deadline to extend")
+    if new <= old:
+        raise InvalidInput.of(
+            "the new deadline {new} must be after the current one, {old}",
+            new=new.isoformat(),
+            old=old.isoformat(),
+        )
+
+
+@dataclass(frozen=True)
+class Figures:
+    """The ledger's figures for a set of findings at a moment."""
+
+    found: int
+    fixed_on_spot: int
+    with_deadline: int
+    rectified: int
+    open: int
+    fixed: int  # reported fixed, awaiting a manager's check
+    overdue: int
+    rate: float | None  # rectified / found, None when nothing was found
+
+    def __add__(self, other: Figures) -> Figures:
+        found = self.found + other.found
+        rectified = self.rectified + other.rectified
+        return Figures(
+            found=found,
+            fixed_on_spot=self.fixed_on_spot + other.fixed_on_spot,
+            with_deadline=self.with_deadline + other.with_deadline,
+            rectified=rectified,
+            open=self.open + other.open,
+            fixed=self.fixed + other.fixed,
+            overdue=self.overdue + other.overdue,
+            rate=rate_of(rectified, found),
+        )
+
+
+NONE_FOUND = Figures(0, 0, 0, 0, 0, 0, 0, None)
+
+
+def rate_of(rectified: int, found: int) -> float | None:
+    """The rectification rate, rounded as reported (0.886 for 39 of 44), None when nothing was found."""
+    return round(rectified / found, RATE_DIGITS) if found else None
+
+
+def overdue_mask(
+    status: npt.NDArray[np.str_] | npt.NDArray[np.object_],
+    deadline_end_s: npt.NDArray[np.float64],
+    at_s: float,
+) -> npt.NDArray[np.bool_]:
+    """Which findings are overdue at `at_s`: open, with a deadline day that ended (NaN: no deadline)."""
+    ends = np.asarray(deadline_end_s, dtype=float)
+    with np.errstate(invalid="ignore"):
+        return (np.asarray(status) == "open") & (ends <= at_s)
+
+
+def figures(
+    status: npt.NDArray[np.object_],
+    mode: npt.NDArray[np.object_],
+    closed_as: npt.NDArray[np.object_],
+    deadline_end_s: npt.NDArray[np.float64],
+    at_s: float,
+) -> Figures:
+    """The figures of findings given as aligned arrays (their state at `at_s`), vectorised.
+
+    `deadline_end_s` is the epoch second its deadline day ends on the area's clock, NaN without one.
+    """
+    status, mode, closed_as = (np.asarray(a, dtype=object) for a in (status, mode, closed_as))
+    counted = closed_as != "error"
+    on_spot = counted & (mode == "on_spot")
+    # fixed on the spot is closed when recorded; reopened, it is no longer rectified
+    found = int(counted.sum())
+    rectified = int((counted & (status == "closed")).sum())
+    return Figures(
+        found=found,
+        fixed_on_spot=int(on_spot.sum()),
+        with_deadline=int((counted & (mode == "deadline")).sum()),
+        rectified=rectified,
+        open=int((counted & (status == "open")).sum()),
+        fixed=int((counted & (status == "fixed")).sum()),
+        overdue=int((counted & overdue_mask(status, deadline_end_s, at_s)).sum()),
+        rate=rate_of(rectified, found),
+    )
