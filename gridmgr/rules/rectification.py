@@ -18,7 +18,7 @@ from datetime import date
 import numpy as np
 import numpy.typing as npt
 
-from gridmgr.errors import Conflict, InvalidInput
+from gridmgr.errors import Conflict, InvalidInput, Phrase
 
 STATUSES = ("open", "fixed", "closed")
 MODES = ("on_spot", "deadline")
@@ -48,7 +48,9 @@ def next_status(action: str, status: str) -> str:
     after = MOVES.get((action, status))
     if after is None:
         raise Conflict.of(
-            "a finding that is {status} cannot be {done}", status=status, done=PAST[action]
+            "a finding that is {status} cannot be {done}",
+            status=Phrase(status),
+            done=Phrase(PAST[action]),
         )
     return after
 
