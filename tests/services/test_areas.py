@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 
 from gridmgr import services
 from gridmgr.db.models import Area, Cell, GridPlan
@@ -62,23 +62,24 @@ def test_a_chosen_slug_is_checked_and_a_taken_one_is_a_conflict(engine):
     assert services.add_area(engine, PARK, name="x", slug=" padded ")["slug"] == "padded"
 
 
-def test_a_slug_taken_between_the_check_and_the_write_is_a_conflict(engine, monkeypatch):
+def test_a_slug_taken_between_the_check_and_the_write_is_a_conflict(engine):
     """Two planners choosing one slug at once: the second write gets the Conflict, not a 500."""
-    from gridmgr.services import areas
-
     if engine.dialect.name == "sqlite":
         pytest.skip("SQLite writes one transaction at a time (BEGIN IMMEDIATE): no such race")
-    checked = areas._check_slug_free
+    raced = []
 
-    def check_then_lose_the_race(s, slug):
-        checked(s, slug)
-        monkeypatch.setattr(areas, "_check_slug_free", checked)
-        services.add_area(engine, PARK, name="Quicker", slug=slug)  # another connection commits
+    def quicker_planner(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("INSERT INTO AREAS") and not raced:
+            raced.append(True)  # another connection adds and commits its area first
+            services.add_area(engine, PARK, name="Quicker", slug="first")
 
-    monkeypatch.setattr(areas, "_check_slug_free", check_then_lose_the_race)
-    with pytest.raises(Conflict, match="slug 'first' is taken by the area 'Quicker'"):
-        services.add_area(engine, PARK, name="Slower", slug="first")
-    assert slugs(engine) == ["first"]
+    event.listen(engine, "before_cursor_execute", quicker_planner)
+    try:
+        with pytest.raises(Conflict, match="slug 'first' is taken by the area 'Quicker'"):
+            services.add_area(engine, PARK, name="Slower", slug="first")
+    finally:
+        event.remove(engine, "before_cursor_execute", quicker_planner)
+    assert raced and slugs(engine) == ["first"]
 
 
 def test_an_area_coded_from_its_slug_before_keeps_its_codes_one_series(engine):
