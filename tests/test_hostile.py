@@ -159,7 +159,14 @@ def _strategies(slug: str, code: str):
     cell = f"{API}/areas/{slug}/cells/{code}"
     areas = st.fixed_dictionaries(
         {"geometry": geojson},
-        optional={"name": text, "kind": junk, "crs": junk, "timezone": junk, "code": junk},
+        optional={
+            "name": text,
+            "kind": junk,
+            "crs": junk,
+            "timezone": junk,
+            "code": junk,
+            "slug": junk,
+        },
     )
     grid = st.one_of(
         st.fixed_dictionaries({"cells": geojson}, optional={"crs": junk, "dry_run": junk}),
@@ -324,6 +331,34 @@ def test_named_hostile_bodies_get_specific_messages(site):
         json={"warden": "warden1"},
     )
     assert "Idempotency-Key" in _error(got, 422)["message"]
+
+
+def test_hostile_slugs_are_refused_with_a_4xx_on_the_page_and_the_api(site):
+    """A chosen slug is checked before anything is written: NUL, surrogates, huge, path tricks,
+    Chinese, right-to-left marks; a 4xx every time, nothing stored."""
+    app, client, tok, park = site
+    planner = app.test_client()
+    login(planner, "planner")
+    square = json.dumps(SQUARE).encode()
+    hostile = ["\x00", "a\x00b", "\ud800", "x" * 100_000, "../../etc/passwd", "名字", "-", "a" * 81,
+               "%00", "ok\u202e", "<b>x</b>", park.slug.upper()]  # fmt: skip
+    for slug in hostile:
+        body = json.dumps({"name": "H", "slug": slug, "geometry": SQUARE})  # \ud800 as an escape
+        api = client.post(
+            f"{API}/areas", headers=tok["planner"], data=body, content_type="application/json"
+        )
+        assert re.search("slug|NUL|surrogate", _error(api, 422)["message"]), slug[:20]
+        if slug == "\ud800":  # not UTF-8: no browser sends half a surrogate pair in a form
+            continue
+        page = planner.post(
+            "/areas/new",
+            data={"csrf_token": csrf_of(planner, "/areas/new"), "name": "Hostile", "slug": slug,
+                  "boundary": (io.BytesIO(square), "a.geojson")},
+        )  # fmt: skip
+        assert page.status_code == 422, (slug[:20], page.status_code)
+    from gridmgr import services
+
+    assert [a["slug"] for a in services.list_areas(app.extensions["gridmgr.engine"])] == [park.slug]
 
 
 def test_nul_characters_in_forms_and_urls_get_a_page_not_a_500(site):

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from gridmgr import __version__
+from gridmgr.cli.helptext import HelpFormatter, examples
 from gridmgr.cli.web import add_web_commands
 from gridmgr.errors import GridmgrError, InvalidInput
 
@@ -19,10 +20,26 @@ EXIT_INTERNAL = 1
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse that reports usage errors like every other bad input: one line, exit 2."""
+    """argparse that reports usage errors like every other bad input: one line, exit 2; its help keeps
+    the example lines of each command's epilog as written."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> None:  # type: ignore[override]
         raise InvalidInput(f"{self.prog}: {message} (see '{self.prog} --help')")
+
+
+DATUM_HELP = (
+    "datum of the file's coordinates: wgs84 (GPS), gcj02 (AMap/Gaode, Tencent) or bd09 (Baidu), "
+    "converted to WGS84 on reading (default: %(default)s)"
+)
+FEATURE_HELP = (
+    "use only this feature of the file: its name or 0-based index (default: all polygon features "
+    "together)"
+)
+ROLE_HELP = "leader (网格长), member (网格员) or volunteer (default: %(default)s)"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -30,50 +47,90 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="gridmgr",
         description="Grid management: split areas into cells, staff and schedule them.",
+        epilog=examples(
+            "gridmgr init  # create the database",
+            "gridmgr area add park.geojson --name 儿童公园 --kind park  # prints ertong-gongyuan",
+            "gridmgr grid ertong-gongyuan --count 30  # plan v1: 30 cells, ETGY-001...",
+            "gridmgr coverage ertong-gongyuan  # what is left unmanaged",
+            "gridmgr schedule set --help  # every command: options, examples",
+        ),
     )
-    parser.add_argument("--version", action="version", version=f"gridmgr {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    parser.add_argument(
+        "--version", action="version", version=f"gridmgr {__version__}", help="print the version"
+    )
+    sub = parser.add_subparsers(
+        dest="command",
+        metavar="COMMAND",
+        parser_class=_Parser,
+        help="'gridmgr COMMAND --help' shows its options, their defaults and examples",
+    )
     sub.required = True
 
     cells = sub.add_parser(
         "cells",
         help="split an area file into cells and write them as GeoJSON",
-        description="Split the area in AREA_FILE into cells, write them to OUT, and print quality figures.",
+        description="Split the area in AREA_FILE into cells, write them to OUT, and print quality "
+        "figures. Nothing is stored: see 'gridmgr grid' for an area's managed plan.",
+        epilog=examples(
+            "gridmgr cells park.geojson --count 30 -o park-cells.geojson",
+            "gridmgr cells daoli.json --crs gcj02 --cell-size 100 --shape hex -o daoli.gpkg",
+            "gridmgr cells park.geojson --cell-size 50 --split-by paths.geojson -o cells.geojson",
+        ),
     )
     cells.add_argument(
-        "area_file", metavar="AREA_FILE", help="GeoJSON, GeoPackage or (zipped) Shapefile"
+        "area_file",
+        metavar="AREA_FILE",
+        help="the area's outline: GeoJSON, GeoPackage or (zipped) Shapefile",
     )
     cells.add_argument(
-        "-o", "--output", required=True, metavar="OUT", help="output .geojson, .json or .gpkg"
+        "-o",
+        "--output",
+        required=True,
+        metavar="OUT",
+        help="where to write the cells: .geojson, .json or .gpkg (required)",
     )
     mode = cells.add_mutually_exclusive_group(required=True)
     mode.add_argument(
-        "--count", type=_positive_int, metavar="N", help="exactly N cells of equal area"
+        "--count",
+        type=_positive_int,
+        metavar="N",
+        help="exactly N cells of equal area, compact (one of --count or --cell-size)",
     )
     mode.add_argument(
-        "--cell-size", type=_positive_float, metavar="M", help="cells of M metres (squares: side)"
+        "--cell-size",
+        type=_positive_float,
+        metavar="M",
+        help="cells of M metres: squares of side M, or hexagons of that area, on a fixed lattice",
     )
     cells.add_argument(
-        "--shape", choices=("square", "hex"), default="square", help="cell shape with --cell-size"
+        "--shape",
+        choices=("square", "hex"),
+        default="square",
+        help="cell shape with --cell-size: square or hex (default: %(default)s)",
     )
     cells.add_argument(
-        "--split-by", metavar="LINES_FILE", help="cut along these lines (roads, rivers) first"
+        "--split-by",
+        metavar="LINES_FILE",
+        help="cut along these lines (roads, rivers, walls) first (default: no lines)",
     )
+    cells.add_argument("--crs", default="wgs84", metavar="wgs84|gcj02|bd09", help=DATUM_HELP)
+    cells.add_argument("--feature", metavar="NAME|INDEX", help=FEATURE_HELP)
     cells.add_argument(
-        "--crs", default="wgs84", metavar="wgs84|gcj02|bd09", help="datum of the input coordinates"
+        "--prefix",
+        help="cell-code prefix (default: from the area's name: DAOLI- for Daoli, the pinyin "
+        "initials ETGY- for 儿童公园)",
     )
-    cells.add_argument(
-        "--feature", metavar="NAME|INDEX", help="use only this feature (its name, or 0-based index)"
-    )
-    cells.add_argument("--prefix", help="code prefix (default: the area's name, e.g. DAOLI-)")
     cells.add_argument(
         "--min-fraction",
         type=float,
         default=0.35,
         metavar="F",
-        help="merge clipped cells under F of a cell",
+        help="a cell cut by the boundary to less than F of a full cell merges into its neighbour "
+        "(default: %(default)s)",
     )
-    cells.add_argument("--json", action="store_true", help="print the quality figures as JSON")
+    cells.add_argument(
+        "--json", action="store_true", help="print the quality figures as JSON, not text"
+    )
     cells.set_defaults(func=_cmd_cells)
 
     parser.add_argument(
@@ -81,140 +138,368 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="URL",
         help="database URL (default: GRIDMGR_DATABASE_URL, else instance/gridmgr.db)",
     )
-    sub.add_parser("init", help="create or upgrade the database").set_defaults(func=_cmd_init)
+    init = sub.add_parser(
+        "init",
+        help="create or upgrade the database",
+        description="Create the database, or upgrade it to this version's schema; run it after "
+        "every upgrade of gridmgr.",
+        epilog=examples(
+            "gridmgr init",
+            "gridmgr --db postgresql+psycopg://gridmgr@localhost/gridmgr init  # PostGIS",
+        ),
+    )
+    init.set_defaults(func=_cmd_init)
 
-    area = sub.add_parser("area", help="areas: add, list").add_subparsers(
-        dest="verb", metavar="VERB", parser_class=_Parser
+    area = sub.add_parser(
+        "area",
+        help="areas: add, list",
+        description="The areas under management: parks, communities, districts.",
+        epilog=examples(
+            "gridmgr area add park.geojson --name 儿童公园 --kind park",
+            "gridmgr area list --json",
+        ),
+    ).add_subparsers(
+        dest="verb", metavar="VERB", parser_class=_Parser, help="what to do with areas"
     )
     area.required = True
-    add = area.add_parser("add", help="store an area from a boundary file; prints its slug")
-    add.add_argument("file", metavar="FILE")
-    add.add_argument("--name", required=True)
-    add.add_argument("--kind", default="area", help="park, community, district, ...")
+    add = area.add_parser(
+        "add",
+        help="store an area from a boundary file; prints its slug",
+        description="Store an area from a boundary file and print its slug, the name the other "
+        "commands (AREA) and the web addresses use for it. The slug is --slug, else the name in "
+        "pinyin or ASCII (儿童公园: ertong-gongyuan; a second one ertong-gongyuan-2).",
+        epilog=examples(
+            "gridmgr area add park.geojson --name 儿童公园 --kind park  # ertong-gongyuan",
+            "gridmgr area add zhaolin.geojson --name 兆麟公园 --slug zhaolin  # zhaolin",
+            "gridmgr area add daoli.json --name Daoli --kind district --crs gcj02 --code 230102",
+        ),
+    )
+    add.add_argument(
+        "file",
+        metavar="FILE",
+        help="the area's outline: GeoJSON, GeoPackage or (zipped) Shapefile",
+    )
+    add.add_argument(
+        "--name", required=True, help="the area's name in any script, e.g. 儿童公园 (required)"
+    )
+    add.add_argument(
+        "--kind", default="area", help="park, community, district, ... (default: %(default)s)"
+    )
+    add.add_argument(
+        "--slug",
+        help="the area's slug: 1-80 of a-z, 0-9 and '-', not yet taken (default: made from the "
+        "name, e.g. ertong-gongyuan)",
+    )
     add.add_argument(
         "--code",
         help="cell-code prefix: letters (e.g. HB-), or an administrative code of 6 digits (county, "
-        "e.g. 230102), 9 (+ street) or 12 (+ community); cells then read 230102001002001",
+        "e.g. 230102), 9 (+ street) or 12 (+ community); cells then read 230102001002001 "
+        "(default: a Chinese name's pinyin initials, ETGY-, else the slug, DAOLI-)",
     )
-    add.add_argument("--crs", default="wgs84", metavar="wgs84|gcj02|bd09")
-    add.add_argument("--feature", metavar="NAME|INDEX")
-    add.add_argument("--timezone", default="Asia/Shanghai")
+    add.add_argument("--crs", default="wgs84", metavar="wgs84|gcj02|bd09", help=DATUM_HELP)
+    add.add_argument("--feature", metavar="NAME|INDEX", help=FEATURE_HELP)
+    add.add_argument(
+        "--timezone",
+        default="Asia/Shanghai",
+        help="the area's clock for schedules and rounds, an IANA name (default: %(default)s)",
+    )
     add.set_defaults(func=_cmd_area_add)
-    lst = area.add_parser("list", help="list areas")
-    lst.add_argument("--json", action="store_true")
+    lst = area.add_parser(
+        "list",
+        help="list areas",
+        description="Every area: slug, kind, size, active plan and its cells.",
+        epilog=examples("gridmgr area list", "gridmgr area list --json"),
+    )
+    lst.add_argument("--json", action="store_true", help="print JSON, as GET /api/v1/areas answers")
     lst.set_defaults(func=_cmd_area_list)
 
-    g = sub.add_parser("grid", help="make a new grid plan for an area, keeping every warden's post")
-    g.add_argument("area", metavar="AREA")
-    gm = g.add_mutually_exclusive_group(required=True)
-    gm.add_argument("--count", type=_positive_int, metavar="N")
-    gm.add_argument("--cell-size", type=_positive_float, metavar="M")
-    gm.add_argument(
-        "--from", dest="from_file", metavar="CELLS_FILE", help="cells drawn by a planner"
+    g = sub.add_parser(
+        "grid",
+        help="make a new grid plan for an area, keeping every warden's post",
+        description="Make a new grid plan for AREA in one of three modes: --count N equal cells, "
+        "--cell-size M metre squares or hexagons, or --from the cells a planner drew. Every "
+        "warden keeps a post, schedules follow their ground, and cells that barely moved keep "
+        "their codes.",
+        epilog=examples(
+            "gridmgr grid daoli --count 654  # 654 equal cells",
+            "gridmgr grid park --cell-size 50 --shape hex --split-by paths.geojson",
+            "gridmgr grid park --from cells-drawn.geojson --dry-run  # what would change",
+        ),
     )
-    g.add_argument("--shape", choices=("square", "hex"), default="square")
-    g.add_argument("--split-by", metavar="LINES_FILE")
-    g.add_argument("--crs", default="wgs84", metavar="wgs84|gcj02|bd09")
-    g.add_argument("--dry-run", action="store_true", help="show the changes, write nothing")
-    g.add_argument("--json", action="store_true")
+    g.add_argument("area", metavar="AREA", help="the area's slug (gridmgr area list shows them)")
+    gm = g.add_mutually_exclusive_group(required=True)
+    gm.add_argument(
+        "--count",
+        type=_positive_int,
+        metavar="N",
+        help="mode 1: exactly N cells of equal area, compact",
+    )
+    gm.add_argument(
+        "--cell-size",
+        type=_positive_float,
+        metavar="M",
+        help="mode 2: squares of side M metres, or hexagons of that area, on a fixed lattice",
+    )
+    gm.add_argument(
+        "--from",
+        dest="from_file",
+        metavar="CELLS_FILE",
+        help="mode 3: cells drawn by a planner, clipped to the area; gaps and overlaps reported",
+    )
+    g.add_argument(
+        "--shape",
+        choices=("square", "hex"),
+        default="square",
+        help="cell shape with --cell-size: square or hex (default: %(default)s)",
+    )
+    g.add_argument(
+        "--split-by",
+        metavar="LINES_FILE",
+        help="cut along these lines (roads, rivers, walls) first (default: no lines)",
+    )
+    g.add_argument("--crs", default="wgs84", metavar="wgs84|gcj02|bd09", help=DATUM_HELP)
+    g.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="show what would change (cells, codes kept, staff moved) and write nothing",
+    )
+    g.add_argument("--json", action="store_true", help="print the report as JSON")
     g.set_defaults(func=_cmd_grid)
 
-    plan = sub.add_parser("plan", help="grid plan history: list, restore").add_subparsers(
-        dest="verb", metavar="VERB", parser_class=_Parser
+    plan = sub.add_parser(
+        "plan",
+        help="grid plan history: list, restore",
+        description="An area's grid plans: the active one and the earlier ones, kept read-only.",
+        epilog=examples("gridmgr plan list daoli", "gridmgr plan restore daoli 1"),
+    ).add_subparsers(
+        dest="verb", metavar="VERB", parser_class=_Parser, help="what to do with the plans"
     )
     plan.required = True
-    pl = plan.add_parser("list", help="an area's plan history")
-    pl.add_argument("area", metavar="AREA")
-    pl.add_argument("--json", action="store_true")
+    pl = plan.add_parser(
+        "list",
+        help="an area's plan history",
+        description="Every plan of AREA, newest last: version, active or not, mode, cells, when, by whom.",
+        epilog=examples("gridmgr plan list daoli", "gridmgr plan list daoli --json"),
+    )
+    pl.add_argument("area", metavar="AREA", help="the area's slug")
+    pl.add_argument("--json", action="store_true", help="print the plans as JSON")
     pl.set_defaults(func=_cmd_plan_list)
     restore = plan.add_parser(
-        "restore", help="make an earlier plan active again (as a new version)"
+        "restore",
+        help="make an earlier plan active again (as a new version)",
+        description="Make plan VERSION's cells active again as a new version; wardens and "
+        "schedules are carried over as in a re-grid.",
+        epilog=examples("gridmgr plan restore daoli 1"),
     )
-    restore.add_argument("area", metavar="AREA")
-    restore.add_argument("version", type=_positive_int, metavar="VERSION")
+    restore.add_argument("area", metavar="AREA", help="the area's slug")
+    restore.add_argument(
+        "version",
+        type=_positive_int,
+        metavar="VERSION",
+        help="the plan version to bring back (gridmgr plan list shows them)",
+    )
     restore.set_defaults(func=_cmd_plan_restore)
 
-    warden = sub.add_parser("warden", help="wardens: add, import").add_subparsers(
-        dest="verb", metavar="VERB", parser_class=_Parser
+    warden = sub.add_parser(
+        "warden",
+        help="wardens: add, import",
+        description="Wardens (网格员): the people posted to cells.",
+        epilog=examples(
+            "gridmgr warden add 张伟 --phone 13800000000 --role leader",
+            "gridmgr warden import wardens.csv",
+        ),
+    ).add_subparsers(
+        dest="verb", metavar="VERB", parser_class=_Parser, help="what to do with wardens"
     )
     warden.required = True
-    wa = warden.add_parser("add", help="register a warden")
-    wa.add_argument("name", metavar="NAME")
-    wa.add_argument("--phone")
-    wa.add_argument("--role", default="member", choices=("leader", "member", "volunteer"))
+    wa = warden.add_parser(
+        "add",
+        help="register a warden",
+        description="Register a warden by name; 'gridmgr assign' then posts them to cells.",
+        epilog=examples("gridmgr warden add 张伟 --phone 13800000000 --role leader"),
+    )
+    wa.add_argument("name", metavar="NAME", help="the warden's name, unique, up to 120 characters")
+    wa.add_argument("--phone", help="a phone number, digits with + ( ) - or spaces (default: none)")
+    wa.add_argument(
+        "--role", default="member", choices=("leader", "member", "volunteer"), help=ROLE_HELP
+    )
     wa.set_defaults(func=_cmd_warden_add)
     wi = warden.add_parser(
-        "import", help="import wardens from a UTF-8 CSV with header name,phone[,role]"
+        "import",
+        help="import wardens from a UTF-8 CSV with header name,phone[,role]",
+        description="Import wardens from a CSV file in UTF-8 whose first line is the header "
+        "name,phone or name,phone,role; role is leader (网格长), member (网格员) or volunteer, "
+        "member when empty or left out. A bad line refuses the whole file, naming the line.",
+        epilog="file:\n  name,phone,role\n  张伟,13800000000,leader\n  李娜,13900000000,\n\n"
+        + examples("gridmgr warden import wardens.csv"),
     )
-    wi.add_argument("file", metavar="FILE.csv")
+    wi.add_argument(
+        "file",
+        metavar="FILE.csv",
+        help="UTF-8 CSV with the header name,phone[,role], one warden a line",
+    )
     wi.set_defaults(func=_cmd_warden_import)
 
-    a = sub.add_parser("assign", help="post a warden to cells, or spread all wardens (--auto)")
-    a.add_argument("area", metavar="AREA")
-    a.add_argument("codes", nargs="*", metavar="CELL_CODE")
-    a.add_argument("--warden", metavar="NAME")
-    a.add_argument("--role", default="member", choices=("leader", "member", "volunteer"))
-    a.add_argument("--auto", action="store_true")
+    a = sub.add_parser(
+        "assign",
+        help="post a warden to cells, or spread all wardens (--auto)",
+        description="Post the warden --warden to the cells named, or with --auto spread every "
+        "warden over the cells: each cell staffed, each warden a compact group, balanced by area.",
+        epilog=examples(
+            "gridmgr assign daoli DAOLI-001 DAOLI-002 --warden 张伟 --role leader",
+            "gridmgr assign daoli --auto",
+        ),
+    )
+    a.add_argument("area", metavar="AREA", help="the area's slug")
+    a.add_argument(
+        "codes",
+        nargs="*",
+        metavar="CELL_CODE",
+        help="the cells to post the warden to (none with --auto)",
+    )
+    a.add_argument("--warden", metavar="NAME", help="the warden to post, by name")
+    a.add_argument(
+        "--role", default="member", choices=("leader", "member", "volunteer"), help=ROLE_HELP
+    )
+    a.add_argument(
+        "--auto",
+        action="store_true",
+        help="spread all wardens over all cells, instead of naming cells and --warden",
+    )
     a.set_defaults(func=_cmd_assign)
 
-    sch = sub.add_parser("schedule", help="schedules: set").add_subparsers(
-        dest="verb", metavar="VERB", parser_class=_Parser
+    sch = sub.add_parser(
+        "schedule",
+        help="schedules: set",
+        description='Disinfection schedules: "3+N", fixed daily rounds plus N extra a day.',
+        epilog=examples("gridmgr schedule set daoli --times 08:00,12:00,18:00 --extra 2"),
+    ).add_subparsers(
+        dest="verb", metavar="VERB", parser_class=_Parser, help="what to do with schedules"
     )
     sch.required = True
-    ss = sch.add_parser("set", help='give cells a "3+N" schedule (all cells when none are named)')
-    ss.add_argument("area", metavar="AREA")
-    ss.add_argument("codes", nargs="*", metavar="CELL_CODE")
-    ss.add_argument("--times", default="08:00,12:00,18:00")
-    ss.add_argument("--extra", type=int, default=0, metavar="N")
+    ss = sch.add_parser(
+        "set",
+        help='give cells a "3+N" schedule (all cells when none are named)',
+        description='Give cells a "3+N" schedule: rounds at fixed local times each day, plus N '
+        "extra rounds a day. A round logged inside a time's window counts for it; the window is "
+        "open from BEFORE minutes before the time to AFTER minutes after it.",
+        epilog=examples(
+            "gridmgr schedule set daoli  # 08:00,12:00,18:00",
+            "gridmgr schedule set daoli --times 08:00,12:00,18:00 --extra 2  # 3+2, every cell",
+            "gridmgr schedule set park HB-001 HB-002 --times 07:30,17:30 --window -15,+60",
+        ),
+    )
+    ss.add_argument("area", metavar="AREA", help="the area's slug")
+    ss.add_argument(
+        "codes",
+        nargs="*",
+        metavar="CELL_CODE",
+        help="the cells to schedule (default: every cell of the active plan)",
+    )
+    ss.add_argument(
+        "--times",
+        default="08:00,12:00,18:00",
+        help="the fixed daily rounds: the area's local times HH:MM, comma-separated "
+        "(default: %(default)s)",
+    )
+    ss.add_argument(
+        "--extra",
+        type=int,
+        default=0,
+        metavar="N",
+        help="extra rounds a day on top of the fixed ones, the N of 3+N (default: %(default)s)",
+    )
     ss.add_argument(
         "--window",
         default="-30,+90",
         metavar="-BEFORE,+AFTER",
-        help="minutes around each round time",
+        help="minutes before,after each round time in which a logged round counts "
+        "(default: %(default)s)",
     )
     ss.set_defaults(func=_cmd_schedule_set)
 
-    lg = sub.add_parser("log", help="log a round in a cell (the warden must hold the cell)")
-    lg.add_argument("area", metavar="AREA")
-    lg.add_argument("code", metavar="CELL_CODE")
-    lg.add_argument("--warden", required=True, metavar="NAME")
+    lg = sub.add_parser(
+        "log",
+        help="log a round in a cell (the warden must hold the cell)",
+        description="Log a disinfection round in a cell, done by a warden who holds the cell.",
+        epilog=examples(
+            "gridmgr log daoli DAOLI-001 --warden 张伟  # done now",
+            "gridmgr log daoli DAOLI-001 --warden 张伟 --at 2026-11-24T08:10 --note 消毒完成",
+        ),
+    )
+    lg.add_argument("area", metavar="AREA", help="the area's slug")
+    lg.add_argument("code", metavar="CELL_CODE", help="the cell's code")
+    lg.add_argument(
+        "--warden", required=True, metavar="NAME", help="the warden who did it (required)"
+    )
     lg.add_argument(
         "--at",
         metavar="ISO_TIME",
-        help="default now; without an offset it is the area's local time",
+        help="when it was done: ISO time, the area's local time unless it carries an offset; never "
+        "in the future (default: now)",
     )
-    lg.add_argument("--note", metavar="TEXT")
+    lg.add_argument("--note", metavar="TEXT", help="a note kept with the round (default: none)")
     lg.set_defaults(func=_cmd_log)
 
     cov = sub.add_parser(
         "coverage",
         help="where ground is unmanaged: gaps, overlaps, unstaffed and unscheduled cells",
+        description="Report where AREA's ground is unmanaged: land no cell covers, overlapping "
+        "cells, cells without a warden or a schedule, rounds due and overdue.",
+        epilog=examples(
+            "gridmgr coverage daoli",
+            "gridmgr coverage daoli --at 2026-11-24T10:00 --json",
+            "gridmgr coverage daoli --day 2026-11-24  # rounds per cell that day",
+        ),
     )
-    cov.add_argument("area", metavar="AREA")
+    cov.add_argument("area", metavar="AREA", help="the area's slug")
     cov.add_argument(
         "--at",
         metavar="ISO_TIME",
-        help="an earlier moment (default now); no offset: the area's local time",
+        help="the moment to report on: ISO time, the area's local time unless it carries an "
+        "offset (default: now)",
     )
     cov.add_argument(
         "--day",
         metavar="YYYY-MM-DD",
-        help="also summarise this day per cell: expected, done, late, missed",
+        help="also summarise this day per cell: expected, done, late, missed (default: no day)",
     )
-    cov.add_argument("--json", action="store_true")
+    cov.add_argument(
+        "--json",
+        action="store_true",
+        help="print JSON, as GET /api/v1/areas/{slug}/coverage answers",
+    )
     cov.set_defaults(func=_cmd_coverage)
 
     ex = sub.add_parser(
-        "export", help="write the active plan with codes, areas, wardens and schedules"
+        "export",
+        help="write the active plan with codes, areas, wardens and schedules",
+        description="Write AREA's cells with their codes, areas, wardens and schedules to a file.",
+        epilog=examples(
+            "gridmgr export daoli -o daoli.gpkg",
+            "gridmgr export daoli -o daoli-amap.geojson --crs gcj02",
+            "gridmgr export daoli --version 1 -o v1.geojson  # an earlier plan",
+        ),
     )
-    ex.add_argument("area", metavar="AREA")
-    ex.add_argument("-o", "--output", required=True, metavar="FILE.geojson|FILE.gpkg")
-    ex.add_argument("--crs", default="wgs84", metavar="wgs84|gcj02")
+    ex.add_argument("area", metavar="AREA", help="the area's slug")
+    ex.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="FILE.geojson|FILE.gpkg",
+        help="where to write: .geojson or .gpkg (required)",
+    )
+    ex.add_argument(
+        "--crs",
+        default="wgs84",
+        metavar="wgs84|gcj02",
+        help="datum to write: wgs84, or gcj02 for AMap/Gaode maps (default: %(default)s)",
+    )
     ex.add_argument(
         "--version",
         type=_positive_int,
         metavar="N",
-        help="an earlier plan (default: the active one)",
+        help="an earlier plan version (default: the active plan)",
     )
     ex.set_defaults(func=_cmd_export)
 
@@ -252,7 +537,7 @@ def _cmd_area_add(args: argparse.Namespace) -> int:
 
     got = add_area(
         _engine(args), args.file, name=args.name, kind=args.kind, code=args.code, crs=args.crs,
-        feature=_feature_arg(args.feature), timezone=args.timezone,
+        feature=_feature_arg(args.feature), timezone=args.timezone, slug=args.slug,
     )  # fmt: skip
     for w in got["warnings"]:
         print(f"gridmgr: warning: {w}", file=sys.stderr)

@@ -8,6 +8,7 @@ from typing import Any
 
 import shapely
 from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from gridmgr.db.models import (
@@ -16,10 +17,10 @@ from gridmgr.db.models import (
 )
 from gridmgr.db.queries import active_plan, record_audit
 from gridmgr.db.store import reading, transaction
-from gridmgr.errors import InvalidInput
+from gridmgr.errors import Conflict, InvalidInput
 from gridmgr.files.areas import Limits, area_from_geojson, read_area
 from gridmgr.geometry.projection import metric_crs, to_metric
-from gridmgr.rules.naming import slugify
+from gridmgr.rules.naming import area_slug, check_slug
 
 # --- areas ----------------------------------------------------------------------------------
 
@@ -31,18 +32,25 @@ def add_area(
     geojson: object | None = None,
     name: str,
     kind: str = "area",
+    slug: str | None = None,
     code: str | None = None,
     crs: str = "wgs84",
     feature: int | str | None = None,
     timezone: str = "Asia/Shanghai",
     actor: str = "cli",
 ) -> dict[str, Any]:
-    """Store a new area read from a file (or from parsed GeoJSON, an API body); returns its slug, name and size."""
+    """Store a new area read from a file (or from parsed GeoJSON, an API body); returns its slug, name and size.
+
+    The slug is `slug` when given (a clash is a Conflict), else made from the name in pinyin or ASCII
+    (儿童公园 -> ertong-gongyuan), with -2, -3, ... when another area has it already.
+    """
     name = (name or "").strip()
     if not name:
         raise InvalidInput("an area needs a name (--name)")
     if len(name) > 200:
         raise InvalidInput(f"an area's name may be at most 200 characters, not {len(name)}")
+    if slug is not None:
+        slug = check_slug(slug.strip())
     if code is not None:
         code = _code_prefix(code)
     _check_timezone(timezone)
@@ -56,20 +64,28 @@ def add_area(
         raise InvalidInput("an area needs a file or GeoJSON with its outline")
     geom = loaded.geometry
     area_m2 = float(to_metric(geom, metric_crs(geom)).area)
-    with transaction(engine) as s:
-        slug = _free_slug(s, slugify(name) or "area")
-        area = Area(
-            slug=slug,
-            name=name,
-            kind=kind,
-            code_prefix=code,
-            timezone=timezone,
-            geometry=shapely.to_wkb(geom),
-            area_m2=area_m2,
-        )
-        s.add(area)
-        s.flush()
-        record_audit(s, actor, "area.add", area.id, name=name, source=loaded.source)
+    try:
+        with transaction(engine) as s:
+            if slug is None:
+                slug = _free_slug(s, area_slug(name, kind))
+            else:
+                _check_slug_free(s, slug)
+            area = Area(
+                slug=slug,
+                name=name,
+                kind=kind,
+                code_prefix=code,
+                timezone=timezone,
+                geometry=shapely.to_wkb(geom),
+                area_m2=area_m2,
+            )
+            s.add(area)
+            s.flush()
+            record_audit(s, actor, "area.add", area.id, name=name, source=loaded.source)
+    except IntegrityError:  # another area took the slug between our look and our write
+        with reading(engine) as s:
+            _check_slug_free(s, slug)
+        raise
     return {
         "slug": slug,
         "name": name,
@@ -102,6 +118,17 @@ def _check_timezone(name: str) -> None:
         raise InvalidInput.of(
             "unknown time zone {name!r}: use an IANA name such as Asia/Shanghai", name=name
         ) from None
+
+
+def _check_slug_free(s: Session, slug: str) -> None:
+    taken = s.execute(select(Area.name).where(Area.slug == slug)).scalar()
+    if taken is not None:
+        raise Conflict.of(
+            "slug {slug!r} is taken by the area {name!r}: choose another slug, or none to have one "
+            "made from the name",
+            slug=slug,
+            name=taken,
+        )
 
 
 def _free_slug(s: Session, base: str) -> str:

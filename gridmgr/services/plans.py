@@ -39,6 +39,7 @@ from gridmgr.geometry import regrid
 from gridmgr.geometry.coverage import gaps_and_overlaps
 from gridmgr.geometry.gridding import cells_from_area, quality_of
 from gridmgr.geometry.projection import metric_crs, to_metric
+from gridmgr.rules.naming import area_code_prefix
 
 # --- plans ----------------------------------------------------------------------------------
 
@@ -77,7 +78,7 @@ def _current(engine: Engine, slug: str) -> _Current:
             for cell_id, *values in s.execute(plan_schedules(plan.id)):
                 schedules[pos[cell_id]] = dict(zip(keys, values, strict=True))
         scheduled = np.array([k in schedules for k in range(len(ids))], dtype=bool)
-        prefix = area.code_prefix or f"{area.slug.upper()}-"
+        prefix = area.code_prefix or area_code_prefix(area.name, area.slug, cells["code"].tolist())
         return _Current(
             area.id,
             area.version,

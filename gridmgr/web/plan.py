@@ -341,6 +341,7 @@ def new_area():
             boundary.filename,
             name=form.get("name", ""),
             kind=(form.get("kind") or "area").strip()[:40] or "area",
+            slug=(form.get("slug") or "").strip() or None,
             code=(form.get("code") or "").strip() or None,
             crs=crs,
             timezone=(form.get("timezone") or "Asia/Shanghai").strip(),

@@ -215,3 +215,30 @@ def test_storage_commands_refuse_bad_input_with_one_line(tmp_path):
     )
     listed = json.loads(run("--db", db, "area", "list", "--json").stdout)
     assert [a["slug"] for a in listed] == ["park"] and listed[0]["cells"] == 6
+
+
+def test_area_add_reads_chinese_names_in_pinyin_and_takes_a_slug(tmp_path):
+    db = f"sqlite:///{tmp_path / 'g.db'}"
+    park = GEODATA / "demo_park.geojson"
+    assert run("--db", db, "init").returncode == 0
+
+    def add(*args: str) -> subprocess.CompletedProcess:
+        return run("--db", db, "area", "add", park, *args)
+
+    first = add("--name", "儿童公园", "--kind", "park")
+    assert first.returncode == 0 and first.stdout.strip() == "ertong-gongyuan", first.stderr
+    assert add("--name", "兆麟公园").stdout.strip() == "zhaolin-gongyuan"
+    assert add("--name", "儿童公园").stdout.strip() == "ertong-gongyuan-2"
+    assert add("--name", "儿童公园", "--slug", "haibin").stdout.strip() == "haibin"
+    assert_one_line_error(
+        add("--name", "Other", "--slug", "haibin"), "slug 'haibin' is taken by the area '儿童公园'"
+    )
+    assert_one_line_error(add("--name", "Other", "--slug", "Hai Bin"), "lower-case letters")
+    assert run("--db", db, "grid", "ertong-gongyuan", "--count", "3").returncode == 0
+    out = tmp_path / "cells.geojson"
+    assert run("--db", db, "export", "ertong-gongyuan", "-o", out).returncode == 0
+    assert gpd.read_file(out)["code"].tolist() == ["ETGY-001", "ETGY-002", "ETGY-003"]
+    listed = json.loads(run("--db", db, "area", "list", "--json").stdout)
+    assert sorted(a["slug"] for a in listed) == [
+        "ertong-gongyuan", "ertong-gongyuan-2", "haibin", "zhaolin-gongyuan",
+    ]  # fmt: skip

@@ -313,8 +313,8 @@ WARDENS_ENGLISH = [
     "Held", "wardens", "member", "Add", "Import",
 ]  # fmt: skip
 NEW_AREA_ENGLISH = [
-    "New area", "Name", "Kind", "Code prefix", "Time zone", "Datum of the file", "Boundary file",
-    "Add the area", "Baidu",
+    "New area", "Name", "Kind", "Slug", "pinyin", "Code prefix", "Time zone", "Datum of the file",
+    "Boundary file", "Add the area", "Baidu",
 ]  # fmt: skip
 
 
@@ -345,7 +345,32 @@ def test_plan_and_new_area_pages_in_chinese(site):
     assert_no_english(preview, PREVIEW_ENGLISH, ["预览（尚未保存）", "保存为方案 v2", "沿用原编码"])
     assert '"新网格"' in preview and '"Kept its code"' not in preview  # the map's legend
     new_area = client.get("/areas/new").get_data(as_text=True)
-    assert_no_english(new_area, NEW_AREA_ENGLISH, ["新建区域", "时区", "边界文件", "添加区域"])
+    assert_no_english(
+        new_area, NEW_AREA_ENGLISH, ["新建区域", "标识", "拼音", "时区", "边界文件", "添加区域"]
+    )
+
+
+def test_slug_errors_on_the_new_area_page_are_in_chinese(site):
+    app, seeded = site
+    client = _client(app)
+    login(client, "planner")
+
+    def add(slug: str):
+        return client.post(
+            "/areas/new",
+            data={"csrf_token": csrf_of(client, "/areas/new"), "name": "儿童公园", "slug": slug,
+                  "boundary": (io.BytesIO((GEODATA / "demo_park.geojson").read_bytes()), "p.geojson")},
+            content_type="multipart/form-data",
+        )  # fmt: skip
+
+    taken = add(seeded.slug)
+    text = visible_text(taken.get_data(as_text=True))
+    assert taken.status_code == 409
+    assert f"标识 '{seeded.slug}' 已被区域 'Haibin Park' 使用" in text and "is taken" not in text
+    bad = add("Ertong Gongyuan")
+    text = visible_text(bad.get_data(as_text=True))
+    assert bad.status_code == 422
+    assert "请使用 1 至 80 个小写字母" in text and "'ertong-gongyuan'" in text
 
 
 def test_staff_and_wardens_pages_in_chinese(site, engine):

@@ -193,6 +193,34 @@ def test_new_area_from_a_geojson_upload(site):
     assert "folium-map" in page and "<b>东湖</b>" not in page  # the name is escaped on the map too
 
 
+def test_new_area_slug_from_the_chinese_name_or_chosen_on_the_form(site):
+    from gridmgr import services
+
+    app, seeded, engine = site
+    client = planner(app)
+    form = client.get("/areas/new").get_data(as_text=True)
+    assert 'name="slug"' in form and "ertong-gongyuan" in form
+
+    def add(name: str, slug: str = ""):
+        data = {"csrf_token": csrf_of(client, "/areas/new"), "name": name, "kind": "park",
+                "slug": slug, "boundary": upload(GEODATA / "demo_park.geojson")}  # fmt: skip
+        return client.post("/areas/new", data=data, content_type="multipart/form-data")
+
+    made = add("儿童公园")
+    assert made.status_code == 302 and made.headers["Location"] == "/areas/ertong-gongyuan/plan"
+    assert add("兆麟公园").headers["Location"] == "/areas/zhaolin-gongyuan/plan"
+    assert add("儿童公园", " et-2 ").headers["Location"] == "/areas/et-2/plan"
+    taken = add("Another", seeded.slug)
+    page = html.unescape(taken.get_data(as_text=True))
+    assert taken.status_code == 409
+    assert f"slug '{seeded.slug}' is taken by the area 'Haibin Park'" in page
+    assert f'name="slug" value="{seeded.slug}"' in page  # the form keeps what was typed
+    bad = add("Another", "Not/A Slug")
+    assert bad.status_code == 422 and "lower-case letters a-z" in bad.get_data(as_text=True)
+    slugs = {a["slug"] for a in services.list_areas(engine)}
+    assert slugs == {seeded.slug, "ertong-gongyuan", "zhaolin-gongyuan", "et-2"}
+
+
 def test_new_area_from_a_zipped_shapefile(site, tmp_path):
     import geopandas as gpd
 

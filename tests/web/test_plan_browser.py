@@ -52,9 +52,14 @@ def test_planner_adds_an_area_from_a_file(site):
         page.fill("input[name=name]", "东湖公园")
         page.fill("input[name=kind]", "park")
         page.set_input_files("input[name=boundary]", str(GEODATA / "demo_park.geojson"))
+        page.fill("input[name=slug]", "Dong Hu")  # the browser itself says what a slug may hold
+        page.click("button[type=submit]:has-text('Add the area')")
+        assert page.eval_on_selector("input[name=slug]", "e => e.validity.patternMismatch")
+        assert page.url.endswith("/areas/new")
+        page.fill("input[name=slug]", "")  # none: made from the name
         page.click("button[type=submit]:has-text('Add the area')")
         page.wait_for_load_state("networkidle")
-        assert page.url.endswith("/plan")
+        assert page.url.endswith("/areas/donghu-gongyuan/plan")
         assert "东湖公园" in page.inner_text("h1") and "now grid it" in page.inner_text("body")
         page.fill("input[name=count]", "6")
         page.click("#preview-button")

@@ -6,6 +6,7 @@ import copy
 from typing import Any
 
 from gridmgr import __version__ as _version
+from gridmgr.rules.naming import SLUG_PATTERN
 
 JSON = "application/json"
 
@@ -106,6 +107,12 @@ _SCHEMAS: dict[str, Any] = {
             "crs": {"type": "string", "enum": ["wgs84", "gcj02", "bd09"], "default": "wgs84"},
             "code": {"type": "string", "description": "cell-code prefix, e.g. 370212"},
             "timezone": {"type": "string", "default": "Asia/Shanghai"},
+            "slug": {
+                "type": "string",
+                "pattern": f"^{SLUG_PATTERN}$",
+                "description": "the area's slug in its paths; default: made from the name in pinyin "
+                "or ASCII (儿童公园 -> ertong-gongyuan, -2, -3 on a clash); one taken answers 409",
+            },
         },
     },
     "AddedArea": {
@@ -632,7 +639,7 @@ _DOCUMENT: dict[str, Any] = {
                         "headers": {"Location": {"schema": _STR}},
                         "content": {JSON: {"schema": _ref("AddedArea")}},
                     },
-                    **_errors(400, 401, 403, 413, 422),
+                    **_errors(400, 401, 403, 409, 413, 422),
                 },
             },
         },

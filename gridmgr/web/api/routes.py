@@ -220,6 +220,7 @@ def add_area():
         geojson=body["geometry"],
         name=name,
         kind=kind,
+        slug=_field(body, "slug", str),
         code=_field(body, "code", str),
         crs=_field(body, "crs", str) or "wgs84",
         timezone=_field(body, "timezone", str) or "Asia/Shanghai",

@@ -210,6 +210,35 @@ def test_areas_accept_chinese_map_datums(site):
     assert 119.993 < min(xs) < 119.9999  # GCJ-02 lies east of WGS84 by a few hundred metres here
 
 
+def test_areas_take_a_slug_or_read_the_name_in_pinyin(site):
+    from gridmgr.web.api.openapi import openapi_document
+
+    _, client, tok, _ = site
+    h = tok["planner"]
+
+    def add(**body):
+        return client.post(f"{API}/areas", headers=h, json={"geometry": SQUARE, **body})
+
+    made = add(name="儿童公园", kind="park")
+    assert made.status_code == 201 and made.get_json()["slug"] == "ertong-gongyuan"
+    assert made.headers["Location"] == f"{API}/areas/ertong-gongyuan"
+    assert add(name="兆麟公园").get_json()["slug"] == "zhaolin-gongyuan"
+    chosen = add(name="儿童公园", slug="haibin-ertong")
+    assert chosen.status_code == 201 and chosen.get_json()["slug"] == "haibin-ertong"
+    assert client.get(f"{API}/areas/haibin-ertong", headers=h).get_json()["id"] == "haibin-ertong"
+    taken = _error(add(name="Other", slug="haibin-ertong"), 409)
+    assert taken["code"] == "conflict"
+    assert "slug 'haibin-ertong' is taken by the area '儿童公园'" in taken["message"]
+    bad = _error(add(name="Other", slug="Haibin_Ertong"), 422)
+    assert "lower-case letters a-z" in bad["message"] and "'haibin-ertong'" in bad["message"]
+    assert "must be a string" in _error(add(name="Other", slug=7), 422)["message"]
+    listed = [a["slug"] for a in client.get(f"{API}/areas", headers=h).get_json()]
+    assert {"ertong-gongyuan", "zhaolin-gongyuan", "haibin-ertong"} <= set(listed)
+    doc = openapi_document()
+    assert doc["components"]["schemas"]["NewArea"]["properties"]["slug"]["type"] == "string"
+    assert "409" in doc["paths"]["/areas"]["post"]["responses"]
+
+
 def test_grid_by_count_size_and_drawn_cells_with_dry_run(site):
     _, client, tok, park = site
     h = tok["planner"]

@@ -1,0 +1,96 @@
+"""Adding areas: slugs read from Chinese names, chosen slugs, cell-code prefixes (SQLite and PostGIS)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import event, select, update
+
+from gridmgr import services
+from gridmgr.db.models import Area, Cell, GridPlan
+from gridmgr.db.store import transaction
+from gridmgr.errors import Conflict, InvalidInput
+
+from conftest import GEODATA
+
+PARK = GEODATA / "demo_park.geojson"
+
+
+def slugs(engine) -> list[str]:
+    return [a["slug"] for a in services.list_areas(engine)]
+
+
+def test_chinese_names_give_pinyin_slugs_and_initials_for_codes(engine):
+    first = services.add_area(engine, PARK, name="儿童公园", kind="park")
+    assert first["slug"] == "ertong-gongyuan" and first["name"] == "儿童公园"
+    assert (
+        services.add_area(engine, PARK, name="兆麟公园", kind="park")["slug"] == "zhaolin-gongyuan"
+    )
+    assert (
+        services.add_area(engine, PARK, name="儿童公园", kind="park")["slug"] == "ertong-gongyuan-2"
+    )
+    services.grid(engine, "ertong-gongyuan", count=4)
+    codes = list(services.plan_cells(engine, "ertong-gongyuan")["code"])
+    assert codes == ["ETGY-001", "ETGY-002", "ETGY-003", "ETGY-004"]
+    services.grid(engine, "zhaolin-gongyuan", count=2)
+    assert list(services.plan_cells(engine, "zhaolin-gongyuan")["code"]) == ["ZLGY-001", "ZLGY-002"]
+
+
+def test_latin_and_unreadable_names(engine):
+    assert services.add_area(engine, PARK, name="Daoli")["slug"] == "daoli"
+    assert services.add_area(engine, PARK, name="Haibin 儿童公园 2")["slug"] == (
+        "haibin-ertong-gongyuan-2"
+    )
+    assert services.add_area(engine, PARK, name="★★", kind="park")["slug"] == "park"
+    assert services.add_area(engine, PARK, name="★★★", kind="park")["slug"] == "park-2"
+    services.grid(engine, "daoli", count=2)  # a Latin name's codes come from its slug, as before
+    assert list(services.plan_cells(engine, "daoli")["code"]) == ["DAOLI-001", "DAOLI-002"]
+
+
+def test_a_chosen_slug_is_checked_and_a_taken_one_is_a_conflict(engine):
+    made = services.add_area(engine, PARK, name="儿童公园", slug="etpark")
+    assert made["slug"] == "etpark"
+    services.grid(engine, "etpark", count=2)  # the codes still read the name
+    assert list(services.plan_cells(engine, "etpark")["code"]) == ["ETGY-001", "ETGY-002"]
+    with pytest.raises(Conflict, match="slug 'etpark' is taken by the area '儿童公园'"):
+        services.add_area(engine, PARK, name="Another", slug="etpark")
+    for bad in ("ErTong", "儿童", "-x", "x" * 81, "a b"):
+        with pytest.raises(InvalidInput, match="lower-case letters a-z, digits and '-'"):
+            services.add_area(engine, PARK, name="Another", slug=bad)
+    assert slugs(engine) == ["etpark"]  # nothing written by the refusals
+    # a slug made from a name steps around a chosen one
+    assert services.add_area(engine, PARK, name="Etpark")["slug"] == "etpark-2"
+    assert services.add_area(engine, PARK, name="x", slug=" padded ")["slug"] == "padded"
+
+
+def test_a_slug_taken_between_the_check_and_the_write_is_a_conflict(engine):
+    """Two planners choosing one slug at once: the second write gets the Conflict, not a 500."""
+    if engine.dialect.name == "sqlite":
+        pytest.skip("SQLite writes one transaction at a time (BEGIN IMMEDIATE): no such race")
+    raced = []
+
+    def quicker_planner(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("INSERT INTO AREAS") and not raced:
+            raced.append(True)  # another connection adds and commits its area first
+            services.add_area(engine, PARK, name="Quicker", slug="first")
+
+    event.listen(engine, "before_cursor_execute", quicker_planner)
+    try:
+        with pytest.raises(Conflict, match="slug 'first' is taken by the area 'Quicker'"):
+            services.add_area(engine, PARK, name="Slower", slug="first")
+    finally:
+        event.remove(engine, "before_cursor_execute", quicker_planner)
+    assert raced and slugs(engine) == ["first"]
+
+
+def test_an_area_coded_from_its_slug_before_keeps_its_codes_one_series(engine):
+    """A Chinese-named area from before slugs were read in pinyin: slug `area`, cells AREA-001....
+    Its slug stays, and a re-grid numbers the new cells on in AREA-, not in a second prefix."""
+    services.add_area(engine, PARK, name="儿童公园", slug="area")
+    services.grid(engine, "area", count=4)
+    with transaction(engine) as s:  # the codes an earlier gridmgr gave it
+        plan = s.execute(select(GridPlan.id).join(Area).where(Area.slug == "area")).scalar_one()
+        for cell_id, seq in s.execute(select(Cell.id, Cell.seq).where(Cell.plan_id == plan)).all():
+            s.execute(update(Cell).where(Cell.id == cell_id).values(code=f"AREA-{seq:03d}"))
+    services.grid(engine, "area", count=6)
+    codes = list(services.plan_cells(engine, "area")["code"])
+    assert len(codes) == 6 and all(c.startswith("AREA-") for c in codes), codes
