@@ -150,8 +150,17 @@ def _storage_of(engine: Engine) -> str:
     )
 
 
-def upgrade(engine: Engine) -> None:
-    """Bring the schema to the newest migration (creating it on an empty database)."""
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Bring the schema to the newest migration (creating it on an empty database), or to `revision`."""
+    _migrate(engine, "upgrade", revision)
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    """Take the schema back to an older migration, in one transaction (rows that fit it are kept)."""
+    _migrate(engine, "downgrade", revision)
+
+
+def _migrate(engine: Engine, direction: str, revision: str) -> None:
     from alembic import command
     from alembic.config import Config
 
@@ -160,7 +169,7 @@ def upgrade(engine: Engine) -> None:
     try:
         with engine.connect() as conn, sqlite_foreign_keys_off(conn), conn.begin():
             cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "head")
+            getattr(command, direction)(cfg, revision)
     except OperationalError as exc:
         raise InvalidInput(f"cannot open the database {engine.url!r}: {exc.orig}") from None
 

@@ -4,22 +4,11 @@ older revision and filled through the application of that time keeps every row a
 from __future__ import annotations
 
 import pytest
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import MetaData, func, select, text
 
-from gridmgr.db.store import MIGRATIONS, make_engine, sqlite_foreign_keys_off, upgrade
+from gridmgr.db.store import downgrade, make_engine, upgrade
 
 from conftest import GEODATA
-
-
-def migrate_down_to(engine, revision: str) -> None:
-    """Down to an older revision the way `upgrade` goes up (SQLite's foreign keys off around it)."""
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
-    with engine.connect() as conn, sqlite_foreign_keys_off(conn), conn.begin():
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, revision)
 
 
 def counts(engine) -> dict[str, int]:
@@ -52,7 +41,7 @@ def test_upgrading_a_filled_database_keeps_every_row(db_url, tmp_path):
     services.add_user(engine, "li", role="manager", password="correct horse battery")
     before = counts(engine)
     # back to the schema before the second wave (the rows above fit it), then up again
-    migrate_down_to(engine, "0005")
+    downgrade(engine, "0005")
     assert counts(engine) == {k: v for k, v in before.items() if k in counts(engine)}
     upgrade(engine)
     after = counts(engine)

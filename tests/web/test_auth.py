@@ -319,17 +319,11 @@ def test_a_new_password_or_removal_ends_the_users_sessions(site, engine):
 
 
 def test_migration_0005_gives_every_existing_user_its_own_session_key(db_url, engine):
-    from alembic import command
-    from alembic.config import Config
     from sqlalchemy import text
 
-    from gridmgr.db.store import MIGRATIONS
+    from gridmgr.db.store import downgrade, upgrade
 
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "0004")
+    downgrade(engine, "0004")
     with engine.begin() as conn:
         for k in (1, 2, 3):
             conn.execute(
@@ -341,9 +335,7 @@ def test_migration_0005_gives_every_existing_user_its_own_session_key(db_url, en
             text("INSERT INTO api_tokens (user_id, token_sha256, created_at) "
                  "VALUES (1, 'abc', CURRENT_TIMESTAMP)")
         )  # fmt: skip
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+    upgrade(engine)
     with engine.connect() as conn:
         keys = conn.execute(text("SELECT session_key FROM users ORDER BY id")).scalars().all()
         tokens = conn.execute(text("SELECT count(*) FROM api_tokens")).scalar_one()
