@@ -150,14 +150,6 @@ def test_the_switch_sets_a_cookie_that_wins_over_the_browser(site):
     assert "覆盖地图" in client.get("/areas").get_data(as_text=True)
 
 
-def test_the_switch_only_sends_back_into_this_site(site):
-    app, _ = site
-    client = _client(app)
-    for target in ("https://evil.example/", "//evil.example/", "javascript:alert(1)"):
-        got = client.get("/lang/en", query_string={"next": target})
-        assert got.headers["Location"] == "/"
-
-
 def test_numbers_and_areas_are_formatted_for_the_locale(app_factory, engine):
     app = app_factory()
     with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
