@@ -77,7 +77,7 @@ def _render(
         map_parts = _map(slug, area, cells, kind="preview", layer_name=gettext("New cells"))
     elif area["cells"]:
         cells_now = (
-            services.plan_cells(engine, slug)
+            services.area_staff(engine, slug)[1]
             if area["cells"] <= current_app.config["INLINE_CELLS_MAX"]
             else cells_url(slug)
         )

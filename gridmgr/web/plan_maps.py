@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import geopandas as gpd
-import pandas as pd
 import shapely
 from markupsafe import Markup
 
@@ -59,8 +58,8 @@ def area_map_parts(
 ) -> dict[str, Markup | str]:
     """The head, html and script of a map of an area's cells, and the cells layer's key for page scripts.
 
-    `kind` is "plan" (a plan's cells with their wardens), "preview" (new cells coloured by what
-    changes) or "staff" (cells to pick, with posts and schedules). `cells` may be the URL of the API's
+    `kind` is "plan" (a plan's cells with their posts and schedules, `services.area_staff`),
+    "preview" (new cells coloured by what changes) or "staff" (the same cells as "plan", to pick). `cells` may be the URL of the API's
     cells of the active plan, which the page then fetches (plans too large to inline). `basemaps`,
     when given, replaces `tiles` (see `gridmgr.web.maps.basemaps.from_config`).
     """
@@ -122,13 +121,10 @@ def _for_map(cells: gpd.GeoDataFrame, kind: str) -> gpd.GeoDataFrame:
     if kind == "preview":
         out["change"] = cells["change"].to_numpy()
         out["wardens"] = cells["wardens"].to_numpy()
-    elif kind == "staff":
+    else:  # a plan's cells and the staff page's: posts as {name, role}, the page names the role
         out["wardens"] = [[{"name": n, "role": r} for n, r in posts] for posts in cells["posts"]]
         out["schedule"] = [
             f"{s['times']} +{s['extra']}" if isinstance(s, dict) else None
             for s in cells["schedule"]
         ]
-    else:
-        out["wardens"] = cells["wardens"].to_numpy()
-        out["schedule"] = pd.Series(cells["schedule"]).replace("", None).to_numpy()
     return out

@@ -691,3 +691,96 @@ def test_notes_on_an_uploaded_file_are_flashed_in_chinese_and_stay_english_in_th
     )
     assert api.status_code == 201, api.get_data(as_text=True)
     assert any("1 feature that is not an area was skipped" in w for w in api.get_json()["warnings"])
+
+
+# --- no English left on the Chinese map pages, in a real browser ------------------------------
+
+# words a Chinese page may show in Latin letters: the product, the other language's name in the
+# switch, and names of formats, datums and tools
+LATIN_ALLOWED = {
+    "gridmgr", "English", "OpenStreetMap", "Leaflet", "CSV", "UTF", "GeoJSON", "GeoPackage",
+    "Shapefile", "WGS", "GCJ", "BD", "GPS", "CV", "Polsby", "Popper", "QGIS", "IANA", "zip",
+    "name", "phone", "role",  # the CSV header the wardens page asks for
+    "N", "M",  # "3+N" rounds, cells of M metres
+    "m", "km", "ft", "mi",  # the map scale's units
+}  # fmt: skip
+OPEN_EVERY_FEATURE = """() => {
+  const texts = [];
+  for (const entry of Object.values(GridmgrMap.layers)) {
+    if (!entry.map.hasLayer(entry.layer)) entry.map.addLayer(entry.layer);
+    for (const sub of entry.layer.getLayers()) {
+      const at = sub.getBounds().getCenter();
+      if (sub.getTooltip()) {
+        sub.openTooltip(at); texts.push(sub.getTooltip().getElement().innerText); sub.closeTooltip();
+      }
+      if (sub.getPopup()) {
+        sub.openPopup(at); texts.push(sub.getPopup().getElement().innerText); sub.closePopup();
+      }
+    }
+  }
+  return texts;
+}"""
+
+
+def english_words(texts: list[str], names: list[str]) -> list[str]:
+    """The Latin-letter words of `texts` that are none of the `names` (areas, wardens, logins), no
+    code or number (HB-001, 08:00, v2) and not in LATIN_ALLOWED."""
+    left: list[str] = []
+    for text in texts:
+        for name in sorted(names, key=len, reverse=True):
+            text = text.replace(name, " ")
+        text = re.sub(r"[\w.:-]*\d[\w.:-]*", " ", text)  # codes, times, versions, numbers
+        left += [w for w in re.findall(r"[A-Za-z]+", text) if w not in LATIN_ALLOWED]
+    return sorted(set(left))
+
+
+def page_texts(page) -> list[str]:
+    """What the page shows: its text (the panel, the layer control, the legend, notices) and every
+    feature's tooltip and popup on its map."""
+    texts = [page.inner_text("body")]
+    if page.locator(".leaflet-container").count():
+        page.wait_for_selector("path.gm-feature")
+        texts += page.evaluate(OPEN_EVERY_FEATURE)
+    return texts
+
+
+def test_no_english_is_left_on_the_chinese_map_pages(tmp_path):
+    """The demo (gaps, overlaps, every status, rounds missed, extra rounds short, wardens with
+    roles) in zh-CN: the coverage map with its panel, layer control, legend, tooltips and popups,
+    the staff and plan maps, and the warden's page show no English word but names and codes."""
+    from gridmgr import services
+    from gridmgr.services.demo import ACTOR, build_demo
+
+    from webtools import app_on, browser_login, chromium, live_server
+
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    logins = {u["username"]: u for u in build_demo(url)}
+    app = app_on(url, tmp_path, TILES_URL="")
+    engine = app.extensions["gridmgr.engine"]
+    areas = services.list_areas(engine)
+    park = next(a["slug"] for a in areas if a["kind"] == "park")
+    names = [w["name"] for w in services.list_wardens(engine)] + [*logins, ACTOR]
+    names += [a[k] for a in areas for k in ("name", "slug")] + ["Asia/Shanghai"]
+    report = services.coverage_report(engine, park)
+    worst = report["worst"]
+    assert any(w["missed"] for w in worst) and any(w["extra_short"] for w in worst)
+    assert report["gaps"]["features"] and report["overlaps"]["features"]
+    found: dict[str, list[str]] = {}
+    try:
+        with live_server(app) as base, chromium(base, locale="zh-CN") as page:
+            for user, paths in [
+                ("manager", [f"/areas/{park}/map", f"/areas/{park}/staff", "/wardens"]),
+                ("planner", [f"/areas/{park}/plan"]),
+                ("warden1", ["/me"]),
+            ]:
+                page.context.clear_cookies()
+                browser_login(page, base, user, logins[user]["password"])
+                for path in paths:
+                    page.goto(base + path)
+                    texts = page_texts(page)
+                    if path.endswith("/map"):  # the layer control names the outline
+                        assert "区域边界" in texts[0] and "网格" in texts[0]
+                    found[path] = english_words(texts, names)
+    finally:
+        engine.dispose()
+    assert not any(found.values()), found
