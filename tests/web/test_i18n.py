@@ -6,6 +6,7 @@ import html
 import io
 import re
 import string
+import subprocess
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -241,7 +242,11 @@ def test_the_catalog_and_its_template_hold_exactly_the_extracted_messages(extrac
 
 
 def test_no_compiled_catalog_is_kept_and_the_po_is_what_pages_read(app_factory, engine, tmp_path):
-    assert not list(TRANSLATIONS.rglob("*.mo"))  # nothing to fall out of step with the .po
+    tracked = subprocess.run(
+        ["git", "ls-files", "translations"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert CATALOG.relative_to(ROOT).as_posix() in tracked
+    assert not [f for f in tracked if f.endswith(".mo")]  # nothing to fall out of step with the .po
     app = app_factory()
     with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
         assert i18n.gettext("Log in") == "登录"
