@@ -5,7 +5,7 @@ How text gets translated:
 
 - The catalog is gettext's: `translations/zh_CN/LC_MESSAGES/messages.po` (shipped in the package as
   `gridmgr.translations`), kept with `pybabel extract/update` (babel.cfg, docs/web.md). gridmgr reads
-  the .po itself and compiles it in memory once per app (`read_catalog`), so an editable install, a
+  the .po itself and compiles it in memory, once a process (`read_catalog`), so an editable install, a
   fresh clone and a wheel all run on the catalog as written, with no compiled .mo to keep in step.
 - Pages and views call ``_("English text", name=value)`` (`gettext`) or
   ``ngettext("{n} cell", "{n} cells", n)``: msgids keep ``{name}`` placeholders, filled with
@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import io
 import sys
-from functools import cached_property
+from functools import cached_property, lru_cache
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -61,8 +61,18 @@ class Catalog(Translations):
 
 
 def read_catalog(path: Path) -> Catalog:
-    """The catalog of a .po file, compiled in memory as `pybabel compile` would (fuzzy entries out)."""
-    with path.open("rb") as po:
+    """The catalog of a .po file, compiled in memory as `pybabel compile` would (fuzzy entries out).
+
+    Parsing a .po takes a tenth of a second, so the apps of one process share each version of a
+    file (a Catalog is only read once made); a changed file is read again.
+    """
+    stat = path.stat()
+    return _compiled(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=8)
+def _compiled(path: str, _mtime_ns: int, _size: int) -> Catalog:
+    with open(path, "rb") as po:
         catalog = read_po(po, domain=DOMAIN)
     compiled = io.BytesIO()
     write_mo(compiled, catalog)
@@ -86,7 +96,7 @@ def catalog_of(locale: Locale, directory: Path = CATALOGS) -> Path | None:
 
 
 class CatalogDomain(Domain):
-    """Flask-Babel's message domain with its catalogs read from the .po files, each once per app."""
+    """Flask-Babel's message domain with its catalogs read from the .po files (`read_catalog`)."""
 
     def __init__(self, directory: Path) -> None:
         super().__init__(translation_directories=[str(directory)], domain=DOMAIN)

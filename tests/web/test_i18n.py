@@ -250,13 +250,16 @@ def test_no_compiled_catalog_is_kept_and_the_po_is_what_pages_read(app_factory, 
     app = app_factory()
     with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
         assert i18n.gettext("Log in") == "登录"
-    # a catalog read straight from a .po file, as each app reads translations/ once
+    # a catalog read straight from a .po file, as apps read translations/, and again once it changed
     changed = tmp_path / "zh_CN" / "LC_MESSAGES" / "messages.po"
     changed.parent.mkdir(parents=True)
     text = CATALOG.read_text(encoding="utf-8")
     changed.write_text(text.replace('msgstr "登录"', 'msgstr "登入"', 1), encoding="utf-8")
     read = i18n.read_catalog(i18n.catalog_path("zh_CN", tmp_path))
     assert read.gettext("Log in") == "登入" and read.holds("Log in") and not read.holds("nope")
+    assert i18n.read_catalog(changed) is read  # parsed once
+    changed.write_text(text.replace('msgstr "登录"', 'msgstr "请登录"', 1), encoding="utf-8")
+    assert i18n.read_catalog(changed).gettext("Log in") == "请登录"
 
 
 def test_plural_forms_in_both_languages(app_factory, engine):
