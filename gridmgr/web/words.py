@@ -28,3 +28,11 @@ ROUND_STATUSES = {
     "upcoming": N_("upcoming"),
 }
 AREA_KINDS = {"park": N_("park"), "community": N_("community"), "district": N_("district")}
+# a finding's states and what was done to it (rules.rectification.STATUSES, PAST), named in errors
+FINDING_WORDS = {
+    "open": N_("open"),
+    "fixed": N_("fixed"),
+    "closed": N_("closed"),
+    "reopened": N_("reopened"),
+    "extended": N_("extended"),
+}

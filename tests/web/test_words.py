@@ -13,6 +13,7 @@ def test_n_marks_text_without_changing_it():
 
 
 def test_the_words_cover_every_code_the_pages_show():
+    from gridmgr.rules.rectification import PAST, STATUSES
     from gridmgr.rules.staffing import ROLES
     from gridmgr.services.mine import ROUND_STATUSES
     from gridmgr.services.users import USER_ROLES
@@ -21,6 +22,7 @@ def test_the_words_cover_every_code_the_pages_show():
         (words.POST_ROLES, ROLES),
         (words.USER_ROLES, USER_ROLES),
         (words.ROUND_STATUSES, ROUND_STATUSES),
+        (words.FINDING_WORDS, (*STATUSES, *PAST.values())),
     ]:
         assert set(shown) == set(codes)
         assert all(shown[code] == code for code in codes)  # the code is the English word
