@@ -1,7 +1,9 @@
-"""The wheel carries what the service needs at run time: templates, static assets, migrations."""
+"""The wheel carries what the service needs at run time: templates, static assets, migrations and the
+translation catalog, which works from the unpacked wheel alone."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -47,3 +49,24 @@ def test_wheel_ships_pages_assets_and_migrations(tmp_path):
     # every module of the package, in its layer folder
     for module in (ROOT / "gridmgr").rglob("*.py"):
         assert f"gridmgr/{module.relative_to(ROOT / 'gridmgr').as_posix()}" in shipped
+    # the gettext catalog and its template (gettext's layout, as `pybabel` keeps them)
+    assert "gridmgr/translations/zh_CN/LC_MESSAGES/messages.po" in shipped
+    assert "gridmgr/translations/messages.pot" in shipped
+    # the unpacked wheel alone (not this checkout) serves a page in Chinese: the .po is read as is
+    unpacked = tmp_path / "unpacked"
+    zipfile.ZipFile(wheel).extractall(unpacked)
+    check = (
+        "import sys, gridmgr.web.i18n as i18n, flask\n"
+        "assert i18n.__file__.startswith(sys.argv[1]), i18n.__file__\n"
+        "app = flask.Flask('x')\n"
+        "i18n.CatalogBabel(app)\n"
+        "with app.test_request_context(headers={'Accept-Language': 'zh-CN'}):\n"
+        "    assert i18n.gettext('Log in') == '登录'\n"
+        "    assert i18n.ngettext('{n} warden', '{n} wardens', 3) == '3 名网格员'\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", check, str(unpacked)],
+        cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(unpacked)},
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr

@@ -24,8 +24,8 @@ from gridmgr.geometry.shapes import flatten, polygonal
 
 _REPAIR_TOLERANCE = 0.001  # a repair may change the area by at most 0.1 %
 _LOCATION = re.compile(r"\[\s*([-\d.eE+]+)\s+([-\d.eE+]+)\s*\]")
-AREA_HINT = "an area needs Polygon or MultiPolygon geometries, or closed LineStrings"
-FIX_HINT = "fix it in a GIS (QGIS: Fix geometries) and check the result"
+AREA_HINT = Phrase("an area needs Polygon or MultiPolygon geometries, or closed LineStrings")
+FIX_HINT = Phrase("fix it in a GIS (QGIS: Fix geometries) and check the result")
 
 
 @dataclass(frozen=True)
@@ -297,7 +297,7 @@ def _features_table(
             "{source}: no polygons in this file: {found}; {hint}",
             source=source,
             found=_describe(skipped),
-            hint=Phrase(AREA_HINT),
+            hint=AREA_HINT,
         )
     if skipped:
         notes.append(_skipped_note(skipped))
@@ -540,7 +540,7 @@ def _valid(geom: shapely.Geometry, source: str, label: str, notes: list[str]) ->
             where=where,
             reason=_reason_text(reason),
             change=_share(change),
-            advice=Phrase(repair_advice(reason)),
+            advice=repair_advice(reason),
         )
     moved = "less than 0.001%" if change < 1e-5 else f"{change:.3%}"
     notes.append(
@@ -558,13 +558,13 @@ def _share(change: float) -> str:
     return "more than 100%" if change > 1 else f"{change:.1%}"
 
 
-def repair_advice(reason: str) -> str:
+def repair_advice(reason: str) -> Phrase:
     """What to do about a geometry fault GEOS named (self-intersection, a hole outside its shell, ...)."""
     low = reason.lower()
     if "self-intersection" in low:
-        return "redraw the ring so it does not cross itself"
+        return Phrase("redraw the ring so it does not cross itself")
     if "hole lies outside shell" in low:
-        return "put each hole inside its outer ring, or make it a polygon of its own"
+        return Phrase("put each hole inside its outer ring, or make it a polygon of its own")
     return FIX_HINT
 
 

@@ -61,7 +61,7 @@ PAST = {"fix": "fixed", "close": "closed", "reopen": "reopened", "extend": "exte
 def check_extension(old: date | None, new: date) -> None:
     """A deadline may only move later (an extension), and only a finding with a deadline has one."""
     if old is None:
-        raise Conflict("a finding fixed on the spot has no deadline to extend")
+        raise Conflict.of("a finding fixed on the spot has no deadline to extend")
     if new <= old:
         raise InvalidInput.of(
             "the new deadline {new} must be after the current one, {old}",

@@ -46,7 +46,7 @@ def add_area(
     """
     name = (name or "").strip()
     if not name:
-        raise InvalidInput("an area needs a name (--name)")
+        raise InvalidInput.of("an area needs a name (--name)")
     if len(name) > 200:
         raise InvalidInput(f"an area's name may be at most 200 characters, not {len(name)}")
     if slug is not None:

@@ -25,7 +25,8 @@ def area_coverage_map(
 
     Returns ``{"slug", "name", "kind", "timezone", "geometry", "report", "cells"}``. With at most
     `inline_max` cells in the plan of that moment, ``report`` carries each cell's status
-    (``with_cells``) and ``cells`` is a GeoDataFrame of code, status, wardens, last_round, next_round
+    (``with_cells``) and ``cells`` is a GeoDataFrame of code, status, wardens (a list of
+    ``{"name", "role"}`` per cell: the page names the role in its language), last_round, next_round
     and geometry, in code order; with more, ``cells`` is None and the page loads them from the API.
     """
     for _ in range(3):  # a re-grid between the two reads: read both again
@@ -66,7 +67,7 @@ def _cells_with_status(shapes: gpd.GeoDataFrame, rows: list[dict[str, Any]]) -> 
             "code": codes,
             "status": [r["status"] for r in rows],
             "wardens": [
-                ", ".join(f"{w['name']} ({w['role']})" for w in r["wardens"]) for r in rows
+                [{"name": w["name"], "role": w["role"]} for w in r["wardens"]] for r in rows
             ],
             "last_round": _short_times([r["last_round"] for r in rows]),
             "next_round": _short_times([r["next_round"] for r in rows]),

@@ -338,7 +338,7 @@ def _commit_plan(
             .values(version=Area.version + 1, next_seq=next_seq)
         ).rowcount
         if bumped != 1:
-            raise Conflict(
+            raise Conflict.of(
                 "the area was re-gridded by someone else meanwhile; nothing was written — look at the new plan and try again"
             )
         s.execute(

@@ -159,7 +159,7 @@ def auto_assign(engine: Engine, slug: str, *, actor: str = "cli") -> dict[str, A
         area, _plan, cells = active_cells(s, slug)
         wardens = s.execute(select(Warden.id, Warden.role).order_by(Warden.id)).all()
         if not wardens:
-            raise InvalidInput("there are no wardens to assign; add or import some first")
+            raise InvalidInput.of("there are no wardens to assign; add or import some first")
         n, w = len(cells), len(wardens)
         crs_m = metric_crs(shapely.from_wkb(area.geometry))
         cell_id_of = cells["id"].to_numpy()
@@ -226,7 +226,7 @@ def set_schedule(
             got=",".join(bad) or Phrase("none"),
         )
     if len(set(times)) != len(times):
-        raise InvalidInput("round times repeat")
+        raise InvalidInput.of("round times repeat")
     if not 0 <= extra <= 48:
         raise InvalidInput.of("extra rounds must be 0 to 48 a day, got {extra}", extra=extra)
     before, after = window

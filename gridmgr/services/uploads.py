@@ -30,6 +30,7 @@ _STEM_MAX = 100  # file systems refuse names over 255 bytes; a saved name needs 
 _SHOWN_MAX = 200  # how much of a name, as sent, messages show
 _NAME_FILE = ".name"
 _OWNER_FILE = ".owner"
+A_FILE = Phrase("file")  # what an upload is called in "choose a file to upload"
 
 
 def upload_name(filename: str) -> str:
@@ -70,7 +71,7 @@ def named_as(path: Path, name: str) -> Iterator[None]:
 
 
 @contextmanager
-def saved_upload(stream: IO[bytes], filename: str, *, what: str = "file") -> Iterator[Path]:
+def saved_upload(stream: IO[bytes], filename: str, *, what: str = A_FILE) -> Iterator[Path]:
     """The upload saved to a temporary folder under a safe name with its extension, removed after use."""
     _require(filename, what)
     folder = Path(tempfile.mkdtemp(prefix="gridmgr-upload-"))
@@ -88,7 +89,7 @@ def saved_upload(stream: IO[bytes], filename: str, *, what: str = "file") -> Ite
 
 
 def stash_upload(
-    instance: str | Path, stream: IO[bytes], filename: str, *, owner: str, what: str = "file"
+    instance: str | Path, stream: IO[bytes], filename: str, *, owner: str, what: str = A_FILE
 ) -> str:
     """Keep an upload in the instance folder under a random token (returned) for `owner`'s commit."""
     _require(filename, what)
@@ -109,7 +110,7 @@ def stashed_upload(instance: str | Path, token: str, *, owner: str) -> tuple[Pat
     """The saved file of a token and the name the user gave it; InvalidInput when gone, malformed or
     kept for someone else."""
     if not _TOKEN.match(token or ""):
-        raise InvalidInput("the form names no valid upload; upload the file again")
+        raise InvalidInput.of("the form names no valid upload; upload the file again")
     folder = Path(instance) / STASH_DIR / token
     files = [p for p in folder.glob("*") if not p.name.startswith(".")] if folder.is_dir() else []
     owner_file = folder / _OWNER_FILE
@@ -157,7 +158,7 @@ def add_area_upload(
     engine: Engine, stream: IO[bytes], filename: str, **options: Any
 ) -> dict[str, Any]:
     """`add_area` on an uploaded boundary file; messages name the file as the user chose it."""
-    with saved_upload(stream, filename, what="boundary file") as path:
+    with saved_upload(stream, filename, what=Phrase("boundary file")) as path:
         made = add_area(engine, path, **options)
         shown = display_name(filename)
         made["warnings"] = [replaced_in(w, str(path), shown) for w in made["warnings"]]
@@ -170,7 +171,7 @@ def import_wardens_upload(
     """`import_wardens` on an uploaded CSV; messages name the file as the user chose it. Refused first:
     NUL bytes (binary data; no database stores them) and fields over the csv module's limit."""
     shown = display_name(filename)
-    with saved_upload(stream, filename, what="CSV file") as path:
+    with saved_upload(stream, filename, what=Phrase("CSV file")) as path:
         with path.open("rb") as fh:
             binary = any(b"\x00" in chunk for chunk in iter(lambda: fh.read(1 << 20), b""))
         if binary:

@@ -77,10 +77,10 @@ def authenticate(engine: Engine, username: str, password: str) -> dict[str, Any]
         row = s.execute(_with_warden().where(User.username == (username or "").strip())).first()
     if row is None:
         _password_matches(_DUMMY_HASH, password or "")
-        raise Forbidden("wrong user name or password")
+        raise Forbidden.of("wrong user name or password")
     user, warden = row
     if not _password_matches(user.password_hash, password or ""):
-        raise Forbidden("wrong user name or password")
+        raise Forbidden.of("wrong user name or password")
     return _user_dict(user, warden)
 
 

@@ -25,6 +25,7 @@ from gridmgr.errors import (
     NotFound,
     RateLimited,
 )
+from gridmgr.web.words import N_
 
 TEMPLATES = Path(str(files("gridmgr.templates")))
 STATIC = Path(__file__).resolve().parent / "static"
@@ -32,6 +33,15 @@ STATIC = Path(__file__).resolve().parent / "static"
 OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 OSM_ATTRIBUTION = (
     '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
+)
+
+# the web server's own messages (werkzeug's descriptions) that the error page shows translated
+SERVER_MESSAGES = (
+    N_(
+        "The requested URL was not found on the server. If you entered the URL manually please "
+        "check your spelling and try again."
+    ),
+    N_("The method is not allowed for the requested URL."),
 )
 
 STATUS_OF: dict[type[GridmgrError], int] = {
@@ -217,7 +227,7 @@ def _error_handlers(app: Flask) -> None:
         if status == 413:  # the API answers in English, pages in their language
             from gridmgr.web.i18n import gettext
 
-            template = "the upload is larger than the limit of {mb} MB (GRIDMGR_MAX_UPLOAD_MB)"
+            template = N_("the upload is larger than the limit of {mb} MB (GRIDMGR_MAX_UPLOAD_MB)")
             mb = f"{app.config['MAX_UPLOAD_MB']:g}"
             message = template.format(mb=mb) if wants_json() else gettext(template, mb=mb)
         else:
@@ -228,7 +238,7 @@ def _error_handlers(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _internal(exc: Exception):
         app.logger.exception("internal error on %s %s", request.method, request.path)
-        return error_response(500, "internal", "internal error; it has been logged")
+        return error_response(500, "internal", N_("internal error; it has been logged"))
 
 
 def _instance_secret(instance: Path) -> str:

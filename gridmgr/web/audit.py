@@ -13,6 +13,7 @@ from gridmgr.services.audit import audit_areas, list_audit
 from gridmgr.web import engine_of
 from gridmgr.web.auth import roles_required
 from gridmgr.web.i18n import gettext
+from gridmgr.web.words import N_
 
 bp = Blueprint("audit", __name__)
 
@@ -21,35 +22,35 @@ PAGE_SIZE = 50
 DEFAULT_ZONE = "Asia/Shanghai"
 
 ACTIONS = {
-    "area.add": "Area added",
-    "plan.create": "New grid plan",
-    "assign": "Warden posted to cells",
-    "assign.auto": "Wardens spread over the cells",
-    "unassign": "Warden taken off cells",
-    "cell.wardens": "Cell's wardens replaced",
-    "schedule.set": "Schedule set",
-    "round.log": "Round logged",
-    "warden.add": "Warden added",
-    "warden.import": "Wardens imported",
-    "user.add": "Login added",
-    "user.password": "Password changed",
-    "user.remove": "Login removed",
+    "area.add": N_("Area added"),
+    "plan.create": N_("New grid plan"),
+    "assign": N_("Warden posted to cells"),
+    "assign.auto": N_("Wardens spread over the cells"),
+    "unassign": N_("Warden taken off cells"),
+    "cell.wardens": N_("Cell's wardens replaced"),
+    "schedule.set": N_("Schedule set"),
+    "round.log": N_("Round logged"),
+    "warden.add": N_("Warden added"),
+    "warden.import": N_("Wardens imported"),
+    "user.add": N_("Login added"),
+    "user.password": N_("Password changed"),
+    "user.remove": N_("Login removed"),
 }
 FIELDS = {
-    "name": "Name",
-    "source": "Source",
-    "version": "Version",
-    "mode": "Mode",
-    "cells": "Cells",
-    "cell": "Cell",
-    "warden": "Warden",
-    "wardens": "Wardens",
-    "role": "Role",
-    "times": "Times",
-    "extra": "Extra rounds",
-    "at": "Time",
-    "count": "Count",
-    "username": "User name",
+    "name": N_("Name"),
+    "source": N_("Source"),
+    "version": N_("Version"),
+    "mode": N_("Mode"),
+    "cells": N_("Cells"),
+    "cell": N_("Cell"),
+    "warden": N_("Warden"),
+    "wardens": N_("Wardens"),
+    "role": N_("Role"),
+    "times": N_("Times"),
+    "extra": N_("Extra rounds"),
+    "at": N_("Time"),
+    "count": N_("Count"),
+    "username": N_("User name"),
 }
 
 

@@ -8,7 +8,6 @@ import secrets
 import time
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -27,7 +26,9 @@ from gridmgr.errors import Forbidden, RateLimited
 from gridmgr.services.users import end_sessions, session_key, session_user
 from gridmgr.web import engine_of, error_response, i18n, wants_json
 from gridmgr.web.i18n import error_text, gettext
+from gridmgr.web.redirects import safe_target
 from gridmgr.web.throttle import LoginThrottle
+from gridmgr.web.words import N_
 
 bp = Blueprint("auth", __name__)
 
@@ -56,7 +57,9 @@ def init_app(app: Flask) -> None:
             return None  # nobody to impersonate: the endpoint's own check answers 401
         if request.method in UNSAFE and not _csrf_ok():
             return error_response(
-                400, "csrf", "the form's security token is missing or out of date; reload the page"
+                400,
+                "csrf",
+                N_("the form's security token is missing or out of date; reload the page"),
             )
         return None
 
@@ -141,7 +144,7 @@ def login():
             session["since"] = int(time.time())
             csrf_token()
             return redirect(
-                _safe_next(request.args.get("next")) or url_for(HOME_OF_ROLE[user["role"]])
+                safe_target(request.args.get("next")) or url_for(HOME_OF_ROLE[user["role"]])
             )
     return render_template("login.html", error=error, cookie_warning=_cookie_warning()), status
 
@@ -198,18 +201,6 @@ def home():
 def healthz():
     """A liveness probe for load balancers."""
     return {"ok": True}
-
-
-def _safe_next(target: str | None) -> str | None:
-    """Only same-site paths, never another host (an open redirect)."""
-    if not target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    if "\\" in target or any(ord(c) < 32 for c in target):
-        return None  # browsers read /\host as //host (another site), and skip tabs and newlines
-    return target
 
 
 def forbid_unless(condition: bool, message: str) -> None:

@@ -16,17 +16,19 @@ from gridmgr.web import csp_nonce, engine_of
 from gridmgr.web.auth import roles_required
 from gridmgr.web.i18n import area_m2, gettext, labels
 from gridmgr.web.maps import basemaps, layers
+from gridmgr.web.words import N_, POST_ROLES
 
 bp = Blueprint("manage", __name__)
 
 CELL_TOOLTIP = {
-    "code": "Cell",
-    "status": "Status",
-    "wardens": "Wardens",
-    "last_round": "Last round",
-    "next_round": "Next round",
+    "code": N_("Cell"),
+    "status": N_("Status"),
+    "wardens": N_("Wardens"),
+    "last_round": N_("Last round"),
+    "next_round": N_("Next round"),
 }
 PIECES_LISTED = 5
+PIECE_LABELS = {"gap": N_("Gap"), "overlap": N_("Overlap")}
 
 
 @bp.get("/areas")
@@ -58,6 +60,7 @@ def coverage_map(slug: str):
         helper_js=url_for("static", filename="js/gridmgr-map.js"),
         name=data["name"],
         outline_label=gettext("Area"),
+        outline_name=gettext("Area outline"),
     )
     if data["cells"] is not None:
         source: gpd.GeoDataFrame | str = data["cells"]
@@ -75,12 +78,13 @@ def coverage_map(slug: str):
         name=gettext("Cells"),
         tooltip_fields=labels(CELL_TOOLTIP),
         popup_fields=labels(CELL_TOOLTIP),
-        value_labels={"status": labels(layers.STATUS_LABELS)},
+        value_labels={"status": labels(layers.STATUS_LABELS), "role": labels(POST_ROLES)},
         loaded_message=gettext("the cells could not be loaded from the server"),
+        loading_message=gettext("Loading cells…"),
     )
     gaps = _pieces(report["gaps"], "gap", "G")
     overlaps = _pieces(report["overlaps"], "overlap", "O")
-    pieces_tooltip = labels({"label": "Ground", "size": "Size"})
+    pieces_tooltip = labels({"label": N_("Ground"), "size": N_("Size")})
     gap_layer = layers.cells_layer(
         m, gaps, name=gettext("Gaps"), style=layers.GAP_STYLE, style_by=None,
         tooltip_fields=pieces_tooltip, popup_fields=pieces_tooltip, id_field="id",
@@ -128,7 +132,7 @@ def _pieces(collection: dict[str, Any], kind: str, prefix: str) -> gpd.GeoDataFr
     pieces = gpd.GeoDataFrame.from_features(features, crs="EPSG:4326")
     pieces = pieces.sort_values("area_m2", ascending=False, kind="stable").reset_index(drop=True)
     pieces["id"] = [f"{prefix}{k + 1}" for k in range(len(pieces))]
-    pieces["label"] = gettext(kind.capitalize())
+    pieces["label"] = gettext(PIECE_LABELS[kind])
     pieces["size"] = pieces["area_m2"].map(area_m2)
     return pieces
 

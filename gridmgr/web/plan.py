@@ -19,15 +19,19 @@ from gridmgr.web.auth import roles_required
 from gridmgr.web.i18n import error_text, gettext, hectares, phrase_text
 from gridmgr.web.maps import basemaps
 from gridmgr.web.plan_maps import area_map_parts
+from gridmgr.web.words import AREA_KINDS, N_
 
 bp = Blueprint("plan", __name__)
 
-DATUMS = {"wgs84": "WGS84 (GPS, OpenStreetMap)", "gcj02": "GCJ-02 (AMap/Gaode, Tencent)",
-          "bd09": "BD-09 (Baidu)"}  # fmt: skip
+DATUMS = {"wgs84": N_("WGS84 (GPS, OpenStreetMap)"), "gcj02": N_("GCJ-02 (AMap/Gaode, Tencent)"),
+          "bd09": N_("BD-09 (Baidu)")}  # fmt: skip
 MODES = ("count", "cell_size", "import")
 # how the plan history names the way each plan was made (translated on the page)
-MODE_LABELS = {"count": "count", "cell_size": "cell size", "import": "drawn", "restore": "restored"}
+MODE_LABELS = {"count": N_("count"), "cell_size": N_("cell size"), "import": N_("drawn"),
+               "restore": N_("restored")}  # fmt: skip
 SHAPES = ("square", "hex")
+# what each upload of the plan form is called in messages
+UPLOAD_NAMES = {"cells": N_("cells file"), "lines": N_("lines file")}
 
 
 def _actor() -> str:
@@ -73,7 +77,7 @@ def _render(
         map_parts = _map(slug, area, cells, kind="preview", layer_name=gettext("New cells"))
     elif area["cells"]:
         cells_now = (
-            services.plan_cells(engine, slug)
+            services.area_staff(engine, slug)[1]
             if area["cells"] <= current_app.config["INLINE_CELLS_MAX"]
             else cells_url(slug)
         )
@@ -201,11 +205,11 @@ def _grid_files(
             # a file chosen again replaces the one kept for the last preview
             services.discard_upload(instance, token, owner=_actor())
             token = services.stash_upload(
-                instance, fresh.stream, fresh.filename, owner=_actor(), what=field
+                instance, fresh.stream, fresh.filename, owner=_actor(), what=UPLOAD_NAMES[field]
             )
         if fresh is not None and not stash:
             path = stack.enter_context(
-                services.saved_upload(fresh.stream, fresh.filename, what=f"{field} file")
+                services.saved_upload(fresh.stream, fresh.filename, what=UPLOAD_NAMES[field])
             )
         elif token:
             path, shown = services.stashed_upload(instance, token, owner=_actor())
@@ -324,7 +328,9 @@ def restore(slug: str):
 def new_area():
     """A new area from an uploaded boundary file; then on to its plan page."""
     if request.method == "GET":
-        return render_template("area_new.html", form=MultiDict(), datums=DATUMS, error=None)
+        return render_template(
+            "area_new.html", form=MultiDict(), datums=DATUMS, kinds=AREA_KINDS, error=None
+        )
     form = request.form
     boundary = request.files.get("boundary")
     try:
@@ -348,7 +354,9 @@ def new_area():
             actor=_actor(),
         )
     except GridmgrError as exc:
-        page = render_template("area_new.html", form=form, datums=DATUMS, error=error_text(exc))
+        page = render_template(
+            "area_new.html", form=form, datums=DATUMS, kinds=AREA_KINDS, error=error_text(exc)
+        )
         return page, _status(exc)
     flash(
         gettext(

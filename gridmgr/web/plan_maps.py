@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import geopandas as gpd
-import pandas as pd
 import shapely
 from markupsafe import Markup
 
@@ -16,6 +15,7 @@ from gridmgr.web import csp_nonce
 from gridmgr.web.i18n import gettext, labels
 from gridmgr.web.maps import layers
 from gridmgr.web.maps.basemaps import BaseMap
+from gridmgr.web.words import N_, POST_ROLES
 
 CHANGE_STYLES: dict[str, dict[str, Any]] = {
     "kept": {"color": "#3182bd", "fillColor": "#9ecae1"},
@@ -25,14 +25,24 @@ CHANGE_STYLES: dict[str, dict[str, Any]] = {
     "changed": {"color": "#6a51a3", "fillColor": "#9e9ac8"},
 }
 CHANGE_LABELS = {
-    "kept": "Kept its code",
-    "new": "New code",
-    "gained": "Gains staff",
-    "lost": "Loses staff",
-    "changed": "Gains and loses staff",
+    "kept": N_("Kept its code"),
+    "new": N_("New code"),
+    "gained": N_("Gains staff"),
+    "lost": N_("Loses staff"),
+    "changed": N_("Gains and loses staff"),
 }
-PREVIEW_TOOLTIP = {"code": "Cell", "change": "Change", "wardens": "Wardens", "m2": "m²"}
-PLAN_TOOLTIP = {"code": "Cell", "wardens": "Wardens", "schedule": "Schedule", "m2": "m²"}
+PREVIEW_TOOLTIP = {
+    "code": N_("Cell"),
+    "change": N_("Change"),
+    "wardens": N_("Wardens"),
+    "m2": N_("m²"),
+}
+PLAN_TOOLTIP = {
+    "code": N_("Cell"),
+    "wardens": N_("Wardens"),
+    "schedule": N_("Schedule"),
+    "m2": N_("m²"),
+}
 PLAN_STYLE: dict[str, Any] = {"color": "#1f4e79", "fillColor": "#9ecae1", "fillOpacity": 0.35}
 
 
@@ -48,8 +58,8 @@ def area_map_parts(
 ) -> dict[str, Markup | str]:
     """The head, html and script of a map of an area's cells, and the cells layer's key for page scripts.
 
-    `kind` is "plan" (a plan's cells with their wardens), "preview" (new cells coloured by what
-    changes) or "staff" (cells to pick, with posts and schedules). `cells` may be the URL of the API's
+    `kind` is "plan" (a plan's cells with their posts and schedules, `services.area_staff`),
+    "preview" (new cells coloured by what changes) or "staff" (the same cells as "plan", to pick). `cells` may be the URL of the API's
     cells of the active plan, which the page then fetches (plans too large to inline). `basemaps`,
     when given, replaces `tiles` (see `gridmgr.web.maps.basemaps.from_config`).
     """
@@ -61,6 +71,7 @@ def area_map_parts(
         name=area_name,
         basemaps=basemaps,
         outline_label=gettext("Area"),
+        outline_name=gettext("Area outline"),
         switch_title=gettext("Base map"),
     )
     shown = cells if isinstance(cells, str) else _for_map(cells, kind)
@@ -72,7 +83,7 @@ def area_map_parts(
             style=CHANGE_STYLES,
             style_by="change",
             tooltip_fields=labels(PREVIEW_TOOLTIP),
-            value_labels={"change": labels(CHANGE_LABELS)},
+            value_labels={"change": labels(CHANGE_LABELS), "role": labels(POST_ROLES)},
         )
         counts = shown["change"].value_counts()
         shown_labels = labels(CHANGE_LABELS)
@@ -90,7 +101,9 @@ def area_map_parts(
             style=PLAN_STYLE,
             style_by=None,
             tooltip_fields=labels(PLAN_TOOLTIP),
+            value_labels={"role": labels(POST_ROLES)},
             loaded_message=gettext("the cells could not be loaded from the server"),
+            loading_message=gettext("Loading cells…"),
         )
     # map_parts escapes every text it embeds (script_safe JSON, html.escape), so the parts are markup
     parts = {k: Markup(v) for k, v in layers.map_parts(m, nonce=csp_nonce()).items()}
@@ -108,13 +121,10 @@ def _for_map(cells: gpd.GeoDataFrame, kind: str) -> gpd.GeoDataFrame:
     if kind == "preview":
         out["change"] = cells["change"].to_numpy()
         out["wardens"] = cells["wardens"].to_numpy()
-    elif kind == "staff":
+    else:  # a plan's cells and the staff page's: posts as {name, role}, the page names the role
         out["wardens"] = [[{"name": n, "role": r} for n, r in posts] for posts in cells["posts"]]
         out["schedule"] = [
             f"{s['times']} +{s['extra']}" if isinstance(s, dict) else None
             for s in cells["schedule"]
         ]
-    else:
-        out["wardens"] = cells["wardens"].to_numpy()
-        out["schedule"] = pd.Series(cells["schedule"]).replace("", None).to_numpy()
     return out

@@ -12,7 +12,7 @@ from gridmgr.errors import GridmgrError, InvalidInput, NotFound, Phrase
 from gridmgr.rules.staffing import ROLES
 from gridmgr.web import STATUS_OF, engine_of
 from gridmgr.web.auth import roles_required
-from gridmgr.web.i18n import error_text, gettext
+from gridmgr.web.i18n import error_text, gettext, ngettext
 from gridmgr.web.maps import basemaps
 from gridmgr.web.plan import cells_url
 from gridmgr.web.plan_maps import area_map_parts
@@ -90,7 +90,7 @@ def import_wardens():
         )
     except GridmgrError as exc:
         return _wardens_page(error=error_text(exc), status=_status(exc))
-    flash(gettext("{n} wardens imported", n=done["imported"]), "ok")
+    flash(ngettext("{n} warden imported", "{n} wardens imported", done["imported"]), "ok")
     return redirect(url_for("staff.wardens"))
 
 

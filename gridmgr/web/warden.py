@@ -17,10 +17,11 @@ from gridmgr.web import csp_nonce, engine_of
 from gridmgr.web.auth import roles_required
 from gridmgr.web.i18n import gettext, labels
 from gridmgr.web.maps import basemaps, layers
+from gridmgr.web.words import N_
 
 bp = Blueprint("warden", __name__)
 
-CELL_TOOLTIP = {"code": "Cell", "area_name": "Area", "status": "Status"}
+CELL_TOOLTIP = {"code": N_("Cell"), "area_name": N_("Area"), "status": N_("Status")}
 NOTE_MAX = 2000
 
 

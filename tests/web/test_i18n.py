@@ -6,6 +6,7 @@ import html
 import io
 import re
 import string
+import subprocess
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -16,8 +17,9 @@ from gridmgr.web import i18n
 from conftest import GEODATA, ROOT
 from webtools import PASSWORD, api_token, csrf_of, login, seed_park
 
-TEMPLATES = ROOT / "templates"
 DATA = ROOT / "tests" / "data"
+TRANSLATIONS = ROOT / "translations"
+CATALOG = TRANSLATIONS / "zh_CN" / "LC_MESSAGES" / "messages.po"
 ZH_HEADERS = "zh-CN,zh;q=0.9,en;q=0.5"
 
 
@@ -149,50 +151,6 @@ def test_the_switch_sets_a_cookie_that_wins_over_the_browser(site):
     assert "覆盖地图" in client.get("/areas").get_data(as_text=True)
 
 
-def test_the_switch_only_sends_back_into_this_site(site):
-    app, _ = site
-    client = _client(app)
-    for target in ("https://evil.example/", "//evil.example/", "javascript:alert(1)"):
-        got = client.get("/lang/en", query_string={"next": target})
-        assert got.headers["Location"] == "/"
-
-
-def template_texts() -> set[str]:
-    """Every literal `_('...')` of the templates, with or without `name=value` arguments."""
-    used: set[str] = set()
-    for path in TEMPLATES.glob("*.html"):
-        text = path.read_text(encoding="utf-8")
-        used |= set(re.findall(r"""_\(\s*'([^']+)'\s*[,)]""", text))
-        used |= set(re.findall(r"""_\(\s*"([^"]+)"\s*[,)]""", text))
-    return used
-
-
-def test_every_template_string_has_a_chinese_translation():
-    used = template_texts()
-    assert len(used) > 100
-    assert "plan v{version}, {cells} cells" in used  # calls with values are found too
-    missing = sorted(used - set(i18n.ZH))
-    assert not missing, missing
-    assert all(i18n.ZH[k].strip() for k in used)
-
-
-def test_every_map_label_has_a_chinese_translation():
-    from gridmgr.web import manage, warden
-    from gridmgr.web.maps import layers as maps
-
-    texts = [*maps.STATUS_LABELS.values(), *manage.CELL_TOOLTIP.values()]
-    texts += [*warden.CELL_TOOLTIP.values(), "Gap (no cell)", "Overlap", "Gaps", "Overlaps"]
-    texts += ["Rounds", "Ground", "Size", "Short of extra rounds"]
-    missing = sorted(set(texts) - set(i18n.ZH))
-    assert not missing, missing
-
-
-def test_round_statuses_have_a_chinese_translation():
-    from gridmgr.services.mine import ROUND_STATUSES
-
-    assert not [s for s in ROUND_STATUSES if s not in i18n.ZH]
-
-
 def test_numbers_and_areas_are_formatted_for_the_locale(app_factory, engine):
     app = app_factory()
     with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
@@ -204,53 +162,114 @@ def test_numbers_and_areas_are_formatted_for_the_locale(app_factory, engine):
         assert i18n.hectares(93100) == "9.31 ha"
 
 
-# --- messages of the Python code: error templates, flash messages, labels -----------------------
+# --- the catalog: every English text the extractor finds has its Chinese ----------------------
 
 
-def code_texts() -> set[str]:
-    """The English texts gridmgr/ hands to the catalog: every literal first argument of an error's
-    `.of(...)`, of `gettext(...)` and of `Phrase(...)`."""
-    import ast
+@pytest.fixture(scope="module")
+def extracted() -> dict[str | tuple[str, str], list[str]]:
+    """What `pybabel extract -F babel.cfg` finds in gridmgr/ and templates/: each msgid (a
+    (singular, plural) pair for ngettext) with where it was found."""
+    from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+    from babel.messages.frontend import parse_mapping_cfg
 
-    found: set[str] = set()
-    for path in (ROOT / "gridmgr").rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if not (isinstance(node, ast.Call) and node.args):
-                continue
-            first, func = node.args[0], node.func
-            named = (isinstance(func, ast.Attribute) and func.attr == "of") or (
-                isinstance(func, ast.Name) and func.id in ("gettext", "Phrase")
-            )
-            if named and isinstance(first, ast.Constant) and isinstance(first.value, str):
-                found.add(first.value)
+    with (ROOT / "babel.cfg").open(encoding="utf-8") as cfg:
+        method_map, options_map = parse_mapping_cfg(cfg, "babel.cfg")
+    found: dict[str | tuple[str, str], list[str]] = {}
+    for name, line, message, _comments, _context in extract_from_dir(
+        str(ROOT), method_map, options_map, keywords=DEFAULT_KEYWORDS
+    ):
+        found.setdefault(message, []).append(f"{name}:{line}")
     return found
+
+
+def _catalog(path):
+    from babel.messages.pofile import read_po
+
+    with path.open("rb") as po:
+        return read_po(po, abort_invalid=True)
 
 
 def _fields(text: str) -> set[str]:
     return {f for _lit, f, _spec, _conv in string.Formatter().parse(text) if f is not None}
 
 
-def test_every_error_template_and_message_of_the_code_has_a_translation():
-    from gridmgr.files import areas as geo
-    from gridmgr.rules.staffing import ROLES
-    from gridmgr.web import plan, plan_maps
-    from gridmgr.web.maps import basemaps
+def test_the_extractor_finds_templates_errors_phrases_plurals_and_marked_words(extracted):
+    for message in [
+        "Log in",  # a template's _('...')
+        "plan v{version}, {cells} cells",  # ... with values
+        ("{n} round missed", "{n} rounds missed"),  # a template's ngettext
+        ("{n} warden imported", "{n} wardens imported"),  # the code's ngettext
+        "{source}: no polygons in this file: {found}; {hint}",  # an error's .of template
+        "{source}: line {line}: ",  # a Phrase.of
+        "an area needs Polygon or MultiPolygon geometries, or closed LineStrings",  # a Phrase
+        "Round overdue",  # a map label marked with N_
+        "leader",  # a code of a lower layer, named in web/words.py
+        "this needs the role {roles}; you are logged in as {role}",  # a web error's .of
+    ]:
+        assert message in extracted, message
+    assert len(extracted) > 300
 
-    texts = code_texts()
-    assert "{source}: no polygons in this file: {found}; {hint}" in texts  # the scan sees raises
-    assert len(texts) > 60
-    texts |= {geo.AREA_HINT, geo.FIX_HINT, geo.repair_advice("Self-intersection[1 2]")}
-    texts |= {geo.repair_advice("Hole lies outside shell[1 2]"), "boundary file", "cells file"}
-    texts |= {*basemaps.NAMES.values(), *plan.DATUMS.values(), *plan.MODE_LABELS.values()}
-    texts |= {*plan_maps.CHANGE_LABELS.values(), *plan_maps.PREVIEW_TOOLTIP.values()}
-    texts |= {*plan_maps.PLAN_TOOLTIP.values(), *ROLES}
-    missing = sorted(texts - set(i18n.ZH))
-    assert not missing, missing
+
+def test_every_extracted_message_has_a_chinese_translation_with_its_placeholders(extracted):
+    catalog = _catalog(CATALOG)
+    assert catalog.num_plurals == 1 and catalog.plural_expr == "0"  # Chinese has one form
+    wrong = []
+    for msgid, where in extracted.items():
+        entry = catalog.get(msgid)
+        english = msgid if isinstance(msgid, str) else msgid[1]
+        shown = () if entry is None else entry.string
+        shown = (shown,) if isinstance(shown, str) else shown
+        if entry is None or entry.fuzzy or not all(s.strip() for s in shown) or not shown:
+            wrong.append((msgid, "no translation (or a fuzzy one)", where[0]))
+        elif any(_fields(s) != _fields(english) for s in shown):
+            wrong.append((msgid, f"placeholders differ: {shown}", where[0]))
+    assert not wrong, (
+        f"{wrong[:20]}: run pybabel extract and update (docs/web.md) and translate the entries"
+    )
 
 
-def test_translations_use_the_placeholders_of_their_english():
-    wrong = {k: v for k, v in i18n.ZH.items() if _fields(k) != _fields(v)}
-    assert not wrong, wrong
+def test_the_catalog_and_its_template_hold_exactly_the_extracted_messages(extracted):
+    catalog = _catalog(CATALOG)
+    template = _catalog(TRANSLATIONS / "messages.pot")
+    assert not any(m.fuzzy for m in catalog if m.id)
+    for name, messages in (("messages.pot", template), ("messages.po", catalog)):
+        held = {m.id for m in messages if m.id}
+        assert held == set(extracted), (
+            f"{name} is out of step with the code: new {sorted(map(str, set(extracted) - held))}, "
+            f"gone {sorted(map(str, held - set(extracted)))}; run pybabel extract and update "
+            "(docs/web.md)"
+        )
+
+
+def test_no_compiled_catalog_is_kept_and_the_po_is_what_pages_read(app_factory, engine, tmp_path):
+    tracked = subprocess.run(
+        ["git", "ls-files", "translations"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert CATALOG.relative_to(ROOT).as_posix() in tracked
+    assert not [f for f in tracked if f.endswith(".mo")]  # nothing to fall out of step with the .po
+    app = app_factory()
+    with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
+        assert i18n.gettext("Log in") == "登录"
+    # a catalog read straight from a .po file, as apps read translations/, and again once it changed
+    changed = tmp_path / "zh_CN" / "LC_MESSAGES" / "messages.po"
+    changed.parent.mkdir(parents=True)
+    text = CATALOG.read_text(encoding="utf-8")
+    changed.write_text(text.replace('msgstr "登录"', 'msgstr "登入"', 1), encoding="utf-8")
+    read = i18n.read_catalog(i18n.catalog_path("zh_CN", tmp_path))
+    assert read.gettext("Log in") == "登入" and read.holds("Log in") and not read.holds("nope")
+    assert i18n.read_catalog(changed) is read  # parsed once
+    changed.write_text(text.replace('msgstr "登录"', 'msgstr "请登录"', 1), encoding="utf-8")
+    assert i18n.read_catalog(changed).gettext("Log in") == "请登录"
+
+
+def test_plural_forms_in_both_languages(app_factory, engine):
+    app = app_factory()
+    with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
+        assert i18n.ngettext("{n} warden", "{n} wardens", 1) == "1 名网格员"
+        assert i18n.ngettext("{n} warden", "{n} wardens", 30) == "30 名网格员"
+    with app.test_request_context():
+        assert i18n.ngettext("{n} warden", "{n} wardens", 1) == "1 warden"
+        assert i18n.ngettext("{n} round missed", "{n} rounds missed", 2) == "2 rounds missed"
 
 
 def test_an_error_keeps_its_english_and_pages_show_it_translated(app_factory, engine):
@@ -680,3 +699,96 @@ def test_notes_on_an_uploaded_file_are_flashed_in_chinese_and_stay_english_in_th
     )
     assert api.status_code == 201, api.get_data(as_text=True)
     assert any("1 feature that is not an area was skipped" in w for w in api.get_json()["warnings"])
+
+
+# --- no English left on the Chinese map pages, in a real browser ------------------------------
+
+# words a Chinese page may show in Latin letters: the product, the other language's name in the
+# switch, and names of formats, datums and tools
+LATIN_ALLOWED = {
+    "gridmgr", "English", "OpenStreetMap", "Leaflet", "CSV", "UTF", "GeoJSON", "GeoPackage",
+    "Shapefile", "WGS", "GCJ", "BD", "GPS", "CV", "Polsby", "Popper", "QGIS", "IANA", "zip",
+    "name", "phone", "role",  # the CSV header the wardens page asks for
+    "N", "M",  # "3+N" rounds, cells of M metres
+    "m", "km", "ft", "mi",  # the map scale's units
+}  # fmt: skip
+OPEN_EVERY_FEATURE = """() => {
+  const texts = [];
+  for (const entry of Object.values(GridmgrMap.layers)) {
+    if (!entry.map.hasLayer(entry.layer)) entry.map.addLayer(entry.layer);
+    for (const sub of entry.layer.getLayers()) {
+      const at = sub.getBounds().getCenter();
+      if (sub.getTooltip()) {
+        sub.openTooltip(at); texts.push(sub.getTooltip().getElement().innerText); sub.closeTooltip();
+      }
+      if (sub.getPopup()) {
+        sub.openPopup(at); texts.push(sub.getPopup().getElement().innerText); sub.closePopup();
+      }
+    }
+  }
+  return texts;
+}"""
+
+
+def english_words(texts: list[str], names: list[str]) -> list[str]:
+    """The Latin-letter words of `texts` that are none of the `names` (areas, wardens, logins), no
+    code or number (HB-001, 08:00, v2) and not in LATIN_ALLOWED."""
+    left: list[str] = []
+    for text in texts:
+        for name in sorted(names, key=len, reverse=True):
+            text = text.replace(name, " ")
+        text = re.sub(r"[\w.:-]*\d[\w.:-]*", " ", text)  # codes, times, versions, numbers
+        left += [w for w in re.findall(r"[A-Za-z]+", text) if w not in LATIN_ALLOWED]
+    return sorted(set(left))
+
+
+def page_texts(page) -> list[str]:
+    """What the page shows: its text (the panel, the layer control, the legend, notices) and every
+    feature's tooltip and popup on its map."""
+    texts = [page.inner_text("body")]
+    if page.locator(".leaflet-container").count():
+        page.wait_for_selector("path.gm-feature")
+        texts += page.evaluate(OPEN_EVERY_FEATURE)
+    return texts
+
+
+def test_no_english_is_left_on_the_chinese_map_pages(tmp_path):
+    """The demo (gaps, overlaps, every status, rounds missed, extra rounds short, wardens with
+    roles) in zh-CN: the coverage map with its panel, layer control, legend, tooltips and popups,
+    the staff and plan maps, and the warden's page show no English word but names and codes."""
+    from gridmgr import services
+    from gridmgr.services.demo import ACTOR, build_demo
+
+    from webtools import app_on, browser_login, chromium, live_server
+
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    logins = {u["username"]: u for u in build_demo(url)}
+    app = app_on(url, tmp_path, TILES_URL="")
+    engine = app.extensions["gridmgr.engine"]
+    areas = services.list_areas(engine)
+    park = next(a["slug"] for a in areas if a["kind"] == "park")
+    names = [w["name"] for w in services.list_wardens(engine)] + [*logins, ACTOR]
+    names += [a[k] for a in areas for k in ("name", "slug")] + ["Asia/Shanghai"]
+    report = services.coverage_report(engine, park)
+    worst = report["worst"]
+    assert any(w["missed"] for w in worst) and any(w["extra_short"] for w in worst)
+    assert report["gaps"]["features"] and report["overlaps"]["features"]
+    found: dict[str, list[str]] = {}
+    try:
+        with live_server(app) as base, chromium(base, locale="zh-CN") as page:
+            for user, paths in [
+                ("manager", [f"/areas/{park}/map", f"/areas/{park}/staff", "/wardens"]),
+                ("planner", [f"/areas/{park}/plan"]),
+                ("warden1", ["/me"]),
+            ]:
+                page.context.clear_cookies()
+                browser_login(page, base, user, logins[user]["password"])
+                for path in paths:
+                    page.goto(base + path)
+                    texts = page_texts(page)
+                    if path.endswith("/map"):  # the layer control names the outline
+                        assert "区域边界" in texts[0] and "网格" in texts[0]
+                    found[path] = english_words(texts, names)
+    finally:
+        engine.dispose()
+    assert not any(found.values()), found

@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import quote
 
 from gridmgr.errors import InvalidInput
+from gridmgr.web.words import N_
 
 OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 OSM_ATTRIBUTION = (
@@ -36,14 +37,14 @@ AMAP_ATTRIBUTION = '&copy; <a href="https://www.amap.com/">高德地图</a> Auto
 KEYS = ("osm", "tianditu_vec", "tianditu_img", "amap", "xyz", "none")
 GROUPS: dict[str, tuple[str, ...]] = {"tianditu": ("tianditu_vec", "tianditu_img")}
 DEFAULT_ORDER = ("osm", "tianditu", "amap", "xyz", "none")
-# the names in the layer switch, in English (gridmgr/i18n.py has them in Chinese)
+# the names in the layer switch, in English (the catalog, translations/, has them in Chinese)
 NAMES = {
-    "osm": "OpenStreetMap",
-    "tianditu_vec": "Tianditu",
-    "tianditu_img": "Tianditu imagery",
-    "amap": "AMap",
-    "xyz": "Local tiles",
-    "none": "No base map",
+    "osm": N_("OpenStreetMap"),
+    "tianditu_vec": N_("Tianditu"),
+    "tianditu_img": N_("Tianditu imagery"),
+    "amap": N_("AMap"),
+    "xyz": N_("Local tiles"),
+    "none": N_("No base map"),
 }
 # the tile layers whose URL template BASEMAP_URLS may replace (tests point them at their own server)
 URL_KEYS = ("osm", "tianditu_vec", "tianditu_cva", "tianditu_img", "tianditu_cia", "amap")

@@ -26,6 +26,7 @@ from folium.map import Layer
 from folium.template import Template
 
 from gridmgr.web.maps.basemaps import BaseMap, Tiles
+from gridmgr.web.words import N_
 
 LEAFLET = "leaflet-1.9.4"  # folder under the vendor assets; see gridmgr/static/vendor/README.md
 HELPER_JS = "/static/js/gridmgr-map.js"
@@ -39,11 +40,11 @@ STATUS_STYLES: dict[str, dict[str, Any]] = {
     "unscheduled": {"color": "#495057", "fillColor": "#adb5bd"},
 }
 STATUS_LABELS: dict[str, str] = {
-    "ok": "OK",
-    "due": "Round due",
-    "overdue": "Round overdue",
-    "unstaffed": "No warden",
-    "unscheduled": "No schedule",
+    "ok": N_("OK"),
+    "due": N_("Round due"),
+    "overdue": N_("Round overdue"),
+    "unstaffed": N_("No warden"),
+    "unscheduled": N_("No schedule"),
 }
 CELL_STYLE: dict[str, Any] = {"weight": 1, "opacity": 0.9, "fillOpacity": 0.5}
 GAP_STYLE: dict[str, Any] = {
@@ -75,6 +76,7 @@ def base_map(
     basemaps: Sequence[BaseMap] | None = None,
     basemaps_js: str | None = None,
     outline_label: str = "Area",
+    outline_name: str = "Area outline",
     switch_title: str = "Base map",
 ) -> folium.Map:
     """A Folium map fitted to an area, with its outline, that loads Leaflet only from `assets`.
@@ -104,6 +106,8 @@ def base_map(
         The base-map switch's tooltip (shown as text).
     outline_label
         The field name before the area's name in the outline's tooltip, in the page's language.
+    outline_name
+        The outline's name in the layer control, in the page's language.
     """
     minx, miny, maxx, maxy = (float(v) for v in shapely.bounds(area))
     m = folium.Map(
@@ -133,7 +137,7 @@ def base_map(
         cells_layer(
             m,
             gpd.GeoDataFrame({"name": [name or ""]}, geometry=[area], crs="EPSG:4326"),
-            name="Area outline",
+            name=outline_name,
             style=OUTLINE_STYLE,
             style_by=None,
             tooltip_fields={"name": outline_label} if name else (),
@@ -260,6 +264,7 @@ def cells_layer(
     precision: int = 6,
     show: bool = True,
     loaded_message: str | None = None,
+    loading_message: str | None = None,
     pane: str | None = None,
     value_labels: Mapping[str, Mapping[str, str]] | None = None,
 ) -> GeoJsonLayer:
@@ -289,11 +294,14 @@ def cells_layer(
         Decimals kept in coordinates of inlined features.
     loaded_message
         For a URL: text of the error shown on the map when the cells cannot be fetched.
+    loading_message
+        For a URL: text shown on the map while the cells are being fetched.
     pane
         A Leaflet pane above the cells to draw in (made on first use), for outlines drawn on top.
     value_labels
         Per property, the text shown for its values in tooltips and popups
-        (``{"status": STATUS_LABELS}``); other values are shown as they are.
+        (``{"status": STATUS_LABELS}``); other values are shown as they are. The key ``"role"``
+        gives the text of the role in a ``{"name", "role"}`` object (a warden's post).
     """
     tooltip = _labelled(tooltip_fields)
     popup = _labelled(popup_fields)
@@ -316,6 +324,7 @@ def cells_layer(
     if isinstance(cells, str):
         options["url"] = cells
         options["error"] = loaded_message or "the cells could not be loaded"
+        options["loading"] = loading_message or "Loading cells…"
         layer = GeoJsonLayer(name=name, options=options, data_js="null", show=show)
     else:
         if not isinstance(cells, gpd.GeoDataFrame):

@@ -12,11 +12,17 @@
     return String(value).toLowerCase().replace(/[^a-z0-9_-]/g, "-");
   }
 
-  function display(value) {
+  /* a value as text; `roles` names the roles of {name, role} objects in the page's language */
+  function display(value, roles) {
     if (value === null || value === undefined || value === "") return "–";
-    if (Array.isArray(value)) return value.length ? value.map(display).join(", ") : "–";
+    if (Array.isArray(value)) {
+      return value.length ? value.map(function (v) { return display(v, roles); }).join(", ") : "–";
+    }
     if (typeof value === "object") {
-      if ("name" in value) return value.role ? value.name + " (" + value.role + ")" : String(value.name);
+      if ("name" in value) {
+        if (!value.role) return String(value.name);
+        return value.name + " (" + (own(roles, value.role) ? roles[value.role] : value.role) + ")";
+      }
       return JSON.stringify(value);
     }
     if (typeof value === "number") return value.toLocaleString();
@@ -38,7 +44,7 @@
       var raw = props[pair[0]];
       var named = labels && labels[pair[0]];
       value.textContent = typeof raw === "string" && own(named, raw)
-        ? named[raw] : display(raw);
+        ? named[raw] : display(raw, labels && labels.role);
       row.appendChild(label);
       row.appendChild(value);
       box.appendChild(row);
@@ -179,7 +185,7 @@
     }
 
     if (opts.url) {
-      var waiting = notice(map, "Loading cells…", "gm-loading");
+      var waiting = notice(map, opts.loading || "Loading cells…", "gm-loading");
       fetch(opts.url, { credentials: "same-origin", headers: { Accept: "application/json" } })
         .then(function (resp) {
           if (!resp.ok) throw new Error("HTTP " + resp.status);
