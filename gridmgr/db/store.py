@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from gridmgr.db.models import Cell
 from gridmgr.errors import DatabaseUnavailable, DiskFull, InvalidInput
+from gridmgr.geometry.shapes import check_cells
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 INSERT_CHUNK = 5_000
@@ -253,8 +254,11 @@ def int_rows(session: Session, stmt) -> np.ndarray:
 def insert_cells(
     session: Session, plan_id: int, cells: gpd.GeoDataFrame, seqs: np.ndarray
 ) -> np.ndarray:
-    """Write a plan's cells in bulk (in the caller's transaction) and return their new ids in order."""
-    wkb = shapely.to_wkb(np.asarray(cells.geometry.values))
+    """Write a plan's cells in bulk (in the caller's transaction) and return their new ids in order;
+    an empty, flat or invalid cell is refused (InvalidInput) before anything is written."""
+    geoms = np.asarray(cells.geometry.values)
+    check_cells(geoms, list(cells["code"]))
+    wkb = shapely.to_wkb(geoms)
     rows = [
         {"plan_id": plan_id, "code": c, "seq": int(s), "area_m2": float(a), "geometry": g}
         for c, s, a, g in zip(cells["code"], seqs, cells["area_m2"], wkb, strict=True)

@@ -20,7 +20,7 @@ from gridmgr.errors import InvalidInput, LimitExceeded, NotFound, Phrase
 from gridmgr.files.geojson import RawFeature, features_from_json
 from gridmgr.files.sources import read_file
 from gridmgr.geometry.datum import parse_datum, to_wgs84
-from gridmgr.geometry.shapes import flatten, polygonal
+from gridmgr.geometry.shapes import FLAT_DEGREES, flatten, has_area, polygonal
 
 _REPAIR_TOLERANCE = 0.001  # a repair may change the area by at most 0.1 %
 _LOCATION = re.compile(r"\[\s*([-\d.eE+]+)\s+([-\d.eE+]+)\s*\]")
@@ -483,7 +483,9 @@ def _rings_area(
         if not (dangles.is_empty and cuts.is_empty and invalid.is_empty):
             return None
         area = shapely.build_area(noded)
-        return None if area.is_empty else shapely.orient_polygons(area)
+        if area.is_empty:
+            return None
+        return shapely.orient_polygons(_with_area(area, f"{source}: {label}", label, notes))
     polys = []
     for k, ring in enumerate(rings):
         xy = shapely.get_coordinates(ring)
@@ -508,9 +510,7 @@ def _valid(geom: shapely.Geometry, source: str, label: str, notes: list[str]) ->
     where = f"{source}: {label}"
     try:
         if geom.is_valid:
-            if geom.area <= 0:
-                raise InvalidInput.of("{where}: the polygon encloses no area", where=where)
-            return shapely.orient_polygons(geom)
+            return shapely.orient_polygons(_with_area(geom, where, label, notes))
         parts = shapely.get_parts(geom)
         if len(parts) > 1 and shapely.is_valid(parts).all():
             notes.append(
@@ -519,7 +519,8 @@ def _valid(geom: shapely.Geometry, source: str, label: str, notes: list[str]) ->
                     label=label,
                 )
             )
-            return shapely.orient_polygons(shapely.union_all(parts))
+            union = shapely.union_all(parts)
+            return shapely.orient_polygons(_with_area(union, where, label, notes))
         reason = shapely.is_valid_reason(geom)
         repaired = polygonal(shapely.make_valid(geom))
     except shapely.errors.GEOSException as exc:
@@ -527,7 +528,7 @@ def _valid(geom: shapely.Geometry, source: str, label: str, notes: list[str]) ->
             f"{where}: the geometry cannot be processed: {exc}; {FIX_HINT}"
         ) from None
     written = _written_area(geom)
-    if repaired.is_empty or repaired.area <= 0:
+    if repaired.is_empty or not has_area(shapely.get_parts(repaired), FLAT_DEGREES).any():
         raise InvalidInput(
             f"{where}: the polygon encloses no area ({_reason_text(reason)}): its positions lie on "
             "one line or repeat; draw the outline with at least three distinct corners"
@@ -552,6 +553,33 @@ def _valid(geom: shapely.Geometry, source: str, label: str, notes: list[str]) ->
         )
     )
     return shapely.orient_polygons(repaired)
+
+
+def _with_area(
+    geom: shapely.Geometry, where: str, label: str, notes: list[str]
+) -> shapely.Geometry:
+    """A valid polygon without its parts that have no area (noted), or refused if none has any."""
+    parts = shapely.get_parts(geom)
+    kept = has_area(parts, FLAT_DEGREES)
+    if kept.all():
+        return geom
+    if not kept.any():
+        raise InvalidInput.of(
+            "{where}: the polygon encloses no area: its corners lie on one line or repeat (it is "
+            "nowhere wider than about 1 cm); draw the outline with at least three corners that "
+            "are not on one line",
+            where=where,
+        )
+    notes.append(
+        Phrase.of(
+            "{label}: {n} of its {total} polygons enclose no area (corners on one line) and were "
+            "left out",
+            label=label,
+            n=int((~kept).sum()),
+            total=len(parts),
+        )
+    )
+    return shapely.multipolygons(parts[kept]) if kept.sum() > 1 else parts[kept][0]
 
 
 def _share(change: float) -> str:

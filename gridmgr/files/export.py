@@ -14,6 +14,7 @@ import shapely
 from gridmgr.errors import InvalidInput
 from gridmgr.geometry.noding import add_shared_vertices
 from gridmgr.geometry.projection import WGS84
+from gridmgr.geometry.shapes import check_cells
 
 DECIMALS = 7  # about 1 cm: RFC 7946 advises no more than needed
 FORMATS = {".geojson": "GeoJSON", ".json": "GeoJSON", ".gpkg": "GPKG"}
@@ -42,6 +43,10 @@ def write_cells(
         raise InvalidInput(f"{path}: the folder {path.parent} does not exist")
     cells = cells.to_crs(WGS84) if cells.crs is not None and not cells.crs.equals(WGS84) else cells
     geoms = rounded(np.asarray(cells.geometry.values), decimals=decimals)
+    # a cell that rounding would empty is refused rather than written as [[]]; GEOS rounds to valid
+    # shapes, so only emptiness and area are left to check
+    codes = list(cells["code"]) if "code" in cells else [str(k) for k in cells.index]
+    check_cells(geoms, codes, where=f"{path}: ", known_valid=np.ones(len(geoms), bool))
     out = cells.set_geometry(gpd.GeoSeries(geoms, index=cells.index, crs=WGS84))
     fd, tmp = tempfile.mkstemp(prefix=".gridmgr-", suffix=path.suffix, dir=path.parent or ".")
     os.close(fd)

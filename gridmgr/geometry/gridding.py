@@ -16,7 +16,7 @@ from gridmgr.geometry.lattice import Lattice
 from gridmgr.geometry.lattice_cells import lattice_cells
 from gridmgr.geometry.noding import add_shared_vertices
 from gridmgr.geometry.projection import WGS84, metric_crs, to_metric, to_wgs84
-from gridmgr.geometry.shapes import made_valid
+from gridmgr.geometry.shapes import FLAT_DEGREES, check_cells, has_area, made_valid
 
 SHAPES = ("square", "hex")
 DEFAULT_MAX_CELLS = 2_000_000
@@ -69,11 +69,14 @@ def cells_from_area(
     """
     region_wgs = _as_wgs84_geometry(area, what="area")
     _check_options(cell_size, count, shape, min_fraction)
+    if not has_area(np.array([region_wgs], dtype=object), FLAT_DEGREES)[0]:
+        raise InvalidInput(
+            "the area encloses no area: its corners lie on one line or repeat (it is nowhere "
+            "wider than about 1 cm); draw it with at least three corners that are not on one line"
+        )
     crs = metric_crs(region_wgs)
     region = made_valid(to_metric(region_wgs, crs))
     region_area = float(region.area)
-    if region_area <= 0:
-        raise InvalidInput("the area has no extent: it must be a polygon with positive area")
     _check_budget(region_area, cell_size, count, shape, max_cells)
 
     blocks, dangling_m = _blocks(region, split_by, crs)
@@ -86,6 +89,7 @@ def cells_from_area(
         clipped = ~got.whole[order]
         geometry[clipped] = _repaired(geometry[clipped])
         perimeter = got.perimeter_m[order]
+        whole = ~clipped
     else:
         counts = _allocate(np.array([b.area for b in blocks]), int(count))
         metric_geoms = np.array(
@@ -97,8 +101,10 @@ def cells_from_area(
         area_m2 = shapely.area(metric_geoms)
         perimeter = shapely.length(metric_geoms)
         geometry = _repaired(to_wgs84(metric_geoms, crs))
+        whole = np.zeros(len(geometry), bool)
 
     codes = make_codes(prefix, len(geometry))
+    check_cells(geometry, codes, known_valid=whole)  # whole lattice cells are valid as built
     cells = gpd.GeoDataFrame({"code": codes, "area_m2": area_m2}, geometry=geometry, crs=WGS84)
     cells.attrs["metric_crs"] = crs.to_string()
     parts = shapely.get_num_geometries(geometry)

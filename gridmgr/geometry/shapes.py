@@ -1,11 +1,19 @@
-"""Small geometry helpers shared by reading and gridding: unpacking collections, keeping polygons."""
+"""Small geometry helpers shared by reading, gridding and writing: unpacking collections, keeping
+polygons, telling an area from a flat polygon, and the last check of cells before they are written."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import numpy as np
 import shapely
 
+from gridmgr.errors import InvalidInput, Phrase
+
 POLYGONAL = (3, 6)  # Polygon, MultiPolygon
+# the grid cells are written on (7 decimals of a degree, about 1 cm): a polygon that vanishes on it
+# has no area, even where rounding of its decimals left GEOS an area a hair above zero
+FLAT_DEGREES = 1e-7
 LINEAR = (1, 5)  # LineString, MultiLineString
 
 
@@ -27,3 +35,79 @@ def polygonal(geom: shapely.Geometry) -> shapely.Geometry:
 def made_valid(geom: shapely.Geometry) -> shapely.Geometry:
     """A valid polygonal geometry covering what an invalid one meant (lines and points it collapses to dropped)."""
     return geom if geom.is_valid else polygonal(shapely.make_valid(geom))
+
+
+def has_area(geoms, grid: float) -> np.ndarray:
+    """For each polygon, whether it keeps some area on a grid of `grid` units (False: its corners lie
+    on one line or repeat, or it is nowhere wider than about `grid`), so "no area" means the same
+    whatever rounding of the floats made the area a hair above zero."""
+    geoms = np.asarray(geoms, dtype=object)
+    area, length = shapely.area(geoms), shapely.length(geoms)
+    # the points within r of a closed curve of length P cover at most 2rP + πr²; a polygon with more
+    # area than twice that at r = 2·grid (room for several rings) holds a disc wider than the grid,
+    # which snapping keeps; only the rare thinner ones are snapped to find out
+    sure = area > 8.0 * grid * length + 13.0 * grid * grid
+    out = sure.copy()
+    thin = np.flatnonzero(~sure & (area > 0))
+    if len(thin):
+        out[thin] = shapely.area(shapely.set_precision(geoms[thin], grid)) > 0
+    return out
+
+
+def check_cells(
+    geoms: np.ndarray,
+    codes: Sequence[str],
+    *,
+    where: str = "",
+    known_valid: np.ndarray | None = None,
+) -> None:
+    """Refuse cells about to be stored or written when one is empty, not a polygon, without area or
+    not valid: the last guard before a cell leaves gridmgr, so no degenerate area can end up as an
+    empty or broken cell whatever path it took.
+
+    Parameters
+    ----------
+    geoms
+        The cells' geometries, in any CRS.
+    codes
+        Their codes, to name the first faulty one.
+    where
+        What the message starts with (a file's name and ": "), or nothing.
+    known_valid
+        True where a cell is valid by construction (whole lattice cells, GEOS's rounded output), to
+        spare the cost of checking it again; the other checks still apply to it.
+
+    Raises
+    ------
+    InvalidInput
+        Naming the first faulty cell and what is wrong with it.
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    if len(geoms) == 0:
+        return
+    shaped = np.isin(shapely.get_type_id(geoms), POLYGONAL)  # a missing geometry is no polygon
+    empty = shaped & shapely.is_empty(geoms)
+    flat = shaped & ~empty & ~(shapely.area(np.where(shaped, geoms, None)) > 0)
+    check = ~(known_valid if known_valid is not None else np.zeros(len(geoms), bool))
+    check &= shaped & ~empty & ~flat
+    invalid = np.zeros(len(geoms), bool)
+    invalid[check] = ~shapely.is_valid(geoms[check])
+    bad = ~shaped | empty | flat | invalid
+    if not bad.any():
+        return
+    k = int(np.argmax(bad))
+    if not shaped[k]:
+        fault = Phrase("not a polygon")
+    elif empty[k]:
+        fault = Phrase("empty")
+    elif flat[k]:
+        fault = Phrase("without area")
+    else:
+        fault = Phrase.of("not valid ({reason})", reason=shapely.is_valid_reason(geoms[k]))
+    raise InvalidInput.of(
+        "{where}cell {code} came out {fault}, so nothing was written; the area (or the cell as "
+        "drawn) is degenerate there: fix it in a GIS (QGIS: Fix geometries) and try again",
+        where=where,
+        code=codes[k],
+        fault=fault,
+    )

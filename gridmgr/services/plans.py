@@ -39,6 +39,7 @@ from gridmgr.geometry import regrid
 from gridmgr.geometry.coverage import gaps_and_overlaps
 from gridmgr.geometry.gridding import cells_from_area, quality_of
 from gridmgr.geometry.projection import metric_crs, to_metric
+from gridmgr.geometry.shapes import FLAT_DEGREES, has_area, polygonal
 from gridmgr.rules.naming import area_code_prefix
 
 # --- plans ----------------------------------------------------------------------------------
@@ -192,8 +193,9 @@ def _clipped_cells(
 ) -> gpd.GeoDataFrame:
     """Drawn cells clipped to the area, kept as drawn otherwise (gaps and overlaps are reported)."""
     clipped = shapely.intersection(np.asarray(drawn.geometry.values), area)
-    clipped = np.array([_polygonal_or_none(g) for g in clipped], dtype=object)
-    keep = np.array([g is not None for g in clipped])
+    clipped = np.array([polygonal(g) for g in clipped], dtype=object)
+    # a drawn cell that only touches the area, or overlaps it by less than a centimetre, is not in it
+    keep = has_area(clipped, FLAT_DEGREES)
     if not keep.any():
         raise InvalidInput.of("{source}: none of the drawn cells overlaps the area", source=source)
     crs_m = metric_crs(area)
@@ -202,13 +204,6 @@ def _clipped_cells(
     drawn_codes = drawn.get("code")
     out["code"] = list(drawn_codes[keep]) if drawn_codes is not None else [None] * int(keep.sum())
     return out
-
-
-def _polygonal_or_none(geom: shapely.Geometry) -> shapely.Geometry | None:
-    from gridmgr.geometry.shapes import polygonal
-
-    poly = polygonal(geom)
-    return None if poly.is_empty else poly
 
 
 def restore_plan(engine: Engine, slug: str, version: int, *, actor: str = "cli") -> dict[str, Any]:

@@ -121,6 +121,29 @@ def test_bad_input_is_one_plain_line_and_exit_2(tmp_path, args, words):
     assert not out.exists()
 
 
+def test_an_area_with_no_area_is_refused_by_every_command_and_nothing_is_written(tmp_path):
+    """Issue 12: three corners on one line (GEOS measures 1e-22 degrees²) once gave 'wrote 1 cells'
+    and a cell [[]]; now every command refuses the file with one line naming it, and writes nothing."""
+    from gridmgr import services
+    from gridmgr.db.store import make_engine, upgrade
+
+    flat = DATA / "zero_area_by_rounding.geojson"
+    words = ["zero_area_by_rounding.geojson: feature 0", "encloses no area", "on one line"]
+    out = tmp_path / "out.geojson"
+    assert_one_line_error(run("cells", flat, "--cell-size", "2000", "-o", out), *words)
+    assert not out.exists()
+    db = f"sqlite:///{tmp_path / 'g.db'}"
+    engine = make_engine(db)
+    try:
+        upgrade(engine)
+        services.add_area(engine, GEODATA / "demo_park.geojson", name="Park")
+        assert_one_line_error(run("--db", db, "area", "add", flat, "--name", "Flat"), *words)
+        assert_one_line_error(run("--db", db, "grid", "park", "--from", flat), *words)
+        assert [(a["slug"], a["cells"]) for a in services.list_areas(engine)] == [("park", 0)]
+    finally:
+        engine.dispose()
+
+
 def test_bad_output_path(tmp_path):
     done = run(
         "cells",

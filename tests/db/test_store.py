@@ -71,6 +71,30 @@ def test_cells_round_trip_through_the_database(engine):
     )
 
 
+def test_an_empty_or_invalid_cell_is_never_stored(engine):
+    """The last guard of every plan write (grid, import, restore): the transaction writes nothing."""
+    good = shapely.box(120, 30, 120.001, 30.001)
+    bowtie = shapely.Polygon([(120, 30), (120.001, 30.001), (120.001, 30), (120, 30.002)])
+    for bad, fault in [(shapely.Polygon(), "empty"), (bowtie, "not valid")]:
+        cells = gpd.GeoDataFrame(
+            {"code": ["A-1", "A-2"], "area_m2": [1.0, 1.0]}, geometry=[good, bad], crs="EPSG:4326"
+        )
+        with (
+            pytest.raises(InvalidInput, match=f"cell A-2 came out {fault}"),
+            transaction(engine) as s,
+        ):
+            area = Area(slug="a", name="A", geometry=shapely.to_wkb(good), area_m2=1.0)
+            s.add(area)
+            s.flush()
+            plan = GridPlan(area_id=area.id, version=1, active=True, mode="test")
+            s.add(plan)
+            s.flush()
+            insert_cells(s, plan.id, cells, np.array([1, 2]))
+        with reading(engine) as s:
+            assert s.execute(select(func.count()).select_from(Cell)).scalar() == 0
+            assert s.execute(select(func.count()).select_from(Area)).scalar() == 0
+
+
 def test_a_failed_write_leaves_nothing(engine):
     with pytest.raises(RuntimeError), transaction(engine) as s:
         s.add(

@@ -20,6 +20,7 @@ from gridmgr.files.areas import (
     Limits,
     LoadedArea,
     area_from_geojson,
+    features_from_geojson,
     read_area,
     read_features,
     read_lines,
@@ -235,6 +236,9 @@ def test_missing_names_list_at_most_ten(tmp_path):
                                            "longitude 120.005, latitude 30.01"]),
         ("hole_outside_shell.geojson", ["hole lies outside shell", "longitude 120.02", "refused"]),
         ("zero_area.geojson", ["feature 0", "encloses no area"]),
+        # three corners on one line whose decimals leave GEOS an area of 1e-22 degrees² (issue 12)
+        ("zero_area_by_rounding.geojson", ["feature 0 (Polygon)", "encloses no area", "on one line",
+                                           "at least three corners"]),
         ("points_only.geojson", ["no area in this file", "1 Point: feature 0", "1 MultiPoint: feature 1",
                                  "Polygon or MultiPolygon"]),
         ("open_line.geojson", ["no area in this file", 'feature 0 ("Fence") is a LineString whose ends do not meet']),
@@ -252,6 +256,39 @@ def test_refusals_name_file_feature_and_fault(name, words):
     for word in words:
         assert word in message, message
     assert "Traceback" not in message and "\n" not in message
+
+
+FLAT_RING = json.loads((DATA / "zero_area_by_rounding.geojson").read_text())["coordinates"][0]
+
+
+def test_a_flat_polygon_is_refused_through_every_reader(tmp_path):
+    """Corners on one line in decimals: refused as an area (also when drawn as a closed line), as a
+    drawn cell, and from parsed GeoJSON, wherever GEOS measures an area a hair above zero."""
+    polygon = {"type": "Polygon", "coordinates": [FLAT_RING]}
+    assert 0 < shapely.from_geojson(json.dumps(polygon)).area < 1e-20  # what slipped through
+    with pytest.raises(InvalidInput, match=r"feature 0 .*: the polygon encloses no area"):
+        area_from_geojson(polygon, source="body")
+    ring = {"type": "LineString", "coordinates": FLAT_RING}
+    with pytest.raises(InvalidInput, match="closed line 0: the polygon encloses no area"):
+        area_from_geojson(ring, source="body")
+    cells = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"code": "A"}, "geometry": SQUARE.__geo_interface__},
+        {"type": "Feature", "properties": {"code": "B"}, "geometry": polygon},
+    ]}  # fmt: skip
+    with pytest.raises(InvalidInput, match=r"body: feature 1 .*encloses no area"):
+        features_from_geojson(cells, source="body")
+    path = tmp_path / "cells.geojson"
+    path.write_text(json.dumps(cells))
+    with pytest.raises(InvalidInput, match=r"cells\.geojson: feature 1 .*encloses no area"):
+        read_features(path)
+
+
+def test_a_flat_part_of_a_multipolygon_is_left_out_and_said():
+    square = shapely.box(7.40, 43.73, 7.41, 43.74)  # near the flat ring, touching nothing
+    both = {"type": "MultiPolygon", "coordinates": [[list(square.exterior.coords)], [FLAT_RING]]}
+    got = area_from_geojson(both, source="body")
+    assert got.geometry.equals(shapely.orient_polygons(square))
+    assert any("1 of its 2 polygons enclose no area" in w for w in got.warnings), got.warnings
 
 
 def test_the_second_bad_feature_is_named_too():

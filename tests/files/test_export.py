@@ -92,3 +92,15 @@ def test_write_refuses_unknown_format_and_missing_folder(tmp_path):
     with pytest.raises(InvalidInput, match="does not exist"):
         write_cells(cells, tmp_path / "nowhere" / "cells.geojson")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_cell_that_rounding_would_empty_is_refused_not_written(tmp_path):
+    """Seven decimals keep about 1 cm: a cell thinner than that would be written as [[]]; the write
+    refuses it by code instead, and leaves no file."""
+    cells = cells_from_area(PARK, count=3)
+    flat = shapely.Polygon([(120.46, 36.1), (120.47, 36.1), (120.47, 36.10000001)])  # 1 mm wide
+    cells.loc[1, "geometry"] = flat
+    for name in ("cells.geojson", "cells.gpkg"):
+        with pytest.raises(InvalidInput, match=f"{name}: cell C-002 came out empty"):
+            write_cells(cells, tmp_path / name)
+    assert list(tmp_path.iterdir()) == []

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 import os
+import tempfile
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -120,6 +122,84 @@ def test_split_by_mode_tiles_and_never_crosses_a_line(area, count, use_count, da
     geoms = assert_tiles(cells, area)
     # lines are snapped to a 5 cm grid before cutting: look 10 cm inside the cells
     assert_no_cell_crosses(geoms, to_metric(split, metric_crs(area)), inset_m=0.1)
+
+
+@st.composite
+def awkward_areas(draw) -> shapely.Geometry:
+    """Areas at the edge of having none: slivers and triangles from a nanometre to 100 m wide at any
+    angle (corners nearly on one line), alone or beside a real area; coordinates have 12 decimals
+    at most, as a file's do (not 1e-182, whose products GEOS cannot divide by)."""
+    cx, cy = draw(st.floats(-175, 175)), draw(st.floats(-70, 75))
+    length = draw(st.floats(1.0, 3000.0))
+    width = 10.0 ** draw(st.floats(-9.0, 2.0))
+    t = draw(st.floats(0.0, math.pi))
+    along, across = np.array([math.cos(t), math.sin(t)]), np.array([-math.sin(t), math.cos(t)])
+    if draw(st.booleans()):
+        corners = [0 * along, length * along, length * along + width * across, width * across]
+    else:  # a triangle whose apex stands `width` off its base
+        corners = [0 * along, length * along, 0.5 * length * along + width * across]
+    xy = np.array(corners)
+    scale = np.array([METRES_PER_DEG_LAT * math.cos(math.radians(cy)), METRES_PER_DEG_LAT])
+    area = shapely.Polygon(np.array([cx, cy]) + xy / scale)
+    if draw(st.booleans()):
+        off = (length + 3000.0) / scale[0]
+        area = shapely.union_all([area, shapely.Polygon(star(cx + off, cy, [800.0] * 9))])
+    return shapely.transform(area, lambda lonlat: np.round(lonlat, 12))
+
+
+@PROPERTY
+@given(area=awkward_areas(), mode=st.sampled_from(["square", "hex", "count", "split"]))
+def test_no_mode_makes_an_empty_or_invalid_cell(area, mode):
+    """Whatever the area, gridding or writing refuses it (InvalidInput), or every cell has an area
+    and is a valid polygon, as made and as written (rounded to 7 decimals): never an empty or broken
+    cell."""
+    from gridmgr.files.export import write_cells
+
+    xmin, ymin, xmax, ymax = area.bounds
+    options = {"count": 3} if mode == "count" else {"cell_size": 500.0}
+    if mode in ("square", "hex"):
+        options["shape"] = mode
+    if mode == "split":
+        mid = (xmin + xmax) / 2
+        options["split_by"] = shapely.LineString([(mid, ymin - 0.01), (mid, ymax + 0.01)])
+    with tempfile.TemporaryDirectory() as folder:
+        try:
+            cells = cells_from_area(area, **options)
+            path = write_cells(cells, Path(folder) / "cells.geojson")
+        except InvalidInput:
+            return
+        written = gpd.read_file(path).geometry.values
+    for geoms in (np.asarray(cells.geometry.values), np.asarray(written)):
+        assert not shapely.is_empty(geoms).any()
+        assert shapely.is_valid(geoms).all()
+        assert (shapely.area(geoms) > 0).all()
+    assert (cells["area_m2"] > 0).all()
+
+
+def test_a_flat_area_is_refused_in_every_mode():
+    """Corners on one line (in decimals: GEOS measures 1e-22 degrees²) make no cells."""
+    flat = shapely.from_geojson(
+        (Path(__file__).parents[1] / "data" / "zero_area_by_rounding.geojson").read_text()
+    )
+    line = shapely.LineString([(7.39677, 43.7225), (7.39677, 43.7227)])
+    for options in ({"cell_size": 2000}, {"count": 1}, {"cell_size": 10, "split_by": line}):
+        with pytest.raises(InvalidInput, match="encloses no area"):
+            cells_from_area(flat, **options)
+
+
+def test_the_last_check_refuses_a_cell_that_came_out_empty(monkeypatch):
+    """Should any step ever bend a cell into nothing, gridding stops with a GridmgrError naming it."""
+    from gridmgr.geometry import gridding
+
+    def emptied(geoms: np.ndarray) -> np.ndarray:
+        geoms = geoms.copy()
+        geoms[-1] = shapely.Polygon()
+        return geoms
+
+    monkeypatch.setattr(gridding, "_repaired", emptied)
+    area = shapely.Polygon(star(120.0, 30.0, [500] * 12))
+    with pytest.raises(InvalidInput, match="cell C-004 came out empty, so nothing was written"):
+        cells_from_area(area, count=4)
 
 
 def test_the_crossing_check_refuses_a_divided_cell_and_allows_a_crumb():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import io
+import json
 import re
 import zipfile
 from pathlib import Path
@@ -264,7 +265,10 @@ def cli_message(name: str, monkeypatch, **kw) -> str:
     return str(caught.value)
 
 
-@pytest.mark.parametrize("bad", ["bowtie.geojson", "not_json.geojson", "points_only.geojson"])
+@pytest.mark.parametrize(
+    "bad",
+    ["bowtie.geojson", "not_json.geojson", "points_only.geojson", "zero_area_by_rounding.geojson"],
+)
 def test_bad_boundary_upload_shows_the_cli_message(site, bad, monkeypatch):
     from gridmgr import services
 
@@ -322,6 +326,37 @@ def test_bad_cells_or_lines_upload_on_the_plan_page(site, monkeypatch):
     assert bad_count.status_code == 422 and "positive whole number" in bad_count.get_data(
         as_text=True
     )
+    assert len(services.list_plans(engine, seeded.slug)) == 1
+
+
+def test_drawn_cells_with_one_of_no_area_are_refused_on_the_plan_page(site, tmp_path):
+    """Issue 12 on the planner's page: a drawn cell whose corners lie on one line is refused by
+    feature, in the page's language, and the plan stays as it was."""
+    from gridmgr import services
+
+    app, seeded, engine = site
+    flat = json.loads((DATA / "zero_area_by_rounding.geojson").read_text())
+    square = {"type": "Polygon", "coordinates": [[[120, 36], [120.004, 36], [120.004, 36.003],
+                                                  [120, 36.003], [120, 36]]]}  # fmt: skip
+    drawn = tmp_path / "drawn.geojson"
+    drawn.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {}, "geometry": g} for g in (square, flat)
+    ]}))  # fmt: skip
+    client = planner(app)
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "zh-CN"
+    got = client.post(
+        f"/areas/{seeded.slug}/plan/preview",
+        data={
+            "csrf_token": csrf_of(client, f"/areas/{seeded.slug}/plan"),
+            "mode": "import",
+            "crs": "wgs84",
+            "cells": upload(drawn),
+        },
+        content_type="multipart/form-data",
+    )
+    text = html.unescape(got.get_data(as_text=True))
+    assert got.status_code == 422, text
+    assert "drawn.geojson: feature 1 (Polygon)：多边形没有围出面积" in text
     assert len(services.list_plans(engine, seeded.slug)) == 1
 
 

@@ -13,6 +13,7 @@ import pytest
 
 from gridmgr.errors import NotFound
 
+from conftest import ROOT
 from webtools import PASSWORD, api_token, call_generated, csrf_of, login, seed_park
 
 API = "/api/v1"
@@ -237,6 +238,26 @@ def test_areas_take_a_slug_or_read_the_name_in_pinyin(site):
     doc = openapi_document()
     assert doc["components"]["schemas"]["NewArea"]["properties"]["slug"]["type"] == "string"
     assert "409" in doc["paths"]["/areas"]["post"]["responses"]
+
+
+def test_an_area_or_drawn_cell_with_no_area_gets_422_and_writes_nothing(site):
+    """Three corners on one line (issue 12): refused as an area and as a drawn cell, with the error
+    shape and the message the CLI gives; no area is added and the plan stays as it was."""
+    _, client, tok, park = site
+    flat = json.loads((ROOT / "tests" / "data" / "zero_area_by_rounding.geojson").read_text())
+    h = tok["planner"]
+    made = client.post(f"{API}/areas", headers=h, json={"name": "Flat", "geometry": flat})
+    error = _error(made, 422)
+    assert error["code"] == "invalid_input"
+    assert "feature 0 (Polygon): the polygon encloses no area" in error["message"]
+    cells = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"code": "D1"}, "geometry": SQUARE},
+        {"type": "Feature", "properties": {"code": "D2"}, "geometry": flat},
+    ]}  # fmt: skip
+    drawn = client.post(f"{API}/areas/{park.slug}/grid", headers=h, json={"cells": cells})
+    assert "feature 1 (Polygon): the polygon encloses no area" in _error(drawn, 422)["message"]
+    listed = client.get(f"{API}/areas", headers=h).get_json()
+    assert [(a["slug"], a["plan_version"], a["cells"]) for a in listed] == [(park.slug, 1, 30)]
 
 
 def test_grid_by_count_size_and_drawn_cells_with_dry_run(site):
