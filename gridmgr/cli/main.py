@@ -651,9 +651,12 @@ def _cmd_schedule_set(args: argparse.Namespace) -> int:
 
 
 def _cmd_log(args: argparse.Namespace) -> int:
-    from gridmgr.services import log_round
+    from gridmgr.services.rounds import record_round
 
-    r = log_round(_engine(args), args.area, args.code, args.warden, at=args.at, note=args.note)
+    # the API's own function: the same checks (no time in the future, none before 2000) and messages
+    r, _new = record_round(
+        _engine(args), args.area, args.code, args.warden, at=args.at, note=args.note, actor="cli"
+    )
     print(f"round logged: {r['cell']} by {r['warden']} at {r['at']}")
     return 0
 

@@ -265,3 +265,57 @@ def test_area_add_reads_chinese_names_in_pinyin_and_takes_a_slug(tmp_path):
     assert sorted(a["slug"] for a in listed) == [
         "ertong-gongyuan", "ertong-gongyuan-2", "haibin", "zhaolin-gongyuan",
     ]  # fmt: skip
+
+
+def test_log_refuses_a_time_in_the_future_as_the_api_does(tmp_path):
+    """Issue 12: `gridmgr log --at` tomorrow was stored while the API refused it. The command now
+    gives the API's 422 message word for word (exit 2, one line) and stores nothing; a past time is
+    still logged."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from sqlalchemy import func, select
+
+    from gridmgr import services
+    from gridmgr.db.models import Round
+    from gridmgr.db.store import make_engine, reading, upgrade
+    from gridmgr.web import create_app
+
+    db = f"sqlite:///{tmp_path / 'g.db'}"
+    engine = make_engine(db)
+    try:
+        upgrade(engine)
+        slug = services.add_area(engine, GEODATA / "demo_park.geojson", name="Park")["slug"]
+        services.grid(engine, slug, count=3)
+        code = services.plan_cells(engine, slug)["code"].iloc[0]
+        services.add_warden(engine, "张伟")
+        services.assign(engine, slug, [code], "张伟")
+        user = services.add_user(engine, "zhang", role="warden", password="pw-" * 4, warden="张伟")
+        token = services.issue_token(engine, user["id"])
+        local = datetime.now(ZoneInfo("Asia/Shanghai"))
+        tomorrow = f"{(local + timedelta(days=1)).date()}T08:10"
+        app = create_app({"DATABASE_URL": db, "INSTANCE_PATH": str(tmp_path / "instance")})
+        api = app.test_client().post(
+            f"/api/v1/areas/{slug}/cells/{code}/rounds",
+            json={"at": tomorrow},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        app.extensions["gridmgr.engine"].dispose()
+        assert api.status_code == 422
+        message = api.get_json()["error"]["message"]
+        assert "is in the future" in message
+
+        done = run("--db", db, "log", slug, code, "--warden", "张伟", "--at", tomorrow)
+        assert_one_line_error(done)
+        assert done.stderr.strip() == f"gridmgr: error: {message}"
+        with reading(engine) as s:
+            assert s.execute(select(func.count()).select_from(Round)).scalar() == 0
+
+        earlier = f"{(local - timedelta(hours=1)).replace(tzinfo=None):%Y-%m-%dT%H:%M}"
+        done = run("--db", db, "log", slug, code, "--warden", "张伟", "--at", earlier)
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.strip() == f"round logged: {code} by 张伟 at {earlier}:00+08:00"
+        with reading(engine) as s:
+            assert s.execute(select(func.count()).select_from(Round)).scalar() == 1
+    finally:
+        engine.dispose()
