@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 from pathlib import Path
 
 import pytest
+
+from needs import shared_pg_url
 
 ROOT = Path(__file__).resolve().parents[1]
 GEODATA = ROOT / "geodata"
@@ -27,8 +28,8 @@ def shared_geodata() -> Path:
 def db_url(request, tmp_path):
     """A migrated, empty database: a SQLite file, and a fresh schema on the test PostGIS server.
 
-    PostGIS comes from GRIDMGR_TEST_PG_URL (`.ci/run` starts one with `.ci/postgres.sh`); without it the
-    PostGIS half skips on a developer machine and fails in CI.
+    PostGIS comes from GRIDMGR_TEST_PG_URL (`.ci/run` starts one with `.ci/postgres.sh`); without it,
+    or on a server without PostGIS, the PostGIS half skips on a developer machine and fails in CI.
     """
     from gridmgr.db.store import make_engine, upgrade
 
@@ -39,15 +40,7 @@ def db_url(request, tmp_path):
         engine.dispose()
         yield url
         return
-    base = os.environ.get("GRIDMGR_TEST_PG_URL")
-    if not base:
-        if os.environ.get("CI"):
-            pytest.fail(
-                "CI must set GRIDMGR_TEST_PG_URL: .ci/run starts PostGIS with .ci/postgres.sh"
-            )
-        pytest.skip(
-            "no PostGIS: run `export GRIDMGR_TEST_PG_URL=$(bash .ci/postgres.sh)` to include it"
-        )
+    base = shared_pg_url()
     from sqlalchemy import create_engine, text
 
     schema = f"t_{uuid.uuid4().hex[:12]}"

@@ -25,6 +25,7 @@ import pytest
 
 import faulthooks
 from conftest import ROOT
+from needs import NO_POSTGIS, postgis_available, require, shared_pg_url
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 ACKED = (200, 201)
@@ -38,20 +39,6 @@ def _bench():
     finally:
         sys.path.remove(str(ROOT / "benchmarks"))
     return bench_load
-
-
-def _missing(what: str) -> None:
-    """Fail in CI, skip on a developer machine."""
-    if os.environ.get("CI"):
-        pytest.fail(f"CI must provide {what}")
-    pytest.skip(f"not possible here: {what}")
-
-
-def _shared_pg() -> str:
-    pg = os.environ.get("GRIDMGR_TEST_PG_URL")
-    if not pg:
-        _missing("GRIDMGR_TEST_PG_URL (export GRIDMGR_TEST_PG_URL=$(bash .ci/postgres.sh))")
-    return pg
 
 
 def _wardens(bench, port: int, seeded, rec, stop: threading.Event) -> list[threading.Thread]:
@@ -116,7 +103,7 @@ def _sqlite_check(path: Path) -> str:
 @pytest.mark.parametrize("kind", ["sqlite", "postgis"])
 def test_sigkill_under_load_loses_no_acknowledged_round(kind, tmp_path):
     bench = _bench()
-    url, drop = bench.fresh_database(kind, tmp_path, _shared_pg() if kind == "postgis" else None)
+    url, drop = bench.fresh_database(kind, tmp_path, shared_pg_url() if kind == "postgis" else None)
     try:
         seeded = bench.setup(url, tmp_path, wardens=8, managers=0)
         port = bench.free_port()
@@ -265,8 +252,10 @@ def test_a_full_disk_refuses_writes_whole_and_they_work_again_with_space(tmp_pat
 def private_pg() -> Iterator[tuple[str, Callable[..., None]]]:
     """A throw-away PostgreSQL cluster with PostGIS on a free port (its URL, and pg_ctl for it),
     for faults the shared test server must not suffer."""
-    if not (PG_BIN / "initdb").exists():
-        _missing(f"PostgreSQL's programs in {PG_BIN} (bash .ci/postgres.sh installs them)")
+    require(
+        (PG_BIN / "initdb").exists(),
+        f"no PostgreSQL programs in {PG_BIN}: `bash .ci/postgres.sh` installs them, or run `.ci/run`",
+    )
     sudo = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
     data = Path(tempfile.mkdtemp(prefix="gridmgr-pg-"))
     if sudo:
@@ -290,6 +279,8 @@ def private_pg() -> Iterator[tuple[str, Callable[..., None]]]:
         url = f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
         from sqlalchemy import create_engine, text
 
+        # PostgreSQL may be installed without PostGIS (a fresh machine): skip then, fail in CI
+        require(postgis_available(url), NO_POSTGIS)
         admin = create_engine(url)
         with admin.begin() as conn:
             conn.execute(text("CREATE EXTENSION postgis"))

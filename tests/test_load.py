@@ -4,21 +4,17 @@ real `gridmgr serve`, no request fails and every acknowledged round is stored ex
 
 from __future__ import annotations
 
-import os
 import sys
 
 import pytest
 
 from conftest import ROOT
+from needs import shared_pg_url
 
 
 @pytest.mark.parametrize("kind", ["sqlite", "postgis"])
 def test_every_acknowledged_round_is_stored_once_under_load(kind):
-    pg = os.environ.get("GRIDMGR_TEST_PG_URL")
-    if kind == "postgis" and not pg:
-        if os.environ.get("CI"):
-            pytest.fail("CI must set GRIDMGR_TEST_PG_URL")
-        pytest.skip("no PostGIS: export GRIDMGR_TEST_PG_URL=$(bash .ci/postgres.sh)")
+    pg = shared_pg_url() if kind == "postgis" else None
     sys.path.insert(0, str(ROOT / "benchmarks"))
     try:
         import bench_load

@@ -151,6 +151,16 @@ def _storage_of(engine: Engine) -> str:
     )
 
 
+def postgis_available(engine: Engine) -> bool:
+    """True when the PostgreSQL server can create the postgis extension (its package is installed
+    on the server; PostgreSQL alone does not have it)."""
+    with engine.connect() as conn:
+        found = conn.execute(
+            text("SELECT 1 FROM pg_available_extensions WHERE name = 'postgis'")
+        ).first()
+    return found is not None
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the schema to the newest migration (creating it on an empty database), or to `revision`."""
     _migrate(engine, "upgrade", revision)
@@ -168,6 +178,14 @@ def _migrate(engine: Engine, direction: str, revision: str) -> None:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     try:
+        if is_postgres(engine) and not postgis_available(engine):
+            url = engine.url
+            raise DatabaseUnavailable(
+                f"the PostgreSQL server {url.host or 'localhost'}:{url.port or 5432} has no "
+                "PostGIS, which gridmgr's geometry columns need; "
+                "install it on the server (Debian: apt-get install postgresql-15-postgis-3), or "
+                "use the default SQLite database; nothing was written"
+            )
         with engine.connect() as conn, sqlite_foreign_keys_off(conn), conn.begin():
             cfg.attributes["connection"] = conn
             getattr(command, direction)(cfg, revision)

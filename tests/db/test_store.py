@@ -124,6 +124,39 @@ def test_postgis_stores_real_geometry_with_a_gist_index(engine, db_url):
     assert kind == "GEOMETRY" and "gist" in index.lower()
 
 
+def test_init_on_a_postgresql_without_postgis_says_what_to_install(monkeypatch):
+    """A fresh machine has PostgreSQL but not PostGIS: `gridmgr init` says what to install, in one
+    line, and creates nothing (the server's own answer is asked first: here it does have PostGIS)."""
+    import uuid
+
+    from sqlalchemy import create_engine
+
+    from gridmgr.db import store
+    from gridmgr.errors import DatabaseUnavailable
+
+    from needs import shared_pg_url
+
+    base = shared_pg_url()
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base)
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    engine = make_engine(f"{base}?options=-csearch_path%3D{schema},public")
+    try:
+        assert store.postgis_available(engine) is True
+        monkeypatch.setattr(store, "postgis_available", lambda engine: False)
+        with pytest.raises(DatabaseUnavailable) as info:
+            store.upgrade(engine)
+        message = str(info.value)
+        assert "has no PostGIS" in message and "apt-get install postgresql-15-postgis-3" in message
+        assert "\n" not in message and not schema_ready(engine)
+    finally:
+        engine.dispose()
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
 def test_database_url_defaults_to_the_instance_folder(tmp_path):
     assert (
         database_url(env={"GRIDMGR_INSTANCE": str(tmp_path)})
