@@ -50,9 +50,11 @@ def cells_from_area(
         ``"square"`` or ``"hex"`` (with `cell_size` only).
     split_by
         Lines (roads, rivers, walls) in WGS84 or with a CRS: the area is cut along them into
-        blocks first, blocks are then gridded on their own, and no cell crosses a line (but for
-        crumbs under MIN_CELL_M2 where a line meets the boundary or another line a hair apart:
-        they join the neighbouring block they share most edge with).
+        blocks first, blocks are then gridded on their own, and no cell crosses a line but along
+        a crumb: a block too small to be a cell (under MIN_CELL_M2, where a line grazes a corner
+        or crosses another line near the boundary) or too thin to be ground (nowhere wider than
+        about twice LINE_SNAP_M: a line drawn along the boundary or another line) joins the
+        neighbouring block it shares most edge with.
     min_fraction
         Clipped cells smaller than this share of a full cell merge into the neighbour they
         share the longest edge with.
@@ -292,9 +294,13 @@ def _blocks(region: shapely.Geometry, split_by: Any, crs: CRS) -> tuple[np.ndarr
 
 
 def _merge_crumbs(faces: np.ndarray) -> np.ndarray:
-    """Blocks under MIN_CELL_M2 (where lines cross a hair apart) joined to the neighbour they share most edge with."""
+    """Crumbs joined to the neighbour they share most edge with: blocks too small to be a cell (under
+    MIN_CELL_M2, where a line grazes a corner of the boundary or crosses another line near it) or
+    too thin to be ground (nowhere wider than about twice LINE_SNAP_M, however long: a line drawn
+    along the boundary or along another line, a few millimetres off it after snapping)."""
     areas = shapely.area(faces)
-    crumbs = np.flatnonzero(areas < MIN_CELL_M2)
+    crumb = (areas < MIN_CELL_M2) | ~has_area(faces, 2.0 * LINE_SNAP_M)
+    crumbs = np.flatnonzero(crumb)
     if len(crumbs) == 0 or len(crumbs) == len(faces):
         return faces
     faces = faces.copy()
@@ -302,7 +308,7 @@ def _merge_crumbs(faces: np.ndarray) -> np.ndarray:
     target = np.arange(len(faces))
     for k in crumbs:  # a few dozen at most, at road junctions
         near = tree.query(faces[k], predicate="intersects")
-        near = near[(near != k) & (areas[near] >= MIN_CELL_M2)]
+        near = near[(near != k) & ~crumb[near]]
         if len(near) == 0:
             continue
         shared = shapely.length(
