@@ -275,7 +275,7 @@ def insert_cells(
     """Write a plan's cells in bulk (in the caller's transaction) and return their new ids in order;
     an empty, flat or invalid cell is refused (InvalidInput) before anything is written."""
     geoms = np.asarray(cells.geometry.values)
-    check_cells(geoms, list(cells["code"]))
+    check_cells(geoms, cells["code"].to_numpy())
     wkb = shapely.to_wkb(geoms)
     rows = [
         {"plan_id": plan_id, "code": c, "seq": int(s), "area_m2": float(a), "geometry": g}

@@ -45,7 +45,7 @@ def write_cells(
     geoms = rounded(np.asarray(cells.geometry.values), decimals=decimals)
     # a cell that rounding would empty is refused rather than written as [[]]; GEOS rounds to valid
     # shapes, so only emptiness and area are left to check
-    codes = list(cells["code"]) if "code" in cells else [str(k) for k in cells.index]
+    codes = cells["code"].to_numpy() if "code" in cells else cells.index.to_numpy()
     check_cells(geoms, codes, where=f"{path}: ", known_valid=np.ones(len(geoms), bool))
     out = cells.set_geometry(gpd.GeoSeries(geoms, index=cells.index, crs=WGS84))
     fd, tmp = tempfile.mkstemp(prefix=".gridmgr-", suffix=path.suffix, dir=path.parent or ".")

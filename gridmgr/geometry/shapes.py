@@ -70,7 +70,7 @@ def check_cells(
     geoms
         The cells' geometries, in any CRS.
     codes
-        Their codes, to name the first faulty one.
+        Their codes (any sequence: only the faulty one is read), to name the first faulty cell.
     where
         What the message starts with (a file's name and ": "), or nothing.
     known_valid
