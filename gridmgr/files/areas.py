@@ -8,13 +8,14 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import reduce
-from typing import Any
+from typing import Any, cast
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 from pyproj import Transformer
+from shapely.geometry.base import BaseGeometry
 
 from gridmgr.errors import InvalidInput, LimitExceeded, NotFound, Phrase
 from gridmgr.files.geojson import RawFeature, features_from_json
@@ -205,7 +206,7 @@ def read_lines(
     source = str(path)
     features, _notes = read_file(path, limits.max_file_bytes, prefer="LineString")
     check_vertices(features, source, limits.max_vertices, what="line")
-    lines: list[shapely.Geometry] = []
+    lines: list[shapely.LineString] = []
     skipped: list[RawFeature] = []
     for raw in features:
         parts = _parts(raw)
@@ -323,7 +324,7 @@ def _area(
     chosen = features if feature is None else _choose(features, feature, source)
     check_vertices(chosen, source, limits.max_vertices, what="area")
     warns = list(notes)
-    areas: list[shapely.Geometry] = []
+    areas: list[BaseGeometry] = []
     owners: list[RawFeature] = []
     loose: list[RawFeature] = []
     skipped: list[RawFeature] = []
@@ -370,7 +371,9 @@ def _area(
     one = owners[0] if len(owners) == 1 else None
     name = one.name if one else _common_name(owners)
     props = dict(one.properties) if one else {}
-    return LoadedArea(area, name, props, tuple(warns), source)
+    # each piece went through _valid or _rings_area, so their union is a Polygon or MultiPolygon
+    polygons = cast(shapely.Polygon | shapely.MultiPolygon, area)
+    return LoadedArea(polygons, name, props, tuple(warns), source)
 
 
 def check_vertices(features: list[RawFeature], source: str, limit: int, *, what: str) -> None:
@@ -397,7 +400,7 @@ def _is_lines(raw: RawFeature) -> bool:
     return len(kinds) > 0 and bool((kinds == 1).all())
 
 
-def _km2(area: shapely.Geometry) -> float:
+def _km2(area: BaseGeometry) -> float:
     """Area in km², measured in a Lambert equal-area projection centred on the area."""
     xmin, ymin, xmax, ymax = area.bounds
     laea = f"+proj=laea +lat_0={(ymin + ymax) / 2} +lon_0={(xmin + xmax) / 2} +datum=WGS84 +units=m"
@@ -444,7 +447,7 @@ def _common_name(features: list[RawFeature]) -> str | None:
     return names.pop() if len(names) == 1 else None
 
 
-def _feature_area(raw: RawFeature, source: str, notes: list[str]) -> shapely.Geometry | None:
+def _feature_area(raw: RawFeature, source: str, notes: list[str]) -> BaseGeometry | None:
     """The feature's valid area: its polygons, or what its closed lines enclose; None if it has none."""
     parts = _parts(raw)
     kinds = shapely.get_type_id(parts)
@@ -473,7 +476,7 @@ def _feature_area(raw: RawFeature, source: str, notes: list[str]) -> shapely.Geo
 
 def _rings_area(
     lines: np.ndarray, source: str, label: str, notes: list[str]
-) -> shapely.Geometry | None:
+) -> BaseGeometry | None:
     """The area lines enclose when they join end to end into closed rings (nested rings make holes)."""
     rings = shapely.get_parts(shapely.line_merge(shapely.multilinestrings(lines)))
     if not shapely.is_closed(rings).all():
@@ -503,7 +506,7 @@ def _rings_area(
     return shapely.orient_polygons(polygonal(area))
 
 
-def _valid(geom: shapely.Geometry, source: str, label: str, notes: list[str]) -> shapely.Geometry:
+def _valid(geom: BaseGeometry, source: str, label: str, notes: list[str]) -> BaseGeometry:
     """The geometry made valid where that is safe (winding, small self-intersections), else refused."""
     where = f"{source}: {label}"
     try:
@@ -568,7 +571,7 @@ def repair_advice(reason: str) -> Phrase:
     return FIX_HINT
 
 
-def _written_area(geom: shapely.Geometry) -> float:
+def _written_area(geom: BaseGeometry) -> float:
     """Area as the rings are written (shoelace of each ring: exteriors minus holes), valid or not."""
     total = 0.0
     for poly in shapely.get_parts(geom):

@@ -14,5 +14,5 @@ Floats: TypeAlias = npt.NDArray[np.floating[Any]]
 Ints: TypeAlias = npt.NDArray[np.int64]  # lattice indices, keys, positions
 Bools: TypeAlias = npt.NDArray[np.bool_]  # masks
 
-# one geometry or an array of them, given and returned alike (shapely's functions take both)
-GeometryOrArray = TypeVar("GeometryOrArray", BaseGeometry, GeoArray)
+# one geometry or an array of them, returned as the same kind (a Polygon stays a Polygon)
+GeometryOrArray = TypeVar("GeometryOrArray", bound=BaseGeometry | GeoArray)

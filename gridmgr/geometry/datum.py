@@ -147,7 +147,8 @@ def _apply(geom: GeometryOrArray, fn: Conversion) -> GeometryOrArray:
         x, y = fn(xy[:, 0], xy[:, 1])
         return np.column_stack([x, y])
 
-    return shapely.transform(geom, on_coords)
+    # shapely gives back the kind it is given; its stubs say so for one geometry, not for an array
+    return shapely.transform(geom, on_coords)  # type: ignore[type-var]
 
 
 def to_wgs84(geom: GeometryOrArray, datum: str) -> GeometryOrArray:

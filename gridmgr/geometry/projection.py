@@ -49,7 +49,8 @@ def _transform_geometries(geoms: GeometryOrArray, source: CRS, target: CRS) -> G
         x, y = transform_xy(coords[:, 0], coords[:, 1], source, target)
         return np.column_stack([x, y])
 
-    return shapely.transform(geoms, fn)
+    # shapely gives back the kind it is given; its stubs say so for one geometry, not for an array
+    return shapely.transform(geoms, fn)  # type: ignore[type-var]
 
 
 def to_metric(geoms: GeometryOrArray, crs: CRS) -> GeometryOrArray:
