@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
+from typing import Any
 
 from gridmgr.cli.helptext import examples
 from gridmgr.errors import InvalidInput
@@ -221,7 +222,7 @@ def serve_app(app, args: argparse.Namespace) -> None:
     """Serve with waitress until interrupted."""
     import waitress
 
-    proxy = (
+    proxy: dict[str, Any] = (
         {
             "trusted_proxy": "127.0.0.1",
             "trusted_proxy_headers": "x-forwarded-proto x-forwarded-host",

@@ -6,17 +6,24 @@ Everything that differs between SQLite and PostgreSQL lives here.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import typing
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import numpy.typing as npt
 import shapely
+from shapely.geometry.base import BaseGeometry
 from sqlalchemy import (
+    ColumnElement,
     Connection,
     Engine,
+    Select,
     String,
+    Table,
     cast,
     create_engine,
     event,
@@ -29,7 +36,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import InternalError, OperationalError
 from sqlalchemy.orm import Session
 
-from gridmgr.db.models import Cell
+from gridmgr.db.models import Base, Cell
 from gridmgr.errors import DatabaseUnavailable, DiskFull, InvalidInput
 from gridmgr.geometry.shapes import check_cells
 
@@ -40,7 +47,7 @@ INSERT_CHUNK = 5_000
 CONNECT_TIMEOUT_S = 10
 
 
-def database_url(url: str | None = None, *, env: dict | None = None) -> str:
+def database_url(url: str | None = None, *, env: Mapping[str, str] | None = None) -> str:
     """The URL to use: the one given, else GRIDMGR_DATABASE_URL, else a SQLite file in the instance folder."""
     env = os.environ if env is None else env
     url = url or env.get("GRIDMGR_DATABASE_URL")
@@ -226,13 +233,15 @@ def schema_ready(engine: Engine) -> bool:
         return False
 
 
-def bulk_insert(session: Session, model: type, rows: list[dict]) -> None:
+def bulk_insert(session: Session, model: type[Base], rows: list[dict[str, Any]]) -> None:
     """Insert many rows through Core (executemany), in the session's transaction, skipping ORM bookkeeping."""
     if rows:
-        session.connection().execute(insert(model.__table__), rows)
+        # a declarative model's __table__ is a Table; the base class types it as any FROM clause
+        table = typing.cast(Table, model.__table__)
+        session.connection().execute(insert(table), rows)
 
 
-def raw_rows(session: Session, stmt) -> list[tuple]:
+def raw_rows(session: Session, stmt: Select) -> Sequence[Any]:
     """The rows of a select as the driver gives them, skipping SQLAlchemy's result processing.
 
     A million rows through SQLAlchemy's result machinery take seconds; the driver's fetchall does not.
@@ -248,7 +257,7 @@ def raw_rows(session: Session, stmt) -> list[tuple]:
         cursor.close()
 
 
-def int_rows(session: Session, stmt) -> np.ndarray:
+def int_rows(session: Session, stmt: Select) -> npt.NDArray[np.int64]:
     """The rows of a select of integer columns as an (n, k) int64 array.
 
     The database joins the numbers into one text, which numpy parses at C speed: a million rounds
@@ -256,7 +265,7 @@ def int_rows(session: Session, stmt) -> np.ndarray:
     """
     sub = stmt.subquery()
     cols = [cast(c, String) for c in sub.c]
-    joined = cols[0]
+    joined: ColumnElement[str] = cols[0]
     for c in cols[1:]:
         joined = joined + "," + c
     agg = (
@@ -270,8 +279,8 @@ def int_rows(session: Session, stmt) -> np.ndarray:
 
 
 def insert_cells(
-    session: Session, plan_id: int, cells: gpd.GeoDataFrame, seqs: np.ndarray
-) -> np.ndarray:
+    session: Session, plan_id: int, cells: gpd.GeoDataFrame, seqs: npt.NDArray[np.integer]
+) -> npt.NDArray[np.int64]:
     """Write a plan's cells in bulk (in the caller's transaction) and return their new ids in order;
     an empty, flat or invalid cell is refused (InvalidInput) before anything is written."""
     geoms = np.asarray(cells.geometry.values)
@@ -303,7 +312,11 @@ def load_cells(session: Session, plan_id: int, *, geometry: bool = True) -> gpd.
             {"id": [], "code": [], "seq": [], "area_m2": []}, geometry=[], crs="EPSG:4326"
         )
     ids, codes, seqs, areas, *wkb = zip(*rows, strict=True)
-    shapes = shapely.from_wkb(np.asarray(wkb[0], dtype=object)) if geometry else [None] * len(ids)
+    shapes = (
+        shapely.from_wkb(np.asarray(wkb[0], dtype=object))
+        if geometry
+        else np.full(len(ids), None, dtype=object)
+    )
     return gpd.GeoDataFrame(
         {
             "id": np.asarray(ids, np.int64),
@@ -331,7 +344,7 @@ FROM areas a, u, o WHERE a.id = :area
 
 def gaps_and_overlaps_in_db(
     session: Session, area_id: int, plan_id: int
-) -> tuple[shapely.Geometry, shapely.Geometry]:
+) -> tuple[BaseGeometry, BaseGeometry]:
     """On PostGIS: the land no cell covers and the land two cells share, worked out in the database (GiST join)."""
     gaps, overlaps = session.execute(text(_GROUND_SQL), {"plan": plan_id, "area": area_id}).one()
     return shapely.from_wkb(bytes(gaps)), shapely.from_wkb(bytes(overlaps))

@@ -8,13 +8,14 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import reduce
-from typing import Any
+from typing import Any, cast
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 from pyproj import Transformer
+from shapely.geometry.base import BaseGeometry
 
 from gridmgr.errors import InvalidInput, LimitExceeded, NotFound, Phrase
 from gridmgr.files.geojson import RawFeature, features_from_json
@@ -205,7 +206,7 @@ def read_lines(
     source = str(path)
     features, _notes = read_file(path, limits.max_file_bytes, prefer="LineString")
     check_vertices(features, source, limits.max_vertices, what="line")
-    lines: list[shapely.Geometry] = []
+    lines: list[shapely.LineString] = []
     skipped: list[RawFeature] = []
     for raw in features:
         parts = _parts(raw)
@@ -323,7 +324,7 @@ def _area(
     chosen = features if feature is None else _choose(features, feature, source)
     check_vertices(chosen, source, limits.max_vertices, what="area")
     warns = list(notes)
-    areas: list[shapely.Geometry] = []
+    areas: list[BaseGeometry] = []
     owners: list[RawFeature] = []
     loose: list[RawFeature] = []
     skipped: list[RawFeature] = []
@@ -359,7 +360,7 @@ def _area(
     area = to_wgs84(area, datum)
     if not area.is_valid:  # a datum shift can make parts that nearly touch overlap
         area = polygonal(shapely.make_valid(area))
-    area = shapely.orient_polygons(area)
+    area = _oriented(area)
     _check_antimeridian(area.bounds, source)
     km2 = _km2(area)
     if km2 > limits.max_area_km2:
@@ -370,7 +371,9 @@ def _area(
     one = owners[0] if len(owners) == 1 else None
     name = one.name if one else _common_name(owners)
     props = dict(one.properties) if one else {}
-    return LoadedArea(area, name, props, tuple(warns), source)
+    # each piece went through _valid or _rings_area, so their union is a Polygon or MultiPolygon
+    polygons = cast(shapely.Polygon | shapely.MultiPolygon, area)
+    return LoadedArea(polygons, name, props, tuple(warns), source)
 
 
 def check_vertices(features: list[RawFeature], source: str, limit: int, *, what: str) -> None:
@@ -397,7 +400,7 @@ def _is_lines(raw: RawFeature) -> bool:
     return len(kinds) > 0 and bool((kinds == 1).all())
 
 
-def _km2(area: shapely.Geometry) -> float:
+def _km2(area: BaseGeometry) -> float:
     """Area in km², measured in a Lambert equal-area projection centred on the area."""
     xmin, ymin, xmax, ymax = area.bounds
     laea = f"+proj=laea +lat_0={(ymin + ymax) / 2} +lon_0={(xmin + xmax) / 2} +datum=WGS84 +units=m"
@@ -444,7 +447,7 @@ def _common_name(features: list[RawFeature]) -> str | None:
     return names.pop() if len(names) == 1 else None
 
 
-def _feature_area(raw: RawFeature, source: str, notes: list[str]) -> shapely.Geometry | None:
+def _feature_area(raw: RawFeature, source: str, notes: list[str]) -> BaseGeometry | None:
     """The feature's valid area: its polygons, or what its closed lines enclose; None if it has none."""
     parts = _parts(raw)
     kinds = shapely.get_type_id(parts)
@@ -468,12 +471,12 @@ def _feature_area(raw: RawFeature, source: str, notes: list[str]) -> shapely.Geo
             )
     if not pieces:
         return None
-    return pieces[0] if len(pieces) == 1 else shapely.orient_polygons(shapely.union_all(pieces))
+    return pieces[0] if len(pieces) == 1 else _oriented(shapely.union_all(pieces))
 
 
 def _rings_area(
     lines: np.ndarray, source: str, label: str, notes: list[str]
-) -> shapely.Geometry | None:
+) -> BaseGeometry | None:
     """The area lines enclose when they join end to end into closed rings (nested rings make holes)."""
     rings = shapely.get_parts(shapely.line_merge(shapely.multilinestrings(lines)))
     if not shapely.is_closed(rings).all():
@@ -485,7 +488,7 @@ def _rings_area(
         area = shapely.build_area(noded)
         if area.is_empty:
             return None
-        return shapely.orient_polygons(_with_area(area, f"{source}: {label}", label, notes))
+        return _oriented(_with_area(area, f"{source}: {label}", label, notes))
     polys = []
     for k, ring in enumerate(rings):
         xy = shapely.get_coordinates(ring)
@@ -502,15 +505,15 @@ def _rings_area(
                 f"latitude {y:.7g}; an outline and its holes must not cross"
             )
     area = reduce(shapely.symmetric_difference, polys)  # even-odd: a ring inside another is a hole
-    return shapely.orient_polygons(polygonal(area))
+    return _oriented(polygonal(area))
 
 
-def _valid(geom: shapely.Geometry, source: str, label: str, notes: list[str]) -> shapely.Geometry:
+def _valid(geom: BaseGeometry, source: str, label: str, notes: list[str]) -> BaseGeometry:
     """The geometry made valid where that is safe (winding, small self-intersections), else refused."""
     where = f"{source}: {label}"
     try:
         if geom.is_valid:
-            return shapely.orient_polygons(_with_area(geom, where, label, notes))
+            return _oriented(_with_area(geom, where, label, notes))
         parts = shapely.get_parts(geom)
         if len(parts) > 1 and shapely.is_valid(parts).all():
             notes.append(
@@ -520,7 +523,7 @@ def _valid(geom: shapely.Geometry, source: str, label: str, notes: list[str]) ->
                 )
             )
             union = shapely.union_all(parts)
-            return shapely.orient_polygons(_with_area(union, where, label, notes))
+            return _oriented(_with_area(union, where, label, notes))
         reason = shapely.is_valid_reason(geom)
         repaired = polygonal(shapely.make_valid(geom))
     except shapely.errors.GEOSException as exc:
@@ -552,12 +555,10 @@ def _valid(geom: shapely.Geometry, source: str, label: str, notes: list[str]) ->
             moved=moved,
         )
     )
-    return shapely.orient_polygons(repaired)
+    return _oriented(repaired)
 
 
-def _with_area(
-    geom: shapely.Geometry, where: str, label: str, notes: list[str]
-) -> shapely.Geometry:
+def _with_area(geom: BaseGeometry, where: str, label: str, notes: list[str]) -> BaseGeometry:
     """A valid polygon without its parts that have no area (noted), or refused if none has any."""
     parts = shapely.get_parts(geom)
     kept = has_area(parts, FLAT_DEGREES)
@@ -579,7 +580,10 @@ def _with_area(
             total=len(parts),
         )
     )
-    return shapely.multipolygons(parts[kept]) if kept.sum() > 1 else parts[kept][0]
+    kept_parts = parts[kept]
+    out = shapely.multipolygons(kept_parts) if len(kept_parts) > 1 else kept_parts[0]
+    assert isinstance(out, BaseGeometry)
+    return out
 
 
 def _share(change: float) -> str:
@@ -596,7 +600,7 @@ def repair_advice(reason: str) -> Phrase:
     return FIX_HINT
 
 
-def _written_area(geom: shapely.Geometry) -> float:
+def _written_area(geom: BaseGeometry) -> float:
     """Area as the rings are written (shoelace of each ring: exteriors minus holes), valid or not."""
     total = 0.0
     for poly in shapely.get_parts(geom):
@@ -712,3 +716,10 @@ def _skipped_note(skipped: list[RawFeature]) -> Phrase:
     return Phrase.of(
         "{n} features that are not areas were skipped ({which})", n=n, which=_grouped(skipped)
     )
+
+
+def _oriented(geom: BaseGeometry) -> BaseGeometry:
+    """The polygons with RFC 7946's winding: exterior rings counter-clockwise, holes clockwise."""
+    out = shapely.orient_polygons(geom)
+    assert isinstance(out, BaseGeometry)
+    return out

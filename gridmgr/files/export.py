@@ -69,7 +69,7 @@ def _write_geojson(cells: gpd.GeoDataFrame, path: Path) -> None:
     """A FeatureCollection assembled from GEOS's and pandas' JSON, one feature per line."""
     geometry_json = shapely.to_geojson(np.asarray(cells.geometry.values))
     props = cells.drop(columns=cells.geometry.name)
-    floats = props.select_dtypes("floating").columns
+    floats = props.select_dtypes(np.floating).columns
     props[floats] = props[floats].round(2)
     prop_json = (
         props.to_json(orient="records", lines=True, force_ascii=False).splitlines()

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 import shapely
+from shapely.geometry.base import BaseGeometry
 
 from gridmgr.errors import InvalidInput, LimitExceeded
 
@@ -36,7 +37,7 @@ class RawFeature:
 
     index: int
     properties: dict[str, Any] = field(default_factory=dict)
-    geometry: shapely.Geometry | None = None
+    geometry: BaseGeometry | None = None
     type_name: str = "null"
     fid: str | None = None  # the Feature's "id" member, when it has one
 
@@ -189,6 +190,7 @@ def parse_text(text: str, source: str) -> object:
 
 def features_from_json(obj: object, source: str) -> list[RawFeature]:
     """The features of a GeoJSON object: FeatureCollection, Feature, geometry, or a bare array of those."""
+    items: list[Any] | None
     if isinstance(obj, list):
         items = obj
     elif isinstance(obj, dict):
@@ -244,7 +246,7 @@ def _feature(item: object, index: int, source: str) -> RawFeature:
     return raw
 
 
-def geometry_from_json(obj: dict, where: str, *, depth: int) -> shapely.Geometry:
+def geometry_from_json(obj: dict, where: str, *, depth: int) -> BaseGeometry:
     """A 2-D shapely geometry from a GeoJSON geometry, refusing bad positions, open rings and strings."""
     kind = obj.get("type")
     if kind == "GeometryCollection":
@@ -281,7 +283,7 @@ def geometry_from_json(obj: dict, where: str, *, depth: int) -> shapely.Geometry
         )
     if kind == "Polygon":
         return _polygon(coords, where, "")
-    polys = _list(coords, where, kind)
+    polys = _list(coords, where, str(kind))
     return shapely.MultiPolygon([_polygon(c, where, f"polygon {k}, ") for k, c in enumerate(polys)])
 
 
@@ -334,7 +336,11 @@ def _positions(items: list, where: str, what: str) -> np.ndarray:
     fast = arr is not None and arr.ndim == 2 and arr.shape[1] >= 2 and arr.dtype.kind in "fiu"
     if fast and bool in set(map(type, chain.from_iterable(items))):
         fast = False  # true/false would pass as 1/0
-    xy = arr[:, :2].astype(float) if fast else _positions_slowly(items, where, what)
+    xy = (
+        arr[:, :2].astype(float)
+        if fast and arr is not None
+        else _positions_slowly(items, where, what)
+    )
     check_lonlat(xy, where, what)
     return xy
 

@@ -11,6 +11,7 @@ import warnings
 import zipfile
 from contextlib import closing
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -136,20 +137,21 @@ def _ogr_features(
             raise InvalidInput(f"{source}: cannot read it as a {what}: {exc}{hint}") from None
     if len(frame) == 0:
         raise InvalidInput.of("{source}: the file holds no features", source=source)
-    if frame.crs is not None and frame.crs.to_epsg() not in _LONLAT_EPSG:
+    crs = frame.crs
+    if crs is not None and crs.to_epsg() not in _LONLAT_EPSG:
         try:
             frame = frame.to_crs(4326)
         except (CRSError, ProjError) as exc:
             raise InvalidInput.of(
                 "{source}: cannot convert its CRS ({crs}) to WGS84: {reason}",
                 source=source,
-                crs=frame.crs.name,
+                crs=crs.name,
                 reason=str(exc),
             ) from None
     geoms = shapely.force_2d(np.asarray(frame.geometry.values, dtype=object))
     props = frame.drop(columns=frame.geometry.name).to_dict(orient="records")
     out = [
-        RawFeature(index=k, properties={a: b for a, b in p.items() if not _missing(b)})
+        RawFeature(index=k, properties={str(a): b for a, b in p.items() if not _missing(b)})
         for k, p in enumerate(props)
     ]
     for raw, geom in zip(out, geoms, strict=True):
@@ -190,7 +192,7 @@ def _refuse_views(p: Path, source: str) -> None:
         )
 
 
-def _missing(value: object) -> bool:
+def _missing(value: Any) -> bool:
     return value is None or (pd.api.types.is_scalar(value) and bool(pd.isna(value)))
 
 

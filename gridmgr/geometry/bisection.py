@@ -7,6 +7,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import shapely
+from shapely.geometry.base import BaseGeometry
+
+from gridmgr.geometry.arrays import Floats, GeoArray, Ints
 
 # cut directions as (cos, sin) of the cut's normal: vertical, horizontal and the two diagonals
 _DIRECTIONS = {
@@ -22,14 +25,14 @@ _NEGLIGIBLE = 1e-10  # parts smaller than this share of a piece are numerical du
 
 @dataclass
 class _Piece:
-    geom: shapely.Geometry
+    geom: BaseGeometry
     n: int
-    anchor_xy: np.ndarray  # (m, 2) points where detached islands hang on this piece
-    anchor_mass: np.ndarray  # (m,) the islands' areas
-    anchor_id: np.ndarray  # (m,) island numbers
+    anchor_xy: Floats  # (m, 2) points where detached islands hang on this piece
+    anchor_mass: Floats  # (m,) the islands' areas
+    anchor_id: Ints  # (m,) island numbers
 
 
-def equal_area_cells(region: shapely.Geometry, n: int) -> list[shapely.Geometry]:
+def equal_area_cells(region: BaseGeometry, n: int) -> list[BaseGeometry]:
     """Split a metric (Multi)Polygon into exactly `n` cells of equal area.
 
     Each piece is cut across its longest extent where its area splits k : n-k; a cut that would
@@ -53,8 +56,8 @@ def equal_area_cells(region: shapely.Geometry, n: int) -> list[shapely.Geometry]
     else:
         anchors = np.zeros((0, 2))
     stack = [_Piece(mainland, n, anchors, areas[small], np.arange(len(islands)))]
-    cells: list[shapely.Geometry] = []
-    for_islands: list[np.ndarray] = []
+    cells: list[BaseGeometry] = []
+    for_islands: list[Ints] = []
     while stack:
         piece = stack.pop()
         if piece.n == 1:
@@ -70,7 +73,7 @@ def equal_area_cells(region: shapely.Geometry, n: int) -> list[shapely.Geometry]
     return cells
 
 
-def _edges(geom: shapely.Geometry, origin: np.ndarray) -> np.ndarray:
+def _edges(geom: BaseGeometry, origin: Floats) -> Floats:
     """All ring edges of a polygonal geometry as (E, 4) rows x1, y1, x2, y2, relative to origin."""
     rings = shapely.get_rings(shapely.get_parts(geom))
     xy, idx = shapely.get_coordinates(rings, return_index=True)
@@ -79,7 +82,7 @@ def _edges(geom: shapely.Geometry, origin: np.ndarray) -> np.ndarray:
     return np.column_stack([xy[:-1][same], xy[1:][same]])
 
 
-def _area_below(edges: np.ndarray, c: float, s: float, ts: np.ndarray) -> np.ndarray:
+def _area_below(edges: Floats, c: float, s: float, ts: Floats) -> Floats:
     """Area of the polygon where x*c + y*s <= t, for each t (exact, from Green's theorem).
 
     Along the cut dp = 0, so only the original edges contribute: A(t) = -sum of the integral of
@@ -98,16 +101,17 @@ def _area_below(edges: np.ndarray, c: float, s: float, ts: np.ndarray) -> np.nda
     sign = np.where(rightward, 1.0, -1.0)
     u = np.clip(ts[:, None], lo[None, :], hi[None, :]) - lo[None, :]
     integral = u * (q_lo[None, :] + 0.5 * slope[None, :] * u)
-    return -(sign[None, :] * integral).sum(axis=1)
+    below: Floats = -(sign[None, :] * integral).sum(axis=1)
+    return below
 
 
 def _solve_cut(
-    edges: np.ndarray,
+    edges: Floats,
     c: float,
     s: float,
     target: float,
-    anchor_p: np.ndarray,
-    anchor_mass: np.ndarray,
+    anchor_p: Floats,
+    anchor_mass: Floats,
 ) -> float:
     """The cut position t where the area (islands included) with p <= t equals target.
 
@@ -117,12 +121,13 @@ def _solve_cut(
     p = np.concatenate([edges[:, 0] * c + edges[:, 1] * s, edges[:, 2] * c + edges[:, 3] * s])
     lo, hi = float(p.min()), float(p.max())
 
-    def mass_upto(ts: np.ndarray) -> np.ndarray:
+    def mass_upto(ts: Floats) -> Floats:
         if len(anchor_p) == 0:
             return np.zeros(len(ts))
-        return ((anchor_p[None, :] <= ts[:, None]) * anchor_mass[None, :]).sum(axis=1)
+        mass: Floats = ((anchor_p[None, :] <= ts[:, None]) * anchor_mass[None, :]).sum(axis=1)
+        return mass
 
-    def area(ts: np.ndarray) -> np.ndarray:
+    def area(ts: Floats) -> Floats:
         return _area_below(edges, c, s, ts) + mass_upto(ts)
 
     # narrow down by sampling while too many vertices lie in the bracket to evaluate at once
@@ -155,7 +160,7 @@ def _solve_cut(
     return lo + min(max(u, 0.0), h)
 
 
-def _halfplane(origin: np.ndarray, c: float, s: float, t: float, reach: float) -> shapely.Polygon:
+def _halfplane(origin: Floats, c: float, s: float, t: float, reach: float) -> shapely.Polygon:
     """The polygon {x*c + y*s <= t} (relative to origin), cut to a square of half-side `reach`."""
     n = np.array([c, s])
     d = np.array([-s, c])
@@ -165,21 +170,22 @@ def _halfplane(origin: np.ndarray, c: float, s: float, t: float, reach: float) -
     return shapely.Polygon(pts)
 
 
-def _clean(geom: shapely.Geometry, floor: float) -> shapely.Geometry:
+def _clean(geom: BaseGeometry, floor: float) -> BaseGeometry:
     parts = shapely.get_parts(geom)
     parts = parts[(shapely.get_type_id(parts) == 3) & (shapely.area(parts) > floor)]
     if len(parts) == 1:
-        return shapely.orient_polygons(parts[0])
+        single: BaseGeometry = parts[0]
+        return shapely.orient_polygons(single)
     return shapely.orient_polygons(shapely.MultiPolygon(list(parts)))
 
 
-def _split_badness(geom: shapely.Geometry) -> float:
+def _split_badness(geom: BaseGeometry) -> float:
     """Area outside the largest part: 0 for a single piece."""
     areas = shapely.area(shapely.get_parts(geom))
     return float(areas.sum() - areas.max()) if len(areas) else 0.0
 
 
-def _bisect(piece: _Piece, islands: np.ndarray) -> list[_Piece]:
+def _bisect(piece: _Piece, islands: GeoArray) -> list[_Piece]:
     """Cut a piece in two whose areas (islands included) are exactly k : n-k of it."""
     geom, n = piece.geom, piece.n
     xmin, ymin, xmax, ymax = geom.bounds

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import shapely
+from pyproj import CRS
+from shapely.geometry.base import BaseGeometry
 
+from gridmgr.geometry.arrays import GeoArray
 from gridmgr.geometry.projection import metric_crs, to_metric, to_wgs84
 
 SLIVER_M2 = 1.0  # gaps and overlaps under this are rounding, not news
@@ -19,8 +23,8 @@ class Ground:
 
     area_m2: float
     covered_m2: float
-    gaps: list[tuple[shapely.Geometry, float]]
-    overlaps: list[tuple[shapely.Geometry, float]]
+    gaps: list[tuple[BaseGeometry, float]]
+    overlaps: list[tuple[BaseGeometry, float]]
 
     @property
     def coverage_ratio(self) -> float:
@@ -28,15 +32,13 @@ class Ground:
         return self.covered_m2 / self.area_m2 if self.area_m2 else 0.0
 
 
-def ground_of(area: shapely.Geometry, cells: np.ndarray) -> Ground:
+def ground_of(area: BaseGeometry, cells: GeoArray) -> Ground:
     """Measure an area's coverage by cells (WGS84), in the area's metric CRS; slivers under 1 m² are ignored."""
     gaps, overlaps = gaps_and_overlaps(area, cells)
     return ground_from(area, gaps, overlaps)
 
 
-def gaps_and_overlaps(
-    area: shapely.Geometry, cells: np.ndarray
-) -> tuple[shapely.Geometry, shapely.Geometry]:
+def gaps_and_overlaps(area: BaseGeometry, cells: GeoArray) -> tuple[BaseGeometry, BaseGeometry]:
     """The land of the area no cell covers and the land two cells share (WGS84), before sliver removal.
 
     A plan is fixed once written, so this is worked out once per plan and stored with it.
@@ -44,7 +46,7 @@ def gaps_and_overlaps(
     crs = metric_crs(area)
     region = to_metric(area, crs)
     m = to_metric(np.asarray(cells, dtype=object), crs) if len(cells) else np.zeros(0, object)
-    shared = shapely.Polygon()
+    shared: BaseGeometry = shapely.Polygon()
     if len(m) and shapely.coverage_is_valid(m):
         # cells that meet edge to edge (what gridding writes) cannot overlap: the fast union serves
         union = shapely.coverage_union_all(m)
@@ -59,9 +61,7 @@ def gaps_and_overlaps(
     return to_wgs84(gaps, crs), to_wgs84(shared, crs)
 
 
-def ground_from(
-    area: shapely.Geometry, gaps: shapely.Geometry, overlaps: shapely.Geometry
-) -> Ground:
+def ground_from(area: BaseGeometry, gaps: BaseGeometry, overlaps: BaseGeometry) -> Ground:
     """The same figures from gap and overlap geometry (WGS84) that a spatial database worked out."""
     crs = metric_crs(area)
     region = to_metric(area, crs)
@@ -70,15 +70,13 @@ def ground_from(
     )
 
 
-def _ground(
-    region: shapely.Geometry, gaps: shapely.Geometry, overlaps: shapely.Geometry, crs
-) -> Ground:
+def _ground(region: BaseGeometry, gaps: BaseGeometry, overlaps: BaseGeometry, crs: CRS) -> Ground:
     gap_pieces = _pieces(gaps, crs)
     covered = float(region.area) - float(shapely.area(gaps))
     return Ground(float(region.area), covered, gap_pieces, _pieces(overlaps, crs))
 
 
-def _pieces(geom: shapely.Geometry, crs) -> list[tuple[shapely.Geometry, float]]:
+def _pieces(geom: BaseGeometry, crs: CRS) -> list[tuple[BaseGeometry, float]]:
     # open by a hair: drops the centimetre-thin seams that reprojected neighbours leave
     geom = shapely.buffer(
         shapely.buffer(geom, -HAIR_M, join_style="mitre"), HAIR_M, join_style="mitre"
@@ -90,7 +88,7 @@ def _pieces(geom: shapely.Geometry, crs) -> list[tuple[shapely.Geometry, float]]
     return list(zip(to_wgs84(parts[keep], crs), (float(x) for x in areas[keep]), strict=True))
 
 
-def pieces_to_geojson(pieces: list[tuple[shapely.Geometry, float]]) -> dict:
+def pieces_to_geojson(pieces: list[tuple[BaseGeometry, float]]) -> dict[str, Any]:
     """A FeatureCollection whose features carry area_m2."""
     return {
         "type": "FeatureCollection",

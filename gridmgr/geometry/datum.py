@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import TypeAlias
 
 import numpy as np
+import numpy.typing as npt
 import shapely
 
 from gridmgr.errors import InvalidInput
+from gridmgr.geometry.arrays import Bools, Floats, GeometryOrArray
+
+# a change of datum on lon/lat arrays
+Conversion: TypeAlias = Callable[[npt.ArrayLike, npt.ArrayLike], tuple[Floats, Floats]]
 
 DATUMS = ("wgs84", "gcj02", "bd09")
 _ALIASES = {
@@ -43,11 +50,11 @@ def parse_datum(name: str) -> str:
     raise InvalidInput(f"unknown coordinate datum {name!r}: use one of {', '.join(DATUMS)}")
 
 
-def _outside_china(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+def _outside_china(lon: Floats, lat: Floats) -> Bools:
     return (lon < 72.004) | (lon > 137.8347) | (lat < 0.8293) | (lat > 55.8271)
 
 
-def _shift(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _shift(lon: Floats, lat: Floats) -> tuple[Floats, Floats]:
     """The GCJ-02 offset in degrees at WGS84 positions (the published series)."""
     x = lon - 105.0
     y = lat - 35.0
@@ -75,11 +82,11 @@ def _shift(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return d_lon, d_lat
 
 
-def _arrays(lon, lat) -> tuple[np.ndarray, np.ndarray]:
+def _arrays(lon: npt.ArrayLike, lat: npt.ArrayLike) -> tuple[Floats, Floats]:
     return np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
 
 
-def wgs84_to_gcj02(lon, lat) -> tuple[np.ndarray, np.ndarray]:
+def wgs84_to_gcj02(lon: npt.ArrayLike, lat: npt.ArrayLike) -> tuple[Floats, Floats]:
     """WGS84 to GCJ-02; positions outside China are left as they are (so is GCJ-02 there)."""
     lon, lat = _arrays(lon, lat)
     d_lon, d_lat = _shift(lon, lat)
@@ -87,7 +94,7 @@ def wgs84_to_gcj02(lon, lat) -> tuple[np.ndarray, np.ndarray]:
     return np.where(out, lon, lon + d_lon), np.where(out, lat, lat + d_lat)
 
 
-def _invert(forward, lon, lat) -> tuple[np.ndarray, np.ndarray]:
+def _invert(forward: Conversion, lon: npt.ArrayLike, lat: npt.ArrayLike) -> tuple[Floats, Floats]:
     """Invert a near-identity forward transform by fixed-point iteration, to about 0.01 mm."""
     lon, lat = _arrays(lon, lat)
     x, y = lon.copy(), lat.copy()
@@ -103,12 +110,12 @@ def _invert(forward, lon, lat) -> tuple[np.ndarray, np.ndarray]:
     return x, y
 
 
-def gcj02_to_wgs84(lon, lat) -> tuple[np.ndarray, np.ndarray]:
+def gcj02_to_wgs84(lon: npt.ArrayLike, lat: npt.ArrayLike) -> tuple[Floats, Floats]:
     """GCJ-02 to WGS84 by exact inversion of the forward shift (sub-millimetre, not the usual ~1 m)."""
     return _invert(wgs84_to_gcj02, lon, lat)
 
 
-def gcj02_to_bd09(lon, lat) -> tuple[np.ndarray, np.ndarray]:
+def gcj02_to_bd09(lon: npt.ArrayLike, lat: npt.ArrayLike) -> tuple[Floats, Floats]:
     """GCJ-02 to Baidu's BD-09."""
     lon, lat = _arrays(lon, lat)
     z = np.sqrt(lon * lon + lat * lat) + 0.00002 * np.sin(lat * _X_PI)
@@ -116,40 +123,41 @@ def gcj02_to_bd09(lon, lat) -> tuple[np.ndarray, np.ndarray]:
     return z * np.cos(theta) + 0.0065, z * np.sin(theta) + 0.006
 
 
-def bd09_to_gcj02(lon, lat) -> tuple[np.ndarray, np.ndarray]:
+def bd09_to_gcj02(lon: npt.ArrayLike, lat: npt.ArrayLike) -> tuple[Floats, Floats]:
     """BD-09 to GCJ-02 by exact inversion of the forward formula."""
     return _invert(gcj02_to_bd09, lon, lat)
 
 
-def wgs84_to_bd09(lon, lat) -> tuple[np.ndarray, np.ndarray]:
+def wgs84_to_bd09(lon: npt.ArrayLike, lat: npt.ArrayLike) -> tuple[Floats, Floats]:
     """WGS84 to BD-09 (through GCJ-02)."""
     return gcj02_to_bd09(*wgs84_to_gcj02(lon, lat))
 
 
-def bd09_to_wgs84(lon, lat) -> tuple[np.ndarray, np.ndarray]:
+def bd09_to_wgs84(lon: npt.ArrayLike, lat: npt.ArrayLike) -> tuple[Floats, Floats]:
     """BD-09 to WGS84 (through GCJ-02)."""
     return gcj02_to_wgs84(*bd09_to_gcj02(lon, lat))
 
 
-_TO_WGS84 = {"gcj02": gcj02_to_wgs84, "bd09": bd09_to_wgs84}
-_FROM_WGS84 = {"gcj02": wgs84_to_gcj02, "bd09": wgs84_to_bd09}
+_TO_WGS84: dict[str, Conversion] = {"gcj02": gcj02_to_wgs84, "bd09": bd09_to_wgs84}
+_FROM_WGS84: dict[str, Conversion] = {"gcj02": wgs84_to_gcj02, "bd09": wgs84_to_bd09}
 
 
-def _apply(geom, fn):
-    def on_coords(xy: np.ndarray) -> np.ndarray:
+def _apply(geom: GeometryOrArray, fn: Conversion) -> GeometryOrArray:
+    def on_coords(xy: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
         x, y = fn(xy[:, 0], xy[:, 1])
         return np.column_stack([x, y])
 
-    return shapely.transform(geom, on_coords)
+    # shapely gives back the kind it is given; its stubs say so for one geometry, not for an array
+    return shapely.transform(geom, on_coords)  # type: ignore[type-var]
 
 
-def to_wgs84(geom, datum: str):
+def to_wgs84(geom: GeometryOrArray, datum: str) -> GeometryOrArray:
     """A shapely geometry (or array of them) given in `datum`, converted to WGS84."""
     datum = parse_datum(datum)
     return geom if datum == "wgs84" else _apply(geom, _TO_WGS84[datum])
 
 
-def from_wgs84(geom, datum: str):
+def from_wgs84(geom: GeometryOrArray, datum: str) -> GeometryOrArray:
     """A WGS84 shapely geometry (or array of them) converted to `datum` for maps that use it."""
     datum = parse_datum(datum)
     return geom if datum == "wgs84" else _apply(geom, _FROM_WGS84[datum])

@@ -7,10 +7,13 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import numpy.typing as npt
 import shapely
 from pyproj import CRS
+from shapely.geometry.base import BaseGeometry
 
 from gridmgr.errors import InvalidInput, LimitExceeded
+from gridmgr.geometry.arrays import Bools, Floats, GeoArray, Ints
 from gridmgr.geometry.bisection import equal_area_cells
 from gridmgr.geometry.lattice import Lattice
 from gridmgr.geometry.lattice_cells import lattice_cells
@@ -25,12 +28,12 @@ LINE_SNAP_M = 0.05  # lines closer than this (5 cm) are one line when splitting 
 
 
 def cells_from_area(
-    area: shapely.Geometry | gpd.GeoSeries | gpd.GeoDataFrame,
+    area: BaseGeometry | gpd.GeoSeries | gpd.GeoDataFrame,
     *,
     cell_size: float | None = None,
     count: int | None = None,
     shape: str = "square",
-    split_by: shapely.Geometry | gpd.GeoSeries | gpd.GeoDataFrame | None = None,
+    split_by: BaseGeometry | gpd.GeoSeries | gpd.GeoDataFrame | None = None,
     min_fraction: float = 0.35,
     prefix: str = "C-",
     max_cells: int | None = DEFAULT_MAX_CELLS,
@@ -93,6 +96,7 @@ def cells_from_area(
         perimeter = got.perimeter_m[order]
         whole = ~clipped
     else:
+        assert count is not None  # _check_options: exactly one of cell_size and count is given
         counts = _allocate(np.array([b.area for b in blocks]), int(count))
         metric_geoms = np.array(
             [c for b, k in zip(blocks, counts, strict=True) for c in equal_area_cells(b, int(k))],
@@ -126,7 +130,7 @@ def make_codes(prefix: str, n: int) -> list[str]:
 
 
 def quality_figures(
-    area_m2: np.ndarray, perimeter_m: np.ndarray, parts: np.ndarray, region_area_m2: float
+    area_m2: npt.ArrayLike, perimeter_m: npt.ArrayLike, parts: npt.ArrayLike, region_area_m2: float
 ) -> dict[str, Any]:
     """Figures a planner judges a grid by: sizes, their spread, compactness, split cells, coverage."""
     area_m2 = np.asarray(area_m2, float)
@@ -145,7 +149,7 @@ def quality_figures(
     }
 
 
-def quality_of(cells: gpd.GeoDataFrame, area: shapely.Geometry) -> dict[str, Any]:
+def quality_of(cells: gpd.GeoDataFrame, area: BaseGeometry) -> dict[str, Any]:
     """Quality figures for any cells (WGS84) of an area, measured in the area's metric CRS."""
     crs = metric_crs(area)
     metric = to_metric(np.asarray(cells.to_crs(WGS84).geometry.values), crs)
@@ -181,14 +185,14 @@ def format_quality(q: dict[str, Any]) -> str:
 # --- inputs ---------------------------------------------------------------------------------
 
 
-def _as_wgs84_geometry(value: Any, *, what: str) -> shapely.Geometry:
+def _as_wgs84_geometry(value: Any, *, what: str) -> BaseGeometry:
     if isinstance(value, gpd.GeoDataFrame):
         value = value.geometry
     if isinstance(value, gpd.GeoSeries):
         if value.crs is None:
             raise InvalidInput(f"the {what} GeoSeries has no CRS; set one (e.g. EPSG:4326) first")
         value = shapely.union_all(np.asarray(value.to_crs(WGS84).values))
-    if not isinstance(value, shapely.Geometry):
+    if not isinstance(value, BaseGeometry):
         raise InvalidInput(
             f"the {what} must be a shapely geometry or a GeoSeries/GeoDataFrame, not {type(value).__name__}"
         )
@@ -242,7 +246,7 @@ def _check_budget(
                 f"a cell size of {cell_size:g} m gives about {estimate:,.0f} cells, over the limit of "
                 f"{max_cells:,}; choose a larger cell size or raise GRIDMGR_MAX_CELLS"
             )
-    else:
+    elif count is not None:
         if max_cells is not None and count > max_cells:
             raise LimitExceeded(
                 f"{count:,} cells is over the limit of {max_cells:,}; raise GRIDMGR_MAX_CELLS"
@@ -253,7 +257,7 @@ def _check_budget(
             )
 
 
-def _repaired(geoms: np.ndarray) -> np.ndarray:
+def _repaired(geoms: GeoArray) -> GeoArray:
     """Geometries with the rare one that reprojection bent out of validity repaired in place."""
     bad = np.flatnonzero(~shapely.is_valid(geoms))
     for k in bad:  # rare: a near-degenerate vertex that the projection tipped over
@@ -264,7 +268,7 @@ def _repaired(geoms: np.ndarray) -> np.ndarray:
 # --- split along lines ----------------------------------------------------------------------
 
 
-def _blocks(region: shapely.Geometry, split_by: Any, crs: CRS) -> tuple[np.ndarray, float | None]:
+def _blocks(region: BaseGeometry, split_by: Any, crs: CRS) -> tuple[GeoArray, float | None]:
     """The region cut along the lines into blocks, and the length of line parts that cut nothing."""
     if split_by is None:
         return np.array([region], dtype=object), None
@@ -279,11 +283,11 @@ def _blocks(region: shapely.Geometry, split_by: Any, crs: CRS) -> tuple[np.ndarr
     near = shapely.clip_by_rect(lines, xmin - margin, ymin - margin, xmax + margin, ymax + margin)
     # lines drawn twice a hair apart would leave sliver blocks of no area: snap them together
     # (noded first, so lines that met still meet after snapping)
-    near = shapely.set_precision(shapely.union_all(near), LINE_SNAP_M)
-    near = shapely.get_parts(shapely.snap(near, shapely.boundary(region), LINE_SNAP_M))
+    snapped = shapely.set_precision(shapely.union_all(near), LINE_SNAP_M)
+    near = shapely.get_parts(shapely.snap(snapped, shapely.boundary(region), LINE_SNAP_M))
     noded = shapely.union_all(np.concatenate([[shapely.boundary(region)], near]))
-    faces, cuts, dangles, _invalid = shapely.polygonize_full([noded])
-    faces = shapely.get_parts(faces)
+    polygons, cuts, dangles, _invalid = shapely.polygonize_full([noded])
+    faces = shapely.get_parts(polygons)
     shapely.prepare(region)
     keep = shapely.contains(region, shapely.point_on_surface(faces))
     idle = shapely.intersection(
@@ -295,7 +299,7 @@ def _blocks(region: shapely.Geometry, split_by: Any, crs: CRS) -> tuple[np.ndarr
     return faces, float(shapely.length(idle))
 
 
-def _merge_crumbs(faces: np.ndarray) -> np.ndarray:
+def _merge_crumbs(faces: GeoArray) -> GeoArray:
     """Crumbs joined to the neighbour they share most edge with: blocks too small to be a cell (under
     MIN_CELL_M2, where a line grazes a corner of the boundary or crosses another line near it) or
     too thin to be ground (nowhere wider than about twice LINE_SNAP_M, however long: a line drawn
@@ -317,13 +321,13 @@ def _merge_crumbs(faces: np.ndarray) -> np.ndarray:
             shapely.intersection(shapely.boundary(faces[k]), shapely.boundary(faces[near]))
         )
         target[k] = near[int(np.argmax(shared))]
-    moved = target != np.arange(len(faces))
+    moved: Bools = target != np.arange(len(faces))
     for t in np.unique(target[moved]):
         faces[t] = shapely.union_all(np.concatenate([[faces[t]], faces[moved & (target == t)]]))
     return faces[~moved]
 
 
-def _allocate(block_areas: np.ndarray, count: int) -> np.ndarray:
+def _allocate(block_areas: Floats, count: int) -> Ints:
     """Cells per block in proportion to area (largest remainder), at least one each."""
     n_blocks = len(block_areas)
     if count < n_blocks:
@@ -332,7 +336,7 @@ def _allocate(block_areas: np.ndarray, count: int) -> np.ndarray:
             f"ask for at least {n_blocks} or split by fewer lines"
         )
     share = block_areas / block_areas.sum() * count
-    base = np.maximum(np.floor(share).astype(int), 1)
+    base: Ints = np.maximum(np.floor(share).astype(np.int64), 1)
     while base.sum() > count:  # minimums pushed the sum over: take from blocks that keep one
         over = np.where(base > 1, base - share, -np.inf)
         base[np.argmax(over)] -= 1
@@ -342,9 +346,7 @@ def _allocate(block_areas: np.ndarray, count: int) -> np.ndarray:
     return base
 
 
-def _lattice_order(
-    i: np.ndarray, j: np.ndarray, tiebreak: np.ndarray, whole: np.ndarray
-) -> np.ndarray:
+def _lattice_order(i: Ints, j: Ints, tiebreak: Floats, whole: Bools) -> Ints:
     """Order lattice cells by row (north first), then west to east; parts of one cell by their west edge."""
     row = (j.max() - j).astype(np.int64)
     col = (i - i.min()).astype(np.int64)
@@ -354,7 +356,7 @@ def _lattice_order(
     return np.lexsort((tiebreak, key))
 
 
-def _row_order(geoms: np.ndarray, row_height: float) -> np.ndarray:
+def _row_order(geoms: GeoArray, row_height: float) -> Ints:
     """Order cells west to east within rows of the given height, rows north to south."""
     pts = shapely.point_on_surface(geoms)
     x, y = shapely.get_x(pts), shapely.get_y(pts)

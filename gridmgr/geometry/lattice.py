@@ -6,6 +6,9 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
+
+from gridmgr.geometry.arrays import Floats, Ints
 
 SQRT3 = math.sqrt(3.0)
 
@@ -47,40 +50,34 @@ class Lattice:
         return self.side * SQRT3 / 2.0  # the inradius
 
     # --- where points fall -------------------------------------------------------------
-    def cell_of(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def cell_of(self, x: Floats, y: Floats) -> tuple[Ints, Ints]:
         """Indices of the cells holding each point."""
         if self.shape == "square":
             return np.floor(x / self.size).astype(np.int64), np.floor(y / self.size).astype(
                 np.int64
             )
-        a = self.side
-        w = SQRT3 * a
-        j0 = np.floor(y / (1.5 * a)).astype(np.int64)
-        best_i = best_j = None
-        best_d = None
         # the hexagon of a point is the one with the nearest centre; rows j0 and j0+1 hold it
-        for dj in (0, 1):
-            j = j0 + dj
-            i = np.round(x / w - 0.5 * (j & 1)).astype(np.int64)
-            cx, cy = self.centres(i, j)
-            d = (cx - x) ** 2 + (cy - y) ** 2
-            if best_d is None:
-                best_i, best_j, best_d = i, j, d
-            else:
-                closer = d < best_d
-                best_i = np.where(closer, i, best_i)
-                best_j = np.where(closer, j, best_j)
-                best_d = np.where(closer, d, best_d)
-        return best_i, best_j
+        j0 = np.floor(y / (1.5 * self.side)).astype(np.int64)
+        j1 = j0 + 1
+        i0, d0 = self._nearest_in_row(x, y, j0)
+        i1, d1 = self._nearest_in_row(x, y, j1)
+        closer = d1 < d0
+        return np.where(closer, i1, i0), np.where(closer, j1, j0)
 
-    def centres(self, i: np.ndarray, j: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _nearest_in_row(self, x: Floats, y: Floats, j: Ints) -> tuple[Ints, Floats]:
+        """The hexagon of row j whose centre is nearest each point, and the squared distance to it."""
+        i = np.round(x / (SQRT3 * self.side) - 0.5 * (j & 1)).astype(np.int64)
+        cx, cy = self.centres(i, j)
+        return i, (cx - x) ** 2 + (cy - y) ** 2
+
+    def centres(self, i: Ints, j: Ints) -> tuple[Floats, Floats]:
         """Centre coordinates of cells."""
         if self.shape == "square":
             return (i + 0.5) * self.size, (j + 0.5) * self.size
         a = self.side
         return (i + 0.5 * (j & 1)) * (SQRT3 * a), j * (1.5 * a)
 
-    def bounds(self, i: np.ndarray, j: np.ndarray) -> tuple[np.ndarray, ...]:
+    def bounds(self, i: Ints, j: Ints) -> tuple[Floats, Floats, Floats, Floats]:
         """Bounding boxes (xmin, ymin, xmax, ymax) of cells."""
         if self.shape == "square":
             s = self.size
@@ -91,9 +88,7 @@ class Lattice:
         return cx - hw, cy - a, cx + hw, cy + a
 
     # --- neighbours ----------------------------------------------------------------------
-    def neighbours(
-        self, i: np.ndarray, j: np.ndarray, *, with_self: bool = False
-    ) -> tuple[np.ndarray, np.ndarray]:
+    def neighbours(self, i: Ints, j: Ints, *, with_self: bool = False) -> tuple[Ints, Ints]:
         """Indices of the cells around each cell, as (n, k) arrays (8 around a square, 6 around a hexagon)."""
         if self.shape == "square":
             offs = [
@@ -118,7 +113,7 @@ class Lattice:
         dj = np.where(is_odd, o[None, :, 1], e[None, :, 1])
         return i[:, None] + di, j[:, None] + dj
 
-    def edge_neighbours(self, i: np.ndarray, j: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def edge_neighbours(self, i: Ints, j: Ints) -> tuple[Ints, Ints]:
         """Indices of the cells that share an edge with each cell (4 for squares, 6 for hexagons)."""
         if self.shape == "hex":
             return self.neighbours(i, j)
@@ -127,7 +122,7 @@ class Lattice:
         return i[:, None] + di[None, :], j[:, None] + dj[None, :]
 
     # --- corners -------------------------------------------------------------------------
-    def corner_keys(self, i: np.ndarray, j: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def corner_keys(self, i: Ints, j: Ints) -> tuple[Ints, Ints]:
         """Integer keys of each cell's corners, counter-clockwise, as (n, k) arrays."""
         if self.shape == "square":
             di = np.array([0, 1, 1, 0])
@@ -140,7 +135,7 @@ class Lattice:
         dy = np.array([-2, -1, 1, 2, 1, -1])
         return xc[:, None] + dx[None, :], yc[:, None] + dy[None, :]
 
-    def corner_xy(self, kx: np.ndarray, ky: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def corner_xy(self, kx: Ints, ky: Ints) -> tuple[Floats, Floats]:
         """Coordinates of corners from their keys alone."""
         if self.shape == "square":
             return kx * self.size, ky * self.size
@@ -157,12 +152,12 @@ class Lattice:
         return int(i.min()) - 1, int(i.max()) + 1, int(j.min()) - 1, int(j.max()) + 1
 
 
-def pack(i: np.ndarray, j: np.ndarray) -> np.ndarray:
+def pack(i: npt.ArrayLike, j: npt.ArrayLike) -> Ints:
     """One int64 key per (i, j) pair, for sorting and joins."""
     return (np.asarray(j, np.int64) << 32) + (np.asarray(i, np.int64) + (1 << 31))
 
 
-def unpack(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def unpack(key: npt.ArrayLike) -> tuple[Ints, Ints]:
     """The (i, j) pairs behind keys made by `pack`."""
     key = np.asarray(key, np.int64)
     j = key >> 32

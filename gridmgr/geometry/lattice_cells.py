@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import shapely
 from pyproj import CRS
 from shapely import GeometryType
 
+from gridmgr.geometry.arrays import Bools, Floats, GeoArray, Ints
 from gridmgr.geometry.lattice import Lattice, pack, unpack
 from gridmgr.geometry.projection import WGS84, to_wgs84, transform_xy
 
@@ -19,18 +21,18 @@ TILE = 16  # cells per tile side when clipping the area down before clipping bou
 class LatticeCells:
     """Cells in WGS84 with their metric areas, lattice indices (for codes) and block numbers."""
 
-    geometry: np.ndarray
-    area_m2: np.ndarray
-    i: np.ndarray
-    j: np.ndarray
-    tiebreak: np.ndarray  # orders several cells that share one lattice index (west to east)
-    block: np.ndarray
-    whole: np.ndarray  # True where the cell is a full lattice cell, untouched by any boundary
-    perimeter_m: np.ndarray
+    geometry: GeoArray
+    area_m2: Floats
+    i: Ints
+    j: Ints
+    tiebreak: Floats  # orders several cells that share one lattice index (west to east)
+    block: Ints
+    whole: Bools  # True where the cell is a full lattice cell, untouched by any boundary
+    perimeter_m: Floats
 
 
 def lattice_cells(
-    blocks: np.ndarray, lattice: Lattice, *, min_fraction: float, crs: CRS
+    blocks: GeoArray, lattice: Lattice, *, min_fraction: float, crs: CRS
 ) -> LatticeCells:
     """Clip the lattice to the blocks (metric polygons that never share a cell) and merge slivers.
 
@@ -42,7 +44,7 @@ def lattice_cells(
     boundary_keys = _boundary_candidates(blocks, lattice)
     inner_i, inner_j, inner_block = _inner_cells(blocks, lattice, boundary_keys)
     part_geom, part_i, part_j, part_block = _clip_boundary_cells(blocks, lattice, boundary_keys)
-    part_area = shapely.area(part_geom)
+    part_area: Floats = shapely.area(part_geom)
 
     merged = _merge_slivers(
         lattice,
@@ -82,7 +84,7 @@ def lattice_cells(
     )
 
 
-def _boundary_candidates(blocks: np.ndarray, lattice: Lattice) -> np.ndarray:
+def _boundary_candidates(blocks: GeoArray, lattice: Lattice) -> Ints:
     """Sorted keys of every cell a block boundary may pass through (a superset, never missing one)."""
     lines = shapely.segmentize(shapely.boundary(blocks), lattice.reach)
     xy, line_of = shapely.get_coordinates(lines, return_index=True)
@@ -106,23 +108,23 @@ def _boundary_candidates(blocks: np.ndarray, lattice: Lattice) -> np.ndarray:
 
 
 def _inner_cells(
-    blocks: np.ndarray, lattice: Lattice, boundary_keys: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    blocks: GeoArray, lattice: Lattice, boundary_keys: Ints
+) -> tuple[Ints, Ints, Ints]:
     """Cells whose centre lies inside a block and which no boundary touches, by scanning rows."""
     xmin, ymin, xmax, ymax = shapely.total_bounds(blocks)
     _, _, j0, j1 = lattice.index_range(xmin, ymin, xmax, ymax)
     rows = np.arange(j0, j1 + 1, dtype=np.int64)
     _, cy = lattice.centres(np.zeros_like(rows), rows)
     pad = 2.0 * lattice.size
-    scan = shapely.linestrings(
-        np.stack(
-            [
-                np.column_stack([np.full(len(rows), xmin - pad), cy]),
-                np.column_stack([np.full(len(rows), xmax + pad), cy]),
-            ],
-            axis=1,
-        )
+    ends = np.stack(
+        [
+            np.column_stack([np.full(len(rows), xmin - pad), cy]),
+            np.column_stack([np.full(len(rows), xmax + pad), cy]),
+        ],
+        axis=1,
     )
+    # one line per row (the stubs cannot tell from the coordinates' shape that this is an array)
+    scan = cast(GeoArray, shapely.linestrings(ends))
     tree = shapely.STRtree(blocks)
     row_idx, block_idx = tree.query(scan, predicate="intersects")
     hits = shapely.intersection(scan[row_idx], blocks[block_idx])
@@ -149,25 +151,27 @@ def _inner_cells(
     return ci[inner], cj[inner], cb[inner]
 
 
-def _isin_sorted(values: np.ndarray, sorted_keys: np.ndarray) -> np.ndarray:
+def _isin_sorted(values: Ints, sorted_keys: Ints) -> Bools:
     if len(sorted_keys) == 0:
         return np.zeros(len(values), bool)
     pos = np.searchsorted(sorted_keys, values)
     pos = np.minimum(pos, len(sorted_keys) - 1)
-    return sorted_keys[pos] == values
+    found: Bools = sorted_keys[pos] == values
+    return found
 
 
-def _cell_polygons(lattice: Lattice, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+def _cell_polygons(lattice: Lattice, i: Ints, j: Ints) -> GeoArray:
     """Metric polygons of cells, corners placed from their integer keys."""
     kx, ky = lattice.corner_keys(i, j)
     x, y = lattice.corner_xy(kx, ky)
     ring = np.stack([np.concatenate([x, x[:, :1]], 1), np.concatenate([y, y[:, :1]], 1)], axis=2)
-    return shapely.polygons(ring)
+    # one polygon per cell (the stubs cannot tell from the rings' shape that this is an array)
+    return cast(GeoArray, shapely.polygons(ring))
 
 
 def _clip_boundary_cells(
-    blocks: np.ndarray, lattice: Lattice, keys: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    blocks: GeoArray, lattice: Lattice, keys: Ints
+) -> tuple[GeoArray, Ints, Ints, Ints]:
     """Boundary cells intersected with their blocks, one row per connected part."""
     empty = np.zeros(0, np.int64)
     if len(keys) == 0:
@@ -208,15 +212,15 @@ def _clip_boundary_cells(
 def _merge_slivers(
     lattice: Lattice,
     min_fraction: float,
-    inner_i: np.ndarray,
-    inner_j: np.ndarray,
-    inner_block: np.ndarray,
-    part_geom: np.ndarray,
-    part_area: np.ndarray,
-    part_i: np.ndarray,
-    part_j: np.ndarray,
-    part_block: np.ndarray,
-):
+    inner_i: Ints,
+    inner_j: Ints,
+    inner_block: Ints,
+    part_geom: GeoArray,
+    part_area: Floats,
+    part_i: Ints,
+    part_j: Ints,
+    part_block: Ints,
+) -> tuple[Bools, GeoArray, Floats, Ints, Ints, Ints]:
     """Merge every part under `min_fraction` of a cell into the neighbour it shares the longest edge with.
 
     Only boundary parts can be slivers, and they merge only within their own block. A sliver
@@ -348,7 +352,7 @@ def _merge_slivers(
     )
 
 
-def _whole_cells_wgs84(lattice: Lattice, i: np.ndarray, j: np.ndarray, crs: CRS) -> np.ndarray:
+def _whole_cells_wgs84(lattice: Lattice, i: Ints, j: Ints, crs: CRS) -> GeoArray:
     """Whole cells as WGS84 polygons, each lattice corner projected once and shared by its cells."""
     if len(i) == 0:
         return np.zeros(0, object)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import numpy as np
 import shapely
 
+from gridmgr.geometry.arrays import GeoArray
 
-def add_shared_vertices(geoms: np.ndarray, *, tolerance: float) -> np.ndarray:
+
+def add_shared_vertices(geoms: GeoArray, *, tolerance: float) -> GeoArray:
     """Insert into each polygon the vertices its neighbours have on its edges (T-junctions).
 
     Bisection leaves a vertex of one cell in the middle of its neighbour's edge; rounding would

@@ -5,8 +5,11 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
+import numpy.typing as npt
 import shapely
 from pyproj import CRS, Transformer
+
+from gridmgr.geometry.arrays import Floats, GeometryOrArray
 
 WGS84 = CRS.from_epsg(4326)
 
@@ -34,26 +37,27 @@ def _transformer(source: CRS, target: CRS) -> Transformer:
 
 
 def transform_xy(
-    x: np.ndarray, y: np.ndarray, source: CRS, target: CRS
-) -> tuple[np.ndarray, np.ndarray]:
+    x: npt.ArrayLike, y: npt.ArrayLike, source: CRS, target: CRS
+) -> tuple[Floats, Floats]:
     """Coordinates from one CRS into another, vectorised."""
     tx, ty = _transformer(source, target).transform(np.asarray(x, float), np.asarray(y, float))
     return np.asarray(tx, float), np.asarray(ty, float)
 
 
-def _transform_geometries(geoms, source: CRS, target: CRS):
-    def fn(coords: np.ndarray) -> np.ndarray:
+def _transform_geometries(geoms: GeometryOrArray, source: CRS, target: CRS) -> GeometryOrArray:
+    def fn(coords: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
         x, y = transform_xy(coords[:, 0], coords[:, 1], source, target)
         return np.column_stack([x, y])
 
-    return shapely.transform(geoms, fn)
+    # shapely gives back the kind it is given; its stubs say so for one geometry, not for an array
+    return shapely.transform(geoms, fn)  # type: ignore[type-var]
 
 
-def to_metric(geoms, crs: CRS):
+def to_metric(geoms: GeometryOrArray, crs: CRS) -> GeometryOrArray:
     """WGS84 geometries (one or an array) in the given metric CRS."""
     return _transform_geometries(geoms, WGS84, crs)
 
 
-def to_wgs84(geoms, crs: CRS):
+def to_wgs84(geoms: GeometryOrArray, crs: CRS) -> GeometryOrArray:
     """Geometries (one or an array) in the metric CRS back in WGS84 lon/lat."""
     return _transform_geometries(geoms, crs, WGS84)

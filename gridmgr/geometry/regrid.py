@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from gridmgr.geometry.arrays import Bools, Floats, GeoArray, Ints
+
 KEEP_CODE_IOU = 0.9
 
 
@@ -17,8 +19,8 @@ class Migration:
 
     kept_code: list[str | None]  # the old code a near-identical new cell keeps, else None
     posts: list[tuple[int, int, str]]  # (new cell, warden id, role)
-    schedule_from: np.ndarray  # old cell whose schedule each new cell takes, -1 for none
-    main_old: np.ndarray  # old cell covering most of each new cell, -1 for none
+    schedule_from: Ints  # old cell whose schedule each new cell takes, -1 for none
+    main_old: Ints  # old cell covering most of each new cell, -1 for none
     gained: list[int] = field(
         default_factory=list
     )  # new cells with wardens their main old cell lacked
@@ -27,7 +29,7 @@ class Migration:
     )  # new cells without wardens their main old cell had
 
 
-def overlaps(old: np.ndarray, new: np.ndarray) -> pd.DataFrame:
+def overlaps(old: GeoArray, new: GeoArray) -> pd.DataFrame:
     """Every (new, old) pair of metric cells that share area, with the shared m²."""
     new_i, old_j = shapely.STRtree(old).query(new, predicate="intersects")
     shared = shared_area(new[new_i], old[old_j])
@@ -35,7 +37,7 @@ def overlaps(old: np.ndarray, new: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame({"new": new_i[keep], "old": old_j[keep], "shared": shared[keep]})
 
 
-def shared_area(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def shared_area(a: GeoArray, b: GeoArray) -> Floats:
     """Area shared by each pair; two axis-aligned rectangles (lattice cells) by arithmetic, others by overlay."""
     out = np.empty(len(a))
     both = _is_rectangle(a) & _is_rectangle(b)
@@ -47,20 +49,20 @@ def shared_area(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return out
 
 
-def _is_rectangle(geoms: np.ndarray) -> np.ndarray:
+def _is_rectangle(geoms: GeoArray) -> Bools:
     """Polygons that fill their bounding box (lattice squares), to within a hair."""
     b = shapely.bounds(geoms)
     box_area = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
-    simple = (shapely.get_num_coordinates(geoms) == 5) & (shapely.get_type_id(geoms) == 3)
+    simple: Bools = (shapely.get_num_coordinates(geoms) == 5) & (shapely.get_type_id(geoms) == 3)
     return simple & np.isclose(shapely.area(geoms), box_area, rtol=1e-9, atol=0)
 
 
 def migrate(
-    old: np.ndarray,
+    old: GeoArray,
     old_codes: list[str],
     old_posts: list[list[tuple[int, str]]],
-    old_scheduled: np.ndarray,
-    new: np.ndarray,
+    old_scheduled: Bools,
+    new: GeoArray,
 ) -> Migration:
     """Move every post and schedule of the old cells onto the new ones.
 

@@ -6,9 +6,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+import numpy.typing as npt
 import shapely
+from shapely.geometry.base import BaseGeometry
 
 from gridmgr.errors import InvalidInput, Phrase
+from gridmgr.geometry.arrays import Bools, GeoArray
 
 POLYGONAL = (3, 6)  # Polygon, MultiPolygon
 # the grid cells are written on (7 decimals of a degree, about 1 cm): a polygon that vanishes on it
@@ -17,7 +20,7 @@ FLAT_DEGREES = 1e-7
 LINEAR = (1, 5)  # LineString, MultiLineString
 
 
-def flatten(geom) -> np.ndarray:
+def flatten(geom: shapely.Geometry | GeoArray) -> GeoArray:
     """Every single-part piece of a geometry (or array of them), collections unpacked recursively."""
     parts = shapely.get_parts(geom)
     while np.isin(shapely.get_type_id(parts), (4, 5, 6, 7)).any():
@@ -25,19 +28,19 @@ def flatten(geom) -> np.ndarray:
     return parts
 
 
-def polygonal(geom: shapely.Geometry) -> shapely.Geometry:
+def polygonal(geom: shapely.Geometry | GeoArray) -> BaseGeometry:
     """The polygons of any geometry, as one Polygon or MultiPolygon (empty Polygon if none)."""
     parts = flatten(geom)
     parts = parts[shapely.get_type_id(parts) == 3]
     return shapely.union_all(parts) if len(parts) else shapely.Polygon()
 
 
-def made_valid(geom: shapely.Geometry) -> shapely.Geometry:
+def made_valid(geom: BaseGeometry) -> BaseGeometry:
     """A valid polygonal geometry covering what an invalid one meant (lines and points it collapses to dropped)."""
     return geom if geom.is_valid else polygonal(shapely.make_valid(geom))
 
 
-def has_area(geoms, grid: float) -> np.ndarray:
+def has_area(geoms: BaseGeometry | GeoArray, grid: float) -> Bools:
     """For each polygon, whether it keeps some area on a grid of `grid` units (False: its corners lie
     on one line or repeat, or it is nowhere wider than about `grid`), so "no area" means the same
     whatever rounding of the floats made the area a hair above zero."""
@@ -51,15 +54,15 @@ def has_area(geoms, grid: float) -> np.ndarray:
     thin = np.flatnonzero(~sure & (area > 0))
     if len(thin):
         out[thin] = shapely.area(shapely.set_precision(geoms[thin], grid)) > 0
-    return out
+    return np.asarray(out, dtype=bool)
 
 
 def check_cells(
-    geoms: np.ndarray,
-    codes: Sequence[str],
+    geoms: GeoArray,
+    codes: Sequence[str] | npt.NDArray[np.object_],
     *,
     where: str = "",
-    known_valid: np.ndarray | None = None,
+    known_valid: Bools | None = None,
 ) -> None:
     """Refuse cells about to be stored or written when one is empty, not a polygon, without area or
     not valid: the last guard before a cell leaves gridmgr, so no degenerate area can end up as an
@@ -87,7 +90,9 @@ def check_cells(
         return
     shaped = np.isin(shapely.get_type_id(geoms), POLYGONAL)  # a missing geometry is no polygon
     empty = shaped & shapely.is_empty(geoms)
-    flat = shaped & ~empty & ~(shapely.area(np.where(shaped, geoms, None)) > 0)
+    polygons = geoms.copy()
+    polygons[~shaped] = None
+    flat = shaped & ~empty & ~(shapely.area(polygons) > 0)
     check = ~(known_valid if known_valid is not None else np.zeros(len(geoms), bool))
     check &= shaped & ~empty & ~flat
     invalid = np.zeros(len(geoms), bool)

@@ -149,9 +149,10 @@ def _readings(text: str) -> list[str]:
         lazy_pinyin,
     )  # its dictionaries take half a second to load: only when needed
 
-    syllables = lazy_pinyin(text, errors=lambda chars: [""] * len(chars))
+    # pypinyin takes a list from `errors` (one reading per character); its stubs allow only a str
+    syllables = lazy_pinyin(text, errors=lambda chars: [""] * len(chars))  # type: ignore[arg-type,return-value]
     if len(syllables) != len(text):  # keep one per character whatever pypinyin makes of a rare one
-        syllables = [lazy_pinyin(c, errors=lambda chars: [""])[0] for c in text]
+        syllables = [lazy_pinyin(c, errors=lambda chars: [""])[0] for c in text]  # type: ignore[arg-type,return-value]
     return [_NON_WORD.sub("", s.lower()) for s in syllables]
 
 

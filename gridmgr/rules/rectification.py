@@ -114,7 +114,8 @@ def overdue_mask(
     """Which findings are overdue at `at_s`: open, with a deadline day that ended (NaN: no deadline)."""
     ends = np.asarray(deadline_end_s, dtype=float)
     with np.errstate(invalid="ignore"):
-        return (np.asarray(status) == "open") & (ends <= at_s)
+        is_open: npt.NDArray[np.bool_] = np.asarray(status) == "open"
+        return is_open & (ends <= at_s)
 
 
 def figures(

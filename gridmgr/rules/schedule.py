@@ -21,6 +21,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import numpy as np
+import numpy.typing as npt
 
 EXTRA_SLOT_S = 1800  # extra rounds count once per half hour
 STATUSES = ("ok", "due", "overdue")
@@ -45,7 +46,7 @@ def day_bounds(day: date, tz: ZoneInfo) -> tuple[float, float]:
     return start.timestamp(), end.timestamp()
 
 
-def windows(rhythm: Rhythm, day: date, tz: ZoneInfo) -> np.ndarray:
+def windows(rhythm: Rhythm, day: date, tz: ZoneInfo) -> npt.NDArray[np.float64]:
     """The day's fixed rounds as (k, 3) epoch seconds: scheduled time, window open, window close."""
     rows = []
     for hhmm in rhythm.times:
@@ -60,23 +61,26 @@ def windows(rhythm: Rhythm, day: date, tz: ZoneInfo) -> np.ndarray:
 class CellStatus:
     """Per-cell results for one moment, arrays aligned with the cells given."""
 
-    status: np.ndarray  # "ok" | "due" | "overdue" | "unscheduled"
-    expected: np.ndarray  # fixed rounds of the day + extra
-    done: np.ndarray  # fixed rounds of the day done in their window
-    late: np.ndarray  # fixed rounds of the day made up after their window
-    missed: (
-        np.ndarray
-    )  # fixed rounds whose window closed undone (+ extras short once the day is over)
-    extra_done: np.ndarray
-    extra_short: np.ndarray  # extra rounds still to do today
-    last_round: np.ndarray  # epoch seconds of the latest log up to the moment, NaN if none
-    next_round: np.ndarray  # epoch seconds of the next fixed round not yet done, NaN if none today
+    status: npt.NDArray[np.object_]  # "ok" | "due" | "overdue" | "unscheduled"
+    expected: npt.NDArray[np.int64]  # fixed rounds of the day + extra
+    done: npt.NDArray[np.int64]  # fixed rounds of the day done in their window
+    late: npt.NDArray[np.int64]  # fixed rounds of the day made up after their window
+    # fixed rounds whose window closed undone (+ extras short once the day is over)
+    missed: npt.NDArray[np.int64]
+    extra_done: npt.NDArray[np.int64]
+    extra_short: npt.NDArray[np.int64]  # extra rounds still to do today
+    last_round: npt.NDArray[
+        np.float64
+    ]  # epoch seconds of the latest log up to the moment, NaN if none
+    next_round: npt.NDArray[
+        np.float64
+    ]  # epoch seconds of the next fixed round not yet done, NaN if none today
 
 
 def cell_status(
     rhythms: list[Rhythm | None],
-    log_cell: np.ndarray,
-    log_t: np.ndarray,
+    log_cell: npt.NDArray[np.integer],
+    log_t: npt.NDArray[np.floating],
     at: float,
     tz: ZoneInfo,
     *,
@@ -128,7 +132,9 @@ def cell_status(
     return out
 
 
-def _first_per_cell(lc: np.ndarray, cand: np.ndarray) -> np.ndarray:
+def _first_per_cell(
+    lc: npt.NDArray[np.integer], cand: npt.NDArray[np.intp]
+) -> npt.NDArray[np.intp]:
     """Of log indices in increasing order (logs sorted by cell, then time), each cell's first."""
     if len(cand) < 2:
         return cand
@@ -137,7 +143,17 @@ def _first_per_cell(lc: np.ndarray, cand: np.ndarray) -> np.ndarray:
 
 
 def _evaluate(
-    rhythm, members, log_cell, log_t, at, day, d0, d1, day_over, tz, out: CellStatus
+    rhythm: Rhythm,
+    members: npt.NDArray[np.intp],
+    log_cell: npt.NDArray[np.integer],
+    log_t: npt.NDArray[np.floating],
+    at: float,
+    day: date,
+    d0: float,
+    d1: float,
+    day_over: bool,
+    tz: ZoneInfo,
+    out: CellStatus,
 ) -> None:
     """One rhythm for all its cells: windows from yesterday to tomorrow that touch today."""
     win = np.concatenate([windows(rhythm, day + timedelta(days=k), tz) for k in (-1, 0, 1)])

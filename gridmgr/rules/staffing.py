@@ -5,6 +5,7 @@ from __future__ import annotations
 import heapq
 
 import numpy as np
+import numpy.typing as npt
 
 from gridmgr.errors import InvalidInput
 
@@ -12,7 +13,7 @@ from gridmgr.errors import InvalidInput
 ROLES = ("leader", "member", "volunteer")
 
 
-def spread_wardens(cell_area: np.ndarray, n_wardens: int) -> np.ndarray:
+def spread_wardens(cell_area: npt.NDArray[np.floating], n_wardens: int) -> npt.NDArray[np.int64]:
     """For W >= N wardens: how many wardens each cell gets, at least one, the rest to the largest cells.
 
     Extra wardens go one at a time to the cell with the most area per warden.
@@ -28,7 +29,12 @@ def spread_wardens(cell_area: np.ndarray, n_wardens: int) -> np.ndarray:
     return counts
 
 
-def contiguous_groups(x: np.ndarray, y: np.ndarray, area: np.ndarray, n_groups: int) -> np.ndarray:
+def contiguous_groups(
+    x: npt.NDArray[np.floating],
+    y: npt.NDArray[np.floating],
+    area: npt.NDArray[np.floating],
+    n_groups: int,
+) -> npt.NDArray[np.int64]:
     """For W < N: a group number per cell, groups spatially compact with balanced total area.
 
     Recursive bisection of the cell centres: each set of cells is cut across its longer extent

@@ -83,6 +83,7 @@ def add_area(
             s.flush()
             record_audit(s, actor, "area.add", area.id, name=name, source=loaded.source)
     except IntegrityError:  # another area took the slug between our look and our write
+        assert slug is not None  # the write that failed had its slug
         with reading(engine) as s:
             _check_slug_free(s, slug)
         raise

@@ -198,7 +198,7 @@ def _read_cells(
 
 def _geojson_text(data: _PlanCells, fields: tuple[str, ...], precision: int) -> str:
     """The cells as a GeoJSON FeatureCollection's text, properties in CELL_FIELDS order."""
-    cells, per_cell = data.cells, data.per_cell
+    cells, per_cell = data.cells, data.per_cell or []
     geoms = np.asarray(cells.geometry.values)
     rounded = shapely.transform(geoms, lambda xy: np.round(xy, precision))
     texts = shapely.to_geojson(rounded)

@@ -96,7 +96,7 @@ def coverage_report(
         else:  # a plan written before plans kept their ground
             ground_wgs84 = gaps_and_overlaps(geometry, np.asarray(cells.geometry.values))
 
-    ground = ground_from(geometry, *ground_wgs84)
+    ground = ground_from(geometry, *ground_wgs84)  # type: ignore[arg-type]  # a stored plan has both
     log_cell = positions(rounds[:, 0])
     log_t = rounds[:, 1].astype(float)
     now = cell_status(rhythms, log_cell, log_t, moment.timestamp(), tz)

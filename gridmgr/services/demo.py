@@ -127,6 +127,7 @@ def _schedule(engine, slug: str, codes: list[str], now: datetime) -> dict[str, d
     """3+N for most cells; two unscheduled; two on rounds set around now so one is due and one overdue."""
     minutes = now.hour * 60 + now.minute
     due_at = f"{now.hour:02d}:{now.minute:02d}"  # its window is open right now
+    overdue: dict[str, Any]
     if minutes >= 150:  # a round two hours ago whose window closed an hour ago
         overdue = {"times": [_hhmm(minutes - 120)], "window": (30, 60)}
     else:  # just after midnight: a round at 00:00 whose window has just closed
@@ -135,7 +136,11 @@ def _schedule(engine, slug: str, codes: list[str], now: datetime) -> dict[str, d
     for k, code in enumerate(codes):
         if k in (13, 25):
             continue  # unscheduled
-        r = {"times": ["08:00", "12:00", "18:00"], "extra": 2 if k < 3 else 0, "window": (30, 90)}
+        r: dict[str, Any] = {
+            "times": ["08:00", "12:00", "18:00"],
+            "extra": 2 if k < 3 else 0,
+            "window": (30, 90),
+        }
         if k == 9:
             r = {"times": [due_at], "extra": 0, "window": (30, 90)}
         elif k == 17:
@@ -177,7 +182,10 @@ def _hhmm(minutes: int) -> str:
 
 def _users(engine, names: list[str]) -> list[dict[str, Any]]:
     """manager, planner and three warden logins, each with a fresh random password."""
-    users = [("manager", "manager", None), ("planner", "planner", None)]
+    users: list[tuple[str, str, str | None]] = [
+        ("manager", "manager", None),
+        ("planner", "planner", None),
+    ]
     users += [(f"warden{k + 1}", "warden", names[k]) for k in range(3)]
     out = []
     for username, role, warden in users:

@@ -56,8 +56,10 @@ def warden_cells(
         ).all()
         ids = [int(p[0]) for p in posts]
         sched = {
-            int(c): rhythm_of(*row)
-            for c, *row in s.execute(select(*SCHEDULE_COLUMNS).where(Schedule.cell_id.in_(ids)))
+            int(c): rhythm_of(times, extra, before, after, since)
+            for c, times, extra, before, after, since in s.execute(
+                select(*SCHEDULE_COLUMNS).where(Schedule.cell_id.in_(ids))
+            )
         }
         moments = {tz: parse_moment(at, ZoneInfo(tz)) for tz in {p[7] for p in posts}}
         earliest = min((m for m in moments.values()), default=datetime.now(UTC))

@@ -10,6 +10,7 @@ from typing import Any, Literal, overload
 import geopandas as gpd
 import numpy as np
 import shapely
+from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Engine, func, select, update
 
 from gridmgr.db.models import (
@@ -51,7 +52,7 @@ class _Current:
     version: int
     next_seq: int
     prefix: str
-    geometry: shapely.Geometry
+    geometry: BaseGeometry
     cells: gpd.GeoDataFrame  # of the active plan (may be empty)
     posts: list[list[tuple[int, str]]]
     scheduled: np.ndarray
@@ -105,7 +106,7 @@ def grid(
 ) -> tuple[dict[str, Any], gpd.GeoDataFrame]: ...
 
 
-def grid(
+def grid(  # type: ignore[misc]  # the overloads' **options stand for the keywords below
     engine: Engine,
     slug: str,
     *,
@@ -134,6 +135,7 @@ def grid(
     a version) makes the call a Conflict, writing nothing, unless the area is still at that version.
     """
     limits = Limits.from_env()
+    params: dict[str, Any]
     cur = _current(engine, slug)
     if expect_version is not None:
         _check_version(slug, cur.version, expect_version)
@@ -325,13 +327,13 @@ def _commit_plan(
         return report
     # worked out before the write lock is taken, in Python on both databases: the fast coverage union
     # takes under a second at 100k cells where PostGIS's ST_Union takes several
-    gaps, overlaps = gaps_and_overlaps(cur.geometry, cells.geometry.values)
+    gaps, overlaps = gaps_and_overlaps(cur.geometry, np.asarray(cells.geometry.values))
     with transaction(engine) as s:
         bumped = s.execute(
             update(Area)
             .where(Area.id == cur.area_id, Area.version == cur.version)
             .values(version=Area.version + 1, next_seq=next_seq)
-        ).rowcount
+        ).rowcount  # type: ignore[attr-defined]  # an UPDATE's result is a CursorResult
         if bumped != 1:
             raise Conflict.of(
                 "the area was re-gridded by someone else meanwhile; nothing was written — look at the new plan and try again"

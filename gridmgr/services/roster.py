@@ -74,8 +74,9 @@ def area_staff(engine: Engine, slug: str) -> tuple[dict[str, Any], gpd.GeoDataFr
             "plan_version": plan.version,
         }
     ids = [int(i) for i in cells["id"]]
-    cells["posts"] = [posts.get(i, []) for i in ids]
-    cells["schedule"] = [schedules.get(i) for i in ids]
+    # object columns: pandas-stubs take no list of lists or dicts for a column
+    cells["posts"] = [posts.get(i, []) for i in ids]  # type: ignore[assignment]
+    cells["schedule"] = [schedules.get(i) for i in ids]  # type: ignore[assignment]
     return info, cells.drop(columns=["id"])
 
 

@@ -78,7 +78,8 @@ def import_wardens(engine: Engine, path: str | Path, *, actor: str = "cli") -> d
             source=source,
             header=",".join(header),
         )
-    rows, seen = [], {}
+    rows: list[dict[str, str | None]] = []
+    seen: dict[str, int] = {}  # name -> line
     for line_no, row in enumerate(reader, start=2):
         if not any(c.strip() for c in row):
             continue
@@ -112,7 +113,7 @@ def import_wardens(engine: Engine, path: str | Path, *, actor: str = "cli") -> d
     with transaction(engine) as s:
         existing = set(s.execute(select(Warden.name).where(Warden.name.in_(list(seen)))).scalars())
         if existing:
-            first = min(existing, key=seen.get)
+            first = min(existing, key=seen.__getitem__)
             raise Conflict.of(
                 "{source}: line {line}: a warden named {name!r} already exists; nothing was imported",
                 source=source,

@@ -77,12 +77,14 @@ def _session_user() -> dict[str, Any] | None:
     """The user of this request's session while it holds: logged in less than
     PERMANENT_SESSION_LIFETIME ago (however busy since: Flask only drops cookies idle that long),
     and not ended since by a logout, a new password or the user's removal."""
-    since = session.get("since")
+    since, uid = session.get("since"), session.get("uid")
     lifetime = current_app.permanent_session_lifetime.total_seconds()
     # a login stamped a little ahead is kept: the clock of another worker may be a bit behind
     if not isinstance(since, int) or not -CLOCK_SLACK_S <= time.time() - since <= lifetime:
         return None
-    return session_user(engine_of(), session.get("uid"), session.get("key"))
+    if not isinstance(uid, int):
+        return None
+    return session_user(engine_of(), uid, session.get("key"))
 
 
 def csrf_token() -> str:

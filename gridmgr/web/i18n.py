@@ -211,7 +211,7 @@ def _filled(catalog: Catalog, template: str, values: Any) -> str:
     return catalog.gettext(template).format(**{k: shown(v) for k, v in values.items()})
 
 
-def phrase_text(text: str | GridmgrError) -> str:
+def phrase_text(text: str | BaseException) -> str:
     """A message that may carry an English template (a `Phrase.of`, such as a note about a file read,
     or an error made with `.of`) in the request's language."""
     catalog = get_translations()

@@ -205,11 +205,15 @@ def _grid_files(
             # a file chosen again replaces the one kept for the last preview
             services.discard_upload(instance, token, owner=_actor())
             token = services.stash_upload(
-                instance, fresh.stream, fresh.filename, owner=_actor(), what=UPLOAD_NAMES[field]
+                instance,
+                fresh.stream,
+                fresh.filename or "",
+                owner=_actor(),
+                what=UPLOAD_NAMES[field],
             )
         if fresh is not None and not stash:
             path = stack.enter_context(
-                services.saved_upload(fresh.stream, fresh.filename, what=UPLOAD_NAMES[field])
+                services.saved_upload(fresh.stream, fresh.filename or "", what=UPLOAD_NAMES[field])
             )
         elif token:
             path, shown = services.stashed_upload(instance, token, owner=_actor())

@@ -76,6 +76,7 @@ def area_map_parts(
     )
     shown = cells if isinstance(cells, str) else _for_map(cells, kind)
     if kind == "preview":
+        assert not isinstance(shown, str)  # a preview's cells are always given inline
         layer = layers.cells_layer(
             m,
             shown,
@@ -106,7 +107,9 @@ def area_map_parts(
             loading_message=gettext("Loading cells…"),
         )
     # map_parts escapes every text it embeds (script_safe JSON, html.escape), so the parts are markup
-    parts = {k: Markup(v) for k, v in layers.map_parts(m, nonce=csp_nonce()).items()}
+    parts: dict[str, Markup | str] = {
+        k: Markup(v) for k, v in layers.map_parts(m, nonce=csp_nonce()).items()
+    }
     parts["layer"] = layer.key
     return parts
 
@@ -122,7 +125,10 @@ def _for_map(cells: gpd.GeoDataFrame, kind: str) -> gpd.GeoDataFrame:
         out["change"] = cells["change"].to_numpy()
         out["wardens"] = cells["wardens"].to_numpy()
     else:  # a plan's cells and the staff page's: posts as {name, role}, the page names the role
-        out["wardens"] = [[{"name": n, "role": r} for n, r in posts] for posts in cells["posts"]]
+        # an object column: pandas-stubs take no list of lists for a column
+        out["wardens"] = [  # type: ignore[assignment]
+            [{"name": n, "role": r} for n, r in posts] for posts in cells["posts"]
+        ]
         out["schedule"] = [
             f"{s['times']} +{s['extra']}" if isinstance(s, dict) else None
             for s in cells["schedule"]

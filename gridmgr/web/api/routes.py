@@ -11,7 +11,7 @@ import json
 import re
 import sys
 from datetime import date, datetime
-from typing import Any
+from typing import Any, overload
 
 from flask import Blueprint, Response, g, request, url_for
 
@@ -386,6 +386,10 @@ def audit():
     )
 
 
+@overload
+def _int_arg(name: str, default: int) -> int: ...
+@overload
+def _int_arg(name: str, default: None) -> int | None: ...
 def _int_arg(name: str, default: int | None) -> int | None:
     text = request.args.get(name)
     if text is None or text == "":

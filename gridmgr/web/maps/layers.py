@@ -14,7 +14,7 @@ import html
 import json
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import folium
 import geopandas as gpd
@@ -219,6 +219,14 @@ def _add_script(element: MacroElement, text: str) -> None:
         figure.script.add_child(_Raw(text), name=element.get_name())
 
 
+def _parent_name(element: Element) -> str:
+    """The JS name of the map or layer an element was added to (it renders only once added)."""
+    parent = element._parent
+    if parent is None:
+        raise ValueError(f"{element.get_name()} was rendered before it was added to a map")
+    return parent.get_name()
+
+
 def _js(value: Any) -> str:
     return script_safe(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
 
@@ -235,13 +243,14 @@ class GeoJsonLayer(Layer):
         self.data_js = data_js
         self.feature_count: int | None = None
 
-    def render(self, **kwargs: Any) -> None:
+    # MacroElement's render adds to the page and returns nothing, where Element's returns the HTML
+    def render(self, **kwargs: Any) -> None:  # type: ignore[override]
         """Add the layer's script (its key, its JS name, in the options so pages can find features)."""
         options = _js({**self.options, "key": self.get_name()})
         _add_script(
             self,
             f"var {self.get_name()} = GridmgrMap.geojson("
-            f"{self._parent.get_name()}, {options}, {self.data_js});\n",
+            f"{_parent_name(self)}, {options}, {self.data_js});\n",
         )
         super().render(**kwargs)
 
@@ -357,9 +366,9 @@ class _Legend(MacroElement):
         self._name = "Legend"
         self.spec = spec
 
-    def render(self, **kwargs: Any) -> None:
+    def render(self, **kwargs: Any) -> None:  # type: ignore[override]  # as GeoJsonLayer.render
         """Add the legend's script."""
-        _add_script(self, f"GridmgrMap.legend({self._parent.get_name()}, {self.spec});\n")
+        _add_script(self, f"GridmgrMap.legend({_parent_name(self)}, {self.spec});\n")
         super().render(**kwargs)
 
 
@@ -372,12 +381,12 @@ class _Basemaps(MacroElement):
         self.basemaps = basemaps
         self.title = title
 
-    def render(self, **kwargs: Any) -> None:
+    def render(self, **kwargs: Any) -> None:  # type: ignore[override]  # as GeoJsonLayer.render
         """Add the script that builds the base maps and their layer switch (names HTML-escaped)."""
         specs = [{**b.spec(), "name": html.escape(b.name)} for b in self.basemaps]
         options = _js({"title": self.title})  # a title attribute: set as text, never parsed
         _add_script(
-            self, f"GridmgrBasemaps.setup({self._parent.get_name()}, {_js(specs)}, {options});\n"
+            self, f"GridmgrBasemaps.setup({_parent_name(self)}, {_js(specs)}, {options});\n"
         )
         super().render(**kwargs)
 
@@ -419,7 +428,7 @@ def map_parts(m: folium.Map, *, height: str = "100%", nonce: str = "") -> dict[s
     as is: every text in them came through `script_safe` or `html.escape`. `nonce` goes on the inline
     script and style so a Content-Security-Policy with that nonce lets them run.
     """
-    root = m.get_root()
+    root = cast(Figure, m.get_root())  # a map renders into the Figure it was made with
     for child in list(root._children.values()):
         child.render()
     skip = {m.get_name(), "meta_http"}
