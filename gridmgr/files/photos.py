@@ -94,10 +94,11 @@ def photo_from_bytes(data: bytes, *, name: str = "photo") -> Photo:
 def _opened(data: bytes, name: str) -> Image.Image:
     """The image header read and its size checked before any pixel is decoded."""
     with warnings.catch_warnings():
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        # the size is checked against MAX_PIXELS right below, before any pixel is decoded
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         try:
             image = Image.open(io.BytesIO(data), formats=FORMATS)
-        except (Image.DecompressionBombWarning, Image.DecompressionBombError):
+        except Image.DecompressionBombError:
             raise _too_many_pixels(name) from None
         except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
             raise InvalidInput.of(
