@@ -33,7 +33,7 @@ from gridmgr.db.models import (
 )
 from gridmgr.db.queries import record_audit
 from gridmgr.db.store import reading, transaction
-from gridmgr.errors import Conflict, Forbidden, InvalidInput, LimitExceeded, NotFound
+from gridmgr.errors import Conflict, Forbidden, InvalidInput, LimitExceeded, NotFound, Phrase
 from gridmgr.files.photos import Photo as PhotoFile
 from gridmgr.files.photos import photo_from_bytes
 from gridmgr.geometry.projection import metric_crs, to_metric
@@ -335,14 +335,18 @@ def record_finding(
         )
     if idempotency_key is not None and not 1 <= len(idempotency_key) <= MAX_KEY:
         raise InvalidInput(f"an Idempotency-Key needs 1 to {MAX_KEY} characters")
-    text = checked_text(new.text, "the text", max_len=MAX_TEXT)
-    note = checked_text(new.note, "the note", max_len=MAX_NOTE, required=False)
-    unit = checked_text(new.unit, "the unit", max_len=MAX_UNIT, required=False, multiline=False)
-    person = checked_text(
-        new.person, "the person", max_len=MAX_PERSON, required=False, multiline=False
+    text = checked_text(new.text, Phrase("the text"), max_len=MAX_TEXT)
+    note = checked_text(new.note, Phrase("the note"), max_len=MAX_NOTE, required=False)
+    unit = checked_text(
+        new.unit, Phrase("the unit"), max_len=MAX_UNIT, required=False, multiline=False
     )
-    by = checked_text(new.by, "the finder", max_len=MAX_PERSON, required=False, multiline=False)
-    deadline = parse_day(new.deadline, "the deadline") if new.deadline is not None else None
+    person = checked_text(
+        new.person, Phrase("the person"), max_len=MAX_PERSON, required=False, multiline=False
+    )
+    by = checked_text(
+        new.by, Phrase("the finder"), max_len=MAX_PERSON, required=False, multiline=False
+    )
+    deadline = parse_day(new.deadline, Phrase("the deadline")) if new.deadline is not None else None
     _check_location(new.lon, new.lat)
     if len(photos) > PHOTOS_PER_STAGE:
         raise LimitExceeded(f"at most {PHOTOS_PER_STAGE} photos per finding; got {len(photos)}")
@@ -532,7 +536,7 @@ def fix_finding(
     photos: Sequence[tuple[str, bytes]] = (),
 ) -> FindingView:
     """The responsible reports the problem fixed (with a note or photos); a manager then closes it."""
-    note = checked_text(note, "the note", max_len=MAX_NOTE, required=False)
+    note = checked_text(note, Phrase("the note"), max_len=MAX_NOTE, required=False)
     if len(photos) > PHOTOS_PER_STAGE:
         raise LimitExceeded(f"at most {PHOTOS_PER_STAGE} photos per fix; got {len(photos)}")
     processed = [photo_from_bytes(data, name=name) for name, data in photos]
@@ -566,7 +570,7 @@ def close_finding(
 ) -> FindingView:
     """A manager verifies the fix and closes the finding (or closes it as recorded in error, which
     then counts nowhere)."""
-    note = checked_text(note, "the note", max_len=MAX_NOTE, required=False)
+    note = checked_text(note, Phrase("the note"), max_len=MAX_NOTE, required=False)
     with transaction(engine) as s:
         finding = _finding(s, finding_id, lock=True)
         _manager_only(actor, "close")
@@ -584,7 +588,7 @@ def reopen_finding(
     engine: Engine, finding_id: int, actor: Actor, *, note: str | None = None
 ) -> FindingView:
     """A manager reopens a fixed or closed finding (the fix did not hold): it is open again."""
-    note = checked_text(note, "the note", max_len=MAX_NOTE, required=False)
+    note = checked_text(note, Phrase("the note"), max_len=MAX_NOTE, required=False)
     with transaction(engine) as s:
         finding = _finding(s, finding_id, lock=True)
         _manager_only(actor, "reopen")
@@ -601,8 +605,8 @@ def extend_finding(
     engine: Engine, finding_id: int, actor: Actor, *, deadline: str, reason: str
 ) -> FindingView:
     """A manager moves an open finding's deadline later, giving the reason."""
-    new = parse_day(deadline, "the deadline")
-    why = checked_text(reason, "the reason", max_len=MAX_NOTE)
+    new = parse_day(deadline, Phrase("the deadline"))
+    why = checked_text(reason, Phrase("the reason"), max_len=MAX_NOTE)
     with transaction(engine) as s:
         finding = _finding(s, finding_id, lock=True)
         _manager_only(actor, "extend")
