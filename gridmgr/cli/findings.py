@@ -252,7 +252,8 @@ def _cmd_finding_show(args: argparse.Namespace, engine) -> int:
 
 
 def _cmd_ledger(args: argparse.Namespace, engine) -> int:
-    from gridmgr.services.ledger import export_findings_gpkg, export_ledger, ledger
+    from gridmgr.services.ledger import ledger
+    from gridmgr.services.ledger_exports import export_findings_gpkg, export_ledger
     from gridmgr.web.api.findings_json import ledger_json
 
     if args.output:

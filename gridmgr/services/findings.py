@@ -16,20 +16,15 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import shapely
-from sqlalchemy import Engine, func, or_, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from gridmgr.db.models import (
-    Area,
-    Assignment,
     Cell,
     Finding,
-    FindingCategory,
     FindingEvent,
-    GridPlan,
     Photo,
-    Warden,
 )
 from gridmgr.db.queries import record_audit
 from gridmgr.db.store import reading, transaction
@@ -46,250 +41,42 @@ from gridmgr.rules.rectification import (
     check_extension,
     check_plan,
     checked_text,
-    deadline_end_s,
     next_status,
     parse_day,
 )
 from gridmgr.services.categories import resolve_category
+from gridmgr.services.finding_views import (
+    CLI,
+    MANAGERS,
+    Actor,
+    EventView,
+    FindingView,
+    PhotoRef,
+    finding_views,
+    get_finding,
+    holds_cell,
+    id_in_range,
+    in_charge,
+    load_finding,
+    may_fix,
+    now_s,
+    warden_findings,
+    warden_id_of,
+    warden_sees,
+)
 from gridmgr.services.posts import active_cell
+
+__all__ = [  # the views are used through this module too
+    "CLI", "Actor", "EventView", "FindingView", "NewFinding", "PhotoRef", "add_photo",
+    "close_finding", "extend_finding", "finding_views", "fix_finding", "get_finding", "may_fix",
+    "photo_data", "record_finding", "reopen_finding", "warden_findings",
+]  # fmt: skip
 
 PHOTOS_PER_STAGE = 5  # at most this many photos of a finding, and of its fix
 NEAR_M = 200  # a finding's point lies in its cell or at most this far from it
 MAX_KEY = 80
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 FUTURE_SLACK = timedelta(minutes=5)
-MANAGERS = ("manager", "cli")
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who acts: a name for the audit log, a role (manager, planner, warden; "cli" acts as a
-    manager) and, for a warden, the warden the login is."""
-
-    name: str
-    role: str
-    warden: str | None = None
-
-    @property
-    def manages(self) -> bool:
-        """Managers and the command line close, reopen and extend."""
-        return self.role in MANAGERS
-
-
-CLI = Actor("cli", "cli")
-
-
-@dataclass(frozen=True)
-class PhotoRef:
-    """A stored photo of a finding: of the problem ("found") or of its fix ("fix")."""
-
-    id: int
-    stage: str
-    width: int
-    height: int
-
-
-@dataclass(frozen=True)
-class EventView:
-    """One change in a finding's history."""
-
-    at: str
-    actor: str
-    action: str
-    note: str | None
-    details: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class FindingView:
-    """A finding as users see it; times are ISO on the area's clock."""
-
-    id: int
-    area: str
-    area_name: str
-    cell: str  # the code as recorded
-    cell_now: str | None  # the code of the active plan's cell it lies in now
-    category: str
-    category_en: str
-    category_zh: str
-    text: str
-    found_by: str
-    found_at: str
-    received_at: str
-    lon: float | None
-    lat: float | None
-    mode: str  # on_spot | deadline
-    deadline: str | None
-    unit: str | None
-    person: str | None
-    status: str  # open | fixed | closed
-    overdue: bool
-    closed_as: str | None  # rectified | error
-    note: str | None
-    fixed_at: str | None
-    closed_at: str | None
-    photos: tuple[PhotoRef, ...] = ()
-    events: tuple[EventView, ...] = ()
-
-
-def _iso(epoch: int | None, tz: ZoneInfo) -> str | None:
-    return None if epoch is None else datetime.fromtimestamp(int(epoch), tz).isoformat()
-
-
-def _now_s() -> int:
-    return int(datetime.now(UTC).timestamp())
-
-
-# --- reading findings as views ---------------------------------------------------------------------
-
-
-def finding_views(
-    s: Session, ids: Sequence[int], *, events: bool = False, at_s: int | None = None
-) -> list[FindingView]:
-    """The findings with these ids as views, in the order given (photos, and with `events` their
-    history, included)."""
-    if not ids:
-        return []
-    rows = s.execute(
-        select(Finding, Area.slug, Area.name, Area.timezone, FindingCategory, Cell.code)
-        .join(Area, Area.id == Finding.area_id)
-        .join(FindingCategory, FindingCategory.id == Finding.category_id)
-        .outerjoin(Cell, Cell.id == Finding.cell_id)
-        .where(Finding.id.in_(list(ids)))
-    ).all()
-    photos: dict[int, list[PhotoRef]] = {}
-    stage_of = dict(
-        s.execute(
-            select(FindingEvent.id, FindingEvent.action).where(
-                FindingEvent.finding_id.in_(list(ids))
-            )
-        ).all()
-    )
-    for pid, fid, event_id, width, height in s.execute(
-        select(Photo.id, Photo.finding_id, Photo.event_id, Photo.width, Photo.height)
-        .where(Photo.finding_id.in_(list(ids)))
-        .order_by(Photo.id)
-    ):
-        stage = "fix" if stage_of.get(event_id) == "fixed" else "found"
-        photos.setdefault(fid, []).append(PhotoRef(pid, stage, width, height))
-    history: dict[int, list[EventView]] = {}
-    if events:
-        tzs = {f.id: ZoneInfo(tz) for f, _slug, _name, tz, _c, _code in rows}
-        for e in s.execute(
-            select(FindingEvent)
-            .where(FindingEvent.finding_id.in_(list(ids)))
-            .order_by(FindingEvent.at_s, FindingEvent.id)
-        ).scalars():
-            history.setdefault(e.finding_id, []).append(
-                EventView(
-                    at=_iso(e.at_s, tzs[e.finding_id]) or "",
-                    actor=e.actor,
-                    action=e.action,
-                    note=e.note,
-                    details=json.loads(e.details or "{}"),
-                )
-            )
-    now = _now_s() if at_s is None else at_s
-    by_id = {}
-    for f, slug, name, tz_name, category, code in rows:
-        tz = ZoneInfo(tz_name)
-        overdue = (
-            f.status == "open"
-            and f.deadline is not None
-            and deadline_end_s(date.fromisoformat(f.deadline), tz) <= now
-        )
-        by_id[f.id] = FindingView(
-            id=f.id,
-            area=slug,
-            area_name=name,
-            cell=f.cell_code,
-            cell_now=code,
-            category=category.key,
-            category_en=category.name_en,
-            category_zh=category.name_zh,
-            text=f.text,
-            found_by=f.found_by,
-            found_at=_iso(f.found_at_s, tz) or "",
-            received_at=_iso(f.received_at_s, tz) or "",
-            lon=f.lon,
-            lat=f.lat,
-            mode=f.mode,
-            deadline=f.deadline,
-            unit=f.unit,
-            person=f.person,
-            status=f.status,
-            overdue=overdue,
-            closed_as=f.closed_as,
-            note=f.note,
-            fixed_at=_iso(f.fixed_at_s, tz),
-            closed_at=_iso(f.closed_at_s, tz),
-            photos=tuple(photos.get(f.id, ())),
-            events=tuple(history.get(f.id, ())),
-        )
-    return [by_id[i] for i in ids if i in by_id]
-
-
-def get_finding(engine: Engine, finding_id: int, viewer: Actor) -> FindingView:
-    """One finding with its history; a warden sees only findings of its cells or in its charge."""
-    with reading(engine) as s:
-        finding = _finding(s, finding_id)
-        if viewer.role == "warden" and not _warden_sees(s, finding, viewer):
-            raise Forbidden(
-                f"finding {finding_id} is not in a cell you hold nor in your charge; you cannot "
-                "see it"
-            )
-        return finding_views(s, [finding.id], events=True)[0]
-
-
-def _finding(s: Session, finding_id: int, *, lock: bool = False) -> Finding:
-    query = select(Finding).where(Finding.id == _id_in_range(finding_id))
-    if lock:
-        query = query.with_for_update()
-    finding = s.execute(query).scalar_one_or_none()
-    if finding is None:
-        raise NotFound.of("no finding {id}", id=finding_id)
-    return finding
-
-
-def _id_in_range(value: int) -> int:
-    """An id that fits the databases' integer (a larger one matches nothing)."""
-    return value if 0 < value < 2**31 else 0
-
-
-def _warden_id(s: Session, name: str | None) -> int | None:
-    if not name:
-        return None
-    return s.execute(select(Warden.id).where(Warden.name == name)).scalar()
-
-
-def _holds(s: Session, warden_id: int | None, cell_id: int | None) -> bool:
-    if warden_id is None or cell_id is None:
-        return False
-    return (
-        s.execute(
-            select(Assignment.id).where(
-                Assignment.cell_id == cell_id, Assignment.warden_id == warden_id
-            )
-        ).first()
-        is not None
-    )
-
-
-def _in_charge(finding: Finding, warden_id: int | None, warden: str | None) -> bool:
-    """The warden is the finding's responsible person (linked, or named exactly)."""
-    if warden_id is not None and finding.person_warden_id == warden_id:
-        return True
-    return bool(warden) and finding.person == warden
-
-
-def _warden_sees(s: Session, finding: Finding, viewer: Actor) -> bool:
-    """A warden sees findings in cells it holds, findings it found and findings in its charge."""
-    wid = _warden_id(s, viewer.warden)
-    return (
-        _in_charge(finding, wid, viewer.warden)
-        or (wid is not None and finding.found_by_warden_id == wid)
-        or _holds(s, wid, finding.cell_id)
-    )
 
 
 # --- recording -------------------------------------------------------------------------------------
@@ -360,12 +147,12 @@ def record_finding(
             area, cell_id = active_cell(s, slug, code)
             tz = ZoneInfo(area.timezone)
             finder = by
-            finder_id = _warden_id(s, by) if by else None
+            finder_id = warden_id_of(s, by) if by else None
             if actor.role == "warden":
-                wid = _warden_id(s, actor.warden)
+                wid = warden_id_of(s, actor.warden)
                 if by not in (None, actor.warden):
                     raise Forbidden("a warden records findings only as itself")
-                if not _holds(s, wid, cell_id):
+                if not holds_cell(s, wid, cell_id):
                     raise Forbidden.of(
                         "you do not hold cell {code} of area {slug}; a warden records findings "
                         "only in its own cells",
@@ -387,7 +174,7 @@ def record_finding(
             )
             if new.lon is not None:
                 _check_near_cell(s, cell_id, code, new.lon, new.lat)
-            now = _now_s()
+            now = now_s()
             found_s = int(when.timestamp())
             row = Finding(
                 area_id=area.id,
@@ -405,7 +192,7 @@ def record_finding(
                 deadline=deadline.isoformat() if deadline else None,
                 unit=unit,
                 person=person,
-                person_warden_id=_warden_id(s, person),
+                person_warden_id=warden_id_of(s, person),
                 status="closed" if new.fixed_now else "open",
                 closed_as="rectified" if new.fixed_now else None,
                 note=note,
@@ -541,16 +328,16 @@ def fix_finding(
         raise LimitExceeded(f"at most {PHOTOS_PER_STAGE} photos per fix; got {len(photos)}")
     processed = [photo_from_bytes(data, name=name) for name, data in photos]
     with transaction(engine) as s:
-        finding = _finding(s, finding_id, lock=True)
+        finding = load_finding(s, finding_id, lock=True)
         if not actor.manages:
-            wid = _warden_id(s, actor.warden) if actor.role == "warden" else None
-            if actor.role != "warden" or not _in_charge(finding, wid, actor.warden):
+            wid = warden_id_of(s, actor.warden) if actor.role == "warden" else None
+            if actor.role != "warden" or not in_charge(finding, wid, actor.warden):
                 raise Forbidden.of(
                     "only the responsible person of finding {id} (or a manager) reports it fixed",
                     id=finding_id,
                 )
         finding.status = next_status("fix", finding.status)
-        now = _now_s()
+        now = now_s()
         finding.fixed_at_s = now
         if note:
             finding.note = note
@@ -572,11 +359,11 @@ def close_finding(
     then counts nowhere)."""
     note = checked_text(note, Phrase("the note"), max_len=MAX_NOTE, required=False)
     with transaction(engine) as s:
-        finding = _finding(s, finding_id, lock=True)
+        finding = load_finding(s, finding_id, lock=True)
         _manager_only(actor, "close")
         finding.status = next_status("close", finding.status)
         finding.closed_as = "error" if in_error else "rectified"
-        finding.closed_at_s = _now_s()
+        finding.closed_at_s = now_s()
         if note:
             finding.note = note
         _event(s, finding, actor, "closed", note, {"as": finding.closed_as})
@@ -590,7 +377,7 @@ def reopen_finding(
     """A manager reopens a fixed or closed finding (the fix did not hold): it is open again."""
     note = checked_text(note, Phrase("the note"), max_len=MAX_NOTE, required=False)
     with transaction(engine) as s:
-        finding = _finding(s, finding_id, lock=True)
+        finding = load_finding(s, finding_id, lock=True)
         _manager_only(actor, "reopen")
         finding.status = next_status("reopen", finding.status)
         finding.closed_as = None
@@ -608,7 +395,7 @@ def extend_finding(
     new = parse_day(deadline, Phrase("the deadline"))
     why = checked_text(reason, Phrase("the reason"), max_len=MAX_NOTE)
     with transaction(engine) as s:
-        finding = _finding(s, finding_id, lock=True)
+        finding = load_finding(s, finding_id, lock=True)
         _manager_only(actor, "extend")
         old = date.fromisoformat(finding.deadline) if finding.deadline else None
         check_extension(old, new)
@@ -632,7 +419,7 @@ def _event(
 ) -> FindingEvent:
     event = FindingEvent(
         finding_id=finding.id,
-        at_s=_now_s(),
+        at_s=now_s(),
         actor=actor.name,
         action=action,
         note=note,
@@ -659,7 +446,7 @@ def add_photo(engine: Engine, finding_id: int, actor: Actor, name: str, data: by
     the fix) the responsible person may."""
     photo = photo_from_bytes(data, name=name)
     with transaction(engine) as s:
-        finding = _finding(s, finding_id, lock=True)
+        finding = load_finding(s, finding_id, lock=True)
         stage_action = "fixed" if finding.status in ("fixed", "closed") else "recorded"
         event_id = s.execute(
             select(FindingEvent.id)
@@ -675,12 +462,12 @@ def add_photo(engine: Engine, finding_id: int, actor: Actor, name: str, data: by
                 .limit(1)
             ).scalar()
         if not actor.manages:
-            wid = _warden_id(s, actor.warden) if actor.role == "warden" else None
+            wid = warden_id_of(s, actor.warden) if actor.role == "warden" else None
             allowed = actor.role == "warden" and (
-                _in_charge(finding, wid, actor.warden)
+                in_charge(finding, wid, actor.warden)
                 or (
                     stage_action == "recorded"
-                    and (finding.found_by_warden_id == wid or _holds(s, wid, finding.cell_id))
+                    and (finding.found_by_warden_id == wid or holds_cell(s, wid, finding.cell_id))
                 )
             )
             if not allowed:
@@ -716,52 +503,12 @@ def photo_data(engine: Engine, photo_id: int, viewer: Actor, *, thumb: bool = Fa
     with reading(engine) as s:
         row = s.execute(
             select(Photo.finding_id, Photo.mime, Photo.sha256, column).where(
-                Photo.id == _id_in_range(photo_id)
+                Photo.id == id_in_range(photo_id)
             )
         ).first()
         if row is None:
             raise NotFound.of("no photo {id}", id=photo_id)
         finding_id, mime, digest, data = row
-        if viewer.role == "warden" and not _warden_sees(s, _finding(s, finding_id), viewer):
+        if viewer.role == "warden" and not warden_sees(s, load_finding(s, finding_id), viewer):
             raise Forbidden(f"photo {photo_id} belongs to a finding you cannot see")
     return PhotoData(bytes(data), mime, f"{digest}-t" if thumb else digest)
-
-
-# --- a warden's own findings -----------------------------------------------------------------------
-
-
-def warden_findings(engine: Engine, warden: str, *, limit: int = 200) -> list[FindingView]:
-    """The open and fixed findings in the warden's cells or in its charge, newest first."""
-    with reading(engine) as s:
-        wid = _warden_id(s, warden)
-        if wid is None:
-            raise NotFound.of("no warden named {warden!r}", warden=warden)
-        held = (
-            select(Assignment.cell_id)
-            .join(Cell, Cell.id == Assignment.cell_id)
-            .join(GridPlan, GridPlan.id == Cell.plan_id)
-            .where(Assignment.warden_id == wid, GridPlan.active)
-        )
-        ids = (
-            s.execute(
-                select(Finding.id)
-                .where(
-                    Finding.status.in_(("open", "fixed")),
-                    or_(
-                        Finding.cell_id.in_(held),
-                        Finding.person_warden_id == wid,
-                        Finding.person == warden,
-                    ),
-                )
-                .order_by(Finding.found_at_s.desc(), Finding.id.desc())
-                .limit(limit)
-            )
-            .scalars()
-            .all()
-        )
-        return finding_views(s, list(ids))
-
-
-def may_fix(view: FindingView, warden: str | None) -> bool:
-    """Whether a warden is the responsible person shown on a finding (its page offers "fixed")."""
-    return bool(warden) and view.person == warden and view.status == "open"

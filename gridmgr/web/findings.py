@@ -12,13 +12,8 @@ from gridmgr.errors import Forbidden, InvalidInput
 from gridmgr.files.photos import MAX_BYTES
 from gridmgr.services import findings as svc
 from gridmgr.services.categories import list_categories
-from gridmgr.services.ledger import (
-    STATUS_FILTERS,
-    FindingFilter,
-    export_findings_gpkg,
-    export_ledger,
-    list_findings,
-)
+from gridmgr.services.ledger import STATUS_FILTERS, FindingFilter, list_findings
+from gridmgr.services.ledger_exports import export_findings_gpkg, export_ledger
 from gridmgr.web import engine_of
 from gridmgr.web.auth import roles_required
 from gridmgr.web.i18n import current_locale, gettext

@@ -13,7 +13,7 @@ from markupsafe import Markup
 
 from gridmgr import services
 from gridmgr.services.coverage_map import area_coverage_map
-from gridmgr.services.ledger import MapFindings, map_findings
+from gridmgr.services.findings_map import MapFindings, map_findings
 from gridmgr.web import csp_nonce, engine_of
 from gridmgr.web.auth import roles_required
 from gridmgr.web.i18n import area_m2, current_locale, gettext, labels

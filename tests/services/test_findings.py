@@ -276,21 +276,23 @@ def test_a_photo_too_large_or_a_failing_write_leaves_nothing_half_written(
         )
     assert counts(engine) == before
     # the database refuses the photo's row: the finding, its event and audit line go with it
+    from sqlalchemy import event
     from sqlalchemy.exc import OperationalError
 
-    real = f._store_photos
-
-    def refuse(*args, **kwargs):
-        real(*args, **kwargs)
-        raise OperationalError("INSERT INTO photos", {}, Exception("disk I/O error"))
-
-    monkeypatch.setattr(f, "_store_photos", refuse)
     from gridmgr.errors import DatabaseUnavailable
 
-    with pytest.raises(DatabaseUnavailable):
-        f.record_finding(
-            engine, park.slug, park.codes[0], on_spot(), WARDEN1, photos=[("a.jpg", jpeg())]
-        )
+    def refuse(conn, cursor, statement, params, context, executemany):
+        if statement.lstrip().upper().startswith("INSERT INTO PHOTOS"):
+            raise OperationalError(statement, params, Exception("disk I/O error"))
+
+    event.listen(engine, "before_cursor_execute", refuse)
+    try:
+        with pytest.raises(DatabaseUnavailable):
+            f.record_finding(
+                engine, park.slug, park.codes[0], on_spot(), WARDEN1, photos=[("a.jpg", jpeg())]
+            )
+    finally:
+        event.remove(engine, "before_cursor_execute", refuse)
     assert counts(engine) == before
 
 
