@@ -13,7 +13,7 @@ import pytest
 
 from gridmgr.errors import NotFound
 
-from webtools import PASSWORD, api_token, call_generated, csrf_of, login, seed_park
+from webtools import PASSWORD, api_token, call_generated, csrf_of, login, seed_finding, seed_park
 
 API = "/api/v1"
 SQUARE = {
@@ -651,25 +651,9 @@ BODIES = {
 def _matrix_ids(engine, park, endpoint: str) -> dict[str, int]:
     """A finding (and photo) of warden1's cell in the state the endpoint acts on, made for one
     request: open for fix, close and extend; closed for reopen."""
-    import io
-
-    from PIL import Image
-
-    from gridmgr.services import findings as f
-
     if "{finding_id}" not in endpoint and "{photo_id}" not in endpoint:
         return {}
-    boss = f.Actor("manager", "manager")
-    new = f.NewFinding(
-        category="waste", text="matrix", deadline="2099-01-01", unit="物业", person="warden1"
-    )
-    made, _ = f.record_finding(engine, park.slug, park.codes[0], new, boss)
-    if endpoint.endswith("/reopen"):
-        f.close_finding(engine, made.id, boss)
-    jpeg = io.BytesIO()
-    Image.new("RGB", (8, 8)).save(jpeg, format="JPEG")
-    photo = f.add_photo(engine, made.id, boss, "m.jpg", jpeg.getvalue())
-    return {"finding_id": made.id, "photo_id": photo.id}
+    return seed_finding(engine, park, closed=endpoint.endswith("/reopen"))
 
 
 def _matrix_request(client, method: str, url: str, endpoint: str, headers: dict):
