@@ -150,7 +150,7 @@ def test_the_coverage_map_carries_the_findings_layer(site, engine):
     f.record_finding(engine, park.slug, park.codes[3], f.NewFinding(category="duty", text="x",
                      fixed_now=True), boss)  # fmt: skip
     page = client_of(app, "manager", zh=True).get(f"/areas/{park.slug}/map").get_data(as_text=True)
-    data = json.loads(re.search(r'id="gm-findings">(.*?)</script>', page, re.S).group(1))
+    data = json.loads(re.search(r'id="gm-findings"[^>]*>(.*?)</script>', page, re.S).group(1))
     assert sorted(data["status"]) == ["closed", "open"] and data["cellsOpen"] == [park.codes[2]]
     assert data["labels"]["statuses"]["overdue"] == "已逾期" and "gridmgr-findings.js" in page
     assert 'data-count="findings-open">1<' in page and "<script>alert" not in page

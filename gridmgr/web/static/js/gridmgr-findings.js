@@ -69,7 +69,7 @@
     ctl.onAdd = function () {
       var div = L.DomUtil.create("div", "gm-legend gm-findings-legend");
       var title = document.createElement("div");
-      title.className = "gm-legend-title";
+      title.className = "gm-findings-title";
       title.textContent = data.labels.title;
       div.appendChild(title);
       SHAPES.forEach(function (s) {
