@@ -18,7 +18,7 @@ import pandas as pd
 from sqlalchemy import Engine, and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
-from gridmgr.db.models import Cell, Finding, FindingCategory
+from gridmgr.db.models import Cell, Finding, FindingCategory, GridPlan
 from gridmgr.db.queries import get_area
 from gridmgr.db.store import raw_rows, reading
 from gridmgr.errors import Forbidden, InvalidInput
@@ -268,14 +268,19 @@ def ledger(
         if bounds:
             where += [Finding.found_at_s >= bounds[0], Finding.found_at_s < bounds[1]]
         coded = _coded(s, where, today)
+        # findings lie in cells of the active plans (re-grids move them): those codes first
         code_of = dict(
             s.execute(
-                select(Finding.cell_id, Cell.code)
-                .join(Cell, Cell.id == Finding.cell_id)
-                .where(*where)
-                .distinct()
+                select(Cell.id, Cell.code)
+                .join(GridPlan, GridPlan.id == Cell.plan_id)
+                .where(GridPlan.area_id.in_(scope.area_ids), GridPlan.active)
             ).all()
         )
+        elsewhere = sorted({int(c) for c in np.unique(coded[:, 6]) if c > 0} - code_of.keys())
+        if elsewhere:
+            code_of |= dict(
+                s.execute(select(Cell.id, Cell.code).where(Cell.id.in_(elsewhere))).all()
+            )
         code_of |= {
             -int(fid): code
             for fid, code in s.execute(
