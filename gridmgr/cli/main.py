@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from gridmgr import __version__
-from gridmgr.cli.helptext import HelpFormatter, examples
 from gridmgr.cli.findings import add_findings_commands
+from gridmgr.cli.helptext import HelpFormatter, examples
 from gridmgr.cli.web import add_web_commands
 from gridmgr.errors import GridmgrError, InvalidInput
 

@@ -17,6 +17,7 @@ from gridmgr.services.ledger_exports import export_findings_gpkg, export_ledger
 from gridmgr.web import engine_of
 from gridmgr.web.auth import roles_required
 from gridmgr.web.i18n import current_locale, gettext
+from gridmgr.web.words import N_
 
 bp = Blueprint("findings", __name__)
 
@@ -27,13 +28,13 @@ EXPORTS = {
     "gpkg": "application/geopackage+sqlite3",
 }
 STATUS_LABELS = {
-    "open": "Open",
-    "overdue": "Overdue",
-    "fixed": "Reported fixed",
-    "closed": "Closed",
-    "error": "Recorded in error",
+    "open": N_("Open"),
+    "overdue": N_("Overdue"),
+    "fixed": N_("Reported fixed"),
+    "closed": N_("Closed"),
+    "error": N_("Recorded in error"),
 }
-MODE_LABELS = {"on_spot": "Fixed on the spot", "deadline": "With a deadline"}
+MODE_LABELS = {"on_spot": N_("Fixed on the spot"), "deadline": N_("With a deadline")}
 
 
 def _actor() -> svc.Actor:

@@ -130,19 +130,19 @@ def coverage_map(slug: str):
 
 
 FINDING_LABELS = {
-    "title": "Findings",
-    "category": "Category",
-    "text": "Problem",
-    "status": "Status",
-    "cell": "Cell",
-    "found": "Found",
-    "deadline": "Deadline",
-    "responsible": "Responsible",
-    "note": "Note",
-    "photo": "Photo",
-    "ledger": "Rectification ledger",
-    "outlined": "Cell with open findings",
-    "failed": "the finding could not be loaded",
+    "title": N_("Findings"),
+    "category": N_("Category"),
+    "text": N_("Problem"),
+    "status": N_("Status"),
+    "cell": N_("Cell"),
+    "found": N_("Found"),
+    "deadline": N_("Deadline"),
+    "responsible": N_("Responsible"),
+    "note": N_("Note"),
+    "photo": N_("Photo"),
+    "ledger": N_("Rectification ledger"),
+    "outlined": N_("Cell with open findings"),
+    "failed": N_("the finding could not be loaded"),
 }
 FINDINGS_OUTLINE = {"color": "#c92a2a", "weight": 3, "opacity": 1, "dashArray": None}
 
