@@ -109,7 +109,8 @@ def _matches(c: FindingCategory, name: str) -> bool:
 
 
 def _new_key(en: str, zh: str, taken: set[str]) -> str:
-    """A key from the English name (ASCII words joined by _), else the Chinese name itself."""
+    """A key of ASCII words joined by _ from the English name (a Chinese one read in pinyin), else
+    the name itself."""
     base = slugify(en).replace("-", "_")[:32] or zh[:32]
     key, n = base, 2
     while key in taken:

@@ -219,7 +219,11 @@ def test_categories_by_key_or_either_name_and_adding_an_existing_one_changes_not
     added = add_categories(engine, ["Fire exits=消防通道", "masks", "口罩佩戴", "Fire exits"])
     assert [c.key for c in added] == ["fire_exits", "masks", "masks", "fire_exits"]
     assert len(list_categories(engine)) == 11
-    assert add_categories(engine, ["占道经营"])[0].key == "占道经营"
+    assert add_categories(engine, ["占道经营"])[0].key == "zhandaojingying"  # pinyin
+    made, _ = f.record_finding(
+        engine, park.slug, park.codes[1], on_spot(category="占道经营"), MANAGER
+    )
+    assert made.category == "zhandaojingying"
     made, _ = f.record_finding(
         engine, park.slug, park.codes[1], on_spot(category="消防通道"), MANAGER
     )
