@@ -29,7 +29,7 @@ import numpy as np
 import pytest
 
 from conftest import GEODATA
-from webtools import call_generated, csrf_of, login, seed_park
+from webtools import call_generated, csrf_of, login, seed_finding, seed_park
 
 API = "/api/v1"
 SQUARE = {
@@ -199,6 +199,27 @@ def _strategies(slug: str, code: str):
             st.fixed_dictionaries({}, optional={"times": junk, "extra": junk}),
         ),
         st.tuples(
+            st.just(("POST", f"{cell}/findings", "manager")),
+            st.fixed_dictionaries(
+                {},
+                optional={
+                    k: junk
+                    for k in (
+                        "category",
+                        "text",
+                        "at",
+                        "location",
+                        "fixed_now",
+                        "note",
+                        "deadline",
+                        "unit",
+                        "person",
+                        "by",
+                    )
+                },
+            ),
+        ),
+        st.tuples(
             st.just(("POST", f"{cell}/rounds", "manager")),
             st.fixed_dictionaries({}, optional={"warden": junk, "at": junk, "note": junk}),
         ),
@@ -273,6 +294,7 @@ def test_schemathesis_negative_cases_are_documented_4xx(site):
     schema = schemathesis.openapi.from_wsgi(f"{API}/openapi.json", app)
     checks = [not_a_server_error, status_code_conformance, response_schema_conformance]
     real = {"slug": park.slug, "code": park.codes[3]}
+    real |= seed_finding(app.extensions["gridmgr.engine"], park)
     who = {"POST /areas": "planner", "POST /areas/{slug}/grid": "planner"}
     for result in schema.get_all_operations():
         op = result.ok()

@@ -205,3 +205,54 @@ def browser_login(page, base_url: str, username: str, password: str = PASSWORD) 
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")
     page.wait_for_load_state("networkidle")
+
+
+def table_counts(engine) -> dict[str, int]:
+    """The number of rows in every table of the schema (to show a refused request wrote nothing)."""
+    from sqlalchemy import func, select
+
+    from gridmgr.db.models import Base
+    from gridmgr.db.store import reading
+
+    with reading(engine) as s:
+        return {
+            t.name: s.execute(select(func.count()).select_from(t)).scalar_one()
+            for t in Base.metadata.sorted_tables
+        }
+
+
+def png_bomb(width: int, height: int) -> bytes:
+    """A PNG that claims to be width × height pixels in a few hundred bytes: a decompression bomb's
+    header (decoding it whole would take width × height × 3 bytes)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = struct.pack(">I", zlib.crc32(kind + data))
+        return struct.pack(">I", len(data)) + kind + data + crc
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    idat = zlib.compress(b"\x00" * 1024)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+
+
+def seed_finding(engine, park: Seeded, *, closed: bool = False) -> dict[str, int]:
+    """A finding in warden1's cell (the first), open with a deadline and warden1 responsible (closed
+    when asked), with one photo: {"finding_id", "photo_id"}, to fill URLs of the findings API."""
+    import io
+
+    from PIL import Image
+
+    from gridmgr.services import findings as f
+
+    boss = f.Actor("manager", "manager")
+    new = f.NewFinding(
+        category="waste", text="seeded", deadline="2099-01-01", unit="物业", person="warden1"
+    )
+    made, _ = f.record_finding(engine, park.slug, park.codes[0], new, boss)
+    if closed:
+        f.close_finding(engine, made.id, boss)
+    jpeg = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(jpeg, format="JPEG")
+    photo = f.add_photo(engine, made.id, boss, "seeded.jpg", jpeg.getvalue())
+    return {"finding_id": made.id, "photo_id": photo.id}

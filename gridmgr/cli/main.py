@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from gridmgr import __version__
+from gridmgr.cli.findings import add_findings_commands
 from gridmgr.cli.helptext import HelpFormatter, examples
 from gridmgr.cli.web import add_web_commands
 from gridmgr.errors import GridmgrError, InvalidInput
@@ -504,6 +505,7 @@ def build_parser() -> argparse.ArgumentParser:
     ex.set_defaults(func=_cmd_export)
 
     add_web_commands(sub, _engine)
+    add_findings_commands(sub, _engine)
     return parser
 
 

@@ -27,6 +27,8 @@ class Migration:
     lost: list[int] = field(
         default_factory=list
     )  # new cells without wardens their main old cell had
+    # new cell overlapping each old cell most, -1 for none (where an old cell's findings go)
+    main_new: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
 
 
 def overlaps(old: GeoArray, new: GeoArray) -> pd.DataFrame:
@@ -99,10 +101,12 @@ def migrate(
             kept_code[int(k)] = old_codes[int(j)]
 
     posts: dict[int, dict[int, str]] = {}
+    main_new = np.full(len(old), -1, np.int64)
     staffed_old = np.array([len(p) > 0 for p in old_posts], dtype=bool)
     if len(pairs):
         # every old post moves to the new cell that overlaps its old cell most
         to = pairs.loc[pairs.groupby("old")["shared"].idxmax()]
+        main_new[to["old"].to_numpy()] = to["new"].to_numpy()
         for j, k in zip(to["old"].to_numpy(), to["new"].to_numpy(), strict=True):
             for warden, role in old_posts[int(j)]:
                 posts.setdefault(int(k), {}).setdefault(warden, role)
@@ -124,4 +128,32 @@ def migrate(
             gained.append(k)
         if before - after:
             lost.append(k)
-    return Migration(kept_code, flat, schedule_from, main_old, gained, lost)
+    return Migration(kept_code, flat, schedule_from, main_old, gained, lost, main_new)
+
+
+def finding_cells(
+    old_cell: np.ndarray, points: np.ndarray, new: np.ndarray, main_new: np.ndarray
+) -> np.ndarray:
+    """The new cell each finding moves to: the one containing its point, else (no point, or a point
+    outside every new cell) the new cell overlapping its old cell most; -1 where neither exists.
+
+    Parameters
+    ----------
+    old_cell
+        Each finding's old cell (index into the old cells), -1 for none.
+    points
+        Each finding's point in the metric CRS of `new`, or None.
+    new
+        The new cells (metric).
+    main_new
+        For each old cell, the new cell overlapping it most (`Migration.main_new`).
+    """
+    old_cell = np.asarray(old_cell, np.int64)
+    out = np.where(old_cell >= 0, main_new[np.maximum(old_cell, 0)] if len(main_new) else -1, -1)
+    has = np.array([p is not None for p in points], dtype=bool)
+    if has.any() and len(new):
+        where = np.flatnonzero(has)
+        pt_i, cell_k = shapely.STRtree(new).query(points[where], predicate="intersects")
+        first = np.unique(pt_i, return_index=True)[1]  # a point on a shared edge: one of its cells
+        out[where[pt_i[first]]] = cell_k[first]
+    return out.astype(np.int64)

@@ -12,8 +12,10 @@ the area's clock. The rate is rectified / found, rectified = fixed on the spot +
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import numpy.typing as npt
@@ -145,3 +147,105 @@ def figures(
         overdue=int((counted & overdue_mask(status, deadline_end_s, at_s)).sum()),
         rate=rate_of(rectified, found),
     )
+
+
+# --- what a finding may hold ------------------------------------------------------------------------
+
+MAX_TEXT = 4000  # a finding's description (问题描述)
+MAX_NOTE = 2000  # a note on a fix, a close, an extension's reason
+MAX_UNIT = 200  # responsible unit (责任单位)
+MAX_PERSON = 120  # responsible person (责任人)
+# control characters no text field holds (tabs and line breaks are allowed in multi-line text)
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+_LINE_BREAKS = re.compile("[\t\n\r]")
+
+
+def checked_text(
+    value: object, field: str, *, max_len: int, required: bool = True, multiline: bool = True
+) -> str | None:
+    """A text field stripped and checked: a string of at most `max_len` characters with no control
+    characters (line breaks only where `multiline`); None when empty and not `required`."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise InvalidInput.of("{field} is required", field=field)
+        return None
+    if not isinstance(value, str):
+        raise InvalidInput.of("{field} must be text", field=field)
+    text = value.strip()
+    if len(text) > max_len:
+        raise InvalidInput.of(
+            "{field} may be at most {max} characters; it has {n}",
+            field=field,
+            max=f"{max_len:,}",
+            n=f"{len(text):,}",
+        )
+    bad = _CONTROL.search(text) or (None if multiline else _LINE_BREAKS.search(text))
+    if bad:
+        raise InvalidInput.of(
+            "{field} holds a control character (U+{code}); remove it",
+            field=field,
+            code=f"{ord(bad.group()):04X}",
+        )
+    return text
+
+
+def check_plan(
+    *, fixed_now: bool, deadline: date | None, unit: str | None, person: str | None, found: date
+) -> None:
+    """A finding is fixed on the spot (立行立改) or has a deadline, a responsible unit and person
+    (限期整改), never both; a deadline is not before the day it was found."""
+    if fixed_now and (deadline or unit or person):
+        raise InvalidInput(
+            "a finding fixed on the spot has no deadline, unit or person; give either "
+            "fixed_now or a deadline with a unit and a person"
+        )
+    if not fixed_now:
+        missing = [
+            n for n, v in (("deadline", deadline), ("unit", unit), ("person", person)) if not v
+        ]
+        if missing:
+            raise InvalidInput.of(
+                "a finding not fixed on the spot needs a deadline, a responsible unit and a "
+                "responsible person; missing: {missing}",
+                missing=", ".join(missing),
+            )
+        assert deadline is not None
+        if deadline < found:
+            raise InvalidInput.of(
+                "the deadline {deadline} is before the day the problem was found, {found}",
+                deadline=deadline.isoformat(),
+                found=found.isoformat(),
+            )
+
+
+def parse_day(text: object, field: str) -> date:
+    """A calendar day written YYYY-MM-DD (years 2000 to 9000)."""
+    if not isinstance(text, str):
+        raise InvalidInput.of("{field} must be a date written YYYY-MM-DD", field=field)
+    try:
+        day = date.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidInput.of(
+            "{field} {text!r} is not a date written YYYY-MM-DD", field=field, text=text[:40]
+        ) from None
+    if not 2000 <= day.year <= 9000:
+        raise InvalidInput.of("{field} {text!r} is out of range", field=field, text=text[:40])
+    return day
+
+
+def deadline_end_s(deadline: date, tz: ZoneInfo) -> int:
+    """The epoch second the deadline day ends on the area's clock: from then on an open finding is
+    overdue."""
+    return int(datetime.combine(deadline + timedelta(days=1), time(0), tz).timestamp())
+
+
+def deadline_ends(deadlines: npt.NDArray[np.object_], tz: ZoneInfo) -> npt.NDArray[np.float64]:
+    """`deadline_end_s` of YYYY-MM-DD texts (None: NaN), each distinct day worked out once."""
+    deadlines = np.asarray(deadlines, dtype=object)
+    ends = np.full(len(deadlines), np.nan)
+    has = np.array([d is not None for d in deadlines], dtype=bool)
+    if has.any():
+        days, inverse = np.unique(deadlines[has].astype(str), return_inverse=True)
+        per_day = np.array([deadline_end_s(date.fromisoformat(d), tz) for d in days], dtype=float)
+        ends[has] = per_day[inverse]
+    return ends

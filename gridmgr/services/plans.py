@@ -11,12 +11,14 @@ import geopandas as gpd
 import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, bindparam, func, select, update
+from sqlalchemy.orm import Session
 
 from gridmgr.db.models import (
     Area,
     Assignment,
     Cell,
+    Finding,
     GridPlan,
     Schedule,
 )
@@ -372,8 +374,49 @@ def _commit_plan(
             ]
             if sch_rows:
                 bulk_insert(s, Schedule, sch_rows)
+        moved = _move_findings(s, cur, ids, new_m, mig) if mig else 0
         record_audit(
-            s, actor, "plan.create", cur.area_id, version=plan.version, mode=mode, cells=len(cells)
-        )
+            s, actor, "plan.create", cur.area_id, version=plan.version, mode=mode,
+            cells=len(cells), findings_moved=moved,
+        )  # fmt: skip
         report["plan_version"] = plan.version
     return report
+
+
+def _move_findings(
+    s: Session, cur: _Current, new_ids: np.ndarray, new_m: np.ndarray, mig: regrid.Migration
+) -> int:
+    """Move the area's findings with their ground onto the new plan's cells (their point's cell, else
+    the one overlapping their old cell most), in the plan's transaction; codes as recorded stay."""
+    old_ids = cur.cells["id"].to_numpy()
+    position = {int(c): k for k, c in enumerate(old_ids)}
+    rows = [
+        r
+        for r in s.execute(
+            select(Finding.id, Finding.cell_id, Finding.lon, Finding.lat).where(
+                Finding.area_id == cur.area_id, Finding.cell_id.is_not(None)
+            )
+        ).all()
+        if int(r.cell_id) in position  # findings of the plan being replaced
+    ]
+    if not rows:
+        return 0
+    old_cell = np.array([position.get(int(r.cell_id), -1) for r in rows], np.int64)
+    crs_m = metric_crs(cur.geometry)
+    lon = np.array([np.nan if r.lon is None else r.lon for r in rows], float)
+    lat = np.array([np.nan if r.lat is None else r.lat for r in rows], float)
+    has = ~np.isnan(lon)
+    points = np.full(len(rows), None, dtype=object)
+    if has.any():
+        points[has] = to_metric(shapely.points(lon[has], lat[has]), crs_m)
+    target = regrid.finding_cells(old_cell, points, new_m, mig.main_new)
+    moves = [
+        {"fid": int(r.id), "cid": int(new_ids[k]) if k >= 0 else None}
+        for r, k in zip(rows, target, strict=True)
+    ]
+    s.execute(
+        update(Finding.__table__).where(Finding.__table__.c.id == bindparam("fid"))
+        .values(cell_id=bindparam("cid")),
+        moves,
+    )  # fmt: skip
+    return len(moves)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -12,9 +13,10 @@ from markupsafe import Markup
 
 from gridmgr import services
 from gridmgr.services.coverage_map import area_coverage_map
+from gridmgr.services.findings_map import MapFindings, map_findings
 from gridmgr.web import csp_nonce, engine_of
 from gridmgr.web.auth import roles_required
-from gridmgr.web.i18n import area_m2, gettext, labels
+from gridmgr.web.i18n import area_m2, current_locale, gettext, labels
 from gridmgr.web.maps import basemaps, layers
 from gridmgr.web.words import N_, POST_ROLES
 
@@ -106,8 +108,11 @@ def coverage_map(slug: str):
     parts = {
         k: Markup(v) for k, v in layers.map_parts(m, nonce=csp_nonce()).items()
     }  # layers.py escaped all text
+    found = map_findings(engine_of(), slug)
     return render_template(
         "map.html",
+        findings=found,
+        findings_json=Markup(_findings_data(found, slug, cells.key)),  # script_safe: no markup
         area=data,
         report=report,
         at_value=report["at"][:16],
@@ -122,6 +127,44 @@ def coverage_map(slug: str):
         counts=_report_counts(report),
         status_labels=labels(layers.STATUS_LABELS),
     )
+
+
+FINDING_LABELS = {
+    "title": N_("Findings"),
+    "category": N_("Category"),
+    "text": N_("Problem"),
+    "status": N_("Status"),
+    "cell": N_("Cell"),
+    "found": N_("Found"),
+    "deadline": N_("Deadline"),
+    "responsible": N_("Responsible"),
+    "note": N_("Note"),
+    "photo": N_("Photo"),
+    "ledger": N_("Rectification ledger"),
+    "outlined": N_("Cell with open findings"),
+    "failed": N_("the finding could not be loaded"),
+}
+FINDINGS_OUTLINE = {"color": "#c92a2a", "weight": 3, "opacity": 1, "dashArray": None}
+
+
+def _findings_data(found: MapFindings, slug: str, cells_key: str) -> str:
+    """The findings layer's data for gridmgr-findings.js, as JSON safe inside a <script>."""
+    from gridmgr.web.findings import STATUS_LABELS
+
+    data = {
+        "cellsKey": cells_key,
+        "ids": found.ids,
+        "status": found.shown,
+        "lon": found.lon,
+        "lat": found.lat,
+        "cellsOpen": found.cells_open,
+        "api": f"{request.script_root}/api/v1",
+        "ledger": url_for("findings.ledger_page", slug=slug),
+        "zh": current_locale() == "zh-CN",
+        "outline": FINDINGS_OUTLINE,
+        "labels": {**labels(FINDING_LABELS), "statuses": labels(STATUS_LABELS)},
+    }
+    return layers.script_safe(json.dumps(data, ensure_ascii=False, separators=(",", ":")))
 
 
 def _pieces(collection: dict[str, Any], kind: str, prefix: str) -> gpd.GeoDataFrame:

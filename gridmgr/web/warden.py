@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import secrets
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -103,6 +104,7 @@ def _page(cells: list[dict[str, Any]], *, single: bool):
         }  # layers.py escaped all text
     return render_template(
         "me.html",
+        **_findings_context(),
         cells=cells,
         parts=parts,
         cells_key=key,
@@ -110,6 +112,21 @@ def _page(cells: list[dict[str, Any]], *, single: bool):
         labels=labels(layers.STATUS_LABELS),
         note_max=NOTE_MAX,
     )
+
+
+def _findings_context() -> dict[str, Any]:
+    """What the page's findings parts need: categories, the warden's open findings, labels."""
+    from gridmgr.services.categories import list_categories
+    from gridmgr.services.findings import warden_findings
+    from gridmgr.web.findings import STATUS_LABELS
+
+    return {
+        "categories": list_categories(engine_of()),
+        "my_findings": warden_findings(engine_of(), _warden_name()),
+        "finding_labels": labels(STATUS_LABELS),
+        "form_key": secrets.token_urlsafe(9),
+        "today": date.today().isoformat(),
+    }
 
 
 def _cells_map(cells: list[dict[str, Any]]):

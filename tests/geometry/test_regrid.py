@@ -64,3 +64,17 @@ def test_identical_cells_keep_their_codes():
         cells, [f"C{k}" for k in range(12)], [[] for _ in range(12)], np.zeros(12, bool), other
     )
     assert sum(c is not None for c in mig.kept_code) < 12
+
+
+def test_findings_go_to_their_points_cell_else_where_their_old_cell_went_most():
+    from gridmgr.geometry.regrid import finding_cells, migrate
+
+    old = np.array([shapely.box(0, 0, 10, 10), shapely.box(10, 0, 20, 10)])
+    new = np.array([shapely.box(0, 0, 6, 10), shapely.box(6, 0, 20, 10)])
+    mig = migrate(old, ["A", "B"], [[], []], np.zeros(2, bool), new)
+    assert mig.main_new.tolist() == [0, 1]
+    points = np.array([shapely.Point(8, 5), None, shapely.Point(50, 50), None], dtype=object)
+    got = finding_cells(np.array([0, 0, 1, -1]), points, new, mig.main_new)
+    # a point in the second new cell; no point: where cell A went most; a point outside every
+    # new cell: where its old cell went; no cell known: nowhere
+    assert got.tolist() == [1, 0, 1, -1]

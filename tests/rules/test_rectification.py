@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+import re
+from datetime import UTC, date, datetime
 
 import numpy as np
 import pytest
@@ -109,3 +110,50 @@ def test_figures_add_up_over_parts(a, b):
     assert whole.fixed_on_spot + whole.with_deadline == whole.found
     assert whole.rate == rate_of(whole.rectified, whole.found)
     assert whole.overdue <= whole.open
+
+
+def test_text_fields_are_stripped_and_refuse_control_characters_and_length():
+    from gridmgr.rules.rectification import checked_text
+
+    assert checked_text("  口罩  \n", "text", max_len=10) == "口罩"
+    assert checked_text("a\nb\tc", "text", max_len=10) == "a\nb\tc"
+    assert checked_text("", "note", max_len=10, required=False) is None
+    for bad, said in [("a\x00b", "U+0000"), ("a\x7fb", "U+007F"), ("x" * 11, "at most 10")]:
+        with pytest.raises(InvalidInput, match=re.escape(said)):
+            checked_text(bad, "text", max_len=10)
+    with pytest.raises(InvalidInput, match="U\\+000A"):
+        checked_text("a\nb", "unit", max_len=10, multiline=False)
+    with pytest.raises(InvalidInput, match="must be text"):
+        checked_text(5, "text", max_len=10)
+
+
+def test_on_the_spot_or_a_deadline_with_unit_and_person():
+    from gridmgr.rules.rectification import check_plan
+
+    day = date(2026, 11, 24)
+    check_plan(fixed_now=True, deadline=None, unit=None, person=None, found=day)
+    check_plan(fixed_now=False, deadline=day, unit="u", person="p", found=day)
+    with pytest.raises(InvalidInput, match="missing: unit"):
+        check_plan(fixed_now=False, deadline=day, unit=None, person="p", found=day)
+    with pytest.raises(InvalidInput, match="has no deadline"):
+        check_plan(fixed_now=True, deadline=day, unit=None, person=None, found=day)
+    with pytest.raises(InvalidInput, match="before the day"):
+        check_plan(fixed_now=False, deadline=date(2026, 11, 23), unit="u", person="p", found=day)
+
+
+def test_a_deadline_day_ends_at_local_midnight_also_across_daylight_saving():
+    from zoneinfo import ZoneInfo
+
+    from gridmgr.rules.rectification import deadline_end_s, deadline_ends
+
+    shanghai = deadline_end_s(date(2026, 11, 24), ZoneInfo("Asia/Shanghai"))
+    assert shanghai == int(datetime(2026, 11, 24, 16, tzinfo=UTC).timestamp())
+    # New York leaves daylight saving on 2026-11-01: that day has 25 hours
+    ny = ZoneInfo("America/New_York")
+    assert (
+        deadline_end_s(date(2026, 11, 1), ny) - deadline_end_s(date(2026, 10, 31), ny) == 25 * 3600
+    )
+    ends = deadline_ends(
+        np.array(["2026-11-24", None, "2026-11-24"], object), ZoneInfo("Asia/Shanghai")
+    )
+    assert ends[0] == ends[2] == shanghai and np.isnan(ends[1])

@@ -92,6 +92,33 @@ MATRIX: dict[tuple[str, str], Case] = {
         writes=True,
         cell_refusal="you do not hold cell",
     ),
+    # findings: the ledger page, exports, the managers' actions, the warden's report and fix
+    ("findings.ledger_page", "GET"): Case(
+        "/areas/{slug}/findings", {"manager": 200, "planner": 200}
+    ),
+    ("findings.export", "GET"): Case(
+        "/areas/{slug}/findings/export.csv", {"manager": 200, "planner": 200}
+    ),
+    ("findings.report", "POST"): Case(
+        "/me/cells/{slug}/{code}/findings",
+        {"warden_own": (303, "/me#cell-{slug}-{code}")},
+        form=lambda p: {"category": "masks", "text": "matrix", "plan": "now"},
+        writes=True,
+        cell_refusal="you do not hold cell",
+    ),
+    ("findings.report_fix", "POST"): Case(
+        "/me/findings/{fix_finding}/fix",
+        {"warden_own": (303, "/me#findings")},
+        form=lambda p: {"note": "matrix"},
+        writes=True,
+        cell_refusal="only the responsible person",
+    ),
+    ("findings.act", "POST"): Case(
+        "/findings/{close_finding}/close",
+        {"manager": (303, "/areas/{slug}/findings")},
+        form=lambda p: {"note": "matrix"},
+        writes=True,
+    ),
     ("plan.preview", "POST"): Case(
         "/areas/{slug}/plan/preview",
         {"planner": 200},
@@ -191,8 +218,12 @@ def _client(app, role: str):
     return client
 
 
+def _url(template: str, park: Seeded) -> str:
+    return template.format(slug=park.slug, code=park.codes[0], **getattr(park, "findings", {}))
+
+
 def _request(client, case: Case, park: Seeded, method: str, role: str):
-    url = case.path.format(slug=park.slug, code=park.codes[0])
+    url = _url(case.path, park)
     if method == "GET":
         return client.get(url)
     data = dict(case.form(park)) if case.form else {}
@@ -221,7 +252,7 @@ def check(app, engine, park: Seeded, key: tuple[str, str], clients: dict[str, An
             status, location = want if isinstance(want, tuple) else (want, None)
             assert got.status_code == status, (*where, body[:400])
             if location is not None:
-                target = location.format(slug=park.slug, code=park.codes[0])
+                target = _url(location, park)
                 assert got.headers["Location"].split("?")[0] == target.split("?")[0], where
             if case.writes:
                 assert after["audit_events"] > before["audit_events"], where
@@ -244,7 +275,17 @@ def clients_on(tmp_path):
     """A seeded park on `engine` and an app, with a logged-in client per role."""
 
     def make(engine, app_factory):
+        from gridmgr.services import findings as f
+
         park = seed_park(engine, tmp_path)
+        boss = f.Actor("manager", "manager")
+        new = f.NewFinding(
+            category="waste", text="matrix", deadline="2099-01-01", unit="u", person="warden1"
+        )
+        park.findings = {  # type: ignore[attr-defined]
+            key: f.record_finding(engine, park.slug, park.codes[0], new, boss)[0].id
+            for key in ("fix_finding", "close_finding")
+        }
         app = app_factory()
         clients = {r: _client(app, r) for r in ROLES}
         return app, park, clients

@@ -161,7 +161,7 @@ def test_who_sees_which_page(site, username, path, status):
 
 @pytest.mark.parametrize(
     ("username", "links"),
-    [("manager", ["map", "staff", "plan"]), ("planner", ["map", "plan"])],
+    [("manager", ["map", "findings", "staff", "plan"]), ("planner", ["map", "findings", "plan"])],
 )
 def test_the_areas_list_links_each_role_to_its_pages(site, username, links):
     app, seeded = site
@@ -268,7 +268,7 @@ def test_roles_in_the_browser_and_a_round_turns_the_cell_green(sqlite_site):
             assert phone.url.endswith("/me")
             phone.wait_for_selector(f'path.gm-feature[data-id="{seeded.slug}/{own}"]')
             assert phone.evaluate("document.documentElement.scrollWidth") <= 390
-            button = phone.locator(f'#cell-{seeded.slug}-{own} button[type="submit"]')
+            button = phone.locator(f'#cell-{seeded.slug}-{own} .log-form button[type="submit"]')
             box = button.bounding_box()
             assert box and box["height"] >= 44 and box["width"] >= 300
             button.click()
