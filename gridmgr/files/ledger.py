@@ -8,7 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, NamedTuple
@@ -150,7 +150,7 @@ class FindingPoints:
     lon: np.ndarray
     lat: np.ndarray
     located: list[str]  # "point" (given when recorded) or "cell" (the cell's inside point)
-    columns: dict[str, list[object]]
+    columns: Mapping[str, Sequence[object]]
 
 
 def write_findings_gpkg(points: FindingPoints, path: str | Path) -> int:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Literal, overload
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -158,6 +159,18 @@ MAX_PERSON = 120  # responsible person (责任人)
 # control characters no text field holds (tabs and line breaks are allowed in multi-line text)
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 _LINE_BREAKS = re.compile("[\t\n\r]")
+
+
+@overload
+def checked_text(
+    value: object, field: str, *, max_len: int, required: Literal[True] = ..., multiline: bool = ...
+) -> str: ...
+
+
+@overload
+def checked_text(
+    value: object, field: str, *, max_len: int, required: bool, multiline: bool = ...
+) -> str | None: ...
 
 
 def checked_text(

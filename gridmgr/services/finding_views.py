@@ -140,7 +140,7 @@ def finding_views(
         .where(Photo.finding_id.in_(list(ids)))
         .order_by(Photo.id)
     ):
-        stage = "fix" if stage_of.get(event_id) == "fixed" else "found"
+        stage = "fix" if event_id is not None and stage_of.get(event_id) == "fixed" else "found"
         photos.setdefault(fid, []).append(PhotoRef(pid, stage, width, height))
     history: dict[int, list[EventView]] = {}
     if events:

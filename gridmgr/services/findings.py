@@ -172,7 +172,7 @@ def record_finding(
                 person=person,
                 found=found_day,
             )
-            if new.lon is not None:
+            if new.lon is not None and new.lat is not None:
                 _check_near_cell(s, cell_id, code, new.lon, new.lat)
             now = now_s()
             found_s = int(when.timestamp())
@@ -255,9 +255,9 @@ def _check_location(lon: float | None, lat: float | None) -> None:
         )
 
 
-def _check_near_cell(s: Session, cell_id: int, code: str, lon: float, lat: float | None) -> None:
+def _check_near_cell(s: Session, cell_id: int, code: str, lon: float, lat: float) -> None:
     """The point lies in the cell or within NEAR_M metres of it."""
-    cell = shapely.from_wkb(s.execute(select(Cell.geometry).where(Cell.id == cell_id)).scalar())
+    cell = shapely.from_wkb(s.execute(select(Cell.geometry).where(Cell.id == cell_id)).scalar_one())
     point = shapely.Point(lon, lat)
     if shapely.intersects(cell, point):
         return
@@ -415,7 +415,12 @@ def _manager_only(actor: Actor, verb: str) -> None:
 
 
 def _event(
-    s: Session, finding: Finding, actor: Actor, action: str, note: str | None, details: dict
+    s: Session,
+    finding: Finding,
+    actor: Actor,
+    action: str,
+    note: str | None,
+    details: dict[str, Any],
 ) -> FindingEvent:
     event = FindingEvent(
         finding_id=finding.id,
@@ -460,7 +465,7 @@ def add_photo(engine: Engine, finding_id: int, actor: Actor, name: str, data: by
                 select(FindingEvent.id)
                 .where(FindingEvent.finding_id == finding.id, FindingEvent.action == "recorded")
                 .limit(1)
-            ).scalar()
+            ).scalar_one()  # every finding has its "recorded" event
         if not actor.manages:
             wid = warden_id_of(s, actor.warden) if actor.role == "warden" else None
             allowed = actor.role == "warden" and (

@@ -11,17 +11,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, and_, case, func, literal, or_, select
+from sqlalchemy import ColumnElement, Engine, Row, and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from gridmgr.db.models import Cell, Finding, FindingCategory, GridPlan
 from gridmgr.db.queries import get_area
 from gridmgr.db.store import raw_rows, reading
 from gridmgr.errors import Forbidden, InvalidInput
+from gridmgr.geometry.arrays import Ints
 from gridmgr.rules.rectification import (
     MAX_PERSON,
     Figures,
@@ -130,9 +132,11 @@ def day_range(scope: Scope, date_from: str | None, date_to: str | None) -> tuple
     return int(day_bounds(start, scope.tz)[0]), int(day_bounds(end, scope.tz)[1])
 
 
-def _conditions(s: Session, scope: Scope, filt: FindingFilter, *, with_status: bool) -> list:
+def _conditions(
+    s: Session, scope: Scope, filt: FindingFilter, *, with_status: bool
+) -> list[ColumnElement[bool]]:
     """SQL conditions for the filter on Finding (and Cell, outer-joined as the current cell)."""
-    where = [Finding.area_id.in_(scope.area_ids)]
+    where: list[ColumnElement[bool]] = [Finding.area_id.in_(scope.area_ids)]
     bounds = day_range(scope, filt.date_from, filt.date_to)
     if bounds:
         where += [Finding.found_at_s >= bounds[0], Finding.found_at_s < bounds[1]]
@@ -205,7 +209,7 @@ def list_findings(
     return FindingPage(scope.slug, int(total), page, per_page, items, figs)
 
 
-def _warden_condition(s: Session, viewer: Actor):
+def _warden_condition(s: Session, viewer: Actor) -> ColumnElement[bool]:
     """Findings in the warden's cells (of active plans) or in its charge."""
     from gridmgr.db.models import Assignment, GridPlan, Warden
 
@@ -264,7 +268,7 @@ def ledger(
         bounds = day_range(scope, date_from, date_to)
         # overdue at `at`: open, and its deadline day is before `at`'s day on the area's clock
         today = datetime.fromtimestamp(at_s, scope.tz).date().isoformat()
-        where = [Finding.area_id.in_(scope.area_ids)]
+        where: list[ColumnElement[bool]] = [Finding.area_id.in_(scope.area_ids)]
         if bounds:
             where += [Finding.found_at_s >= bounds[0], Finding.found_at_s < bounds[1]]
         coded = _coded(s, where, today)
@@ -334,13 +338,13 @@ def ledger(
     )
 
 
-def _group(key: str, v: Sequence[int], **names: str) -> GroupFigures:
+def _group(key: str, v: Sequence[int] | Ints, **names: str) -> GroupFigures:
     """A group's figures: found, rectified, open and overdue of the counts `_sums` gives."""
     found, rectified, is_open, overdue = int(v[0]), int(v[3]), int(v[4]), int(v[6])
     return GroupFigures(key, found, rectified, is_open, overdue, rate_of(rectified, found), **names)
 
 
-def _merged(pairs: Sequence[tuple[str, Sequence[int]]]) -> list[GroupFigures]:
+def _merged(pairs: Sequence[tuple[str, Sequence[int] | Ints]]) -> list[GroupFigures]:
     """Groups whose keys show the same (two cells of one code, the buckets of one day), added up,
     in key order; groups with nothing found left out."""
     merged: dict[str, list[int]] = {}
@@ -351,14 +355,21 @@ def _merged(pairs: Sequence[tuple[str, Sequence[int]]]) -> list[GroupFigures]:
     return [_group(key, v) for key, v in sorted(merged.items()) if v[0]]
 
 
-def _sums(s: Session, where: Sequence, today: str, key=None, *, cells: bool = False) -> list:
+def _sums(
+    s: Session,
+    where: Sequence[ColumnElement[bool]],
+    today: str,
+    key: ColumnElement[Any] | None = None,
+    *,
+    cells: bool = False,
+) -> Sequence[Row[Any]]:
     """The figures' counts of the findings matching `where`, added up by the database (per `key`
     when given): key, found, fixed on the spot, with a deadline, rectified, open, fixed, overdue on
     `today` (the rules of `rules.rectification`: recorded in error counts nowhere, rectified is
     closed as rectified). `cells` joins each finding's current cell, for conditions on it."""
     counted = or_(Finding.closed_as.is_(None), Finding.closed_as != "error")
 
-    def n(*conditions) -> object:
+    def n(*conditions: ColumnElement[bool]) -> ColumnElement[Any]:
         return func.coalesce(func.sum(case((and_(counted, *conditions), 1), else_=0)), 0)
 
     columns = [
@@ -385,7 +396,7 @@ def _figures(row: Sequence[int]) -> Figures:
                    rate_of(rectified, found))  # fmt: skip
 
 
-def _coded(s: Session, where: Sequence, today: str) -> np.ndarray:
+def _coded(s: Session, where: Sequence[ColumnElement[bool]], today: str) -> Ints:
     """The findings matching `where` as integer rows: status (0 open, 1 fixed, 2 closed), mode (0 on
     the spot, 1 deadline), recorded in error (0/1), overdue on `today` (0/1), found_at_s,
     category_id, and their cell's id (-finding id without one); read as the driver gives them."""

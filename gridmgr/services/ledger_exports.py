@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -35,7 +36,9 @@ STATUS_ZH = {"open": "整改中", "overdue": "已逾期", "fixed": "待核实", 
 ERROR_ZH = "误报"
 
 
-def _ledger_rows(engine: Engine, scope: Scope, bounds: tuple[int, int] | None) -> list[tuple]:
+def _ledger_rows(
+    engine: Engine, scope: Scope, bounds: tuple[int, int] | None
+) -> list[tuple[Any, ...]]:
     with reading(engine) as s:
         query = (
             select(
@@ -60,7 +63,7 @@ def _ledger_rows(engine: Engine, scope: Scope, bounds: tuple[int, int] | None) -
         )
         if bounds:
             query = query.where(Finding.found_at_s >= bounds[0], Finding.found_at_s < bounds[1])
-        return raw_rows(s, query)  # the statement holds only numbers the code made
+        return list(raw_rows(s, query))  # the statement holds only numbers the code made
 
 
 def ledger_lines(
@@ -249,7 +252,9 @@ def finding_points(
     lat = np.array([np.nan if r.lat is None else r.lat for r in rows], dtype=float)
     missing = np.isnan(lon)
     if missing.any():
-        shapes = shapely.from_wkb(np.array([rows[k].geometry for k in np.flatnonzero(missing)]))
+        shapes = shapely.from_wkb(
+            np.array([rows[int(k)].geometry for k in np.flatnonzero(missing)])
+        )
         inside = shapely.point_on_surface(shapes)
         lon[missing], lat[missing] = shapely.get_x(inside), shapely.get_y(inside)
     found = _local_texts(np.asarray([r.found_at_s for r in rows], dtype=np.int64), scope.tz)

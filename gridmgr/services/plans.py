@@ -11,7 +11,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import Engine, bindparam, func, select, update
+from sqlalchemy import Engine, Table, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from gridmgr.db.models import (
@@ -414,9 +414,10 @@ def _move_findings(
         {"fid": int(r.id), "cid": int(new_ids[k]) if k >= 0 else None}
         for r, k in zip(rows, target, strict=True)
     ]
+    table = Finding.__table__
+    assert isinstance(table, Table)
     s.execute(
-        update(Finding.__table__).where(Finding.__table__.c.id == bindparam("fid"))
-        .values(cell_id=bindparam("cid")),
+        update(table).where(table.c.id == bindparam("fid")).values(cell_id=bindparam("cid")),
         moves,
-    )  # fmt: skip
+    )
     return len(moves)

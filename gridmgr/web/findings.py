@@ -129,9 +129,11 @@ def export(slug: str, kind: str):
             export_findings_gpkg(engine_of(), slug, path, date_from=date_from, date_to=date_to)
             data = path.read_bytes()
     else:
-        data = export_ledger(
+        made = export_ledger(
             engine_of(), slug, None, kind=kind, date_from=date_from, date_to=date_to
         ).data
+        assert made is not None  # no file given: the bytes come back
+        data = made
     resp = Response(data, mimetype=EXPORTS[kind])
     name = f"{slug}-ledger.{kind}" if kind != "gpkg" else f"{slug}-findings.gpkg"
     resp.headers["Content-Disposition"] = f'attachment; filename="{name}"'

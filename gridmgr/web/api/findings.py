@@ -208,7 +208,7 @@ def findings(slug: str):
     resp = _json([finding_json(v) for v in page.items])
     resp.headers["X-Total-Count"] = str(page.total)
     if page.page < page.pages:
-        query = request.args.to_dict() | {"page": str(page.page + 1)}
+        query: dict[str, Any] = request.args.to_dict() | {"page": str(page.page + 1)}
         resp.headers["Link"] = f'<{url_for("api.findings", slug=slug, **query)}>; rel="next"'
     return resp
 
