@@ -114,6 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="LINES_FILE",
         help="cut along these lines (roads, rivers, walls) first (default: no lines)",
     )
+    _add_ground_options(cells)
     cells.add_argument("--crs", default="wgs84", metavar="wgs84|gcj02|bd09", help=DATUM_HELP)
     cells.add_argument("--feature", metavar="NAME|INDEX", help=FEATURE_HELP)
     cells.add_argument(
@@ -123,10 +124,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     cells.add_argument(
         "--min-fraction",
-        type=float,
+        type=_fraction,
         default=0.35,
         metavar="F",
-        help="a cell cut by the boundary to less than F of a full cell merges into its neighbour "
+        help="a cell cut by the boundary to less than F of a full cell merges into its neighbour, "
+        "and a block between lines under F of a cell joins the block beside it "
         "(default: %(default)s)",
     )
     cells.add_argument(
@@ -257,6 +259,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--split-by",
         metavar="LINES_FILE",
         help="cut along these lines (roads, rivers, walls) first (default: no lines)",
+    )
+    _add_ground_options(g)
+    g.add_argument(
+        "--min-fraction",
+        type=_fraction,
+        default=0.35,
+        metavar="F",
+        help="a cell cut by the boundary to less than F of a full cell merges into its neighbour, "
+        "and a block between lines under F of a cell joins the block beside it "
+        "(default: %(default)s)",
     )
     g.add_argument("--crs", default="wgs84", metavar="wgs84|gcj02|bd09", help=DATUM_HELP)
     g.add_argument(
@@ -563,9 +575,11 @@ def _cmd_grid(args: argparse.Namespace) -> int:
     from gridmgr.geometry.gridding import format_quality
     from gridmgr.services import grid
 
+    _check_split_options(args)
     r = grid(
         _engine(args), args.area, count=args.count, cell_size=args.cell_size, from_file=args.from_file,
         shape=args.shape, split_by=args.split_by, crs=args.crs, dry_run=args.dry_run,
+        snap=args.snap, split_where=args.split_where, min_fraction=args.min_fraction,
     )  # fmt: skip
     head = "dry run: nothing written" if r["dry_run"] else f"plan v{r['plan_version']} is active"
     text = "\n".join(
@@ -710,6 +724,47 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_ground_options(parser: argparse.ArgumentParser) -> None:
+    """--snap and --split-where, for cutting along real (un-noded) road data."""
+    parser.add_argument(
+        "--snap",
+        type=_metres_or_zero,
+        default=1.0,
+        metavar="M",
+        help="with --split-by: a line end within M metres of another line (a junction not "
+        "noded) is joined to it, so it divides; 0 joins nothing (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--split-where",
+        metavar="EXPR",
+        help="with --split-by: divide only along lines whose attributes match, e.g. "
+        "\"highway in ('primary','secondary')\" or \"speed >= 60 and name != 'x'\" "
+        "(=, !=, <, <=, >, >=, in, not in, and, or, not, parentheses; default: every line)",
+    )
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a fraction such as 0.35, got {text!r}"
+        ) from None
+    if not 0.0 <= value < 1.0:
+        raise argparse.ArgumentTypeError(f"expected a fraction from 0 up to 1, got {text!r}")
+    return value
+
+
+def _metres_or_zero(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of metres, got {text!r}") from None
+    if not 0.0 <= value < 1000.0:
+        raise argparse.ArgumentTypeError(f"expected 0 to 1000 metres, got {text!r}")
+    return value
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -736,8 +791,13 @@ def _feature_arg(text: str | None) -> int | str | None:
     return int(text) if text.isdigit() else text
 
 
+def _check_split_options(args: argparse.Namespace) -> None:
+    if args.split_where is not None and not args.split_by:
+        raise InvalidInput("--split-where picks lines of --split-by LINES_FILE; give that too")
+
+
 def _cmd_cells(args: argparse.Namespace) -> int:
-    from gridmgr.files.areas import Limits, read_area, read_lines
+    from gridmgr.files.areas import Limits, read_area, read_line_features
     from gridmgr.files.export import write_cells
     from gridmgr.geometry.gridding import cells_from_area, format_quality
     from gridmgr.rules.naming import code_prefix
@@ -748,7 +808,12 @@ def _cmd_cells(args: argparse.Namespace) -> int:
     )
     for warning in loaded.warnings:
         print(f"gridmgr: warning: {warning}", file=sys.stderr)
-    lines = read_lines(args.split_by, crs=args.crs, limits=limits) if args.split_by else None
+    _check_split_options(args)
+    lines = (
+        read_line_features(args.split_by, crs=args.crs, limits=limits, where=args.split_where)
+        if args.split_by
+        else None
+    )
     prefix = (
         args.prefix
         if args.prefix is not None
@@ -760,6 +825,7 @@ def _cmd_cells(args: argparse.Namespace) -> int:
         count=args.count,
         shape=args.shape,
         split_by=lines,
+        snap=args.snap,
         min_fraction=args.min_fraction,
         prefix=prefix,
         max_cells=limits.max_cells,

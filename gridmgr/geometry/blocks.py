@@ -18,6 +18,7 @@ from gridmgr.geometry.snapping import joined_network
 LINE_SNAP_M = 0.05  # lines closer than this (5 cm) are one line when splitting along them
 MIN_CELL_M2 = 1.0  # no cell, and no block, is smaller than this
 DEFAULT_SNAP_M = 1.0  # loose ends within this of a line are joined to it
+_MAX_ROUNDS = 8  # rounds of joining crumbs (each at least halves the crumbs left in a cluster)
 
 
 @dataclass(frozen=True)
@@ -88,19 +89,41 @@ def blocks_from_lines(
         whole = np.array([region], dtype=object)
         inner = _inside(shapely.get_parts(joined.network), whole)
         return Blocks(whole, idle, joined.ends_joined, joined.joined_m, 0, {}, inner)
-    areas = shapely.area(faces)
-    crumb = (areas < max(crumb_m2, MIN_CELL_M2)) | ~has_area(faces, 2.0 * LINE_SNAP_M)
-    merged = join_crumbs(faces, crumb, lines=near, names=kept_names, min_edge=2.0 * snap)
-    blocks = shapely.orient_polygons(merged.blocks)
+    blocks, joins, crossed = _joined_crumbs(faces, crumb_m2, near, kept_names, 2.0 * snap)
     return Blocks(
         blocks,
         idle,
         joined.ends_joined,
         joined.joined_m,
-        merged.crumbs_joined,
-        merged.crossed_m,
+        joins,
+        crossed,
         _inside(shapely.get_parts(joined.network), blocks),
     )
+
+
+def _joined_crumbs(
+    faces: GeoArray,
+    crumb_m2: float,
+    lines: GeoArray,
+    names: Sequence[str | None] | None,
+    min_edge: float,
+) -> tuple[GeoArray, int, dict[str | None, float]]:
+    """Crumbs joined in rounds until none is left that has a neighbour: a cluster of crumbs (a
+    dense street grid, an interchange) that joined up into a block still under `crumb_m2` joins
+    on in the next round. Returns the blocks, the crumbs joined and the metres crossed by name."""
+    joins = 0
+    crossed: dict[str | None, float] = {}
+    for _ in range(_MAX_ROUNDS):
+        areas = shapely.area(faces)
+        crumb = (areas < max(crumb_m2, MIN_CELL_M2)) | ~has_area(faces, 2.0 * LINE_SNAP_M)
+        merged = join_crumbs(faces, crumb, lines=lines, names=names, min_edge=min_edge)
+        if merged.crumbs_joined == 0:
+            break
+        faces = merged.blocks
+        joins += merged.crumbs_joined
+        for name, metres in merged.crossed_m.items():
+            crossed[name] = crossed.get(name, 0.0) + metres
+    return shapely.orient_polygons(faces), joins, crossed
 
 
 def _inside(edges: GeoArray, blocks: GeoArray) -> GeoArray:

@@ -103,7 +103,7 @@ def _connectors(edges: GeoArray, *, snap: float, grid: float) -> GeoArray:
     k, other, gap = k[order], other[order], gap[order]
     best = np.r_[True, k[1:] != k[:-1]]
     k, other, gap = k[best], other[best], gap[best]
-    wide = gap > 0.5 * grid  # nearer than half the grid they are one point already
+    wide = gap > 0.0  # an end a hair off a line's middle still needs its connector
     short: GeoArray = shapely.shortest_line(points[k[wide]], edges[other[wide]])
     # overshoot the target edge by one grid step, so the connector crosses it and is noded onto it
     # however the nearest point rounds (the stub left beyond divides nothing)

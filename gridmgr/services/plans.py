@@ -37,8 +37,9 @@ from gridmgr.db.store import (
     transaction,
 )
 from gridmgr.errors import Conflict, InvalidInput, NotFound
-from gridmgr.files.areas import Limits, features_from_geojson, read_features, read_lines
+from gridmgr.files.areas import Limits, features_from_geojson, read_features, read_line_features
 from gridmgr.geometry import regrid
+from gridmgr.geometry.blocks import DEFAULT_SNAP_M
 from gridmgr.geometry.coverage import gaps_and_overlaps
 from gridmgr.geometry.gridding import cells_from_area, quality_of
 from gridmgr.geometry.projection import metric_crs, to_metric
@@ -120,6 +121,8 @@ def grid(  # type: ignore[misc]  # the overloads' **options stand for the keywor
     split_by: str | Path | None = None,
     crs: str = "wgs84",
     min_fraction: float = 0.35,
+    snap: float = DEFAULT_SNAP_M,
+    split_where: str | None = None,
     dry_run: bool = False,
     with_cells: bool = False,
     expect_version: int | None = None,
@@ -149,10 +152,14 @@ def grid(  # type: ignore[misc]  # the overloads' **options stand for the keywor
         cells = _imported_cells(from_file, cur.geometry, crs, limits)
         mode, params = "import", {"file": str(from_file)}
     else:
-        lines = read_lines(split_by, crs=crs, limits=limits) if split_by else None
+        lines = (
+            read_line_features(split_by, crs=crs, limits=limits, where=split_where)
+            if split_by
+            else None
+        )
         cells = cells_from_area(
             cur.geometry, count=count, cell_size=cell_size, shape=shape, split_by=lines,
-            min_fraction=min_fraction, max_cells=limits.max_cells,
+            snap=snap, min_fraction=min_fraction, max_cells=limits.max_cells,
         )  # fmt: skip
         mode = "count" if count is not None else "cell_size"
         params = {
@@ -161,6 +168,8 @@ def grid(  # type: ignore[misc]  # the overloads' **options stand for the keywor
             "shape": shape,
             "split_by": str(split_by) if split_by else None,
         }
+        if split_by:
+            params.update(snap=snap, split_where=split_where, min_fraction=min_fraction)
     new = _new_plan(cur, cells)
     report = _commit_plan(engine, cur, new, mode, params, dry_run=dry_run, actor=actor)
     if not with_cells:
