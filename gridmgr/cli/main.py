@@ -103,6 +103,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="M",
         help="cells of M metres: squares of side M, or hexagons of that area, on a fixed lattice",
     )
+    mode.add_argument(
+        "--target-weight",
+        type=_positive_weight,
+        metavar="W",
+        help="with --weight: ceil(total weight / W) cells of equal weight (e.g. 400 households)",
+    )
     cells.add_argument(
         "--shape",
         choices=("square", "hex"),
@@ -115,6 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="cut along these lines (roads, rivers, walls) first (default: no lines)",
     )
     _add_ground_options(cells)
+    _add_weight_option(cells)
     cells.add_argument("--crs", default="wgs84", metavar="wgs84|gcj02|bd09", help=DATUM_HELP)
     cells.add_argument("--feature", metavar="NAME|INDEX", help=FEATURE_HELP)
     cells.add_argument(
@@ -244,6 +251,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="mode 2: squares of side M metres, or hexagons of that area, on a fixed lattice",
     )
     gm.add_argument(
+        "--target-weight",
+        type=_positive_weight,
+        metavar="W",
+        help="with --weight: ceil(total weight / W) cells of equal weight (e.g. 400 households)",
+    )
+    gm.add_argument(
         "--from",
         dest="from_file",
         metavar="CELLS_FILE",
@@ -261,6 +274,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="cut along these lines (roads, rivers, walls) first (default: no lines)",
     )
     _add_ground_options(g)
+    _add_weight_option(g)
     g.add_argument(
         "--min-fraction",
         type=_fraction,
@@ -580,6 +594,7 @@ def _cmd_grid(args: argparse.Namespace) -> int:
         _engine(args), args.area, count=args.count, cell_size=args.cell_size, from_file=args.from_file,
         shape=args.shape, split_by=args.split_by, crs=args.crs, dry_run=args.dry_run,
         snap=args.snap, split_where=args.split_where, min_fraction=args.min_fraction,
+        weight=args.weight, target_weight=args.target_weight,
     )  # fmt: skip
     head = "dry run: nothing written" if r["dry_run"] else f"plan v{r['plan_version']} is active"
     text = "\n".join(
@@ -639,7 +654,10 @@ def _cmd_assign(args: argparse.Namespace) -> int:
                 "--auto spreads all wardens: give no cell codes and no --warden with it"
             )
         r = auto_assign(_engine(args), args.area)
-        print(f"{r['wardens']} wardens spread over {r['cells']} cells ({r['posts']} posts)")
+        print(
+            f"{r['wardens']} wardens spread over {r['cells']} cells ({r['posts']} posts), "
+            f"balanced by {r['balanced_by']}"
+        )
         return 0
     if not args.codes or not args.warden:
         raise InvalidInput(
@@ -743,6 +761,28 @@ def _add_ground_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_weight_option(parser: argparse.ArgumentParser) -> None:
+    """--weight FILE[:FIELD]: what the cells balance in count mode, and carry in every mode."""
+    parser.add_argument(
+        "--weight",
+        metavar="FILE[:FIELD]",
+        help="balance workload, not area: points (households, entrances; FIELD a count per "
+        "point, default 1 each) or polygons whose FIELD (population, visitors a day) is spread "
+        "over their area; with --count or --target-weight the cells balance it, and every cell "
+        "carries its weight (default: no weight)",
+    )
+
+
+def _positive_weight(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a weight such as 400, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive weight, got {text!r}")
+    return value
+
+
 def _fraction(text: str) -> float:
     try:
         value = float(text)
@@ -794,11 +834,14 @@ def _feature_arg(text: str | None) -> int | str | None:
 def _check_split_options(args: argparse.Namespace) -> None:
     if args.split_where is not None and not args.split_by:
         raise InvalidInput("--split-where picks lines of --split-by LINES_FILE; give that too")
+    if args.target_weight is not None and not args.weight:
+        raise InvalidInput("--target-weight W needs --weight FILE[:FIELD], the weight to share out")
 
 
 def _cmd_cells(args: argparse.Namespace) -> int:
     from gridmgr.files.areas import Limits, read_area, read_line_features
     from gridmgr.files.export import write_cells
+    from gridmgr.files.weights import read_weights
     from gridmgr.geometry.gridding import cells_from_area, format_quality
     from gridmgr.rules.naming import code_prefix
 
@@ -827,6 +870,8 @@ def _cmd_cells(args: argparse.Namespace) -> int:
         split_by=lines,
         snap=args.snap,
         min_fraction=args.min_fraction,
+        weight=read_weights(args.weight, crs=args.crs, limits=limits) if args.weight else None,
+        target_weight=args.target_weight,
         prefix=prefix,
         max_cells=limits.max_cells,
     )

@@ -15,6 +15,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import (
@@ -286,9 +287,21 @@ def insert_cells(
     geoms = np.asarray(cells.geometry.values)
     check_cells(geoms, cells["code"].to_numpy())
     wkb = shapely.to_wkb(geoms)
+    weights = (
+        [None if pd.isna(w) else float(w) for w in cells["weight"]]
+        if "weight" in cells
+        else [None] * len(cells)
+    )
     rows = [
-        {"plan_id": plan_id, "code": c, "seq": int(s), "area_m2": float(a), "geometry": g}
-        for c, s, a, g in zip(cells["code"], seqs, cells["area_m2"], wkb, strict=True)
+        {
+            "plan_id": plan_id,
+            "code": c,
+            "seq": int(s),
+            "area_m2": float(a),
+            "geometry": g,
+            "weight": w,
+        }
+        for c, s, a, g, w in zip(cells["code"], seqs, cells["area_m2"], wkb, weights, strict=True)
     ]
     for start in range(0, len(rows), INSERT_CHUNK):
         bulk_insert(session, Cell, rows[start : start + INSERT_CHUNK])

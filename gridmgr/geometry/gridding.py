@@ -26,6 +26,13 @@ from gridmgr.geometry.lattice_cells import lattice_cells
 from gridmgr.geometry.noding import add_shared_vertices
 from gridmgr.geometry.projection import WGS84, metric_crs, to_metric, to_wgs84
 from gridmgr.geometry.shapes import FLAT_DEGREES, check_cells, has_area, made_valid
+from gridmgr.geometry.weighted import (
+    Weights,
+    weight_balanced_cells,
+    weight_figures,
+    weight_masses,
+    weight_per_cell,
+)
 
 SHAPES = ("square", "hex")
 DEFAULT_MAX_CELLS = 2_000_000
@@ -40,6 +47,8 @@ def cells_from_area(
     split_by: BaseGeometry | gpd.GeoSeries | gpd.GeoDataFrame | None = None,
     snap: float = DEFAULT_SNAP_M,
     min_fraction: float = 0.35,
+    weight: Weights | None = None,
+    target_weight: float | None = None,
     prefix: str = "C-",
     max_cells: int | None = DEFAULT_MAX_CELLS,
 ) -> gpd.GeoDataFrame:
@@ -71,6 +80,13 @@ def cells_from_area(
         Clipped cells smaller than this share of a full cell merge into the neighbour they
         share the longest edge with; blocks smaller than it join a neighbouring block. In count
         mode a cell is the area over the count.
+    weight
+        The workload (households, entrances as points; population, visitors a day as polygons
+        whose figure is spread over their area), WGS84. In count mode the cells then balance
+        weight instead of area (`geometry.weighted`); in every mode each cell carries its
+        ``weight`` and the figures its spread (CV) and the cells furthest off.
+    target_weight
+        With `weight` instead of `count` or `cell_size`: ceil(total weight / target_weight) cells.
     prefix
         Codes read ``{prefix}{seq}``, zero-padded, numbered west to east within rows, north to south.
     max_cells
@@ -83,6 +99,8 @@ def cells_from_area(
         figures of `quality_figures` and ``attrs["metric_crs"]`` the CRS the work was done in.
     """
     region_wgs = _as_wgs84_geometry(area, what="area")
+    if target_weight is not None:
+        count = _count_for_target(region_wgs, weight, target_weight, cell_size, count)
     _check_options(cell_size, count, shape, min_fraction)
     if not has_area(np.array([region_wgs], dtype=object), FLAT_DEGREES)[0]:
         raise InvalidInput(
@@ -94,6 +112,11 @@ def cells_from_area(
     region_area = float(region.area)
     _check_budget(region_area, cell_size, count, shape, max_cells)
 
+    xy: Floats = np.zeros((0, 2))
+    mass: Floats = np.zeros(0)
+    if weight is not None:
+        spacing = math.sqrt(region_area / count) if count is not None else float(cell_size or 1)
+        xy, mass = _masses_in(region, weight, crs, spacing / _WEIGHT_STEPS)
     split: Blocks | None = None
     if split_by is not None:
         lines, names = _split_lines(split_by, crs)
@@ -113,11 +136,7 @@ def cells_from_area(
         whole = ~clipped
     else:
         assert count is not None  # _check_options: exactly one of cell_size and count is given
-        counts = _allocate(np.array([b.area for b in blocks]), int(count))
-        metric_geoms = np.array(
-            [c for b, k in zip(blocks, counts, strict=True) for c in equal_area_cells(b, int(k))],
-            dtype=object,
-        )
+        metric_geoms = _count_cells(blocks, int(count), xy, mass)
         order = _row_order(metric_geoms, math.sqrt(region_area / count))
         metric_geoms = add_shared_vertices(metric_geoms[order], tolerance=1e-6)
         area_m2 = shapely.area(metric_geoms)
@@ -135,7 +154,67 @@ def cells_from_area(
     cells.attrs["quality"] = quality_figures(area_m2, perimeter, parts, region_area)
     if split is not None:
         cells.attrs["quality"].update(lines_figures(split))
+    if weight is not None:
+        weights = weight_per_cell(to_metric(geometry, crs), xy, mass)
+        cells["weight"] = weights
+        cells.attrs["quality"].update(weight_figures(weights, codes))
     return cells
+
+
+_WEIGHT_STEPS = 8  # a polygon's weight is spread on a lattice of an eighth of a cell
+
+
+def _masses_in(
+    region: BaseGeometry, weight: Weights, crs: CRS, spacing: float
+) -> tuple[Floats, Floats]:
+    """The weight as metric point masses inside the region (weight outside it counts nowhere)."""
+    geoms = to_metric(np.asarray(weight.geometry, dtype=object), crs)
+    xy, mass = weight_masses(geoms, weight.value, spacing)
+    shapely.prepare(region)
+    inside = shapely.intersects_xy(region, xy[:, 0], xy[:, 1]) if len(xy) else np.zeros(0, bool)
+    return xy[inside], mass[inside]
+
+
+def _count_for_target(
+    region_wgs: BaseGeometry,
+    weight: Weights | None,
+    target: float,
+    cell_size: float | None,
+    count: int | None,
+) -> int:
+    """The cell count for a target weight per cell: ceil(the area's weight / target), at least 1."""
+    if weight is None:
+        raise InvalidInput("a target weight per cell needs the weight (a points or polygons file)")
+    if cell_size is not None or count is not None:
+        raise InvalidInput("give a target weight instead of a cell count or a cell size, not both")
+    if not (isinstance(target, int | float) and math.isfinite(target) and target > 0):
+        raise InvalidInput(f"the target weight must be a positive number; got {target!r}")
+    crs = metric_crs(region_wgs)
+    region = made_valid(to_metric(region_wgs, crs))
+    spacing = math.sqrt(float(region.area)) / 100
+    _, mass = _masses_in(region, weight, crs, spacing)
+    total = float(mass.sum())
+    if total <= 0:
+        raise InvalidInput(
+            "no weight lies inside the area: check that the weight file covers it (and its --crs)"
+        )
+    return max(1, math.ceil(total / target - 1e-9))
+
+
+def _count_cells(blocks: GeoArray, count: int, xy: Floats, mass: Floats) -> GeoArray:
+    """Exactly `count` cells over the blocks: equal area, or equal weight when there is weight."""
+    if mass.sum() <= 0:
+        counts = _allocate(np.array([b.area for b in blocks]), count)
+        return np.array(
+            [c for b, k in zip(blocks, counts, strict=True) for c in equal_area_cells(b, int(k))],
+            dtype=object,
+        )
+    in_block = weight_per_cell(blocks, xy, mass) if len(blocks) > 1 else np.array([mass.sum()])
+    counts = _allocate(in_block, count)
+    cells: list[BaseGeometry] = []
+    for block, k in zip(blocks, counts, strict=True):
+        cells.extend(weight_balanced_cells(block, int(k), xy, mass)[0])
+    return np.array(cells, dtype=object)
 
 
 def make_codes(prefix: str, n: int) -> list[str]:
@@ -165,16 +244,23 @@ def quality_figures(
 
 
 def quality_of(cells: gpd.GeoDataFrame, area: BaseGeometry) -> dict[str, Any]:
-    """Quality figures for any cells (WGS84) of an area, measured in the area's metric CRS."""
+    """Quality figures for any cells (WGS84) of an area, measured in the area's metric CRS (with
+    the spread of their ``weight`` when they carry one)."""
     crs = metric_crs(area)
     metric = to_metric(np.asarray(cells.to_crs(WGS84).geometry.values), crs)
     region_area = float(to_metric(area, crs).area)
-    return quality_figures(
+    figures = quality_figures(
         shapely.area(metric),
         shapely.length(metric),
         shapely.get_num_geometries(metric),
         region_area,
     )
+    if "weight" in cells and cells["weight"].notna().all() and len(cells):
+        codes = (
+            [str(c) for c in cells["code"]] if "code" in cells else [str(i) for i in cells.index]
+        )
+        figures.update(weight_figures(cells["weight"].to_numpy(dtype=float), codes))
+    return figures
 
 
 def format_quality(q: dict[str, Any]) -> str:
@@ -212,6 +298,14 @@ def format_quality(q: dict[str, Any]) -> str:
             lines.append(f"lines crossed:       {shown}{f' and {more} more' if more > 0 else ''}")
         if unnamed:
             lines.append(f"unnamed lines:       {unnamed:.0f} m crossed")
+    if "weight_cv" in q:
+        lines.append(
+            f"weight per cell:     min {q['weight_min']:g}, mean {q['weight_mean']:g}, "
+            f"max {q['weight_max']:g} (total {q['weight_total']:g})"
+        )
+        lines.append(f"weight CV:           {q['weight_cv']:.4f}")
+        worst = ", ".join(f"{c['code']} {c['weight']:g}" for c in q["weight_worst"])
+        lines.append(f"furthest off:        {worst}")
     return "\n".join(lines)
 
 

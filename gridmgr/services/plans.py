@@ -38,6 +38,7 @@ from gridmgr.db.store import (
 )
 from gridmgr.errors import Conflict, InvalidInput, NotFound
 from gridmgr.files.areas import Limits, features_from_geojson, read_features, read_line_features
+from gridmgr.files.weights import read_weights, weight_source_name
 from gridmgr.geometry import regrid
 from gridmgr.geometry.blocks import DEFAULT_SNAP_M
 from gridmgr.geometry.coverage import gaps_and_overlaps
@@ -45,6 +46,17 @@ from gridmgr.geometry.gridding import cells_from_area, quality_of
 from gridmgr.geometry.projection import metric_crs, to_metric
 from gridmgr.geometry.shapes import FLAT_DEGREES, has_area, polygonal
 from gridmgr.rules.naming import area_code_prefix
+
+# figures of cutting along lines that the report keeps from gridding (the rest is measured again)
+_LINE_FIGURES = (
+    "blocks",
+    "lines_not_dividing_m",
+    "ends_joined",
+    "ends_joined_m",
+    "crumbs_joined",
+    "lines_crossed_m",
+    "lines_crossed",
+)
 
 # --- plans ----------------------------------------------------------------------------------
 
@@ -123,6 +135,8 @@ def grid(  # type: ignore[misc]  # the overloads' **options stand for the keywor
     min_fraction: float = 0.35,
     snap: float = DEFAULT_SNAP_M,
     split_where: str | None = None,
+    weight: str | Path | None = None,
+    target_weight: float | None = None,
     dry_run: bool = False,
     with_cells: bool = False,
     expect_version: int | None = None,
@@ -157,11 +171,13 @@ def grid(  # type: ignore[misc]  # the overloads' **options stand for the keywor
             if split_by
             else None
         )
+        weights = read_weights(weight, crs=crs, limits=limits) if weight else None
         cells = cells_from_area(
             cur.geometry, count=count, cell_size=cell_size, shape=shape, split_by=lines,
-            snap=snap, min_fraction=min_fraction, max_cells=limits.max_cells,
+            snap=snap, min_fraction=min_fraction, weight=weights, target_weight=target_weight,
+            max_cells=limits.max_cells,
         )  # fmt: skip
-        mode = "count" if count is not None else "cell_size"
+        mode = "cell_size" if cell_size is not None else "count"
         params = {
             "count": count,
             "cell_size": cell_size,
@@ -170,6 +186,8 @@ def grid(  # type: ignore[misc]  # the overloads' **options stand for the keywor
         }
         if split_by:
             params.update(snap=snap, split_where=split_where, min_fraction=min_fraction)
+        if weight:
+            params.update(weight=weight_source_name(weight), target_weight=target_weight)
     new = _new_plan(cur, cells)
     report = _commit_plan(engine, cur, new, mode, params, dry_run=dry_run, actor=actor)
     if not with_cells:
@@ -317,6 +335,8 @@ def _commit_plan(
     """The report on a new plan and, unless a dry run, the plan written as the area's active one."""
     cells, seqs, next_seq, new_m, mig = new.cells, new.seqs, new.next_seq, new.metric, new.mig
     quality = quality_of(cells, cur.geometry)
+    made = cells.attrs.get("quality", {})
+    quality.update({k: v for k, v in made.items() if k in _LINE_FIGURES})
     report: dict[str, Any] = {
         "dry_run": dry_run,
         "mode": mode,

@@ -409,3 +409,69 @@ def test_split_where_needs_split_by(tmp_path):
         "cells", area_file, "--count", "4", "--split-where", "a = 'b'", "-o", tmp_path / "c.json"
     )
     assert_one_line_error(done, "--split-where", "--split-by")
+
+
+def _households_files(tmp_path):
+    """The weighted test's district and its 22,000 households as files, each point with a
+    `hh` of 2 (so the field doubles the weight) and one feature with a bad figure on request."""
+    sys.path.insert(0, str(ROOT / "tests" / "geometry"))
+    from test_weighted import DISTRICT, household_weights
+
+    w = household_weights()
+    area_file, points_file = tmp_path / "district.geojson", tmp_path / "households.geojson"
+    area_file.write_text(shapely.to_geojson(DISTRICT))
+    gpd.GeoDataFrame({"hh": [2] * len(w.geometry)}, geometry=list(w.geometry), crs=4326).to_file(
+        points_file, driver="GeoJSON"
+    )
+    return area_file, points_file
+
+
+def test_weight_balances_households_and_target_weight_sets_the_count(tmp_path):
+    area_file, points_file = _households_files(tmp_path)
+    out = tmp_path / "cells.geojson"
+    done = run("cells", area_file, "--target-weight", "400", "--weight", points_file, "-o", out)
+    assert done.returncode == 0, done.stderr
+    assert "wrote 55 cells" in done.stdout and "weight CV:" in done.stdout
+    cells = gpd.read_file(out)
+    assert len(cells) == 55 and cells["weight"].sum() == pytest.approx(22_000)
+    done = run(
+        "cells", area_file, "--count", "50", "--weight", f"{points_file}:hh", "--json", "-o", out
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["weight_total"] == pytest.approx(44_000) and report["weight_cv"] <= 0.05
+
+
+@pytest.mark.parametrize(
+    ("suffix", "options", "words"),
+    [
+        (":people", [], ["no field 'people'", "hh"]),
+        ("", ["--target-weight", "0"], ["--target-weight", "positive weight"]),
+    ],
+)
+def test_bad_weight_options_get_one_clear_line(tmp_path, suffix, options, words):
+    area_file, points_file = _households_files(tmp_path)
+    done = run(
+        "cells", area_file, "--count", "5", "--weight", f"{points_file}{suffix}", *options,
+        "-o", tmp_path / "c.geojson",
+    )  # fmt: skip
+    assert_one_line_error(done, *words)
+
+
+def test_a_figure_that_is_not_a_number_is_named(tmp_path):
+    area_file = tmp_path / "square.geojson"
+    area_file.write_text(shapely.to_geojson(shapely.box(116.3, 39.9, 116.31, 39.91)))
+    points = tmp_path / "entrances.geojson"
+    feats = [
+        {
+            "type": "Feature",
+            "properties": {"n": n},
+            "geometry": {"type": "Point", "coordinates": xy},
+        }
+        for n, xy in [(3, [116.301, 39.901]), ("many", [116.305, 39.905])]
+    ]
+    points.write_text(json.dumps({"type": "FeatureCollection", "features": feats}))
+    done = run(
+        "cells", area_file, "--count", "2", "--weight", f"{points}:n", "-o", tmp_path / "c.geojson"
+    )
+    assert_one_line_error(done, "entrances.geojson", "feature 1", "'many'", "not a weight")
