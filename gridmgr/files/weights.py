@@ -12,7 +12,7 @@ import shapely
 
 from gridmgr.errors import InvalidInput
 from gridmgr.files.areas import Limits, check_vertices
-from gridmgr.files.geojson import RawFeature
+from gridmgr.files.geojson import RawFeature, features_from_json
 from gridmgr.files.sources import read_file
 from gridmgr.geometry.datum import parse_datum, to_wgs84
 from gridmgr.geometry.shapes import flatten
@@ -54,10 +54,23 @@ def read_weights(
     """
     limits = limits or Limits()
     path, field = split_weight_spec(str(spec))
-    source = path
-    datum = parse_datum(crs)
     features, _notes = read_file(path, limits.max_file_bytes, prefer="Point")
-    check_vertices(features, source, limits.max_vertices, what="polygon")
+    check_vertices(features, path, limits.max_vertices, what="polygon")
+    return _weights(features, field, path, crs)
+
+
+def weights_from_geojson(
+    obj: object, *, field: str | None = None, crs: str = "wgs84", source: str = "weight"
+) -> Weights:
+    """The weight in parsed GeoJSON (an API request body's ``"weight"``), as `read_weights` reads
+    a file; `source` names it in messages."""
+    features = features_from_json(obj, source)
+    check_vertices(features, source, Limits.from_env().max_vertices, what="polygon")
+    return _weights(features, field, source, crs)
+
+
+def _weights(features: list[RawFeature], field: str | None, source: str, crs: str) -> Weights:
+    datum = parse_datum(crs)
     if field is not None:
         fields = sorted({key for raw in features for key in raw.properties})
         if field not in fields:

@@ -38,7 +38,7 @@ from gridmgr.db.store import (
 )
 from gridmgr.errors import Conflict, InvalidInput, NotFound
 from gridmgr.files.areas import Limits, features_from_geojson, read_features, read_line_features
-from gridmgr.files.weights import read_weights, weight_source_name
+from gridmgr.files.weights import read_weights, weight_source_name, weights_from_geojson
 from gridmgr.geometry import regrid
 from gridmgr.geometry.blocks import DEFAULT_SNAP_M
 from gridmgr.geometry.coverage import gaps_and_overlaps
@@ -136,6 +136,8 @@ def grid(  # type: ignore[misc]  # the overloads' **options stand for the keywor
     snap: float = DEFAULT_SNAP_M,
     split_where: str | None = None,
     weight: str | Path | None = None,
+    weight_geojson: object | None = None,
+    weight_field: str | None = None,
     target_weight: float | None = None,
     dry_run: bool = False,
     with_cells: bool = False,
@@ -147,6 +149,10 @@ def grid(  # type: ignore[misc]  # the overloads' **options stand for the keywor
     With `dry_run` nothing is written and the same report comes back. Two re-grids of one area
     at once: the second to commit gets a Conflict and writes nothing. `cells_geojson` takes drawn
     cells as parsed GeoJSON (an API request body) the way `from_file` takes a file.
+
+    `weight` (a ``FILE[:FIELD]``) or `weight_geojson` with `weight_field` (parsed GeoJSON, an API
+    body) give the workload to balance (`cells_from_area`'s ``weight``), `target_weight` the cells'
+    count from it; `snap` and `split_where` shape cutting along `split_by`.
 
     With `with_cells` the answer is (report, cells): the new cells exactly as the commit writes them
     (code, area_m2, geometry, wardens: how many posts, change: kept/new/gained/lost/changed), and the
@@ -171,7 +177,13 @@ def grid(  # type: ignore[misc]  # the overloads' **options stand for the keywor
             if split_by
             else None
         )
-        weights = read_weights(weight, crs=crs, limits=limits) if weight else None
+        weights = (
+            weights_from_geojson(weight_geojson, field=weight_field, crs=crs, source="weight")
+            if weight_geojson is not None
+            else read_weights(weight, crs=crs, limits=limits)
+            if weight
+            else None
+        )
         cells = cells_from_area(
             cur.geometry, count=count, cell_size=cell_size, shape=shape, split_by=lines,
             snap=snap, min_fraction=min_fraction, weight=weights, target_weight=target_weight,
@@ -186,8 +198,9 @@ def grid(  # type: ignore[misc]  # the overloads' **options stand for the keywor
         }
         if split_by:
             params.update(snap=snap, split_where=split_where, min_fraction=min_fraction)
-        if weight:
-            params.update(weight=weight_source_name(weight), target_weight=target_weight)
+        if weight or weight_geojson is not None:
+            name = weight_source_name(weight) if weight else f"request body:{weight_field or ''}"
+            params.update(weight=name, target_weight=target_weight)
     new = _new_plan(cur, cells)
     report = _commit_plan(engine, cur, new, mode, params, dry_run=dry_run, actor=actor)
     if not with_cells:
