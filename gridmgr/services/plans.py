@@ -332,6 +332,8 @@ def _cells_with_changes(new: _NewPlan) -> gpd.GeoDataFrame:
         change[mig.gained] = "gained"
         change[sorted(set(mig.gained) & set(mig.lost))] = "changed"
     out["change"] = change
+    if "weight" in new.cells:
+        out["weight"] = new.cells["weight"].to_numpy()
     return out
 
 
