@@ -314,23 +314,25 @@ def insert_cells(
 
 
 def load_cells(session: Session, plan_id: int, *, geometry: bool = True) -> gpd.GeoDataFrame:
-    """A plan's cells as a GeoDataFrame (id, code, seq, area_m2, geometry) in EPSG:4326, in code order.
+    """A plan's cells as a GeoDataFrame (id, code, seq, area_m2, geometry) in EPSG:4326, in code order;
+    with a ``weight`` column too when the plan was made with a weight.
 
     With geometry=False the geometry column is left empty (None), for reports that need no shapes.
     """
-    columns = [Cell.id, Cell.code, Cell.seq, Cell.area_m2] + ([Cell.geometry] if geometry else [])
+    columns = [Cell.id, Cell.code, Cell.seq, Cell.area_m2, Cell.weight]
+    columns += [Cell.geometry] if geometry else []
     rows = session.execute(select(*columns).where(Cell.plan_id == plan_id).order_by(Cell.seq)).all()
     if not rows:
         return gpd.GeoDataFrame(
             {"id": [], "code": [], "seq": [], "area_m2": []}, geometry=[], crs="EPSG:4326"
         )
-    ids, codes, seqs, areas, *wkb = zip(*rows, strict=True)
+    ids, codes, seqs, areas, weights, *wkb = zip(*rows, strict=True)
     shapes = (
         shapely.from_wkb(np.asarray(wkb[0], dtype=object))
         if geometry
         else np.full(len(ids), None, dtype=object)
     )
-    return gpd.GeoDataFrame(
+    out = gpd.GeoDataFrame(
         {
             "id": np.asarray(ids, np.int64),
             "code": list(codes),
@@ -340,6 +342,9 @@ def load_cells(session: Session, plan_id: int, *, geometry: bool = True) -> gpd.
         geometry=shapes,
         crs="EPSG:4326",
     )
+    if any(w is not None for w in weights):
+        out.insert(4, "weight", [np.nan if w is None else float(w) for w in weights])
+    return out
 
 
 _GROUND_SQL = """

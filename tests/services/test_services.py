@@ -196,6 +196,9 @@ def test_a_weighted_plan_stores_weights_and_auto_assign_balances_them(engine, tm
         ground[name] = ground.get(name, 0) + area_of[code]
     assert max(load.values()) / min(load.values()) <= 1.3
     assert max(ground.values()) / min(ground.values()) > 2  # by area it would be far off
+    exported = tmp_path / "plan.geojson"
+    services.export_plan(engine, slug, exported)
+    assert gpd.read_file(exported)["weight"].sum() == pytest.approx(3000)
 
 
 def test_regrid_keeps_every_post_and_schedule(engine, park, tmp_path):
