@@ -1,14 +1,14 @@
 """Use cases that combine geometry and storage: the only layer that touches both."""
 
-from gridmgr.db.queries import get_area
-from gridmgr.services.areas import add_area, list_areas
+from gridmgr.services.areas import AreaInfo, add_area, get_area, list_areas
 from gridmgr.services.coverage import coverage_report
 from gridmgr.services.mine import warden_cells
 from gridmgr.services.plans import grid, restore_plan
 from gridmgr.services.preview import check_unchanged, preview_grid
 from gridmgr.services.reports import export_plan, list_plans, log_round, plan_cells
 from gridmgr.services.roster import (
-    area_outline,
+    AreaStaff,
+    StaffCell,
     area_staff,
     list_wardens,
     unassign,
@@ -34,11 +34,13 @@ from gridmgr.services.users import (
 )
 
 __all__ = [
+    "AreaInfo",
+    "AreaStaff",
+    "StaffCell",
     "add_area",
     "add_area_upload",
     "add_user",
     "add_warden",
-    "area_outline",
     "area_staff",
     "assign",
     "authenticate",

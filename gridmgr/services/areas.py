@@ -1,8 +1,9 @@
-"""Areas: storing an outline, listing them."""
+"""Areas: storing an outline, reading one, listing them."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from gridmgr.db.models import (
     Cell,
 )
 from gridmgr.db.queries import active_plan, record_audit
+from gridmgr.db.queries import get_area as area_row
 from gridmgr.db.store import reading, transaction
 from gridmgr.errors import Conflict, InvalidInput
 from gridmgr.files.areas import Limits, area_from_geojson, read_area
@@ -23,6 +25,44 @@ from gridmgr.geometry.projection import metric_crs, to_metric
 from gridmgr.rules.naming import area_slug, check_slug
 
 # --- areas ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AreaInfo:
+    """One area: its names, clock, size and outline (WGS84), and its active plan."""
+
+    slug: str
+    name: str
+    kind: str
+    code_prefix: str | None
+    timezone: str
+    area_m2: float
+    outline: shapely.Geometry
+    plan_version: int | None  # the active plan's, None before the first grid
+    cells: int  # in the active plan
+
+
+def get_area(engine: Engine, slug: str) -> AreaInfo:
+    """The area with this slug, or NotFound listing what exists."""
+    with reading(engine) as s:
+        return area_info(s, area_row(s, slug))
+
+
+def area_info(s: Session, area: Area) -> AreaInfo:
+    """An area row as AreaInfo, with its active plan's version and cell count (in the caller's session)."""
+    plan = active_plan(s, area.id)
+    count = s.execute(select(func.count()).where(Cell.plan_id == plan.id)).scalar() if plan else 0
+    return AreaInfo(
+        slug=area.slug,
+        name=area.name,
+        kind=area.kind,
+        code_prefix=area.code_prefix,
+        timezone=area.timezone,
+        area_m2=float(area.area_m2),
+        outline=shapely.from_wkb(area.geometry),
+        plan_version=plan.version if plan else None,
+        cells=int(count or 0),
+    )
 
 
 def add_area(

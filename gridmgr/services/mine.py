@@ -16,9 +16,10 @@ from gridmgr.db.queries import SCHEDULE_COLUMNS, rhythm_of
 from gridmgr.db.store import reading
 from gridmgr.errors import NotFound
 from gridmgr.rules.clock import parse_moment
-from gridmgr.rules.schedule import Rhythm, cell_status, day_bounds, windows
+from gridmgr.rules.schedule import NOT_EXPECTED, ROUND_STATES, cell_status, day_bounds
 
-ROUND_STATUSES = ("done", "late", "due", "overdue", "upcoming")
+# the states of the rounds a warden is shown: a round not expected (before the schedule) is left out
+ROUND_STATUSES = tuple(s for s in ROUND_STATES if s != ROUND_STATES[NOT_EXPECTED])
 
 
 def warden_cells(
@@ -88,7 +89,7 @@ def warden_cells(
     for c, a, w, n in logs:
         by_cell.setdefault(int(c), []).append((a, w, n))
     # every cell of one time zone evaluated at once by the schedule rules
-    status_of: dict[int, tuple] = {}
+    status_of: dict[int, tuple[Any, ...]] = {}
     for tz_name, moment in moments.items():
         members = [int(p[0]) for p in posts if p[7] == tz_name]
         t = moment.timestamp()
@@ -102,14 +103,20 @@ def warden_cells(
             ZoneInfo(tz_name),
         )
         for k, c in enumerate(members):
-            status_of[c] = (now.status[k], now.extra_done[k], now.next_round[k])
+            rows = now.rounds.of_cell(k)
+            rows = rows[now.rounds.of_day[rows] & (now.rounds.state[rows] != NOT_EXPECTED)]
+            fixed = [
+                (now.rounds.at[r], now.rounds.opens[r], now.rounds.closes[r], now.rounds.state[r])
+                for r in rows
+            ]
+            status_of[c] = (now.status[k], now.extra_done[k], now.next_round[k], fixed)
     cells = []
     for cell_id, code, area_m2, wkb, role, slug, name, tz_name in posts:
         tz = ZoneInfo(tz_name)
         t = moments[tz_name].timestamp()
         own = [x for x in by_cell.get(int(cell_id), []) if x[0] <= t]
         rhythm = sched.get(cell_id)
-        status, extra_done, next_round = status_of[int(cell_id)]
+        status, extra_done, next_round, fixed = status_of[int(cell_id)]
         day = moments[tz_name].astimezone(tz).date()
         d0, d1 = day_bounds(day, tz)
         last = last_ever.get(cell_id)
@@ -126,9 +133,15 @@ def warden_cells(
                 if rhythm is None
                 else {"times": list(rhythm.times), "extra": rhythm.extra},
                 "status": str(status),
-                "rounds": []
-                if rhythm is None
-                else _fixed_rounds(rhythm, [a for a, _, _ in own], t, day, tz),
+                "rounds": [
+                    {
+                        "time": datetime.fromtimestamp(at_s, tz).strftime("%H:%M"),
+                        "at": _iso(at_s, tz),
+                        "window": {"opens": _iso(opens, tz), "closes": _iso(closes, tz)},
+                        "status": ROUND_STATES[state],
+                    }
+                    for at_s, opens, closes, state in fixed
+                ],
                 "extra": {
                     "done": int(extra_done),
                     "expected": 0 if rhythm is None else rhythm.extra,
@@ -141,64 +154,6 @@ def warden_cells(
             }
         )
     return {"warden": warden_name, "at": reference.isoformat(), "cells": cells}
-
-
-def _fixed_rounds(
-    rhythm: Rhythm, log_t: list[float], at: float, day, tz: ZoneInfo
-) -> list[dict[str, Any]]:
-    """Each of the day's fixed rounds with its window and status, by the rules of `gridmgr.rules.schedule`.
-
-    `cell_status` gives counts per cell; a warden's page needs to know which round each log settled,
-    so the same matching (on time in opening order, duplicates spent, late makes up the earliest
-    closed round) is followed here for the few cells of one warden.
-    """
-    win = np.concatenate([windows(rhythm, day + timedelta(days=k), tz) for k in (-1, 0, 1)])
-    d0, d1 = day_bounds(day, tz)
-    win = win[(win[:, 2] >= d0) & (win[:, 1] < d1)]
-    logs = sorted(x for x in log_t if x <= at and x >= min(win[:, 1].min(), d0))
-    used = [False] * len(logs)
-    done = [False] * len(win)
-    late = [False] * len(win)
-    for w in np.argsort(win[:, 1], kind="stable"):
-        for j, x in enumerate(logs):
-            if not used[j] and win[w, 1] <= x <= win[w, 2]:
-                done[w] = used[j] = True
-                break
-    for w in range(len(win)):
-        for j, x in enumerate(logs):
-            if not used[j] and win[w, 1] <= x <= win[w, 2] and done[w]:
-                used[j] = True
-    for w in np.argsort(win[:, 2], kind="stable"):
-        if done[w]:
-            continue
-        for j, x in enumerate(logs):
-            if not used[j] and x > win[w, 2]:
-                late[w] = used[j] = True
-                break
-    out = []
-    for w in np.argsort(win[:, 0], kind="stable"):
-        sched_at, opens, closes = win[w]
-        if not d0 <= sched_at < d1:
-            continue
-        if done[w]:
-            status = "done"
-        elif late[w]:
-            status = "late"
-        elif closes < at:
-            status = "overdue"
-        elif opens <= at:
-            status = "due"
-        else:
-            status = "upcoming"
-        out.append(
-            {
-                "time": datetime.fromtimestamp(sched_at, tz).strftime("%H:%M"),
-                "at": _iso(sched_at, tz),
-                "window": {"opens": _iso(opens, tz), "closes": _iso(closes, tz)},
-                "status": status,
-            }
-        )
-    return out
 
 
 def _iso(epoch: float, tz: ZoneInfo) -> str:

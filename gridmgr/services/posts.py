@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine, delete, insert, select
@@ -14,6 +15,14 @@ from gridmgr.errors import InvalidInput, NotFound
 from gridmgr.rules.staffing import warden_name, warden_role
 
 MAX_WARDENS_PER_CELL = 200
+
+
+@dataclass(frozen=True)
+class Post:
+    """A warden's post in a cell: the warden's name and role there (leader, member, volunteer)."""
+
+    name: str
+    role: str
 
 
 def active_cell(s: Session, slug: str, code: str) -> tuple[Area, int]:

@@ -18,7 +18,7 @@ from gridmgr.web import STATUS_OF, engine_of
 from gridmgr.web.auth import roles_required
 from gridmgr.web.i18n import error_text, gettext, hectares, phrase_text
 from gridmgr.web.maps import basemaps
-from gridmgr.web.plan_maps import area_map_parts
+from gridmgr.web.plan_maps import area_map_parts, roster_cells
 from gridmgr.web.words import AREA_KINDS, N_
 
 bp = Blueprint("plan", __name__)
@@ -77,7 +77,7 @@ def _render(
         map_parts = _map(slug, area, cells, kind="preview", layer_name=gettext("New cells"))
     elif area["cells"]:
         cells_now = (
-            services.area_staff(engine, slug)[1]
+            roster_cells(services.area_staff(engine, slug))
             if area["cells"] <= current_app.config["INLINE_CELLS_MAX"]
             else cells_url(slug)
         )
@@ -123,7 +123,7 @@ def _map(slug: str, area: dict[str, Any], cells, *, kind: str, layer_name: str):
     if not isinstance(cells, str) and len(cells) > config["INLINE_CELLS_MAX"]:
         return None  # a preview of more cells than a page can carry: figures only
     return area_map_parts(
-        services.area_outline(engine_of(), slug),
+        services.get_area(engine_of(), slug).outline,
         cells,
         kind=kind,
         tiles=(config.get("TILES_URL") or "", config.get("TILES_ATTRIBUTION") or ""),

@@ -11,6 +11,7 @@ import geopandas as gpd
 import shapely
 from markupsafe import Markup
 
+from gridmgr.services.roster import AreaStaff
 from gridmgr.web import csp_nonce
 from gridmgr.web.i18n import gettext, labels
 from gridmgr.web.maps import layers
@@ -112,6 +113,24 @@ def area_map_parts(
     }
     parts["layer"] = layer.key
     return parts
+
+
+def roster_cells(staff: AreaStaff) -> gpd.GeoDataFrame:
+    """The roster's cells as the plan and staff maps take them: code, m², posts and schedule."""
+    return gpd.GeoDataFrame(
+        {
+            "code": [c.code for c in staff.cells],
+            "area_m2": [c.area_m2 for c in staff.cells],
+            "posts": [[(p.name, p.role) for p in c.posts] for c in staff.cells],
+            "schedule": [
+                None if c.schedule is None
+                else {"times": ",".join(c.schedule.times), "extra": c.schedule.extra}
+                for c in staff.cells
+            ],
+        },
+        geometry=staff.shapes,
+        crs="EPSG:4326",
+    )  # fmt: skip
 
 
 def _for_map(cells: gpd.GeoDataFrame, kind: str) -> gpd.GeoDataFrame:

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from gridmgr import services
 from gridmgr.db.models import Assignment, AuditEvent, Cell, GridPlan, Schedule, Warden
+from gridmgr.db.queries import get_area
 from gridmgr.db.store import load_cells, reading
 from gridmgr.errors import Conflict, InvalidInput, NotFound
 from gridmgr.geometry.projection import metric_crs, to_metric
@@ -29,7 +30,7 @@ def park(engine):
 
 def active(engine, slug):
     with reading(engine) as s:
-        area = services.get_area(s, slug)
+        area = get_area(s, slug)
         plan = s.execute(
             select(GridPlan).where(GridPlan.area_id == area.id, GridPlan.active)
         ).scalar_one()
@@ -220,7 +221,7 @@ def test_dry_run_cells_are_what_the_commit_writes(
     assert np.allclose(cells["area_m2"], written["area_m2"])
     posts = [set(w.split("; ")) - {""} for w in written["wardens"]]
     assert list(cells["wardens"]) == [len(p) for p in posts]
-    crs = metric_crs(services.area_outline(engine, park))
+    crs = metric_crs(services.get_area(engine, park).outline)
     old_m = to_metric(np.asarray(before.geometry.values), crs)
     old_posts = [set(w.split("; ")) - {""} for w in before["wardens"]]
     for (code, cell), after in zip(cells.iterrows(), posts, strict=True):

@@ -92,6 +92,6 @@ def test_manager_picks_a_cell_on_the_map_and_posts_a_warden(site):
         page.wait_for_load_state("networkidle")
         assert f"warden20 posted to {code} as leader" in page.inner_text("body")
         assert not page.dialogs
-    _info, cells = services.area_staff(engine, seeded.slug)
-    held = dict(zip(cells["code"], cells["posts"], strict=True))
+    staff = services.area_staff(engine, seeded.slug)
+    held = {c.code: [(p.name, p.role) for p in c.posts] for c in staff.cells}
     assert ("warden20", "leader") in held[code]

@@ -28,8 +28,8 @@ def manager(app):
 def posts(engine, slug) -> dict[str, list[tuple[str, str]]]:
     from gridmgr import services
 
-    _info, cells = services.area_staff(engine, slug)
-    return dict(zip(cells["code"], cells["posts"], strict=True))
+    staff = services.area_staff(engine, slug)
+    return {c.code: [(p.name, p.role) for p in c.posts] for c in staff.cells}
 
 
 def test_wardens_page_lists_every_warden_with_the_cells_held(site):
@@ -163,17 +163,21 @@ def test_set_a_schedule_for_picked_or_all_cells(site):
               "extra": "2", "before": "15", "after": "60"},
     )  # fmt: skip
     assert got.status_code == 302, got.get_data(as_text=True)
-    _info, cells = services.area_staff(engine, slug)
-    by_code = dict(zip(cells["code"], cells["schedule"], strict=True))
-    assert by_code[codes[0]] == {"times": "07:30,19:00", "extra": 2, "window": (-15, 60)}
-    assert by_code[codes[2]]["times"] == "08:00,12:00,18:00"
+    by_code = {c.code: c.schedule for c in services.area_staff(engine, slug).cells}
+    made = by_code[codes[0]]
+    assert (made.times, made.extra, made.before_min, made.after_min) == (
+        ("07:30", "19:00"),
+        2,
+        15,
+        60,
+    )
+    assert by_code[codes[2]].times == ("08:00", "12:00", "18:00")
     every = client.post(
         f"/areas/{slug}/staff/schedule",
         data={"csrf_token": token, "all": "1", "times": "09:00", "extra": "0"},
     )
     assert every.status_code == 302
-    _info, cells = services.area_staff(engine, slug)
-    assert {s["times"] for s in cells["schedule"]} == {"09:00"}
+    assert {c.schedule.times for c in services.area_staff(engine, slug).cells} == {("09:00",)}
     bad = client.post(
         f"/areas/{slug}/staff/schedule",
         data={"csrf_token": token, "all": "1", "times": "25:00", "extra": "1"},
