@@ -70,7 +70,7 @@ def run(kind: str, n_cells: int, pg: str | None) -> dict:
             report = services.coverage_report(engine, slug, at=at)
             report_s = time.perf_counter() - t0
             return {"db": kind, "cells": len(cells), "rounds": len(cells) * ROUNDS_PER_CELL, "load_s": load_s,
-                    "report_s": report_s, "overdue": len(report["overdue"]), "ok": len(report["ok"])}  # fmt: skip
+                    "report_s": report_s, "overdue": len(report.overdue), "ok": len(report.ok)}  # fmt: skip
         finally:
             engine.dispose()
             drop()

@@ -57,8 +57,8 @@ def setup(
         services.import_wardens(engine, csv)
         services.auto_assign(engine, slug)  # as many wardens as cells: one each, in code order
         services.set_schedule(engine, slug, None, extra=2)
-        posts = services.coverage_report(engine, slug, with_cells=True)["cells"]
-        holder = {c["code"]: c["wardens"][0]["name"] for c in posts}
+        cells = services.coverage_report(engine, slug, with_cells=True).cells
+        holder = {c: posts[0][0] for c, posts in zip(cells.code, cells.wardens(), strict=True)}
         tokens = []
         for k, code in enumerate(codes):
             user = services.add_user(

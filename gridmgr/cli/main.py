@@ -13,6 +13,7 @@ from pathlib import Path
 from gridmgr import __version__
 from gridmgr.cli.findings import add_findings_commands
 from gridmgr.cli.helptext import HelpFormatter, examples
+from gridmgr.cli.printing import coverage_text
 from gridmgr.cli.web import add_web_commands
 from gridmgr.errors import GridmgrError, InvalidInput
 
@@ -520,9 +521,14 @@ def _engine(args: argparse.Namespace):
 
 def _print(args: argparse.Namespace, data: object, text: str) -> None:
     if getattr(args, "json", False):
-        print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+        _print_json(data)
     else:
         print(text)
+
+
+def _print_json(data: object) -> None:
+    """JSON as `--json` prints it: the API's object, indented, non-ASCII kept."""
+    print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
 def _cmd_init(args: argparse.Namespace) -> int:
@@ -673,33 +679,13 @@ def _cmd_coverage(args: argparse.Namespace) -> int:
     except ValueError:
         raise InvalidInput(f"--day {args.day!r}: write the date as YYYY-MM-DD") from None
     r = coverage_report(_engine(args), args.area, at=args.at, day=day)
-    _print(args, r, _coverage_text(r))
+    if args.json:
+        from gridmgr.web.api.serialise import report_to_json
+
+        _print_json(report_to_json(r))
+    else:
+        print(coverage_text(r))
     return 0
-
-
-def _coverage_text(r: dict) -> str:
-    gaps = sum(f["properties"]["area_m2"] for f in r["gaps"]["features"])
-    overlaps = sum(f["properties"]["area_m2"] for f in r["overlaps"]["features"])
-    lines = [
-        f"{r['area']} at {r['at']} (plan v{r['plan_version']}): {r['coverage_ratio']:.2%} of "
-        f"{r['area_m2'] / 1e4:,.2f} ha covered by {r['cells_total']} cells",
-        f"gaps: {len(r['gaps']['features'])} ({gaps:,.1f} m²); overlaps: {len(r['overlaps']['features'])} ({overlaps:,.1f} m²)",
-        f"overdue {len(r['overdue'])}, due {len(r['due'])}, ok {len(r['ok'])}; unstaffed {len(r['unstaffed'])}, "
-        f"unscheduled {len(r['unscheduled'])}, short of extra rounds {len(r['short_of_extra'])}",
-    ]
-    if r["worst"]:
-        lines.append(
-            "worst: "
-            + ", ".join(f"{w['code']} ({w['status']}, {w['missed']} missed)" for w in r["worst"])
-        )
-    if "day" in r:
-        cells = r["day"]["cells"]
-        total = {k: sum(c[k] for c in cells) for k in ("expected", "done", "late", "missed")}
-        lines.append(
-            f"{r['day']['date']}: {total['expected']} rounds expected, {total['done']} done, "
-            f"{total['late']} late, {total['missed']} missed"
-        )
-    return "\n".join(lines)
 
 
 def _cmd_export(args: argparse.Namespace) -> int:

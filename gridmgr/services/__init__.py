@@ -1,7 +1,13 @@
 """Use cases that combine geometry and storage: the only layer that touches both."""
 
 from gridmgr.services.areas import AreaInfo, add_area, get_area, list_areas
-from gridmgr.services.coverage import coverage_report
+from gridmgr.services.coverage import (
+    CellStates,
+    CoverageMap,
+    CoverageReport,
+    coverage_map,
+    coverage_report,
+)
 from gridmgr.services.mine import warden_cells
 from gridmgr.services.plans import grid, restore_plan
 from gridmgr.services.preview import check_unchanged, preview_grid
@@ -36,6 +42,9 @@ from gridmgr.services.users import (
 __all__ = [
     "AreaInfo",
     "AreaStaff",
+    "CellStates",
+    "CoverageMap",
+    "CoverageReport",
     "StaffCell",
     "add_area",
     "add_area_upload",
@@ -46,6 +55,7 @@ __all__ = [
     "authenticate",
     "auto_assign",
     "check_unchanged",
+    "coverage_map",
     "coverage_report",
     "discard_upload",
     "export_plan",

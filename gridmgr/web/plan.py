@@ -13,7 +13,6 @@ from werkzeug.datastructures import FileStorage, MultiDict
 
 from gridmgr import services
 from gridmgr.errors import GridmgrError, InvalidInput, NotFound, Phrase
-from gridmgr.services.cellmap import area_feature
 from gridmgr.web import STATUS_OF, engine_of
 from gridmgr.web.auth import roles_required
 from gridmgr.web.i18n import error_text, gettext, hectares, phrase_text
@@ -70,7 +69,7 @@ def _render(
 ):
     engine = engine_of()
     area = _area(slug)
-    timezone = area_feature(engine, slug)["properties"]["timezone"]  # the plan history's clock
+    timezone = services.get_area(engine, slug).timezone  # the plan history's clock
     report, map_parts = None, None
     if preview is not None:
         report, cells = preview

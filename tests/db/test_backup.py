@@ -43,7 +43,7 @@ def test_backup_then_changes_then_restore_gives_back_every_table(engine, db_url,
     done = gridmgr("restore", str(tmp_path / "b" / "gridmgr.db.backup"), db=db_url)
     assert done.returncode == 0, done.stderr
     assert snapshot(engine) == before
-    assert services.coverage_report(engine, seeded.slug)["cells_total"] == 30
+    assert services.coverage_report(engine, seeded.slug).cells_total == 30
 
 
 def test_restore_refuses_what_is_not_a_backup(db_url, tmp_path):

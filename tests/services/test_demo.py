@@ -38,9 +38,9 @@ def test_every_kind_of_gap_at_any_hour(tmp_path, hhmm):
         assert park["cells"] == 30
         report = services.coverage_report(engine, park["slug"], at=now)
         for kind in KINDS:
-            assert report[kind], f"no {kind} cell at {hhmm}"
-        assert report["gaps"]["features"] and report["overlaps"]["features"]
-        assert 0.9 < report["coverage_ratio"] < 1
+            assert getattr(report, kind), f"no {kind} cell at {hhmm}"
+        assert report.ground.gaps and report.ground.overlaps
+        assert 0.9 < report.ground.coverage_ratio < 1
         assert {u["role"] for u in users} == {"manager", "planner", "warden"}
         for u in users:
             assert services.authenticate(engine, u["username"], u["password"])["role"] == u["role"]

@@ -14,6 +14,7 @@ from gridmgr.db.queries import get_area
 from gridmgr.db.store import load_cells, reading
 from gridmgr.errors import Conflict, InvalidInput, NotFound
 from gridmgr.geometry.projection import metric_crs, to_metric
+from gridmgr.services.coverage import CellDay
 
 from conftest import GEODATA
 
@@ -341,10 +342,10 @@ def test_coverage_report_counts_unstaffed_and_unscheduled(engine, park):
     services.assign(engine, park, ["HAIBIN-CHILDRENS-PARK-001"], "张伟")
     services.set_schedule(engine, park, ["HAIBIN-CHILDRENS-PARK-002"])
     r = services.coverage_report(engine, park)
-    assert r["cells_total"] == 30 and r["coverage_ratio"] == pytest.approx(1.0, abs=1e-6)
-    assert len(r["unstaffed"]) == 29 and "HAIBIN-CHILDRENS-PARK-001" not in r["unstaffed"]
-    assert len(r["unscheduled"]) == 29 and "HAIBIN-CHILDRENS-PARK-002" not in r["unscheduled"]
-    assert r["gaps"]["features"] == [] and r["overlaps"]["features"] == []
+    assert r.cells_total == 30 and r.ground.coverage_ratio == pytest.approx(1.0, abs=1e-6)
+    assert len(r.unstaffed) == 29 and "HAIBIN-CHILDRENS-PARK-001" not in r.unstaffed
+    assert len(r.unscheduled) == 29 and "HAIBIN-CHILDRENS-PARK-002" not in r.unscheduled
+    assert r.ground.gaps == [] and r.ground.overlaps == []
 
 
 def test_imported_cells_gap_and_overlap_measured_alike_on_both_databases(engine, tmp_path):
@@ -371,11 +372,11 @@ def test_imported_cells_gap_and_overlap_measured_alike_on_both_databases(engine,
     slug = services.add_area(engine, tmp_path / "area.geojson", name="Block")["slug"]
     services.grid(engine, slug, from_file=tmp_path / "cells.geojson")
     r = services.coverage_report(engine, slug)
-    gaps = [f["properties"]["area_m2"] for f in r["gaps"]["features"]]
-    overlaps = [f["properties"]["area_m2"] for f in r["overlaps"]["features"]]
+    gaps = [m2 for _, m2 in r.ground.gaps]
+    overlaps = [m2 for _, m2 in r.ground.overlaps]
     assert gaps == [pytest.approx(5000, abs=1)]
     assert overlaps == [pytest.approx(2000, abs=1)]
-    assert r["covered_m2"] == pytest.approx(55_000, abs=1)
+    assert r.ground.covered_m2 == pytest.approx(55_000, abs=1)
 
 
 def test_earlier_plans_stay_readable(engine, park, tmp_path):
@@ -405,20 +406,20 @@ def test_park_round_at_0810_ok_at_1000_others_overdue_due_again_at_1230(engine, 
     holder = next(name for code, name, _ in posts if code == first)
     services.log_round(engine, park, first, holder, at=f"{tomorrow}T08:10")
     at10 = services.coverage_report(engine, park, at=f"{tomorrow}T10:00")
-    assert at10["ok"] == [first] and len(at10["overdue"]) == 29 and at10["due"] == []
-    assert at10["unstaffed"] == [] and at10["unscheduled"] == []
+    assert at10.ok == (first,) and len(at10.overdue) == 29 and at10.due == ()
+    assert at10.unstaffed == () and at10.unscheduled == ()
     at1230 = services.coverage_report(engine, park, at=f"{tomorrow}T12:30")
-    assert at1230["due"] == [first] and len(at1230["overdue"]) == 29 and at1230["ok"] == []
+    assert at1230.due == (first,) and len(at1230.overdue) == 29 and at1230.ok == ()
     # every scheduled cell is in exactly one list
-    assert sorted(at1230["due"] + at1230["overdue"] + at1230["ok"]) == sorted(cells["code"])
-    loads = {w["warden"]: w for w in at1230["wardens"]}
-    assert len(loads) == 30 and all(w["rounds_today"] == 3 for w in loads.values())
-    assert loads[holder]["rounds_left"] == 2
+    assert sorted(at1230.due + at1230.overdue + at1230.ok) == sorted(cells["code"])
+    loads = {w.warden: w for w in at1230.wardens}
+    assert len(loads) == 30 and all(w.rounds_today == 3 for w in loads.values())
+    assert loads[holder].rounds_left == 2
     summary = services.coverage_report(
         engine, park, at=f"{tomorrow}T12:30", day=datetime.fromisoformat(tomorrow).date()
     )
-    row = next(c for c in summary["day"]["cells"] if c["code"] == first)
-    assert row == {"code": first, "expected": 3, "done": 1, "late": 0, "missed": 0}
+    row = next(c for c in summary.day.cells if c.code == first)
+    assert row == CellDay(code=first, expected=3, done=1, late=0, missed=0)
 
 
 def test_coverage_of_an_earlier_moment_uses_the_plan_of_then(engine, park):
@@ -427,9 +428,9 @@ def test_coverage_of_an_earlier_moment_uses_the_plan_of_then(engine, park):
     before = datetime.now(UTC)
     services.grid(engine, park, count=12)
     now = services.coverage_report(engine, park)
-    assert now["cells_total"] == 12 and now["plan_version"] == 2
+    assert now.cells_total == 12 and now.plan_version == 2
     then = services.coverage_report(engine, park, at=before)
-    assert then["cells_total"] == 30 and then["plan_version"] == 1
+    assert then.cells_total == 30 and then.plan_version == 1
     with pytest.raises(NotFound, match="had no grid plan"):
         services.coverage_report(engine, park, at=before - timedelta(days=1))
     with pytest.raises(InvalidInput, match="not an ISO time"):
@@ -447,10 +448,10 @@ def test_a_schedule_counts_rounds_from_when_it_was_set_and_keeps_that_through_a_
     at = lambda hhmm: datetime.fromisoformat(f"{day}T{hhmm}").replace(tzinfo=tz)  # noqa: E731
     services.set_schedule(engine, park, None, since=at("14:00"))
     report = services.coverage_report(engine, park, at=at("14:30"))
-    assert report["overdue"] == [] and len(report["ok"]) == 30  # 08:00 and 12:00 were nobody's due
-    assert len(services.coverage_report(engine, park, at=at("19:31"))["overdue"]) == 30
+    assert report.overdue == () and len(report.ok) == 30  # 08:00 and 12:00 were nobody's due
+    assert len(services.coverage_report(engine, park, at=at("19:31")).overdue) == 30
     services.grid(engine, park, count=12)
-    assert len(services.coverage_report(engine, park, at=at("14:30"))["ok"]) == 12
+    assert len(services.coverage_report(engine, park, at=at("14:30")).ok) == 12
     with reading(engine) as s:
         since = set(s.execute(select(Schedule.since_s)).scalars())
     assert since == {int(at("14:00").timestamp())}

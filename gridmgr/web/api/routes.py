@@ -19,18 +19,21 @@ from gridmgr import services
 from gridmgr.errors import Forbidden, InvalidInput, LimitExceeded
 from gridmgr.files.geojson import check_nesting
 from gridmgr.services.audit import list_audit
-from gridmgr.services.cellmap import (
-    CELL_FORMATS,
-    area_feature,
-    cell_fields,
-    cells_compact,
-    cells_geojson,
-)
+from gridmgr.services.cellmap import plan_cells_at
 from gridmgr.services.mine import warden_cells
 from gridmgr.services.posts import set_cell_wardens
 from gridmgr.services.rounds import record_round
 from gridmgr.web import engine_of, error_response
+from gridmgr.web.api.cells_json import (
+    CELL_FORMATS,
+    cell_fields,
+    cells_to_compact,
+    cells_to_geojson,
+    check_precision,
+    collector_paused,
+)
 from gridmgr.web.api.openapi import openapi_document
+from gridmgr.web.api.serialise import area_to_feature, report_to_json
 from gridmgr.web.auth import checked_login, roles_required
 from gridmgr.web.inputs import UNSTORABLE_TEXT
 
@@ -235,7 +238,7 @@ def add_area():
 @roles_required(*READERS)
 def area(slug: str):
     """An area as a GeoJSON Feature."""
-    return area_feature(engine_of(), slug)
+    return area_to_feature(services.get_area(engine_of(), slug))
 
 
 @bp.post("/areas/<slug>/grid")
@@ -289,8 +292,19 @@ def cells(slug: str):
     kind = request.args.get("format", "geojson")
     if kind not in CELL_FORMATS:
         raise InvalidInput(f"format must be one of {', '.join(CELL_FORMATS)}, got {kind!r}")
-    build = cells_compact if kind == "compact" else cells_geojson
-    body = build(engine_of(), slug, fields=fields, precision=int(text), at=_moment_arg())
+    precision = int(text)
+    check_precision(precision)
+    encode = cells_to_compact if kind == "compact" else cells_to_geojson
+    at = _moment_arg()
+    with collector_paused():
+        data = plan_cells_at(
+            engine_of(),
+            slug,
+            at=at,
+            states="status" in fields or "wardens" in fields,
+            schedules="schedule" in fields,
+        )
+        body = encode(data, fields, precision)
     return Response(body, mimetype="application/json")
 
 
@@ -307,7 +321,7 @@ def coverage(slug: str):
         raise InvalidInput(f"day {day_text!r} is out of range; give a day from 1971 to 9000")
     report = services.coverage_report(engine_of(), slug, at=_moment_arg(), day=day)
     return Response(
-        json.dumps(report, ensure_ascii=False, default=str), mimetype="application/json"
+        json.dumps(report_to_json(report), ensure_ascii=False), mimetype="application/json"
     )
 
 

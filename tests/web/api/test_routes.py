@@ -87,7 +87,7 @@ def test_warden_cells_show_todays_rounds_by_the_schedule_rules(engine, park):
     report = services.coverage_report(
         engine, park.slug, at=_tomorrow_local("15:20"), with_cells=True
     )
-    assert report["cells"][0]["status"] == cell["status"]
+    assert report.cells.status[0] == cell["status"]
     later = services.warden_cells(engine, "warden1", at=_tomorrow_local("19:45"))
     assert [r["status"] for r in later["cells"][0]["rounds"]] == ["done", "late", "overdue"]
     assert later["cells"][0]["status"] == "overdue"
@@ -117,13 +117,14 @@ def test_warden_cells_agree_with_the_coverage_report_round_by_round(engine, park
         moment = f"{day.isoformat()}T{hhmm}"
         mine = {c["code"]: c for c in services.warden_cells(engine, "warden1", at=moment)["cells"]}
         report = services.coverage_report(engine, park.slug, at=moment, day=day, with_cells=True)
+        round_status = dict(zip(report.cells.code, report.cells.round_status, strict=True))
         assert len(mine) == 30
-        for row, cell in zip(report["day"]["cells"], report["cells"], strict=True):
-            rounds = [r["status"] for r in mine[row["code"]]["rounds"]]
-            assert rounds.count("done") == row["done"], (hhmm, row)
-            assert rounds.count("late") == row["late"], (hhmm, row)
-            assert rounds.count("overdue") == row["missed"], (hhmm, row)
-            assert mine[row["code"]]["status"] == cell["round_status"], hhmm
+        for row in report.day.cells:
+            rounds = [r["status"] for r in mine[row.code]["rounds"]]
+            assert rounds.count("done") == row.done, (hhmm, row)
+            assert rounds.count("late") == row.late, (hhmm, row)
+            assert rounds.count("overdue") == row.missed, (hhmm, row)
+            assert mine[row.code]["status"] == round_status[row.code], hhmm
 
 
 def test_set_cell_wardens_replaces_in_one_go_and_refuses_unknown_names(engine, park):
@@ -325,9 +326,7 @@ def test_cells_status_follows_the_coverage_report(site, engine):
     at = _tomorrow_local("08:15")
     fc = client.get(f"{API}/areas/{park.slug}/cells?at={at}", headers=tok["manager"]).get_json()
     report = services.coverage_report(engine, park.slug, at=at, with_cells=True)
-    assert [f["properties"]["status"] for f in fc["features"]] == [
-        c["status"] for c in report["cells"]
-    ]
+    assert [f["properties"]["status"] for f in fc["features"]] == list(report.cells.status)
     assert fc["features"][3]["properties"]["status"] == "unstaffed"
     assert fc["features"][3]["properties"]["wardens"] == []
 
@@ -979,7 +978,7 @@ def test_compact_cells_decode_to_the_geojson_cells(site, engine):
 def test_compact_codes_fall_back_to_strings_when_they_are_not_a_prefix_and_a_number():
     import pandas as pd
 
-    from gridmgr.services.cellmap import code_column
+    from gridmgr.web.api.cells_json import code_column
 
     assert code_column(pd.Series(["A-01", "A-02", "A-10"])) == {
         "prefix": "A-",
@@ -1011,10 +1010,11 @@ def test_cells_at_an_earlier_moment_are_the_plan_of_that_moment(site, engine):
     assert len(now["features"]) == 12
     then = client.get(url, headers=tok["manager"], query_string={"at": at}).get_json()
     report = services.coverage_report(engine, park.slug, at=at, with_cells=True)
-    assert report["plan_version"] == 1 and report["cells_total"] == 30
+    assert report.plan_version == 1 and report.cells_total == 30
     assert [f["properties"]["code"] for f in then["features"]] == park.codes
+    wardens = [[{"name": n, "role": r} for n, r in posts] for posts in report.cells.wardens()]
     assert [(f["properties"]["status"], f["properties"]["wardens"]) for f in then["features"]] == [
-        (c["status"], c["wardens"]) for c in report["cells"]
+        *zip(report.cells.status, wardens, strict=True)
     ]
     compact = client.get(
         url, headers=tok["manager"], query_string={"at": at, "format": "compact"}
