@@ -8,7 +8,7 @@ from gridmgr.services.coverage import (
     coverage_map,
     coverage_report,
 )
-from gridmgr.services.mine import warden_cells
+from gridmgr.services.mine import MyCell, WardenCells, warden_cells
 from gridmgr.services.plans import grid, restore_plan
 from gridmgr.services.preview import check_unchanged, preview_grid
 from gridmgr.services.reports import export_plan, list_plans, log_round, plan_cells
@@ -45,7 +45,9 @@ __all__ = [
     "CellStates",
     "CoverageMap",
     "CoverageReport",
+    "MyCell",
     "StaffCell",
+    "WardenCells",
     "add_area",
     "add_area_upload",
     "add_user",

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import folium
 import geopandas as gpd
 import shapely
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
@@ -14,6 +16,7 @@ from markupsafe import Markup
 
 from gridmgr import services
 from gridmgr.errors import Forbidden
+from gridmgr.services.mine import MyCell
 from gridmgr.web import csp_nonce, engine_of
 from gridmgr.web.auth import roles_required
 from gridmgr.web.i18n import gettext, labels
@@ -55,12 +58,12 @@ def log_round(slug: str, code: str):
         note=note[:NOTE_MAX] if note else None,
         actor=g.user["username"],
     )
-    local = datetime.fromisoformat(done["at"]).astimezone(ZoneInfo(held["timezone"]))
+    local = datetime.fromisoformat(done["at"]).astimezone(ZoneInfo(held.timezone))
     flash(
         gettext(
             "Round logged in {code} ({area}) at {time}.",
             code=code,
-            area=held["area_name"],
+            area=held.area_name,
             time=f"{local:%H:%M}",
         ),
         "ok",
@@ -78,14 +81,14 @@ def _warden_name() -> str:
     return name
 
 
-def _my_cells() -> list[dict[str, Any]]:
-    return services.warden_cells(engine_of(), _warden_name())["cells"]
+def _my_cells() -> tuple[MyCell, ...]:
+    return services.warden_cells(engine_of(), _warden_name()).cells
 
 
-def _my_cell(slug: str, code: str) -> dict[str, Any]:
+def _my_cell(slug: str, code: str) -> MyCell:
     """The warden's own cell, or Forbidden: a warden sees and logs only the cells it holds."""
     for c in _my_cells():
-        if c["area"] == slug and c["code"] == code:
+        if c.area == slug and c.code == code:
             return c
     raise Forbidden.of(
         "you do not hold cell {code} of area {slug}; only its wardens log rounds there",
@@ -94,7 +97,7 @@ def _my_cell(slug: str, code: str) -> dict[str, Any]:
     )
 
 
-def _page(cells: list[dict[str, Any]], *, single: bool):
+def _page(cells: Sequence[MyCell], *, single: bool):
     parts = None
     key = None
     if cells:
@@ -129,16 +132,16 @@ def _findings_context() -> dict[str, Any]:
     }
 
 
-def _cells_map(cells: list[dict[str, Any]]):
+def _cells_map(cells: Sequence[MyCell]) -> tuple[folium.Map, str]:
     """The warden's cells on a map coloured by status; returns the map and the cells layer's key."""
     shapes = gpd.GeoDataFrame(
         {
-            "id": [f"{c['area']}/{c['code']}" for c in cells],
-            "code": [c["code"] for c in cells],
-            "area_name": [c["area_name"] for c in cells],
-            "status": [c["status"] for c in cells],
+            "id": [f"{c.area}/{c.code}" for c in cells],
+            "code": [c.code for c in cells],
+            "area_name": [c.area_name for c in cells],
+            "status": [c.status for c in cells],
         },
-        geometry=[shapely.geometry.shape(c["geometry"]) for c in cells],
+        geometry=[c.geometry for c in cells],
         crs="EPSG:4326",
     )
     m = layers.base_map(

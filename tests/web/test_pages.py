@@ -195,9 +195,9 @@ def test_warden_logs_a_round_in_its_own_cell_only(site, engine):
     assert with_note.headers["Location"].startswith(f"/me/cells/{seeded.slug}/{own}")
     cell_page = client.get(f"/me/cells/{seeded.slug}/{own}").get_data(as_text=True)
     assert XSS not in cell_page and "&lt;img src=x onerror=alert(1)&gt;" in cell_page
-    cells = services.warden_cells(engine, "warden1")["cells"]
-    assert len(cells[0]["logged"]) == 2
-    assert not services.warden_cells(engine, "warden2")["cells"][0]["logged"]
+    cells = services.warden_cells(engine, "warden1").cells
+    assert len(cells[0].logged) == 2
+    assert not services.warden_cells(engine, "warden2").cells[0].logged
 
 
 def test_user_text_is_escaped_in_every_page(engine, app_factory, tmp_path):
@@ -310,7 +310,7 @@ def test_a_warden_is_refused_other_cells_and_the_plan_page(sqlite_site):
         assert posted.status == 403
     from gridmgr import services
 
-    assert not services.warden_cells(engine, "warden2")["cells"][0]["logged"]
+    assert not services.warden_cells(engine, "warden2").cells[0].logged
 
 
 def test_user_text_stays_text_in_the_browser(sqlite_site):

@@ -33,7 +33,7 @@ from gridmgr.web.api.cells_json import (
     collector_paused,
 )
 from gridmgr.web.api.openapi import openapi_document
-from gridmgr.web.api.serialise import area_to_feature, report_to_json
+from gridmgr.web.api.serialise import area_to_feature, report_to_json, warden_cells_to_json
 from gridmgr.web.auth import checked_login, roles_required
 from gridmgr.web.inputs import UNSTORABLE_TEXT
 
@@ -385,7 +385,7 @@ def my_cells():
     warden = g.user.get("warden")
     if not warden:
         raise Forbidden("this login is not linked to a warden; ask a manager")
-    return warden_cells(engine_of(), warden, at=_moment_arg())
+    return warden_cells_to_json(warden_cells(engine_of(), warden, at=_moment_arg()))
 
 
 @bp.get("/audit")

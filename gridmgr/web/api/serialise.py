@@ -8,14 +8,17 @@ coverage ratio to 6 decimals; times are ISO 8601 on the area's clock.
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 import numpy as np
 import shapely
 
 from gridmgr.geometry.coverage import pieces_to_geojson
+from gridmgr.rules.schedule import Rhythm
 from gridmgr.services.areas import AreaInfo
 from gridmgr.services.coverage import CoverageReport
+from gridmgr.services.mine import WardenCells
 
 
 def area_to_feature(area: AreaInfo) -> dict[str, Any]:
@@ -87,3 +90,50 @@ def report_to_json(report: CoverageReport) -> dict[str, Any]:
             ],
         }
     return out
+
+
+def warden_cells_to_json(mine: WardenCells) -> dict[str, Any]:
+    """A warden's cells as `GET /me/cells` answers: each with its geometry, schedule, status, today's
+    fixed rounds (time, at, window, status), extra rounds, today's logs, last and next round."""
+    return {
+        "warden": mine.warden,
+        "at": mine.at.isoformat(),
+        "cells": [
+            {
+                "area": c.area,
+                "area_name": c.area_name,
+                "timezone": c.timezone,
+                "code": c.code,
+                "role": c.role,
+                "area_m2": round(c.area_m2, 1),
+                "geometry": json.loads(shapely.to_geojson(c.geometry)),
+                "schedule": None if c.schedule is None else _schedule(c.schedule),
+                "status": c.status,
+                "rounds": [
+                    {
+                        "time": f"{r.at:%H:%M}",
+                        "at": r.at.isoformat(),
+                        "window": {"opens": r.opens.isoformat(), "closes": r.closes.isoformat()},
+                        "status": r.status,
+                    }
+                    for r in c.rounds
+                ],
+                "extra": {"done": c.extra.done, "expected": c.extra.expected},
+                "logged": [
+                    {"at": g.at.isoformat(), "warden": g.warden, "note": g.note} for g in c.logged
+                ],
+                "last_round": _iso(c.last_round),
+                "next_round": _iso(c.next_round),
+            }
+            for c in mine.cells
+        ],
+    }
+
+
+def _schedule(rhythm: Rhythm) -> dict[str, Any]:
+    """A schedule as the API shows it: {times, extra}."""
+    return {"times": list(rhythm.times), "extra": rhythm.extra}
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()

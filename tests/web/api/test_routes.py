@@ -71,28 +71,28 @@ def test_warden_cells_show_todays_rounds_by_the_schedule_rules(engine, park):
     for t in ("08:10", "14:00", "15:10"):
         services.log_round(engine, park.slug, code, "warden1", at=_tomorrow_local(t))
     mine = services.warden_cells(engine, "warden1", at=_tomorrow_local("15:20"))
-    assert [c["code"] for c in mine["cells"]] == [code]
-    cell = mine["cells"][0]
-    assert cell["area"] == park.slug and cell["area_name"] == "Haibin Park"
-    assert cell["geometry"]["type"] in ("Polygon", "MultiPolygon")
-    assert [(r["time"], r["status"]) for r in cell["rounds"]] == [
+    assert [c.code for c in mine.cells] == [code]
+    cell = mine.cells[0]
+    assert cell.area == park.slug and cell.area_name == "Haibin Park"
+    assert cell.geometry.geom_type in ("Polygon", "MultiPolygon")
+    assert [(f"{r.at:%H:%M}", r.status) for r in cell.rounds] == [
         ("08:00", "done"),
         ("12:00", "late"),
         ("18:00", "upcoming"),
     ]
-    assert cell["extra"] == {"done": 1, "expected": 1}
-    assert cell["status"] == "ok"
-    assert cell["last_round"].endswith("15:10:00+08:00")
-    assert len(cell["logged"]) == 3
+    assert (cell.extra.done, cell.extra.expected) == (1, 1)
+    assert cell.status == "ok"
+    assert cell.last_round.isoformat().endswith("15:10:00+08:00")
+    assert len(cell.logged) == 3
     report = services.coverage_report(
         engine, park.slug, at=_tomorrow_local("15:20"), with_cells=True
     )
-    assert report.cells.status[0] == cell["status"]
+    assert report.cells.status[0] == cell.status
     later = services.warden_cells(engine, "warden1", at=_tomorrow_local("19:45"))
-    assert [r["status"] for r in later["cells"][0]["rounds"]] == ["done", "late", "overdue"]
-    assert later["cells"][0]["status"] == "overdue"
+    assert [r.status for r in later.cells[0].rounds] == ["done", "late", "overdue"]
+    assert later.cells[0].status == "overdue"
     due = services.warden_cells(engine, "warden2", at=_tomorrow_local("08:20"))
-    assert [r["status"] for r in due["cells"][0]["rounds"]] == ["due", "upcoming", "upcoming"]
+    assert [r.status for r in due.cells[0].rounds] == ["due", "upcoming", "upcoming"]
     with pytest.raises(NotFound):
         services.warden_cells(engine, "nobody")
 
@@ -115,16 +115,16 @@ def test_warden_cells_agree_with_the_coverage_report_round_by_round(engine, park
             services.log_round(engine, park.slug, code, "warden1", at=at)
     for hhmm in ("08:45", "12:10", "23:59"):
         moment = f"{day.isoformat()}T{hhmm}"
-        mine = {c["code"]: c for c in services.warden_cells(engine, "warden1", at=moment)["cells"]}
+        mine = {c.code: c for c in services.warden_cells(engine, "warden1", at=moment).cells}
         report = services.coverage_report(engine, park.slug, at=moment, day=day, with_cells=True)
         round_status = dict(zip(report.cells.code, report.cells.round_status, strict=True))
         assert len(mine) == 30
         for row in report.day.cells:
-            rounds = [r["status"] for r in mine[row.code]["rounds"]]
+            rounds = [r.status for r in mine[row.code].rounds]
             assert rounds.count("done") == row.done, (hhmm, row)
             assert rounds.count("late") == row.late, (hhmm, row)
             assert rounds.count("overdue") == row.missed, (hhmm, row)
-            assert mine[row.code]["status"] == round_status[row.code], hhmm
+            assert mine[row.code].status == round_status[row.code], hhmm
 
 
 def test_set_cell_wardens_replaces_in_one_go_and_refuses_unknown_names(engine, park):
