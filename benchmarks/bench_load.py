@@ -47,7 +47,7 @@ def setup(
     engine = make_engine(url)
     try:
         upgrade(engine)
-        slug = services.add_area(engine, bench_area_file(tmp), name="Load")["slug"]
+        slug = services.add_area(engine, bench_area_file(tmp), name="Load").slug
         services.grid(engine, slug, count=wardens)
         codes = list(services.plan_cells(engine, slug)["code"])
         csv = tmp / "w.csv"

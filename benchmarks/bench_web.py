@@ -36,7 +36,7 @@ def build(tmp: Path, n_cells: int, *, count: bool) -> tuple[str, str]:
     engine = make_engine(url)
     try:
         upgrade(engine)
-        slug = services.add_area(engine, bench_area_file(tmp), name=f"Bench {n_cells}")["slug"]
+        slug = services.add_area(engine, bench_area_file(tmp), name=f"Bench {n_cells}").slug
         if count:
             services.grid(engine, slug, count=n_cells)
         else:

@@ -380,7 +380,7 @@ def test_hostile_slugs_are_refused_with_a_4xx_on_the_page_and_the_api(site):
         assert page.status_code == 422, (slug[:20], page.status_code)
     from gridmgr import services
 
-    assert [a["slug"] for a in services.list_areas(app.extensions["gridmgr.engine"])] == [park.slug]
+    assert [a.slug for a in services.list_areas(app.extensions["gridmgr.engine"])] == [park.slug]
 
 
 def test_nul_characters_in_forms_and_urls_get_a_page_not_a_500(site):
@@ -734,7 +734,7 @@ def test_zip_bombs_and_zip_path_tricks_via_the_cli_and_the_services(tmp_path):
 
     shp = tmp_path / "park.zip"
     shp.write_bytes(_shapefile_zip())
-    assert services.add_area(engine, shp, name="Zipped")["area_m2"] > 1000
+    assert services.add_area(engine, shp, name="Zipped").area_m2 > 1000
     before = {p for p in tmp_path.parent.rglob("*")}
     for k, (what, data, words) in enumerate(zip_cases()):
         path = tmp_path / f"hostile{k}.zip"

@@ -13,7 +13,7 @@ from pathlib import Path
 from gridmgr import __version__
 from gridmgr.cli.findings import add_findings_commands
 from gridmgr.cli.helptext import HelpFormatter, examples
-from gridmgr.cli.printing import coverage_text
+from gridmgr.cli.printing import areas_text, coverage_text, grid_text, plans_text, plans_to_json
 from gridmgr.cli.web import add_web_commands
 from gridmgr.errors import GridmgrError, InvalidInput
 
@@ -519,13 +519,6 @@ def _engine(args: argparse.Namespace):
     return engine
 
 
-def _print(args: argparse.Namespace, data: object, text: str) -> None:
-    if getattr(args, "json", False):
-        _print_json(data)
-    else:
-        print(text)
-
-
 def _print_json(data: object) -> None:
     """JSON as `--json` prints it: the API's object, indented, non-ASCII kept."""
     print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
@@ -547,9 +540,9 @@ def _cmd_area_add(args: argparse.Namespace) -> int:
         _engine(args), args.file, name=args.name, kind=args.kind, code=args.code, crs=args.crs,
         feature=_feature_arg(args.feature), timezone=args.timezone, slug=args.slug,
     )  # fmt: skip
-    for w in got["warnings"]:
+    for w in got.warnings:
         print(f"gridmgr: warning: {w}", file=sys.stderr)
-    print(got["slug"])
+    print(got.slug)
     return 0
 
 
@@ -557,32 +550,28 @@ def _cmd_area_list(args: argparse.Namespace) -> int:
     from gridmgr.services import list_areas
 
     rows = list_areas(_engine(args))
-    lines = [
-        f"{r['slug']:<28} {r['kind']:<10} {r['area_m2'] / 1e4:>10.2f} ha  plan v{r['plan_version'] or '-'}  {r['cells']} cells"
-        for r in rows
-    ]
-    _print(args, rows, "\n".join(lines) or "no areas yet (gridmgr area add FILE --name NAME)")
+    if args.json:
+        from gridmgr.web.api.serialise import area_summary_to_json
+
+        _print_json([area_summary_to_json(r) for r in rows])
+    else:
+        print(areas_text(rows))
     return 0
 
 
 def _cmd_grid(args: argparse.Namespace) -> int:
-    from gridmgr.geometry.gridding import format_quality
     from gridmgr.services import grid
 
     r = grid(
         _engine(args), args.area, count=args.count, cell_size=args.cell_size, from_file=args.from_file,
         shape=args.shape, split_by=args.split_by, crs=args.crs, dry_run=args.dry_run,
     )  # fmt: skip
-    head = "dry run: nothing written" if r["dry_run"] else f"plan v{r['plan_version']} is active"
-    text = "\n".join(
-        [
-            f"{head}: {r['cells']} cells (was {r['previous_cells']}), {r['kept_codes']} kept their codes",
-            f"staffed cells: {r['staffed_cells']}, wardens posted: {r['wardens_posted']}",
-            f"cells that gained staff: {len(r['gained_staff'])}, lost staff: {len(r['lost_staff'])}",
-            format_quality(r["quality"]),
-        ]
-    )
-    _print(args, r, text)
+    if args.json:
+        from gridmgr.web.api.serialise import grid_report_to_json
+
+        _print_json(grid_report_to_json(r))
+    else:
+        print(grid_text(r))
     return 0
 
 
@@ -590,11 +579,10 @@ def _cmd_plan_list(args: argparse.Namespace) -> int:
     from gridmgr.services import list_plans
 
     rows = list_plans(_engine(args), args.area)
-    lines = [
-        f"v{r['version']:<4} {'active' if r['active'] else '      '} {r['mode']:<10} {r['cells']:>7} cells  {r['created_at'][:19]}  {r['created_by'] or ''}"
-        for r in rows
-    ]
-    _print(args, rows, "\n".join(lines) or "no plans yet")
+    if args.json:
+        _print_json(plans_to_json(rows))
+    else:
+        print(plans_text(rows))
     return 0
 
 
@@ -602,7 +590,7 @@ def _cmd_plan_restore(args: argparse.Namespace) -> int:
     from gridmgr.services import restore_plan
 
     r = restore_plan(_engine(args), args.area, args.version)
-    print(f"plan v{args.version} restored as v{r['plan_version']}: {r['cells']} cells")
+    print(f"plan v{args.version} restored as v{r.plan_version}: {r.cells} cells")
     return 0
 
 
@@ -692,7 +680,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
     from gridmgr.services import export_plan
 
     r = export_plan(_engine(args), args.area, args.output, crs=args.crs, version=args.version)
-    print(f"wrote {r['cells']} cells to {r['output']} ({r['crs']})")
+    print(f"wrote {r.cells} cells to {r.output} ({r.crs})")
     return 0
 
 

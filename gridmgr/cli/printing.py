@@ -1,8 +1,63 @@
-"""What the `gridmgr` commands print for people (their `--json` prints the API's JSON instead)."""
+"""What the `gridmgr` commands print for people; their `--json` prints the API's JSON instead (made by
+`gridmgr.web.api.serialise`), or, for what the API does not serve, the JSON made here."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from gridmgr.geometry.gridding import format_quality
+from gridmgr.services.areas import AreaSummary
 from gridmgr.services.coverage import CoverageReport
+from gridmgr.services.plans import GridReport
+from gridmgr.services.reports import PlanRow
+
+
+def areas_text(rows: list[AreaSummary]) -> str:
+    """One line per area: slug, kind, hectares, active plan and cells."""
+    lines = [
+        f"{a.slug:<28} {a.kind:<10} {round(a.area_m2, 1) / 1e4:>10.2f} ha  "
+        f"plan v{a.plan_version or '-'}  {a.cells} cells"
+        for a in rows
+    ]
+    return "\n".join(lines) or "no areas yet (gridmgr area add FILE --name NAME)"
+
+
+def grid_text(r: GridReport) -> str:
+    """A new plan (or a dry run): cells, codes kept, staff carried over, quality figures."""
+    head = "dry run: nothing written" if r.dry_run else f"plan v{r.plan_version} is active"
+    return "\n".join(
+        [
+            f"{head}: {r.cells} cells (was {r.previous_cells}), {r.kept_codes} kept their codes",
+            f"staffed cells: {r.staffed_cells}, wardens posted: {r.wardens_posted}",
+            f"cells that gained staff: {len(r.gained_staff)}, lost staff: {len(r.lost_staff)}",
+            format_quality(r.quality),
+        ]
+    )
+
+
+def plans_text(rows: list[PlanRow]) -> str:
+    """One line per plan of an area's history, oldest first."""
+    lines = [
+        f"v{p.version:<4} {'active' if p.active else '      '} {p.mode:<10} {p.cells:>7} cells  "
+        f"{p.created_at.isoformat()[:19]}  {p.created_by or ''}"
+        for p in rows
+    ]
+    return "\n".join(lines) or "no plans yet"
+
+
+def plans_to_json(rows: list[PlanRow]) -> list[dict[str, Any]]:
+    """An area's plan history as `gridmgr plan list --json` prints it."""
+    return [
+        {
+            "version": p.version,
+            "active": p.active,
+            "mode": p.mode,
+            "cells": p.cells,
+            "created_at": p.created_at.isoformat(),
+            "created_by": p.created_by,
+        }
+        for p in rows
+    ]
 
 
 def coverage_text(r: CoverageReport) -> str:

@@ -1,6 +1,13 @@
 """Use cases that combine geometry and storage: the only layer that touches both."""
 
-from gridmgr.services.areas import AreaInfo, add_area, get_area, list_areas
+from gridmgr.services.areas import (
+    AreaAdded,
+    AreaInfo,
+    AreaSummary,
+    add_area,
+    get_area,
+    list_areas,
+)
 from gridmgr.services.coverage import (
     CellStates,
     CoverageMap,
@@ -9,9 +16,22 @@ from gridmgr.services.coverage import (
     coverage_report,
 )
 from gridmgr.services.mine import MyCell, WardenCells, warden_cells
-from gridmgr.services.plans import grid, restore_plan
-from gridmgr.services.preview import check_unchanged, preview_grid
-from gridmgr.services.reports import export_plan, list_plans, log_round, plan_cells
+from gridmgr.services.plans import (
+    GridReport,
+    Preview,
+    check_unchanged,
+    grid,
+    preview_grid,
+    restore_plan,
+)
+from gridmgr.services.reports import (
+    Exported,
+    PlanRow,
+    export_plan,
+    list_plans,
+    log_round,
+    plan_cells,
+)
 from gridmgr.services.roster import (
     AreaStaff,
     StaffCell,
@@ -40,12 +60,18 @@ from gridmgr.services.users import (
 )
 
 __all__ = [
+    "AreaAdded",
     "AreaInfo",
     "AreaStaff",
+    "AreaSummary",
     "CellStates",
     "CoverageMap",
     "CoverageReport",
+    "Exported",
+    "GridReport",
     "MyCell",
+    "PlanRow",
+    "Preview",
     "StaffCell",
     "WardenCells",
     "add_area",

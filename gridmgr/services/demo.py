@@ -65,10 +65,10 @@ def build_demo(url: str, *, now: datetime | None = None) -> list[dict[str, Any]]
         # slugs chosen here: these names are written in both scripts, and the demo's links stay put
         park = add_area(engine, geodata / "demo_park.geojson", name="海滨儿童公园 Haibin Children's Park",
                         kind="park", slug="haibin-childrens-park", code="HB-",
-                        actor=ACTOR)["slug"]  # fmt: skip
+                        actor=ACTOR).slug  # fmt: skip
         community = add_area(engine, geodata / "demo_community.geojson",
                              name="新河社区 Xinhe Community", kind="community",
-                             slug="xinhe-community", code="XH-", actor=ACTOR)["slug"]  # fmt: skip
+                             slug="xinhe-community", code="XH-", actor=ACTOR).slug  # fmt: skip
         grid(engine, park, count=30, actor=ACTOR)
         _redraw_with_a_gap_and_an_overlap(engine, park)
         grid(engine, community, cell_size=60, shape="hex", actor=ACTOR)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -82,7 +84,28 @@ def _plan_version(s, slug: str, version: int):
     return area, plan, load_cells(s, plan.id)
 
 
-def list_plans(engine: Engine, slug: str) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class PlanRow:
+    """One plan of an area's history."""
+
+    version: int
+    active: bool
+    mode: str  # count | cell_size | import | restore
+    cells: int
+    created_at: datetime  # in UTC, as the database keeps it (SQLite gives no offset)
+    created_by: str | None
+
+
+@dataclass(frozen=True)
+class Exported:
+    """A plan written to a file: where, how many cells, in which datum."""
+
+    output: Path
+    cells: int
+    crs: str
+
+
+def list_plans(engine: Engine, slug: str) -> list[PlanRow]:
     """An area's plan history, oldest first: version, mode, cell count, when, by whom, active or not."""
     with reading(engine) as s:
         area = get_area(s, slug)
@@ -94,14 +117,7 @@ def list_plans(engine: Engine, slug: str) -> list[dict[str, Any]]:
             .order_by(GridPlan.version)
         ).all()
         return [
-            {
-                "version": p.version,
-                "active": p.active,
-                "mode": p.mode,
-                "cells": n,
-                "created_at": p.created_at.isoformat(),
-                "created_by": p.created_by,
-            }
+            PlanRow(p.version, p.active, p.mode, int(n), p.created_at, p.created_by)
             for p, n in rows
         ]
 
@@ -137,7 +153,7 @@ def plan_cells(engine: Engine, slug: str, *, version: int | None = None) -> gpd.
 
 def export_plan(
     engine: Engine, slug: str, path: str | Path, *, crs: str = "wgs84", version: int | None = None
-) -> dict[str, Any]:
+) -> Exported:
     """Write a plan (the active one by default: codes, areas, wardens, schedules) to GeoJSON or GeoPackage."""
     from gridmgr.files.export import write_cells
     from gridmgr.geometry.datum import from_wgs84, parse_datum
@@ -149,4 +165,4 @@ def export_plan(
             gpd.GeoSeries(from_wgs84(np.asarray(cells.geometry.values), datum), crs="EPSG:4326")
         )
     out = write_cells(cells, path)
-    return {"output": str(out), "cells": len(cells), "crs": datum}
+    return Exported(out, len(cells), datum)

@@ -27,9 +27,7 @@ def test_upgrading_a_filled_database_keeps_every_row(db_url, tmp_path):
     from gridmgr import services
 
     engine = make_engine(db_url)
-    slug = services.add_area(engine, GEODATA / "demo_park.geojson", name="Park", kind="park")[
-        "slug"
-    ]
+    slug = services.add_area(engine, GEODATA / "demo_park.geojson", name="Park", kind="park").slug
     services.grid(engine, slug, count=12)
     csv = tmp_path / "w.csv"
     csv.write_text("name,phone\n张伟,13800000000\n", encoding="utf-8")

@@ -32,11 +32,11 @@ def test_every_kind_of_gap_at_any_hour(tmp_path, hhmm):
 
     engine = make_engine(url)
     try:
-        areas = {a["slug"]: a for a in services.list_areas(engine)}
+        areas = {a.slug: a for a in services.list_areas(engine)}
         assert len(areas) == 2
-        park = next(a for a in areas.values() if a["kind"] == "park")
-        assert park["cells"] == 30
-        report = services.coverage_report(engine, park["slug"], at=now)
+        park = next(a for a in areas.values() if a.kind == "park")
+        assert park.cells == 30
+        report = services.coverage_report(engine, park.slug, at=now)
         for kind in KINDS:
             assert getattr(report, kind), f"no {kind} cell at {hhmm}"
         assert report.ground.gaps and report.ground.overlaps

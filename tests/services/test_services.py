@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import geopandas as gpd
 import numpy as np
 import pytest
@@ -24,7 +26,7 @@ PARK = GEODATA / "demo_park.geojson"
 @pytest.fixture
 def park(engine):
     """The demo park stored and split into 30 cells."""
-    slug = services.add_area(engine, PARK, name="Haibin Children's Park", kind="park")["slug"]
+    slug = services.add_area(engine, PARK, name="Haibin Children's Park", kind="park").slug
     services.grid(engine, slug, count=30)
     return slug
 
@@ -63,10 +65,16 @@ def add_wardens(engine, n, tmp_path, role="member"):
 
 def test_area_add_and_list(engine, park):
     again = services.add_area(engine, PARK, name="Haibin Children's Park")
-    assert again["slug"] == f"{park}-2"
+    assert again.slug == f"{park}-2"
     rows = services.list_areas(engine)
-    assert [r["slug"] for r in rows] == [park, f"{park}-2"]
-    assert rows[0]["cells"] == 30 and rows[0]["plan_version"] == 1 and rows[1]["cells"] == 0
+    assert [r.slug for r in rows] == [park, f"{park}-2"]
+    assert rows[0].cells == 30 and rows[0].plan_version == 1 and rows[1].cells == 0
+    assert rows[1].plan_version is None
+    info = services.get_area(engine, park)
+    assert (info.slug, info.kind, info.plan_version, info.cells) == (park, "park", 1, 30)
+    assert info.area_m2 == pytest.approx(rows[0].area_m2) and info.outline.geom_type.endswith(
+        "Polygon"
+    )
     with pytest.raises(NotFound, match="no area"):
         services.grid(engine, "nowhere", count=3)
     with pytest.raises(InvalidInput, match="time zone"):
@@ -142,7 +150,7 @@ def test_auto_assign_with_more_wardens_than_cells(engine, park, tmp_path):
 
 
 def test_auto_assign_with_fewer_wardens_gives_balanced_contiguous_groups(engine, tmp_path):
-    slug = services.add_area(engine, GEODATA / "demo_community.geojson", name="Xinhe")["slug"]
+    slug = services.add_area(engine, GEODATA / "demo_community.geojson", name="Xinhe").slug
     services.grid(engine, slug, cell_size=40)
     add_wardens(engine, 12, tmp_path)
     services.auto_assign(engine, slug)
@@ -171,21 +179,21 @@ def test_regrid_keeps_every_post_and_schedule(engine, park, tmp_path):
     assert len({p[1] for p in posts}) == 45  # no warden lost a post
     assert {p[0] for p in posts} == set(cells["code"])  # no cell unstaffed
     assert scheduled == set(cells["code"])
-    assert result["wardens_posted"] == 45 and result["staffed_cells"] == 52
+    assert result.wardens_posted == 45 and result.staffed_cells == 52
     # codes are never reused: the new cells number on from 31
     assert cells["code"].str[-3:].astype(int).min() == 31
 
 
 def test_same_grid_again_keeps_codes(engine, park):
     result = services.grid(engine, park, count=30)
-    assert result["kept_codes"] == 30
+    assert result.kept_codes == 30
     _, cells, _, _ = active(engine, park)
     assert list(cells["code"]) == [f"HAIBIN-CHILDRENS-PARK-{k:03d}" for k in range(1, 31)]
 
 
 def test_dry_run_writes_nothing(engine, park):
     result = services.grid(engine, park, count=12, dry_run=True)
-    assert result["dry_run"] and result["cells"] == 12 and "plan_version" not in result
+    assert result.dry_run and result.cells == 12 and result.plan_version is None
     plan, cells, _, _ = active(engine, park)
     assert plan.version == 1 and len(cells) == 30
 
@@ -205,15 +213,15 @@ def test_dry_run_cells_are_what_the_commit_writes(
     migrations = []
     migrate = regrid.migrate
     monkeypatch.setattr(regrid, "migrate", lambda *a: migrations.append(1) or migrate(*a))
-    report, cells = services.grid(engine, park, **options, dry_run=True, with_cells=True)
+    preview = services.preview_grid(engine, park, **options)
+    report, cells = preview.report, preview.cells
     assert len(migrations) == 1  # numbering and staff worked out once
-    assert report["dry_run"] and len(cells) == report["cells"] and report["area_version"] == 1
+    assert report.dry_run and len(cells) == report.cells and preview.area_version == 1
+    assert preview.area.slug == park and preview.area.plan_version == 1
     assert changes <= set(cells["change"])
-    done = services.grid(engine, park, **options, expect_version=report["area_version"])
-    skip = {"dry_run", "plan_version", "area_version"}
-    assert {k: v for k, v in done.items() if k not in skip} == {
-        k: v for k, v in report.items() if k not in skip
-    }
+    done = services.grid(engine, park, **options, expect_version=preview.area_version)
+    assert done.plan_version == 2
+    assert replace(done, dry_run=True, plan_version=None) == report
     written = services.plan_cells(engine, park).set_index("code")
     cells = cells.set_index("code")
     assert sorted(cells.index) == sorted(written.index)
@@ -234,16 +242,16 @@ def test_dry_run_cells_are_what_the_commit_writes(
         )
         assert cell["change"] == (flag or ("kept" if code in set(before["code"]) else "new"))
     gained = cells.index[cells["change"].isin(["gained", "changed"])]
-    assert set(report["gained_staff"]) == set(gained)
+    assert set(report.gained_staff) == set(gained)
 
 
 def test_a_commit_expecting_an_older_version_conflicts(engine, park):
-    report, _cells = services.grid(engine, park, count=20, dry_run=True, with_cells=True)
+    preview = services.preview_grid(engine, park, count=20)
     services.grid(engine, park, count=25)  # someone else commits meanwhile
     with pytest.raises(Conflict, match="preview again"):
-        services.grid(engine, park, count=20, expect_version=report["area_version"])
+        services.grid(engine, park, count=20, expect_version=preview.area_version)
     with pytest.raises(Conflict, match="preview again"):
-        services.check_unchanged(engine, park, report["area_version"])
+        services.check_unchanged(engine, park, preview.area_version)
     plan, cells, _, _ = active(engine, park)
     assert plan.version == 2 and len(cells) == 25
 
@@ -264,7 +272,7 @@ def test_concurrent_regrids_one_wins_the_other_conflicts(engine, park, monkeypat
     with pytest.raises(Conflict, match="re-gridded by someone else"):
         services.grid(engine, park, count=25)
     plan, cells, _, _ = active(engine, park)
-    assert plan.version == 2 and len(cells) == 20 and inner["result"]["plan_version"] == 2
+    assert plan.version == 2 and len(cells) == 20 and inner["result"].plan_version == 2
     with reading(engine) as s:
         assert s.execute(select(func.count()).select_from(GridPlan)).scalar() == 2
 
@@ -289,9 +297,9 @@ def test_import_drawn_cells_reports_gaps_and_overlaps(engine, park, tmp_path):
     path = tmp_path / "drawn.geojson"
     drawn.to_file(path)
     result = services.grid(engine, park, from_file=path)
-    assert result["cells"] == 29 and result["mode"] == "import"
-    assert result["gaps_and_overlaps"]["overlap_m2"] > 10
-    assert result["quality"]["coverage_error"] > 0.01
+    assert result.cells == 29 and result.mode == "import"
+    assert result.gaps_and_overlaps.overlap_m2 > 10
+    assert result.quality["coverage_error"] > 0.01
 
 
 def test_schedule_validation(engine, park):
@@ -313,7 +321,7 @@ def test_export_carries_wardens_and_schedules(engine, park, tmp_path):
         assert row["wardens"] == "张伟 (leader)" and row["schedule"] == "08:00,12:00,18:00 +1"
         assert len(back) == 30
     gcj = services.export_plan(engine, park, tmp_path / "gcj.geojson", crs="gcj02")
-    assert gcj["crs"] == "gcj02"
+    assert gcj.crs == "gcj02" and gcj.cells == 30 and gcj.output == tmp_path / "gcj.geojson"
 
 
 def test_every_change_is_audited(engine, park):
@@ -369,7 +377,7 @@ def test_imported_cells_gap_and_overlap_measured_alike_on_both_databases(engine,
         geometry=list(to_wgs84(np.array(drawn_m, dtype=object), crs)),
         crs="EPSG:4326",
     ).to_file(tmp_path / "cells.geojson")
-    slug = services.add_area(engine, tmp_path / "area.geojson", name="Block")["slug"]
+    slug = services.add_area(engine, tmp_path / "area.geojson", name="Block").slug
     services.grid(engine, slug, from_file=tmp_path / "cells.geojson")
     r = services.coverage_report(engine, slug)
     gaps = [m2 for _, m2 in r.ground.gaps]
@@ -382,7 +390,7 @@ def test_imported_cells_gap_and_overlap_measured_alike_on_both_databases(engine,
 def test_earlier_plans_stay_readable(engine, park, tmp_path):
     services.grid(engine, park, count=8)
     history = services.list_plans(engine, park)
-    assert [(p["version"], p["active"], p["cells"]) for p in history] == [
+    assert [(p.version, p.active, p.cells) for p in history] == [
         (1, False, 30),
         (2, True, 8),
     ]
@@ -463,7 +471,7 @@ def test_a_schedule_counts_rounds_from_when_it_was_set_and_keeps_that_through_a_
      ("HB-", "HB-001")],
 )  # fmt: skip
 def test_administrative_code_prefixes(engine, code, first):
-    slug = services.add_area(engine, PARK, name=f"Park {code}", code=code)["slug"]
+    slug = services.add_area(engine, PARK, name=f"Park {code}", code=code).slug
     services.grid(engine, slug, count=30)
     codes = sorted(services.plan_cells(engine, slug)["code"])
     assert codes[0] == first and codes[-1] == first[:-3] + "030"

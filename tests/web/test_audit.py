@@ -88,14 +88,14 @@ def test_times_are_in_the_areas_own_zone(site, engine):
         engine, GEODATA / "demo_park.geojson", name="Berlin Copy", kind="park", actor="planner"
     )
     with transaction(engine) as s:
-        s.query(Area).filter(Area.slug == made["slug"]).one().timezone = "Europe/Berlin"
+        s.query(Area).filter(Area.slug == made.slug).one().timezone = "Europe/Berlin"
     client = app.test_client()
     login(client, "manager")
-    html = client.get(f"/audit?area={made['slug']}").get_data(as_text=True)
+    html = client.get(f"/audit?area={made.slug}").get_data(as_text=True)
     rows = _rows(html)
     assert [r["action"] for r in rows] == ["area.add"]
     assert re.search(r"Europe/Berlin, UTC\+0[12]:00", rows[0]["text"])
-    event = list_audit(engine, area=made["slug"])[0]
+    event = list_audit(engine, area=made.slug)[0]
     local = datetime.fromisoformat(event["at"]).astimezone(ZoneInfo("Europe/Berlin"))
     assert f"{local:%Y-%m-%d %H:%M:%S}" in rows[0]["text"]
 

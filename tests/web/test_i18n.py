@@ -553,7 +553,7 @@ def new_york(engine, app_factory):
 
     slug = services.add_area(
         engine, GEODATA / "demo_park.geojson", name="NY park", timezone="America/New_York"
-    )["slug"]
+    ).slug
     services.grid(engine, slug, count=4)
     code = services.plan_cells(engine, slug)["code"][0]
     services.add_warden(engine, "Ada")
@@ -611,7 +611,7 @@ def test_times_are_on_the_areas_clock(new_york, engine):
     # the plan history: when each plan was made, on the area's clock, the zone named
     planner = _client(app, None)
     login(planner, "planner")
-    made = datetime.fromisoformat(services.list_plans(engine, slug)[0]["created_at"])
+    made = services.list_plans(engine, slug)[0].created_at
     made = made if made.tzinfo else made.replace(tzinfo=UTC)
     local, utc, shanghai = clocks(made, "%Y-%m-%d %H:%M")
     history = planner.get(f"/areas/{slug}/plan").get_data(as_text=True)

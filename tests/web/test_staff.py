@@ -246,7 +246,7 @@ def test_an_area_without_cells_says_to_grid_it_first(site):
     from gridmgr import services
 
     app, _seeded, engine = site
-    slug = services.add_area(engine, GEODATA / "demo_community.geojson", name="Xinhe")["slug"]
+    slug = services.add_area(engine, GEODATA / "demo_community.geojson", name="Xinhe").slug
     client = manager(app)
     got = client.get(f"/areas/{slug}/staff")
     assert got.status_code == 200 and "has no cells yet" in got.get_data(as_text=True)

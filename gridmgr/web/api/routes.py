@@ -33,7 +33,14 @@ from gridmgr.web.api.cells_json import (
     collector_paused,
 )
 from gridmgr.web.api.openapi import openapi_document
-from gridmgr.web.api.serialise import area_to_feature, report_to_json, warden_cells_to_json
+from gridmgr.web.api.serialise import (
+    area_added_to_json,
+    area_summary_to_json,
+    area_to_feature,
+    grid_report_to_json,
+    report_to_json,
+    warden_cells_to_json,
+)
 from gridmgr.web.auth import checked_login, roles_required
 from gridmgr.web.inputs import UNSTORABLE_TEXT
 
@@ -203,10 +210,8 @@ def openapi():
 @roles_required(*READERS)
 def areas():
     """Every area with its active plan's version and cell count, as `gridmgr area list --json` prints."""
-    return Response(
-        json.dumps(services.list_areas(engine_of()), ensure_ascii=False),
-        mimetype="application/json",
-    )
+    rows = [area_summary_to_json(a) for a in services.list_areas(engine_of())]
+    return Response(json.dumps(rows, ensure_ascii=False), mimetype="application/json")
 
 
 @bp.post("/areas")
@@ -229,8 +234,10 @@ def add_area():
         timezone=_field(body, "timezone", str) or "Asia/Shanghai",
         actor=_actor(),
     )
-    resp = Response(json.dumps(made, ensure_ascii=False), 201, mimetype="application/json")
-    resp.headers["Location"] = url_for("api.area", slug=made["slug"])
+    resp = Response(
+        json.dumps(area_added_to_json(made), ensure_ascii=False), 201, mimetype="application/json"
+    )
+    resp.headers["Location"] = url_for("api.area", slug=made.slug)
     return resp
 
 
@@ -278,7 +285,7 @@ def grid(slug: str):
         dry_run=dry_run,
         actor=_actor(),
     )
-    return report, 200 if dry_run else 201
+    return grid_report_to_json(report), 200 if dry_run else 201
 
 
 @bp.get("/areas/<slug>/cells")

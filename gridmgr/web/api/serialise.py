@@ -16,9 +16,57 @@ import shapely
 
 from gridmgr.geometry.coverage import pieces_to_geojson
 from gridmgr.rules.schedule import Rhythm
-from gridmgr.services.areas import AreaInfo
+from gridmgr.services.areas import AreaAdded, AreaInfo, AreaSummary
 from gridmgr.services.coverage import CoverageReport
 from gridmgr.services.mine import WardenCells
+from gridmgr.services.plans import GridReport
+
+
+def area_summary_to_json(area: AreaSummary) -> dict[str, Any]:
+    """One area of `GET /areas` (and `gridmgr area list --json`)."""
+    return {
+        "slug": area.slug,
+        "name": area.name,
+        "kind": area.kind,
+        "area_m2": round(area.area_m2, 1),
+        "plan_version": area.plan_version,
+        "cells": area.cells,
+    }
+
+
+def area_added_to_json(made: AreaAdded) -> dict[str, Any]:
+    """The answer to `POST /areas`: the new area's slug, name, kind, m² and notes on its outline."""
+    return {
+        "slug": made.slug,
+        "name": made.name,
+        "kind": made.kind,
+        "area_m2": made.area_m2,
+        "warnings": list(made.warnings),
+    }
+
+
+def grid_report_to_json(report: GridReport) -> dict[str, Any]:
+    """A new plan as `POST /areas/{slug}/grid` answers and `gridmgr grid --json` prints."""
+    out: dict[str, Any] = {
+        "dry_run": report.dry_run,
+        "mode": report.mode,
+        "cells": report.cells,
+        "previous_cells": report.previous_cells,
+        "kept_codes": report.kept_codes,
+        "staffed_cells": report.staffed_cells,
+        "wardens_posted": report.wardens_posted,
+        "gained_staff": list(report.gained_staff),
+        "lost_staff": list(report.lost_staff),
+        "quality": report.quality,
+    }
+    if report.gaps_and_overlaps is not None:
+        out["gaps_and_overlaps"] = {
+            "coverage_error": report.gaps_and_overlaps.coverage_error,
+            "overlap_m2": report.gaps_and_overlaps.overlap_m2,
+        }
+    if report.plan_version is not None:
+        out["plan_version"] = report.plan_version
+    return out
 
 
 def area_to_feature(area: AreaInfo) -> dict[str, Any]:

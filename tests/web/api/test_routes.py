@@ -760,8 +760,8 @@ def test_cells_of_a_10000_cell_plan_come_whole(engine, app_factory, tmp_path):
             [[120.0, 36.0], [120.05, 36.0], [120.05, 36.04], [120.0, 36.04], [120.0, 36.0]]
         ],
     }
-    slug = services.add_area(engine, geojson=box, name="Big")["slug"]
-    assert services.grid(engine, slug, cell_size=44.5)["cells"] >= 10_000
+    slug = services.add_area(engine, geojson=box, name="Big").slug
+    assert services.grid(engine, slug, cell_size=44.5).cells >= 10_000
     services.add_warden(engine, "solo")
     services.auto_assign(engine, slug)
     services.set_schedule(engine, slug, None, extra=2)
@@ -771,7 +771,7 @@ def test_cells_of_a_10000_cell_plan_come_whole(engine, app_factory, tmp_path):
     got = client.get(f"{API}/areas/{slug}/cells", headers=headers)  # its speed: bench_web.py
     assert got.status_code == 200
     features = got.get_json()["features"]
-    assert len(features) == services.list_areas(engine)[0]["cells"] >= 10_000
+    assert len(features) == services.list_areas(engine)[0].cells >= 10_000
     assert {f["properties"]["status"] for f in features} <= {"ok", "due", "overdue"}
 
 
