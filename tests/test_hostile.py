@@ -634,7 +634,7 @@ def test_hostile_warden_csvs_are_refused_with_a_page_not_a_500(site, tmp_path):
         assert got.status_code == 422, got.get_data(as_text=True)[:300]
         assert words in got.get_data(as_text=True)
     engine = app.extensions["gridmgr.engine"]
-    names = {w["name"] for w in services.list_wardens(engine)}
+    names = {w.name for w in services.list_wardens(engine)}
     assert not any("\x00" in n for n in names)
     csv = tmp_path / "nul.csv"
     csv.write_bytes(cases[0][0])

@@ -598,7 +598,7 @@ def _cmd_warden_add(args: argparse.Namespace) -> int:
     from gridmgr.services import add_warden
 
     w = add_warden(_engine(args), args.name, phone=args.phone, role=args.role)
-    print(f"warden {w['name']} added")
+    print(f"warden {w.name} added")
     return 0
 
 
@@ -606,7 +606,7 @@ def _cmd_warden_import(args: argparse.Namespace) -> int:
     from gridmgr.services import import_wardens
 
     r = import_wardens(_engine(args), args.file)
-    print(f"imported {r['imported']} wardens")
+    print(f"imported {r.imported} wardens")
     return 0
 
 
@@ -618,15 +618,15 @@ def _cmd_assign(args: argparse.Namespace) -> int:
             raise InvalidInput(
                 "--auto spreads all wardens: give no cell codes and no --warden with it"
             )
-        r = auto_assign(_engine(args), args.area)
-        print(f"{r['wardens']} wardens spread over {r['cells']} cells ({r['posts']} posts)")
+        done = auto_assign(_engine(args), args.area)
+        print(f"{done.wardens} wardens spread over {done.cells} cells ({done.posts} posts)")
         return 0
     if not args.codes or not args.warden:
         raise InvalidInput(
             "name the cells and the warden: gridmgr assign AREA CELL_CODE... --warden NAME, or use --auto"
         )
     r = assign(_engine(args), args.area, args.codes, args.warden, role=args.role)
-    print(f"{r['warden']} posted to {len(r['cells'])} cell(s) as {r['role']}")
+    print(f"{r.warden} posted to {len(r.cells)} cell(s) as {r.role}")
     return 0
 
 
@@ -642,7 +642,7 @@ def _cmd_schedule_set(args: argparse.Namespace) -> int:
         _engine(args), args.area, args.codes or None, times=args.times.split(","), extra=args.extra,
         window=(int(m.group(1)), int(m.group(2))),
     )  # fmt: skip
-    print(f"{r['cells']} cell(s): rounds at {', '.join(r['times'])} plus {r['extra']} extra a day")
+    print(f"{r.cells} cell(s): rounds at {', '.join(r.times)} plus {r.extra} extra a day")
     return 0
 
 

@@ -25,6 +25,15 @@ class Post:
     role: str
 
 
+@dataclass(frozen=True)
+class CellWardens:
+    """A cell's wardens after they were replaced."""
+
+    area: str  # the area's slug
+    cell: str  # the cell's code
+    wardens: tuple[Post, ...]
+
+
 def active_cell(s: Session, slug: str, code: str) -> tuple[Area, int]:
     """The area and the id of its active plan's cell `code`; NotFound for either."""
     area = get_area(s, slug)
@@ -47,7 +56,7 @@ def set_cell_wardens(
     wardens: list[dict[str, Any]],
     *,
     actor: str = "cli",
-) -> dict[str, Any]:
+) -> CellWardens:
     """Replace a cell's wardens with these ({name, role}; role defaults to member); one transaction.
 
     Every named warden must exist already; an empty list leaves the cell unstaffed.
@@ -86,8 +95,4 @@ def set_cell_wardens(
         record_audit(
             s, actor, "cell.wardens", area.id, cell=code, wardens=[f"{n} ({r})" for n, r in posts]
         )
-    return {
-        "area": slug,
-        "cell": code,
-        "wardens": [{"name": n, "role": r} for n, r in posts],
-    }
+    return CellWardens(slug, code, tuple(Post(n, r) for n, r in posts))

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -23,7 +22,27 @@ from gridmgr.services.posts import Post
 from gridmgr.services.round_status import read_rounds
 
 
-def list_wardens(engine: Engine) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class WardenRow:
+    """A warden of the roster with the cells held in active plans."""
+
+    name: str
+    phone: str | None
+    role: str
+    cells: dict[str, tuple[str, ...]]  # area slug -> codes held there, in code order
+    cell_count: int
+
+
+@dataclass(frozen=True)
+class Unassigned:
+    """A warden taken off cells: how many posts went."""
+
+    warden: str
+    cells: tuple[str, ...]
+    removed: int
+
+
+def list_wardens(engine: Engine) -> list[WardenRow]:
     """Every warden by name with phone, role and the cells held in active plans ({area slug: codes})."""
     with reading(engine) as s:
         wardens = s.execute(
@@ -39,16 +58,11 @@ def list_wardens(engine: Engine) -> list[dict[str, Any]]:
             .order_by(Area.slug, Cell.seq)
         ):
             held.setdefault(warden_id, {}).setdefault(slug, []).append(code)
-    return [
-        {
-            "name": name,
-            "phone": phone,
-            "role": role,
-            "cells": held.get(wid, {}),
-            "cell_count": sum(len(c) for c in held.get(wid, {}).values()),
-        }
-        for wid, name, phone, role in wardens
-    ]
+    rows = []
+    for wid, name, phone, role in wardens:
+        cells = {slug: tuple(codes) for slug, codes in held.get(wid, {}).items()}
+        rows.append(WardenRow(name, phone, role, cells, sum(map(len, cells.values()))))
+    return rows
 
 
 def warden_names(engine: Engine) -> list[str]:
@@ -120,7 +134,7 @@ def area_staff(engine: Engine, slug: str, *, at: str | datetime | None = None) -
 
 def unassign(
     engine: Engine, slug: str, codes: list[str], warden: str, *, actor: str = "cli"
-) -> dict[str, Any]:
+) -> Unassigned:
     """Take a warden off cells of an area's active plan; one transaction; returns how many posts went."""
     with transaction(engine) as s:
         area, _plan, cells = active_cells(s, slug)
@@ -144,4 +158,4 @@ def unassign(
             delete(Assignment).where(Assignment.warden_id == warden_id, Assignment.cell_id.in_(ids))
         )
         record_audit(s, actor, "unassign", area.id, warden=warden, cells=codes)
-    return {"warden": warden, "cells": codes, "removed": int(held)}
+    return Unassigned(warden, tuple(codes), int(held))

@@ -20,7 +20,7 @@ from werkzeug.utils import secure_filename
 
 from gridmgr.errors import GridmgrError, InvalidInput, Phrase, replaced_in
 from gridmgr.services.areas import AreaAdded, add_area
-from gridmgr.services.staff import import_wardens
+from gridmgr.services.staff import WardensImported, import_wardens
 
 STASH_DIR = "uploads"
 STASH_HOURS = 24  # a preview's upload is kept this long for its commit
@@ -167,7 +167,7 @@ def add_area_upload(engine: Engine, stream: IO[bytes], filename: str, **options:
 
 def import_wardens_upload(
     engine: Engine, stream: IO[bytes], filename: str, *, actor: str = "web"
-) -> dict[str, Any]:
+) -> WardensImported:
     """`import_wardens` on an uploaded CSV; messages name the file as the user chose it. Refused first:
     NUL bytes (binary data; no database stores them) and fields over the csv module's limit."""
     shown = display_name(filename)

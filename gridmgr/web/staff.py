@@ -73,7 +73,7 @@ def add_warden():
         )
     except GridmgrError as exc:
         return _wardens_page(form=form, error=error_text(exc), status=_status(exc))
-    flash(gettext("warden {name} added", name=made["name"]), "ok")
+    flash(gettext("warden {name} added", name=made.name), "ok")
     return redirect(url_for("staff.wardens"))
 
 
@@ -90,7 +90,7 @@ def import_wardens():
         )
     except GridmgrError as exc:
         return _wardens_page(error=error_text(exc), status=_status(exc))
-    flash(ngettext("{n} warden imported", "{n} wardens imported", done["imported"]), "ok")
+    flash(ngettext("{n} warden imported", "{n} wardens imported", done.imported), "ok")
     return redirect(url_for("staff.wardens"))
 
 
@@ -174,9 +174,9 @@ def assign(slug: str):
         ),
         lambda d: gettext(
             "{warden} posted to {cells} as {role}",
-            warden=d["warden"],
-            cells=", ".join(d["cells"]),
-            role=gettext(d["role"]),
+            warden=d.warden,
+            cells=", ".join(d.cells),
+            role=gettext(d.role),
         ),
     )
 
@@ -194,9 +194,7 @@ def unassign(slug: str):
             (request.form.get("warden") or "").strip(),
             actor=_actor(),
         ),
-        lambda d: gettext(
-            "{warden} taken off {cells}", warden=d["warden"], cells=", ".join(d["cells"])
-        ),
+        lambda d: gettext("{warden} taken off {cells}", warden=d.warden, cells=", ".join(d.cells)),
     )
 
 
@@ -209,9 +207,9 @@ def auto(slug: str):
         lambda: services.auto_assign(engine_of(), slug, actor=_actor()),
         lambda d: gettext(
             "{posts} posts: {wardens} wardens over {cells} cells",
-            posts=d["posts"],
-            wardens=d["wardens"],
-            cells=d["cells"],
+            posts=d.posts,
+            wardens=d.wardens,
+            cells=d.cells,
         ),
     )
 
@@ -242,9 +240,9 @@ def schedule(slug: str):
         run,
         lambda d: gettext(
             "{cells} cells: rounds at {times} + {extra} extra",
-            cells=d["cells"],
-            times=", ".join(d["times"]),
-            extra=d["extra"],
+            cells=d.cells,
+            times=", ".join(d.times),
+            extra=d.extra,
         ),
     )
 

@@ -766,13 +766,13 @@ def test_no_english_is_left_on_the_chinese_map_pages(tmp_path):
     app = app_on(url, tmp_path, TILES_URL="")
     engine = app.extensions["gridmgr.engine"]
     areas = services.list_areas(engine)
-    park = next(a["slug"] for a in areas if a["kind"] == "park")
-    names = [w["name"] for w in services.list_wardens(engine)] + [*logins, ACTOR]
-    names += [a[k] for a in areas for k in ("name", "slug")] + ["Asia/Shanghai"]
+    park = next(a.slug for a in areas if a.kind == "park")
+    names = [w.name for w in services.list_wardens(engine)] + [*logins, ACTOR]
+    names += [getattr(a, k) for a in areas for k in ("name", "slug")] + ["Asia/Shanghai"]
     report = services.coverage_report(engine, park)
-    worst = report["worst"]
-    assert any(w["missed"] for w in worst) and any(w["extra_short"] for w in worst)
-    assert report["gaps"]["features"] and report["overlaps"]["features"]
+    worst = report.worst
+    assert any(w.missed for w in worst) and any(w.extra_short for w in worst)
+    assert report.ground.gaps and report.ground.overlaps
     found: dict[str, list[str]] = {}
     try:
         with live_server(app) as base, chromium(base, locale="zh-CN") as page:

@@ -47,7 +47,7 @@ def upload(path: Path, name: str | None = None) -> tuple[io.BytesIO, str]:
 def posts_of(engine) -> dict[str, int]:
     from gridmgr import services
 
-    return {w["name"]: w["cell_count"] for w in services.list_wardens(engine)}
+    return {w.name: w.cell_count for w in services.list_wardens(engine)}
 
 
 def test_preview_writes_nothing_and_commit_keeps_every_post(site):

@@ -53,8 +53,8 @@ def test_add_a_warden_by_form(site):
         data={"csrf_token": token, "name": EVIL, "phone": "13900000000", "role": "leader"},
     )
     assert got.status_code == 302
-    made = next(w for w in services.list_wardens(engine) if w["name"] == EVIL)
-    assert (made["phone"], made["role"], made["cell_count"]) == ("13900000000", "leader", 0)
+    made = next(w for w in services.list_wardens(engine) if w.name == EVIL)
+    assert (made.phone, made.role, made.cell_count) == ("13900000000", "leader", 0)
     page = client.get("/wardens").get_data(as_text=True)
     assert EVIL not in page and str(escape(EVIL)) in page
     again = client.post("/wardens", data={"csrf_token": token, "name": EVIL, "phone": "1"})
@@ -78,7 +78,7 @@ def test_import_wardens_from_a_csv_upload(site):
         content_type="multipart/form-data",
     )
     assert got.status_code == 302, got.get_data(as_text=True)
-    roles = {w["name"]: w["role"] for w in services.list_wardens(engine)}
+    roles = {w.name: w.role for w in services.list_wardens(engine)}
     assert roles["张伟"] == "leader" and roles["李娜"] == "volunteer" and len(roles) == 22
     bad = client.post(
         "/wardens/import",

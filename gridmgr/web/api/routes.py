@@ -37,6 +37,7 @@ from gridmgr.web.api.serialise import (
     area_added_to_json,
     area_summary_to_json,
     area_to_feature,
+    cell_wardens_to_json,
     grid_report_to_json,
     report_to_json,
     warden_cells_to_json,
@@ -341,7 +342,7 @@ def cell_wardens(slug: str, code: str):
     """Replace a cell's wardens."""
     body = json_body()
     wardens = _field(body, "wardens", list, required=True)
-    return set_cell_wardens(engine_of(), slug, code, wardens, actor=_actor())
+    return cell_wardens_to_json(set_cell_wardens(engine_of(), slug, code, wardens, actor=_actor()))
 
 
 @bp.put("/areas/<slug>/cells/<code>/schedule")
@@ -356,7 +357,7 @@ def cell_schedule(slug: str, code: str):
     done = services.set_schedule(
         engine_of(), slug, [code], times=times, extra=extra, actor=_actor()
     )
-    return {"area": slug, "cell": code, "times": done["times"], "extra": done["extra"]}
+    return {"area": slug, "cell": code, "times": list(done.times), "extra": done.extra}
 
 
 @bp.post("/areas/<slug>/cells/<code>/rounds")

@@ -20,6 +20,7 @@ from gridmgr.services.areas import AreaAdded, AreaInfo, AreaSummary
 from gridmgr.services.coverage import CoverageReport
 from gridmgr.services.mine import WardenCells
 from gridmgr.services.plans import GridReport
+from gridmgr.services.posts import CellWardens
 
 
 def area_summary_to_json(area: AreaSummary) -> dict[str, Any]:
@@ -67,6 +68,15 @@ def grid_report_to_json(report: GridReport) -> dict[str, Any]:
     if report.plan_version is not None:
         out["plan_version"] = report.plan_version
     return out
+
+
+def cell_wardens_to_json(done: CellWardens) -> dict[str, Any]:
+    """The answer to `PUT /areas/{slug}/cells/{code}/wardens`: the cell's wardens now."""
+    return {
+        "area": done.area,
+        "cell": done.cell,
+        "wardens": [{"name": p.name, "role": p.role} for p in done.wardens],
+    }
 
 
 def area_to_feature(area: AreaInfo) -> dict[str, Any]:

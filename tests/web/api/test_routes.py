@@ -130,16 +130,13 @@ def test_warden_cells_agree_with_the_coverage_report_round_by_round(engine, park
 def test_set_cell_wardens_replaces_in_one_go_and_refuses_unknown_names(engine, park):
     from gridmgr import services
     from gridmgr.errors import InvalidInput
-    from gridmgr.services.posts import set_cell_wardens
+    from gridmgr.services.posts import Post, set_cell_wardens
 
     code = park.codes[2]
     got = set_cell_wardens(
         engine, park.slug, code, [{"name": "warden7", "role": "leader"}, {"name": "warden8"}]
     )
-    assert got["wardens"] == [
-        {"name": "warden7", "role": "leader"},
-        {"name": "warden8", "role": "member"},
-    ]
+    assert got.wardens == (Post("warden7", "leader"), Post("warden8", "member"))
     with pytest.raises(InvalidInput, match="no warden named 'ghost'"):
         set_cell_wardens(engine, park.slug, code, [{"name": "warden9"}, {"name": "ghost"}])
     cells = services.plan_cells(engine, park.slug).set_index("code")
