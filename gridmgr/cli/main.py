@@ -650,10 +650,10 @@ def _cmd_log(args: argparse.Namespace) -> int:
     from gridmgr.services.rounds import record_round
 
     # the API's own function: the same checks (no time in the future, none before 2000) and messages
-    r, _new = record_round(
+    r = record_round(
         _engine(args), args.area, args.code, args.warden, at=args.at, note=args.note, actor="cli"
-    )
-    print(f"round logged: {r['cell']} by {r['warden']} at {r['at']}")
+    ).round
+    print(f"round logged: {r.cell} by {r.warden} at {r.at.isoformat()}")
     return 0
 
 

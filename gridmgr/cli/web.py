@@ -256,7 +256,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     users = build_demo(url)
     print("demo users (user name / password):")
     for u in users:
-        print(f"  {u['username']:<12} {u['password']:<16} {u['role']}")
+        print(f"  {u.username:<12} {u.password:<16} {u.role}")
     if args.no_serve:
         return 0
     app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": str(instance)})

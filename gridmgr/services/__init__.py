@@ -29,7 +29,6 @@ from gridmgr.services.reports import (
     PlanRow,
     export_plan,
     list_plans,
-    log_round,
     plan_cells,
 )
 from gridmgr.services.roster import (
@@ -42,6 +41,7 @@ from gridmgr.services.roster import (
     unassign,
     warden_names,
 )
+from gridmgr.services.rounds import Recorded, RoundRecord, record_round
 from gridmgr.services.staff import (
     Assigned,
     AutoAssigned,
@@ -87,6 +87,8 @@ __all__ = [
     "MyCell",
     "PlanRow",
     "Preview",
+    "Recorded",
+    "RoundRecord",
     "ScheduleSet",
     "StaffCell",
     "Unassigned",
@@ -116,10 +118,10 @@ __all__ = [
     "list_plans",
     "list_users",
     "list_wardens",
-    "log_round",
     "named_as",
     "plan_cells",
     "preview_grid",
+    "record_round",
     "restore_plan",
     "revoke_token",
     "saved_upload",

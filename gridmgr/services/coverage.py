@@ -226,7 +226,7 @@ def _read(
     post_cell = by_id[np.searchsorted(ids, post_ids, sorter=by_id)].astype(np.int64)
     rounds = read_rounds(s, ids, tz, moment, plan_id=plan.id, day=day)
     outline = shapely.from_wkb(area.geometry)
-    if stored:
+    if plan.gaps is not None and plan.overlaps is not None:  # kept when the plan was written
         gaps, overlaps = shapely.from_wkb(plan.gaps), shapely.from_wkb(plan.overlaps)
     elif is_postgres(engine):
         gaps, overlaps = gaps_and_overlaps_in_db(s, area.id, plan.id)

@@ -1,80 +1,33 @@
-"""Logging rounds, plan history, and plans read out for export."""
+"""Plan history, and plans read out for export."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import geopandas as gpd
 import numpy as np
 from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
 
 from gridmgr.db.models import (
+    Area,
     Assignment,
     Cell,
     GridPlan,
     Schedule,
     Warden,
 )
-from gridmgr.db.queries import active_cells, cell_ids, get_area, record_audit
-from gridmgr.db.store import load_cells, reading, transaction
-from gridmgr.errors import InvalidInput, NotFound
-
-# --- rounds and coverage -------------------------------------------------------------------------
-
-
-def log_round(
-    engine: Engine,
-    slug: str,
-    code: str,
-    warden: str,
-    *,
-    at: str | None = None,
-    note: str | None = None,
-    actor: str = "cli",
-) -> dict[str, Any]:
-    """Log a round in a cell by a warden who holds it; a time without offset is the area's local time."""
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
-
-    from gridmgr.db.models import Round, utcnow
-
-    with transaction(engine) as s:
-        area, _plan, cells = active_cells(s, slug)
-        (cell_id,) = cell_ids(cells, [code], slug)
-        w = s.execute(select(Warden).where(Warden.name == warden)).scalar_one_or_none()
-        if w is None:
-            raise NotFound(f"no warden named {warden!r}")
-        holds = s.execute(
-            select(Assignment.id).where(Assignment.cell_id == cell_id, Assignment.warden_id == w.id)
-        ).first()
-        if holds is None:
-            raise InvalidInput(
-                f"{warden} does not hold cell {code} of {slug}; only its wardens log rounds there"
-            )
-        when = utcnow()
-        if at:
-            try:
-                when = datetime.fromisoformat(at)
-            except ValueError:
-                raise InvalidInput(
-                    f"--at {at!r} is not an ISO time such as 2026-11-24T08:10 or 2026-11-24T08:10+08:00"
-                ) from None
-            if when.tzinfo is None:
-                when = when.replace(tzinfo=ZoneInfo(area.timezone))
-        if note is not None and len(note) > 2000:
-            raise InvalidInput("a note may be at most 2,000 characters")
-        s.add(Round(cell_id=cell_id, warden_id=w.id, at_s=int(when.timestamp()), note=note))
-        record_audit(s, actor, "round.log", area.id, cell=code, warden=warden, at=when.isoformat())
-    return {"area": slug, "cell": code, "warden": warden, "at": when.isoformat()}
-
+from gridmgr.db.queries import active_cells, get_area
+from gridmgr.db.store import load_cells, reading
+from gridmgr.errors import NotFound
 
 # --- reading out ------------------------------------------------------------------------------
 
 
-def _plan_version(s, slug: str, version: int):
+def _plan_version(s: Session, slug: str, version: int) -> tuple[Area, GridPlan, gpd.GeoDataFrame]:
+    """An area's plan of this version with its cells, or NotFound."""
     area = get_area(s, slug)
     plan = s.execute(
         select(GridPlan).where(GridPlan.area_id == area.id, GridPlan.version == version)

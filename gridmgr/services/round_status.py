@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import Select, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gridmgr.db.models import Cell, Round, Schedule
@@ -60,7 +60,7 @@ def read_rounds(
         if plan_id is not None
         else [int(i) for i in ids]
     )
-    schedules: Select[tuple[int, str, int, int, int, int | None]] = (
+    schedules = (
         plan_schedules(plan_id)
         if plan_id is not None
         else select(*SCHEDULE_COLUMNS).where(Schedule.cell_id.in_(of_cells))

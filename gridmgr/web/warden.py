@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -50,15 +50,15 @@ def log_round(slug: str, code: str):
     """Log a round now in one of the warden's own cells, then go back with a message."""
     held = _my_cell(slug, code)
     note = request.form.get("note", "").strip() or None
-    done = services.log_round(
+    done = services.record_round(
         engine_of(),
         slug,
         code,
         _warden_name(),
         note=note[:NOTE_MAX] if note else None,
         actor=g.user["username"],
-    )
-    local = datetime.fromisoformat(done["at"]).astimezone(ZoneInfo(held.timezone))
+    ).round
+    local = done.at.astimezone(ZoneInfo(held.timezone))
     flash(
         gettext(
             "Round logged in {code} ({area}) at {time}.",

@@ -29,13 +29,13 @@ def gridmgr(*args, db):
 
 def test_backup_then_changes_then_restore_gives_back_every_table(engine, db_url, tmp_path):
     seeded = seed_park(engine, tmp_path)
-    services.log_round(engine, seeded.slug, seeded.codes[0], "warden1", note="消毒完成")
+    services.record_round(engine, seeded.slug, seeded.codes[0], "warden1", note="消毒完成")
     before = snapshot(engine)
     assert all(before[t] for t in ("areas", "cells", "assignments", "schedules", "rounds", "users"))
     done = gridmgr("backup", str(tmp_path / "b" / "gridmgr.db.backup"), db=db_url)
     assert done.returncode == 0, done.stderr
     # the database goes on changing after the backup
-    services.log_round(engine, seeded.slug, seeded.codes[1], "warden2")
+    services.record_round(engine, seeded.slug, seeded.codes[1], "warden2")
     services.grid(engine, seeded.slug, count=12)
     services.add_warden(engine, "后来的人")
     assert snapshot(engine) != before

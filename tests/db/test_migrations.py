@@ -35,7 +35,7 @@ def test_upgrading_a_filled_database_keeps_every_row(db_url, tmp_path):
     code = services.plan_cells(engine, slug)["code"].iloc[0]
     services.assign(engine, slug, [code], "张伟")
     services.set_schedule(engine, slug, None, times=["08:00", "12:00", "18:00"], extra=1)
-    services.log_round(engine, slug, code, "张伟", at="2026-11-24T08:10")
+    services.record_round(engine, slug, code, "张伟", at="2026-11-24T08:10")
     services.add_user(engine, "li", role="manager", password="correct horse battery")
     before = counts(engine)
     # back to the schema before the second wave (the rows above fit it), then up again

@@ -41,9 +41,9 @@ def test_every_kind_of_gap_at_any_hour(tmp_path, hhmm):
             assert getattr(report, kind), f"no {kind} cell at {hhmm}"
         assert report.ground.gaps and report.ground.overlaps
         assert 0.9 < report.ground.coverage_ratio < 1
-        assert {u["role"] for u in users} == {"manager", "planner", "warden"}
+        assert {u.role for u in users} == {"manager", "planner", "warden"}
         for u in users:
-            assert services.authenticate(engine, u["username"], u["password"])["role"] == u["role"]
+            assert services.authenticate(engine, u.username, u.password)["role"] == u.role
     finally:
         engine.dispose()
 
@@ -52,7 +52,7 @@ def test_a_second_demo_starts_afresh(tmp_path):
     url = f"sqlite:///{tmp_path / 'demo.db'}"
     first = build_demo(url)
     second = build_demo(url)
-    assert first[0]["password"] != second[0]["password"]
+    assert first[0].password != second[0].password
 
 
 def _free_port() -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 import geopandas as gpd
 import numpy as np
@@ -14,13 +15,14 @@ from gridmgr import services
 from gridmgr.db.models import Assignment, AuditEvent, Cell, GridPlan, Schedule, Warden
 from gridmgr.db.queries import get_area
 from gridmgr.db.store import load_cells, reading
-from gridmgr.errors import Conflict, InvalidInput, NotFound
+from gridmgr.errors import Conflict, Forbidden, InvalidInput, NotFound
 from gridmgr.geometry.projection import metric_crs, to_metric
 from gridmgr.services.coverage import CellDay
 
 from conftest import GEODATA
 
 PARK = GEODATA / "demo_park.geojson"
+LATER = datetime.now(UTC) + timedelta(days=3)  # "now" for rounds logged on days still to come
 
 
 @pytest.fixture
@@ -335,14 +337,27 @@ def test_log_a_round_only_in_a_held_cell(engine, park):
     services.add_warden(engine, "张伟")
     services.add_warden(engine, "李娜")
     services.assign(engine, park, ["HAIBIN-CHILDRENS-PARK-001"], "张伟")
-    got = services.log_round(
+    got = services.record_round(
         engine, park, "HAIBIN-CHILDRENS-PARK-001", "张伟", at="2026-11-24T08:10", note="done"
     )
-    assert got["at"] == "2026-11-24T08:10:00+08:00"
-    with pytest.raises(InvalidInput, match="李娜 does not hold cell HAIBIN-CHILDRENS-PARK-001"):
-        services.log_round(engine, park, "HAIBIN-CHILDRENS-PARK-001", "李娜")
+    assert got.new and got.round.at.isoformat() == "2026-11-24T08:10:00+08:00"
+    assert (got.round.cell, got.round.warden, got.round.note) == (
+        "HAIBIN-CHILDRENS-PARK-001",
+        "张伟",
+        "done",
+    )
+    with pytest.raises(Forbidden, match="李娜 does not hold cell HAIBIN-CHILDRENS-PARK-001"):
+        services.record_round(engine, park, "HAIBIN-CHILDRENS-PARK-001", "李娜")
     with pytest.raises(InvalidInput, match="not an ISO time"):
-        services.log_round(engine, park, "HAIBIN-CHILDRENS-PARK-001", "张伟", at="yesterday")
+        services.record_round(engine, park, "HAIBIN-CHILDRENS-PARK-001", "张伟", at="yesterday")
+    # a day built as of a later moment (the demo's): its rounds are not in the future
+    later = datetime(2031, 5, 1, 9, tzinfo=UTC)
+    with pytest.raises(InvalidInput, match="in the future"):
+        services.record_round(engine, park, "HAIBIN-CHILDRENS-PARK-001", "张伟", at=later)
+    done = services.record_round(
+        engine, park, "HAIBIN-CHILDRENS-PARK-001", "张伟", at=later, now=later
+    )
+    assert done.round.at == later
 
 
 def test_coverage_report_counts_unstaffed_and_unscheduled(engine, park):
@@ -412,7 +427,7 @@ def test_park_round_at_0810_ok_at_1000_others_overdue_due_again_at_1230(engine, 
     _, cells, posts, _ = active(engine, park)
     first = cells["code"].iloc[0]
     holder = next(name for code, name, _ in posts if code == first)
-    services.log_round(engine, park, first, holder, at=f"{tomorrow}T08:10")
+    services.record_round(engine, park, first, holder, at=f"{tomorrow}T08:10", now=LATER)
     at10 = services.coverage_report(engine, park, at=f"{tomorrow}T10:00")
     assert at10.ok == (first,) and len(at10.overdue) == 29 and at10.due == ()
     assert at10.unstaffed == () and at10.unscheduled == ()

@@ -563,7 +563,7 @@ def new_york(engine, app_factory):
                                ("ada", "warden", "Ada")]:  # fmt: skip
         services.add_user(engine, name, role=role, password=PASSWORD, warden=warden)
     instant = datetime.now(UTC)
-    services.log_round(engine, slug, code, "Ada", at=instant.isoformat())
+    services.record_round(engine, slug, code, "Ada", at=instant.isoformat())
     return app_factory(), slug, instant
 
 
@@ -762,7 +762,7 @@ def test_no_english_is_left_on_the_chinese_map_pages(tmp_path):
     from webtools import app_on, browser_login, chromium, live_server
 
     url = f"sqlite:///{tmp_path / 'demo.db'}"
-    logins = {u["username"]: u for u in build_demo(url)}
+    logins = {u.username: u for u in build_demo(url)}
     app = app_on(url, tmp_path, TILES_URL="")
     engine = app.extensions["gridmgr.engine"]
     areas = services.list_areas(engine)
@@ -782,7 +782,7 @@ def test_no_english_is_left_on_the_chinese_map_pages(tmp_path):
                 ("warden1", ["/me"]),
             ]:
                 page.context.clear_cookies()
-                browser_login(page, base, user, logins[user]["password"])
+                browser_login(page, base, user, logins[user].password)
                 for path in paths:
                     page.goto(base + path)
                     texts = page_texts(page)

@@ -320,7 +320,7 @@ def test_user_text_stays_text_in_the_browser(sqlite_site):
     own = seeded.codes[0]
     services.add_warden(engine, "<b onmouseover=alert(2)>Eve</b>")
     services.assign(engine, seeded.slug, [own], "<b onmouseover=alert(2)>Eve</b>")
-    services.log_round(engine, seeded.slug, own, "warden1", note="<script>alert(3)</script>")
+    services.record_round(engine, seeded.slug, own, "warden1", note="<script>alert(3)</script>")
     _due_now(engine, seeded.slug, seeded.codes[2])
     with live_server(app) as base:
         with chromium(base, viewport={"width": 1280, "height": 800}) as page:
@@ -383,7 +383,7 @@ def test_screenshot_of_the_demo_coverage_map(tmp_path):
     from gridmgr.web import create_app
 
     url = f"sqlite:///{tmp_path / 'demo.db'}"
-    logins = {u["username"]: u for u in build_demo(url)}
+    logins = {u.username: u for u in build_demo(url)}
     app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": str(tmp_path / "i"), "TILES_URL": ""})
     app.config["SESSION_COOKIE_SECURE"] = False
     try:
@@ -391,7 +391,7 @@ def test_screenshot_of_the_demo_coverage_map(tmp_path):
             live_server(app) as base,
             chromium(base, viewport={"width": 1280, "height": 800}) as page,
         ):
-            browser_login(page, base, "manager", logins["manager"]["password"])
+            browser_login(page, base, "manager", logins["manager"].password)
             page.click("text=coverage map")
             page.wait_for_selector("path.gm-feature.gm-overdue")
             for status in ("ok", "due", "overdue", "unstaffed", "unscheduled"):
@@ -405,7 +405,7 @@ def test_screenshot_of_the_demo_coverage_map(tmp_path):
             live_server(app) as base,
             chromium(base, viewport={"width": 390, "height": 844}) as phone,
         ):
-            browser_login(phone, base, "warden1", warden["password"])
+            browser_login(phone, base, "warden1", warden.password)
             phone.wait_for_selector("path.gm-feature")
             phone.screenshot(path=str(SCREENSHOTS / "warden-page-390.png"))
     finally:

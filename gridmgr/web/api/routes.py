@@ -40,6 +40,7 @@ from gridmgr.web.api.serialise import (
     cell_wardens_to_json,
     grid_report_to_json,
     report_to_json,
+    round_to_json,
     warden_cells_to_json,
 )
 from gridmgr.web.auth import checked_login, roles_required
@@ -373,7 +374,7 @@ def rounds(slug: str, code: str):
             raise Forbidden("a warden logs rounds only for itself")
     else:
         warden = _field(body, "warden", str, required=True)
-    made, new = record_round(
+    recorded = record_round(
         engine_of(),
         slug,
         code,
@@ -383,7 +384,7 @@ def rounds(slug: str, code: str):
         idempotency_key=request.headers.get("Idempotency-Key") or None,
         actor=_actor(),
     )
-    return made, 201 if new else 200
+    return round_to_json(recorded.round), 201 if recorded.new else 200
 
 
 @bp.get("/me/cells")

@@ -21,6 +21,7 @@ from gridmgr.services.coverage import CoverageReport
 from gridmgr.services.mine import WardenCells
 from gridmgr.services.plans import GridReport
 from gridmgr.services.posts import CellWardens
+from gridmgr.services.rounds import RoundRecord
 
 
 def area_summary_to_json(area: AreaSummary) -> dict[str, Any]:
@@ -76,6 +77,18 @@ def cell_wardens_to_json(done: CellWardens) -> dict[str, Any]:
         "area": done.area,
         "cell": done.cell,
         "wardens": [{"name": p.name, "role": p.role} for p in done.wardens],
+    }
+
+
+def round_to_json(made: RoundRecord) -> dict[str, Any]:
+    """A logged round as `POST …/rounds` answers it (a retry with the same key: the same object)."""
+    return {
+        "id": made.id,
+        "area": made.area,
+        "cell": made.cell,
+        "warden": made.warden,
+        "at": made.at.isoformat(),
+        "note": made.note,
     }
 
 
