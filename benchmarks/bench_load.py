@@ -64,7 +64,7 @@ def setup(
             user = services.add_user(
                 engine, f"u{k}", role="warden", password=PASSWORD, warden=holder[code]
             )
-            tokens.append((code, services.issue_token(engine, user["id"])))
+            tokens.append((code, services.issue_token(engine, user.id)))
         for m in range(managers):
             services.add_user(engine, f"m{m}", role="manager", password=PASSWORD)
         return slug, tokens, [f"m{m}" for m in range(managers)]

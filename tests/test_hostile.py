@@ -64,7 +64,7 @@ def site(engine, tmp_path, app_factory):
     park = seed_park(engine, tmp_path)
     app = app_factory(MAX_UPLOAD_MB=8)
     eng = app.extensions["gridmgr.engine"]
-    ids = {u["username"]: u["id"] for u in services.list_users(eng)}
+    ids = {u.username: u.id for u in services.list_users(eng)}
     tokens = {
         u: {"Authorization": f"Bearer {services.issue_token(eng, ids[u])}"}
         for u in ("manager", "planner", "warden1")
@@ -829,7 +829,7 @@ class Server:
         engine = make_engine(self.db)
         upgrade(engine)
         self.park = seed_park(engine, tmp)
-        ids = {u["username"]: u["id"] for u in services.list_users(engine)}
+        ids = {u.username: u.id for u in services.list_users(engine)}
         self.token = {"Authorization": f"Bearer {services.issue_token(engine, ids['planner'])}"}
         engine.dispose()
         self.scratch = tmp / "server-tmp"

@@ -45,7 +45,7 @@ def day_of_rounds(engine, app_factory, tmp_path):
             at = f"{day}T{hhmm}"
             services.record_round(engine, park.slug, park.codes[k], "warden1", at=at, now=LATER)
     app = app_factory()
-    ids = {u["username"]: u["id"] for u in services.list_users(engine)}
+    ids = {u.username: u.id for u in services.list_users(engine)}
     tokens = {
         u: {"Authorization": f"Bearer {services.issue_token(engine, ids[u])}"}
         for u in ("manager", "warden1")

@@ -10,6 +10,7 @@ from gridmgr.services.areas import AreaSummary
 from gridmgr.services.coverage import CoverageReport
 from gridmgr.services.plans import GridReport
 from gridmgr.services.reports import PlanRow
+from gridmgr.services.users import UserInfo
 
 
 def areas_text(rows: list[AreaSummary]) -> str:
@@ -87,3 +88,13 @@ def coverage_text(r: CoverageReport) -> str:
             f"{missed} missed"
         )
     return "\n".join(lines)
+
+
+def users_text(rows: list[UserInfo]) -> str:
+    """One line per login: name, role and the warden it is."""
+    return "\n".join(f"{u.username:<24} {u.role:<8} {u.warden or ''}" for u in rows)
+
+
+def users_to_json(rows: list[UserInfo]) -> list[dict[str, Any]]:
+    """`gridmgr user list --json`: each login's id, name, role and warden."""
+    return [{"id": u.id, "username": u.username, "role": u.role, "warden": u.warden} for u in rows]

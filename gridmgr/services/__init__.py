@@ -64,6 +64,7 @@ from gridmgr.services.uploads import (
     stashed_upload,
 )
 from gridmgr.services.users import (
+    UserInfo,
     add_user,
     authenticate,
     issue_token,
@@ -92,6 +93,7 @@ __all__ = [
     "ScheduleSet",
     "StaffCell",
     "Unassigned",
+    "UserInfo",
     "WardenCells",
     "WardenInfo",
     "WardenRow",

@@ -36,7 +36,7 @@ UPLOAD_NAMES = {"cells": N_("cells file"), "lines": N_("lines file")}
 
 
 def _actor() -> str:
-    return g.user["username"]
+    return g.user.username
 
 
 def _status(exc: GridmgrError) -> int:
@@ -93,7 +93,7 @@ def _render(
             tokens=tokens or {},
             map_parts=map_parts,
             datums=DATUMS,
-            can_change=g.user["role"] == "planner",
+            can_change=g.user.role == "planner",
         ),
         status,
     )

@@ -23,7 +23,7 @@ _SPLIT = re.compile(r"[\s,;，；]+")
 
 
 def _actor() -> str:
-    return g.user["username"]
+    return g.user.username
 
 
 def _status(exc: GridmgrError) -> int:

@@ -56,7 +56,7 @@ def log_round(slug: str, code: str):
         code,
         _warden_name(),
         note=note[:NOTE_MAX] if note else None,
-        actor=g.user["username"],
+        actor=g.user.username,
     ).round
     local = done.at.astimezone(ZoneInfo(held.timezone))
     flash(
@@ -75,7 +75,7 @@ def log_round(slug: str, code: str):
 
 
 def _warden_name() -> str:
-    name = g.user.get("warden")
+    name = g.user.warden
     if not name:
         raise Forbidden.of("this login is not linked to a warden; ask a manager to link it")
     return name

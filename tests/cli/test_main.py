@@ -291,7 +291,7 @@ def test_log_refuses_a_time_in_the_future_as_the_api_does(tmp_path):
         services.add_warden(engine, "张伟")
         services.assign(engine, slug, [code], "张伟")
         user = services.add_user(engine, "zhang", role="warden", password="pw-" * 4, warden="张伟")
-        token = services.issue_token(engine, user["id"])
+        token = services.issue_token(engine, user.id)
         local = datetime.now(ZoneInfo("Asia/Shanghai"))
         tomorrow = f"{(local + timedelta(days=1)).date()}T08:10"
         app = create_app({"DATABASE_URL": db, "INSTANCE_PATH": str(tmp_path / "instance")})

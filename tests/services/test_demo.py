@@ -43,7 +43,7 @@ def test_every_kind_of_gap_at_any_hour(tmp_path, hhmm):
         assert 0.9 < report.ground.coverage_ratio < 1
         assert {u.role for u in users} == {"manager", "planner", "warden"}
         for u in users:
-            assert services.authenticate(engine, u.username, u.password)["role"] == u.role
+            assert services.authenticate(engine, u.username, u.password).role == u.role
     finally:
         engine.dispose()
 

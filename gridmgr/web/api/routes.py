@@ -37,6 +37,7 @@ from gridmgr.web.api.serialise import (
     area_added_to_json,
     area_summary_to_json,
     area_to_feature,
+    audit_entry_to_json,
     cell_wardens_to_json,
     grid_report_to_json,
     report_to_json,
@@ -175,7 +176,7 @@ def _moment_arg(name: str = "at") -> str | None:
 
 
 def _actor() -> str:
-    return str(g.user["username"])
+    return g.user.username
 
 
 @bp.post("/token")
@@ -186,7 +187,7 @@ def token():
         user = checked_login(str(body.get("username", "")), str(body.get("password", "")))
     except Forbidden as exc:
         return error_response(401, "unauthorized", str(exc))
-    return {"token": services.issue_token(engine_of(), user["id"])}
+    return {"token": services.issue_token(engine_of(), user.id)}
 
 
 @bp.delete("/token")
@@ -366,8 +367,8 @@ def cell_schedule(slug: str, code: str):
 def rounds(slug: str, code: str):
     """Log a round in a cell: a warden for itself, a manager naming the warden."""
     body = json_body(optional=True)
-    if g.user["role"] == "warden":
-        warden = g.user.get("warden")
+    if g.user.role == "warden":
+        warden = g.user.warden
         if not warden:
             raise Forbidden("this login is not linked to a warden; ask a manager")
         if body.get("warden") not in (None, warden):
@@ -391,7 +392,7 @@ def rounds(slug: str, code: str):
 @roles_required("warden")
 def my_cells():
     """The logged-in warden's own cells with today's rounds."""
-    warden = g.user.get("warden")
+    warden = g.user.warden
     if not warden:
         raise Forbidden("this login is not linked to a warden; ask a manager")
     return warden_cells_to_json(warden_cells(engine_of(), warden, at=_moment_arg()))
@@ -401,12 +402,13 @@ def my_cells():
 @roles_required("manager")
 def audit():
     """The audit log, newest first: who changed what, when (managers)."""
-    return list_audit(
+    events = list_audit(
         engine_of(),
         area=request.args.get("area") or None,
         limit=_int_arg("limit", 100),
         before=_int_arg("before", None),
     )
+    return [audit_entry_to_json(e) for e in events]
 
 
 @overload

@@ -17,6 +17,7 @@ import shapely
 from gridmgr.geometry.coverage import pieces_to_geojson
 from gridmgr.rules.schedule import Rhythm
 from gridmgr.services.areas import AreaAdded, AreaInfo, AreaSummary
+from gridmgr.services.audit import AuditEntry
 from gridmgr.services.coverage import CoverageReport
 from gridmgr.services.mine import WardenCells
 from gridmgr.services.plans import GridReport
@@ -89,6 +90,18 @@ def round_to_json(made: RoundRecord) -> dict[str, Any]:
         "warden": made.warden,
         "at": made.at.isoformat(),
         "note": made.note,
+    }
+
+
+def audit_entry_to_json(e: AuditEntry) -> dict[str, Any]:
+    """One event of `GET /audit`: its time in UTC, who, what, where, and the action's details."""
+    return {
+        "id": e.id,
+        "at": e.at.isoformat(),
+        "actor": e.actor,
+        "action": e.action,
+        "area": e.area,
+        "details": e.details,
     }
 
 

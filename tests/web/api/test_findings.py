@@ -24,7 +24,7 @@ def site(engine, app_factory, tmp_path):
 
     park = seed_park(engine, tmp_path)
     app = app_factory()
-    ids = {u["username"]: u["id"] for u in services.list_users(engine)}
+    ids = {u.username: u.id for u in services.list_users(engine)}
     tokens = {
         u: {"Authorization": f"Bearer {services.issue_token(engine, ids[u])}"}
         for u in ("manager", "planner", "warden1", "warden2")

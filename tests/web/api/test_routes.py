@@ -38,7 +38,7 @@ def site(park, app_factory):
 
     app = app_factory(MAX_UPLOAD_MB=1 / 16)
     engine = app.extensions["gridmgr.engine"]
-    ids = {u["username"]: u["id"] for u in services.list_users(engine)}
+    ids = {u.username: u.id for u in services.list_users(engine)}
     # tokens issued directly: POST /token checks a password hash, slow on purpose (test_web_auth)
     tokens = {
         u: {"Authorization": f"Bearer {services.issue_token(engine, ids[u])}"}
@@ -812,7 +812,7 @@ def test_schemathesis_against_the_apps_own_schema(site):
             from gridmgr import services
 
             engine = app.extensions["gridmgr.engine"]
-            spare = services.issue_token(engine, services.list_users(engine)[0]["id"])
+            spare = services.issue_token(engine, services.list_users(engine)[0].id)
             tok["spare"] = {"Authorization": f"Bearer {spare}"}
             runs.append(("spare", op.as_strategy()))
             continue
