@@ -6,10 +6,8 @@ import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
-from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
 
-import folium
 import geopandas as gpd
 import numpy as np
 import numpy.typing as npt
@@ -20,10 +18,11 @@ from shapely.geometry.base import BaseGeometry
 from gridmgr import services
 from gridmgr.geometry.coverage import Ground
 from gridmgr.services.findings_map import MapFindings, map_findings
-from gridmgr.web import csp_nonce, engine_of
+from gridmgr.web import engine_of
 from gridmgr.web.auth import roles_required
 from gridmgr.web.i18n import area_m2, current_locale, gettext, labels
-from gridmgr.web.maps import basemaps, layers
+from gridmgr.web.maps import layers
+from gridmgr.web.maps.page import layer_switch, page_map, page_parts
 from gridmgr.web.words import N_, POST_ROLES
 
 bp = Blueprint("manage", __name__)
@@ -60,28 +59,21 @@ def coverage_map(slug: str):
         engine_of(), slug, at=at, inline_max=int(current_app.config["INLINE_CELLS_MAX"])
     )
     report = data.report
-    m = layers.base_map(
-        data.area.outline,
-        basemaps=basemaps.from_config(current_app.config, translate=gettext),
-        switch_title=gettext("Base map"),
-        assets=url_for("static", filename="vendor"),
-        helper_js=url_for("static", filename="js/gridmgr-map.js"),
-        name=data.area.name,
-        outline_label=gettext("Area"),
-        outline_name=gettext("Area outline"),
-    )
+    m = page_map(data.area.outline, name=data.area.name)
     if report.cells is not None and data.shapes is not None:
         source: gpd.GeoDataFrame | str = _cells_frame(
             report.cells, data.shapes, ZoneInfo(report.timezone)
         )
     else:
         # compact: about a fifth of the GeoJSON's bytes; the plan is the one in force at `at`
-        query = (
-            "fields=code,status,wardens&precision=6"
-            + (f"&{urlencode({'at': at})}" if at else "")
-            + "&format=compact"
-        )
-        source = f"{request.script_root}/api/v1/areas/{quote(slug, safe='')}/cells?{query}"
+        source = url_for(
+            "api.cells",
+            slug=slug,
+            fields="code,status,wardens",
+            precision=6,
+            at=at,
+            format="compact",
+        )  # url_for leaves out a None `at`
     cells = layers.cells_layer(
         m,
         source,
@@ -112,10 +104,8 @@ def coverage_map(slug: str):
         ],
         title=gettext("Cells"),
     )
-    folium.LayerControl(collapsed=False, position="topright").add_to(m)
-    parts = {
-        k: Markup(v) for k, v in layers.map_parts(m, nonce=csp_nonce()).items()
-    }  # layers.py escaped all text
+    layer_switch(m)
+    parts = page_parts(m)
     found = map_findings(engine_of(), slug)
     return render_template(
         "map.html",
@@ -167,7 +157,8 @@ def _findings_data(found: MapFindings, slug: str, cells_key: str) -> str:
         "lon": found.lon,
         "lat": found.lat,
         "cellsOpen": found.cells_open,
-        "api": f"{request.script_root}/api/v1",
+        # the popup fetches `finding` + its id (GET /api/v1/findings/{id})
+        "finding": url_for("api.finding", finding_id=0).removesuffix("0"),
         "ledger": url_for("findings.ledger_page", slug=slug),
         "zh": current_locale() == "zh-CN",
         "outline": FINDINGS_OUTLINE,

@@ -18,8 +18,7 @@ from gridmgr.rules.clock import aware_utc
 from gridmgr.web import STATUS_OF, engine_of
 from gridmgr.web.auth import roles_required
 from gridmgr.web.i18n import error_text, gettext, hectares, phrase_text
-from gridmgr.web.maps import basemaps
-from gridmgr.web.plan_maps import area_map_parts, roster_cells
+from gridmgr.web.maps.plans import area_map_parts, plan_cells_url, roster_cells
 from gridmgr.web.words import AREA_KINDS, N_
 
 bp = Blueprint("plan", __name__)
@@ -74,7 +73,7 @@ def _render(
         cells_now = (
             roster_cells(services.area_staff(engine, slug))
             if area.cells <= current_app.config["INLINE_CELLS_MAX"]
-            else cells_url(slug)
+            else plan_cells_url(slug)
         )
         layer_name = gettext("Plan v{version}", version=area.plan_version)
         map_parts = _map(area, cells_now, kind="plan", layer_name=layer_name)
@@ -105,25 +104,13 @@ def _made(plans: list[services.PlanRow], timezone: str) -> dict[int, str]:
     return {p.version: f"{aware_utc(p.created_at).astimezone(tz):%Y-%m-%d %H:%M}" for p in plans}
 
 
-def cells_url(slug: str) -> str:
-    """Where a page fetches an area's active cells when there are too many to inline (the JSON API)."""
-    return url_for("api.cells", slug=slug, fields="code,wardens,schedule", precision=6)
-
-
 def _map(
     area: services.AreaInfo, cells: gpd.GeoDataFrame | str, *, kind: str, layer_name: str
 ) -> dict[str, Markup | str] | None:
-    config = current_app.config
-    if not isinstance(cells, str) and len(cells) > config["INLINE_CELLS_MAX"]:
+    if not isinstance(cells, str) and len(cells) > current_app.config["INLINE_CELLS_MAX"]:
         return None  # a preview of more cells than a page can carry: figures only
     return area_map_parts(
-        area.outline,
-        cells,
-        kind=kind,
-        tiles=(config.get("TILES_URL") or "", config.get("TILES_ATTRIBUTION") or ""),
-        basemaps=basemaps.from_config(config, translate=gettext),
-        area_name=area.name,
-        layer_name=layer_name,
+        area.outline, cells, kind=kind, area_name=area.name, layer_name=layer_name
     )
 
 

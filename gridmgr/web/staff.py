@@ -13,9 +13,8 @@ from gridmgr.rules.staffing import ROLES
 from gridmgr.web import STATUS_OF, engine_of
 from gridmgr.web.auth import roles_required
 from gridmgr.web.i18n import error_text, gettext, labels, ngettext
-from gridmgr.web.maps import basemaps, layers
-from gridmgr.web.plan import cells_url
-from gridmgr.web.plan_maps import area_map_parts, roster_cells
+from gridmgr.web.maps import layers
+from gridmgr.web.maps.plans import area_map_parts, plan_cells_url, roster_cells
 
 bp = Blueprint("staff", __name__)
 
@@ -117,10 +116,8 @@ def _area_page(
     inline = len(staff.cells) <= config["INLINE_CELLS_MAX"]
     map_parts = area_map_parts(
         staff.area.outline,
-        roster_cells(staff) if inline else cells_url(slug),
+        roster_cells(staff) if inline else plan_cells_url(slug),
         kind="staff",
-        tiles=(config.get("TILES_URL") or "", config.get("TILES_ATTRIBUTION") or ""),
-        basemaps=basemaps.from_config(config, translate=gettext),
         area_name=staff.area.name,
         layer_name=gettext("Plan v{version}", version=staff.area.plan_version),
     )

@@ -11,16 +11,16 @@ from zoneinfo import ZoneInfo
 import folium
 import geopandas as gpd
 import shapely
-from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
-from markupsafe import Markup
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
 from gridmgr import services
 from gridmgr.errors import Forbidden
 from gridmgr.services.mine import MyCell
-from gridmgr.web import csp_nonce, engine_of
+from gridmgr.web import engine_of
 from gridmgr.web.auth import roles_required
 from gridmgr.web.i18n import gettext, labels
-from gridmgr.web.maps import basemaps, layers
+from gridmgr.web.maps import layers
+from gridmgr.web.maps.page import page_map, page_parts
 from gridmgr.web.words import N_
 
 bp = Blueprint("warden", __name__)
@@ -102,9 +102,7 @@ def _page(cells: Sequence[MyCell], *, single: bool):
     key = None
     if cells:
         m, key = _cells_map(cells)
-        parts = {
-            k: Markup(v) for k, v in layers.map_parts(m, nonce=csp_nonce()).items()
-        }  # layers.py escaped all text
+        parts = page_parts(m)
     return render_template(
         "me.html",
         **_findings_context(),
@@ -144,14 +142,7 @@ def _cells_map(cells: Sequence[MyCell]) -> tuple[folium.Map, str]:
         geometry=[c.geometry for c in cells],
         crs="EPSG:4326",
     )
-    m = layers.base_map(
-        shapely.GeometryCollection(list(shapes.geometry)),
-        basemaps=basemaps.from_config(current_app.config, translate=gettext),
-        switch_title=gettext("Base map"),
-        assets=url_for("static", filename="vendor"),
-        helper_js=url_for("static", filename="js/gridmgr-map.js"),
-        outline=False,
-    )
+    m = page_map(shapely.GeometryCollection(list(shapes.geometry)), outline=False)
     layer = layers.cells_layer(
         m,
         shapes,
