@@ -32,7 +32,7 @@ ROUNDS_PER_CELL = 10
 
 
 def setup(engine, n_cells: int, tmp: Path) -> tuple[str, datetime]:
-    slug = services.add_area(engine, bench_area_file(tmp), name="Bench")["slug"]
+    slug = services.add_area(engine, bench_area_file(tmp), name="Bench").slug
     services.grid(engine, slug, cell_size=math.sqrt(TARGET_KM2 * 1e6 / n_cells))
     n_wardens = n_cells // 5
     services.import_wardens(engine, wardens_csv(tmp, n_wardens))
@@ -70,7 +70,7 @@ def run(kind: str, n_cells: int, pg: str | None) -> dict:
             report = services.coverage_report(engine, slug, at=at)
             report_s = time.perf_counter() - t0
             return {"db": kind, "cells": len(cells), "rounds": len(cells) * ROUNDS_PER_CELL, "load_s": load_s,
-                    "report_s": report_s, "overdue": len(report["overdue"]), "ok": len(report["ok"])}  # fmt: skip
+                    "report_s": report_s, "overdue": len(report.overdue), "ok": len(report.ok)}  # fmt: skip
         finally:
             engine.dispose()
             drop()

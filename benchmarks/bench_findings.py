@@ -54,7 +54,7 @@ print(done.rows, took, base / 1024, peak / 1024)
 def setup(engine, n_cells: int, n_findings: int, tmp: Path) -> str:
     """An area of about n_cells cells, staffed, and n_findings findings over the last 90 days: 60 %
     fixed on the spot, the rest with deadlines (most closed, some open and overdue, some fixed)."""
-    slug = services.add_area(engine, bench_area_file(tmp), name="Bench")["slug"]
+    slug = services.add_area(engine, bench_area_file(tmp), name="Bench").slug
     services.grid(engine, slug, cell_size=math.sqrt(TARGET_KM2 * 1e6 / n_cells))
     services.import_wardens(engine, wardens_csv(tmp, n_cells // 5))
     services.auto_assign(engine, slug)

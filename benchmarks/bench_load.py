@@ -47,7 +47,7 @@ def setup(
     engine = make_engine(url)
     try:
         upgrade(engine)
-        slug = services.add_area(engine, bench_area_file(tmp), name="Load")["slug"]
+        slug = services.add_area(engine, bench_area_file(tmp), name="Load").slug
         services.grid(engine, slug, count=wardens)
         codes = list(services.plan_cells(engine, slug)["code"])
         csv = tmp / "w.csv"
@@ -57,14 +57,14 @@ def setup(
         services.import_wardens(engine, csv)
         services.auto_assign(engine, slug)  # as many wardens as cells: one each, in code order
         services.set_schedule(engine, slug, None, extra=2)
-        posts = services.coverage_report(engine, slug, with_cells=True)["cells"]
-        holder = {c["code"]: c["wardens"][0]["name"] for c in posts}
+        cells = services.coverage_report(engine, slug, with_cells=True).cells
+        holder = {c: posts[0][0] for c, posts in zip(cells.code, cells.wardens(), strict=True)}
         tokens = []
         for k, code in enumerate(codes):
             user = services.add_user(
                 engine, f"u{k}", role="warden", password=PASSWORD, warden=holder[code]
             )
-            tokens.append((code, services.issue_token(engine, user["id"])))
+            tokens.append((code, services.issue_token(engine, user.id)))
         for m in range(managers):
             services.add_user(engine, f"m{m}", role="manager", password=PASSWORD)
         return slug, tokens, [f"m{m}" for m in range(managers)]

@@ -51,10 +51,10 @@ def run(kind: str, n_cells: int, tmp: Path, pg: str | None) -> dict:
     engine = make_engine(url)
     try:
         upgrade(engine)
-        slug = services.add_area(engine, bench_area_file(tmp), name="Bench")["slug"]
+        slug = services.add_area(engine, bench_area_file(tmp), name="Bench").slug
         size = math.sqrt(TARGET_KM2 * 1e6 / n_cells)
         save_s, first = timed(services.grid, engine, slug, cell_size=size)
-        n_wardens = first["cells"] // 5
+        n_wardens = first.cells // 5
         services.import_wardens(engine, wardens_csv(tmp, n_wardens))
         services.auto_assign(engine, slug)
         services.set_schedule(engine, slug, None, extra=2)
@@ -70,10 +70,10 @@ def run(kind: str, n_cells: int, tmp: Path, pg: str | None) -> dict:
         )
         return {
             "db": kind,
-            "cells": first["cells"],
+            "cells": first.cells,
             "save_s": save_s,
             "regrid_s": regrid_s,
-            "regrid_cells": second["cells"],
+            "regrid_cells": second.cells,
             "wardens": n_wardens,
             "load_s": load_s,
             "gpkg_s": gpkg_s,

@@ -36,7 +36,7 @@ def build(tmp: Path, n_cells: int, *, count: bool) -> tuple[str, str]:
     engine = make_engine(url)
     try:
         upgrade(engine)
-        slug = services.add_area(engine, bench_area_file(tmp), name=f"Bench {n_cells}")["slug"]
+        slug = services.add_area(engine, bench_area_file(tmp), name=f"Bench {n_cells}").slug
         if count:
             services.grid(engine, slug, count=n_cells)
         else:
@@ -71,7 +71,7 @@ def plain_folium_bytes(url: str, slug: str) -> int:
         cells = services.plan_cells(engine, slug)
     finally:
         engine.dispose()
-    status = {c["code"]: c["status"] for c in report["cells"]}
+    status = dict(zip(report.cells.code, report.cells.status, strict=True))
     cells = cells[["code", "wardens", "geometry"]].assign(status=[status[c] for c in cells["code"]])
     m = folium.Map()
     folium.GeoJson(

@@ -64,7 +64,7 @@ def site(engine, tmp_path, app_factory):
     park = seed_park(engine, tmp_path)
     app = app_factory(MAX_UPLOAD_MB=8)
     eng = app.extensions["gridmgr.engine"]
-    ids = {u["username"]: u["id"] for u in services.list_users(eng)}
+    ids = {u.username: u.id for u in services.list_users(eng)}
     tokens = {
         u: {"Authorization": f"Bearer {services.issue_token(eng, ids[u])}"}
         for u in ("manager", "planner", "warden1")
@@ -380,7 +380,7 @@ def test_hostile_slugs_are_refused_with_a_4xx_on_the_page_and_the_api(site):
         assert page.status_code == 422, (slug[:20], page.status_code)
     from gridmgr import services
 
-    assert [a["slug"] for a in services.list_areas(app.extensions["gridmgr.engine"])] == [park.slug]
+    assert [a.slug for a in services.list_areas(app.extensions["gridmgr.engine"])] == [park.slug]
 
 
 def test_nul_characters_in_forms_and_urls_get_a_page_not_a_500(site):
@@ -634,7 +634,7 @@ def test_hostile_warden_csvs_are_refused_with_a_page_not_a_500(site, tmp_path):
         assert got.status_code == 422, got.get_data(as_text=True)[:300]
         assert words in got.get_data(as_text=True)
     engine = app.extensions["gridmgr.engine"]
-    names = {w["name"] for w in services.list_wardens(engine)}
+    names = {w.name for w in services.list_wardens(engine)}
     assert not any("\x00" in n for n in names)
     csv = tmp_path / "nul.csv"
     csv.write_bytes(cases[0][0])
@@ -734,7 +734,7 @@ def test_zip_bombs_and_zip_path_tricks_via_the_cli_and_the_services(tmp_path):
 
     shp = tmp_path / "park.zip"
     shp.write_bytes(_shapefile_zip())
-    assert services.add_area(engine, shp, name="Zipped")["area_m2"] > 1000
+    assert services.add_area(engine, shp, name="Zipped").area_m2 > 1000
     before = {p for p in tmp_path.parent.rglob("*")}
     for k, (what, data, words) in enumerate(zip_cases()):
         path = tmp_path / f"hostile{k}.zip"
@@ -829,7 +829,7 @@ class Server:
         engine = make_engine(self.db)
         upgrade(engine)
         self.park = seed_park(engine, tmp)
-        ids = {u["username"]: u["id"] for u in services.list_users(engine)}
+        ids = {u.username: u.id for u in services.list_users(engine)}
         self.token = {"Authorization": f"Bearer {services.issue_token(engine, ids['planner'])}"}
         engine.dispose()
         self.scratch = tmp / "server-tmp"

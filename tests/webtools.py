@@ -33,7 +33,7 @@ def seed_park(engine, tmp_path: Path, *, name: str = "Haibin Park", wardens: int
     and the users manager, planner, warden1 (holding the first cell) and warden2 (the second)."""
     from gridmgr import services
 
-    slug = services.add_area(engine, GEODATA / "demo_park.geojson", name=name, kind="park")["slug"]
+    slug = services.add_area(engine, GEODATA / "demo_park.geojson", name=name, kind="park").slug
     services.grid(engine, slug, count=30)
     csv = tmp_path / "wardens.csv"
     csv.write_text(

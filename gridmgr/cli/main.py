@@ -13,6 +13,7 @@ from pathlib import Path
 from gridmgr import __version__
 from gridmgr.cli.findings import add_findings_commands
 from gridmgr.cli.helptext import HelpFormatter, examples
+from gridmgr.cli.printing import areas_text, coverage_text, grid_text, plans_text, plans_to_json
 from gridmgr.cli.web import add_web_commands
 from gridmgr.errors import GridmgrError, InvalidInput
 
@@ -544,11 +545,9 @@ def _engine(args: argparse.Namespace):
     return engine
 
 
-def _print(args: argparse.Namespace, data: object, text: str) -> None:
-    if getattr(args, "json", False):
-        print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
-    else:
-        print(text)
+def _print_json(data: object) -> None:
+    """JSON as `--json` prints it: the API's object, indented, non-ASCII kept."""
+    print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
 def _cmd_init(args: argparse.Namespace) -> int:
@@ -567,9 +566,9 @@ def _cmd_area_add(args: argparse.Namespace) -> int:
         _engine(args), args.file, name=args.name, kind=args.kind, code=args.code, crs=args.crs,
         feature=_feature_arg(args.feature), timezone=args.timezone, slug=args.slug,
     )  # fmt: skip
-    for w in got["warnings"]:
+    for w in got.warnings:
         print(f"gridmgr: warning: {w}", file=sys.stderr)
-    print(got["slug"])
+    print(got.slug)
     return 0
 
 
@@ -577,16 +576,16 @@ def _cmd_area_list(args: argparse.Namespace) -> int:
     from gridmgr.services import list_areas
 
     rows = list_areas(_engine(args))
-    lines = [
-        f"{r['slug']:<28} {r['kind']:<10} {r['area_m2'] / 1e4:>10.2f} ha  plan v{r['plan_version'] or '-'}  {r['cells']} cells"
-        for r in rows
-    ]
-    _print(args, rows, "\n".join(lines) or "no areas yet (gridmgr area add FILE --name NAME)")
+    if args.json:
+        from gridmgr.web.api.serialise import area_summary_to_json
+
+        _print_json([area_summary_to_json(r) for r in rows])
+    else:
+        print(areas_text(rows))
     return 0
 
 
 def _cmd_grid(args: argparse.Namespace) -> int:
-    from gridmgr.geometry.gridding import format_quality
     from gridmgr.services import grid
 
     _check_split_options(args)
@@ -596,16 +595,12 @@ def _cmd_grid(args: argparse.Namespace) -> int:
         snap=args.snap, split_where=args.split_where, min_fraction=args.min_fraction,
         weight=args.weight, target_weight=args.target_weight,
     )  # fmt: skip
-    head = "dry run: nothing written" if r["dry_run"] else f"plan v{r['plan_version']} is active"
-    text = "\n".join(
-        [
-            f"{head}: {r['cells']} cells (was {r['previous_cells']}), {r['kept_codes']} kept their codes",
-            f"staffed cells: {r['staffed_cells']}, wardens posted: {r['wardens_posted']}",
-            f"cells that gained staff: {len(r['gained_staff'])}, lost staff: {len(r['lost_staff'])}",
-            format_quality(r["quality"]),
-        ]
-    )
-    _print(args, r, text)
+    if args.json:
+        from gridmgr.web.api.serialise import grid_report_to_json
+
+        _print_json(grid_report_to_json(r))
+    else:
+        print(grid_text(r))
     return 0
 
 
@@ -613,11 +608,10 @@ def _cmd_plan_list(args: argparse.Namespace) -> int:
     from gridmgr.services import list_plans
 
     rows = list_plans(_engine(args), args.area)
-    lines = [
-        f"v{r['version']:<4} {'active' if r['active'] else '      '} {r['mode']:<10} {r['cells']:>7} cells  {r['created_at'][:19]}  {r['created_by'] or ''}"
-        for r in rows
-    ]
-    _print(args, rows, "\n".join(lines) or "no plans yet")
+    if args.json:
+        _print_json(plans_to_json(rows))
+    else:
+        print(plans_text(rows))
     return 0
 
 
@@ -625,7 +619,7 @@ def _cmd_plan_restore(args: argparse.Namespace) -> int:
     from gridmgr.services import restore_plan
 
     r = restore_plan(_engine(args), args.area, args.version)
-    print(f"plan v{args.version} restored as v{r['plan_version']}: {r['cells']} cells")
+    print(f"plan v{args.version} restored as v{r.plan_version}: {r.cells} cells")
     return 0
 
 
@@ -633,7 +627,7 @@ def _cmd_warden_add(args: argparse.Namespace) -> int:
     from gridmgr.services import add_warden
 
     w = add_warden(_engine(args), args.name, phone=args.phone, role=args.role)
-    print(f"warden {w['name']} added")
+    print(f"warden {w.name} added")
     return 0
 
 
@@ -641,7 +635,7 @@ def _cmd_warden_import(args: argparse.Namespace) -> int:
     from gridmgr.services import import_wardens
 
     r = import_wardens(_engine(args), args.file)
-    print(f"imported {r['imported']} wardens")
+    print(f"imported {r.imported} wardens")
     return 0
 
 
@@ -653,10 +647,10 @@ def _cmd_assign(args: argparse.Namespace) -> int:
             raise InvalidInput(
                 "--auto spreads all wardens: give no cell codes and no --warden with it"
             )
-        r = auto_assign(_engine(args), args.area)
+        done = auto_assign(_engine(args), args.area)
         print(
-            f"{r['wardens']} wardens spread over {r['cells']} cells ({r['posts']} posts), "
-            f"balanced by {r['balanced_by']}"
+            f"{done.wardens} wardens spread over {done.cells} cells ({done.posts} posts), "
+            f"balanced by {done.balanced_by}"
         )
         return 0
     if not args.codes or not args.warden:
@@ -664,7 +658,7 @@ def _cmd_assign(args: argparse.Namespace) -> int:
             "name the cells and the warden: gridmgr assign AREA CELL_CODE... --warden NAME, or use --auto"
         )
     r = assign(_engine(args), args.area, args.codes, args.warden, role=args.role)
-    print(f"{r['warden']} posted to {len(r['cells'])} cell(s) as {r['role']}")
+    print(f"{r.warden} posted to {len(r.cells)} cell(s) as {r.role}")
     return 0
 
 
@@ -680,7 +674,7 @@ def _cmd_schedule_set(args: argparse.Namespace) -> int:
         _engine(args), args.area, args.codes or None, times=args.times.split(","), extra=args.extra,
         window=(int(m.group(1)), int(m.group(2))),
     )  # fmt: skip
-    print(f"{r['cells']} cell(s): rounds at {', '.join(r['times'])} plus {r['extra']} extra a day")
+    print(f"{r.cells} cell(s): rounds at {', '.join(r.times)} plus {r.extra} extra a day")
     return 0
 
 
@@ -688,10 +682,10 @@ def _cmd_log(args: argparse.Namespace) -> int:
     from gridmgr.services.rounds import record_round
 
     # the API's own function: the same checks (no time in the future, none before 2000) and messages
-    r, _new = record_round(
+    r = record_round(
         _engine(args), args.area, args.code, args.warden, at=args.at, note=args.note, actor="cli"
-    )
-    print(f"round logged: {r['cell']} by {r['warden']} at {r['at']}")
+    ).round
+    print(f"round logged: {r.cell} by {r.warden} at {r.at.isoformat()}")
     return 0
 
 
@@ -705,40 +699,20 @@ def _cmd_coverage(args: argparse.Namespace) -> int:
     except ValueError:
         raise InvalidInput(f"--day {args.day!r}: write the date as YYYY-MM-DD") from None
     r = coverage_report(_engine(args), args.area, at=args.at, day=day)
-    _print(args, r, _coverage_text(r))
+    if args.json:
+        from gridmgr.web.api.serialise import report_to_json
+
+        _print_json(report_to_json(r))
+    else:
+        print(coverage_text(r))
     return 0
-
-
-def _coverage_text(r: dict) -> str:
-    gaps = sum(f["properties"]["area_m2"] for f in r["gaps"]["features"])
-    overlaps = sum(f["properties"]["area_m2"] for f in r["overlaps"]["features"])
-    lines = [
-        f"{r['area']} at {r['at']} (plan v{r['plan_version']}): {r['coverage_ratio']:.2%} of "
-        f"{r['area_m2'] / 1e4:,.2f} ha covered by {r['cells_total']} cells",
-        f"gaps: {len(r['gaps']['features'])} ({gaps:,.1f} m²); overlaps: {len(r['overlaps']['features'])} ({overlaps:,.1f} m²)",
-        f"overdue {len(r['overdue'])}, due {len(r['due'])}, ok {len(r['ok'])}; unstaffed {len(r['unstaffed'])}, "
-        f"unscheduled {len(r['unscheduled'])}, short of extra rounds {len(r['short_of_extra'])}",
-    ]
-    if r["worst"]:
-        lines.append(
-            "worst: "
-            + ", ".join(f"{w['code']} ({w['status']}, {w['missed']} missed)" for w in r["worst"])
-        )
-    if "day" in r:
-        cells = r["day"]["cells"]
-        total = {k: sum(c[k] for c in cells) for k in ("expected", "done", "late", "missed")}
-        lines.append(
-            f"{r['day']['date']}: {total['expected']} rounds expected, {total['done']} done, "
-            f"{total['late']} late, {total['missed']} missed"
-        )
-    return "\n".join(lines)
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
     from gridmgr.services import export_plan
 
     r = export_plan(_engine(args), args.area, args.output, crs=args.crs, version=args.version)
-    print(f"wrote {r['cells']} cells to {r['output']} ({r['crs']})")
+    print(f"wrote {r.cells} cells to {r.output} ({r.crs})")
     return 0
 
 

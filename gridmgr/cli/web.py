@@ -168,7 +168,7 @@ def _cmd_user_add(args: argparse.Namespace, engine) -> int:
     from gridmgr.services import add_user
 
     u = add_user(engine, args.name, role=args.role, password=_read_password(), warden=args.warden)
-    print(f"user {u['username']} ({u['role']}) added")
+    print(f"user {u.username} ({u.role}) added")
     return 0
 
 
@@ -191,14 +191,14 @@ def _cmd_user_remove(args: argparse.Namespace, engine) -> int:
 def _cmd_user_list(args: argparse.Namespace, engine) -> int:
     import json
 
+    from gridmgr.cli.printing import users_text, users_to_json
     from gridmgr.services import list_users
 
     rows = list_users(engine)
     if args.json:
-        print(json.dumps(rows, ensure_ascii=False, indent=2))
-    else:
-        for r in rows:
-            print(f"{r['username']:<24} {r['role']:<8} {r['warden'] or ''}")
+        print(json.dumps(users_to_json(rows), ensure_ascii=False, indent=2))
+    elif rows:
+        print(users_text(rows))
     return 0
 
 
@@ -256,7 +256,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     users = build_demo(url)
     print("demo users (user name / password):")
     for u in users:
-        print(f"  {u['username']:<12} {u['password']:<16} {u['role']}")
+        print(f"  {u.username:<12} {u.password:<16} {u.role}")
     if args.no_serve:
         return 0
     app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": str(instance)})

@@ -16,6 +16,7 @@ Times are epoch seconds (UTC) in numpy arrays, so a whole plan is evaluated at o
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -57,36 +58,66 @@ def windows(rhythm: Rhythm, day: date, tz: ZoneInfo) -> npt.NDArray[np.float64]:
     return np.array(sorted(rows), dtype=float).reshape(-1, 3)
 
 
+ROUND_STATES = ("done", "late", "due", "overdue", "upcoming", "not_expected")
+DONE, LATE, DUE, OVERDUE, UPCOMING, NOT_EXPECTED = range(len(ROUND_STATES))
+
+
+@dataclass(frozen=True)
+class FixedRounds:
+    """Every fixed round whose window touches the day, one row per cell and round, with its state.
+
+    A row's state is an index into ROUND_STATES: done (logged inside its window), late (made up by a
+    later log), due (window open, undone), overdue (window closed undone), upcoming (window not yet
+    open), not_expected (its window had closed before the schedule was set). Rows of one cell are
+    contiguous and in time order, cells in index order. Rows not `of_day` are the day before's or
+    after's rounds whose windows reach into the day: they count for a cell's status, not its summary.
+    """
+
+    cell: npt.NDArray[np.int64]  # the cell's index
+    at: npt.NDArray[np.float64]  # epoch seconds the round is scheduled
+    opens: npt.NDArray[np.float64]
+    closes: npt.NDArray[np.float64]
+    state: npt.NDArray[np.int8]
+    of_day: npt.NDArray[np.bool_]  # scheduled on the day summarised
+
+    def of_cell(self, k: int) -> npt.NDArray[np.intp]:
+        """The row numbers of cell `k`'s rounds, in time order."""
+        lo, hi = np.searchsorted(self.cell, [k, k + 1])
+        return np.arange(lo, hi)
+
+
 @dataclass
 class CellStatus:
-    """Per-cell results for one moment, arrays aligned with the cells given."""
+    """Per-cell results for one moment, arrays aligned with the cells given, and the rounds they count."""
 
     status: npt.NDArray[np.object_]  # "ok" | "due" | "overdue" | "unscheduled"
-    expected: npt.NDArray[np.int64]  # fixed rounds of the day + extra
+    expected: npt.NDArray[np.int64]  # expected fixed rounds of the day + extra
     done: npt.NDArray[np.int64]  # fixed rounds of the day done in their window
     late: npt.NDArray[np.int64]  # fixed rounds of the day made up after their window
     # fixed rounds whose window closed undone (+ extras short once the day is over)
     missed: npt.NDArray[np.int64]
     extra_done: npt.NDArray[np.int64]
     extra_short: npt.NDArray[np.int64]  # extra rounds still to do today
-    last_round: npt.NDArray[
-        np.float64
-    ]  # epoch seconds of the latest log up to the moment, NaN if none
-    next_round: npt.NDArray[
-        np.float64
-    ]  # epoch seconds of the next fixed round not yet done, NaN if none today
+    # epoch seconds of the latest log up to the moment, NaN if none
+    last_round: npt.NDArray[np.float64]
+    # epoch seconds of the next fixed round not yet done, NaN if none today
+    next_round: npt.NDArray[np.float64]
+    rounds: FixedRounds  # each fixed round's state: the counts above are read from it
 
 
 def cell_status(
-    rhythms: list[Rhythm | None],
-    log_cell: npt.NDArray[np.integer],
-    log_t: npt.NDArray[np.floating],
+    rhythms: Sequence[Rhythm | None],
+    log_cell: npt.ArrayLike,
+    log_t: npt.ArrayLike,
     at: float,
     tz: ZoneInfo,
     *,
     day: date | None = None,
 ) -> CellStatus:
     """Status of every cell at epoch second `at`, from its rhythm and its logged rounds.
+
+    Every fixed round is first given its state (`FixedRounds`); the status and the counts are then
+    read from those states, so whoever shows rounds one by one and whoever counts them agree.
 
     Parameters
     ----------
@@ -103,38 +134,76 @@ def cell_status(
     d0, d1 = day_bounds(day, tz)
     day_over = at >= d1
     at = min(at, d1 - 1e-3)
-    keep = log_t <= at
-    log_cell, log_t = np.asarray(log_cell)[keep], np.asarray(log_t, dtype=float)[keep]
-    order = np.lexsort((log_t, log_cell))
-    log_cell, log_t = log_cell[order], log_t[order]
+    cells_in = np.asarray(log_cell, dtype=np.int64)
+    times_in = np.asarray(log_t, dtype=np.float64)
+    keep = times_in <= at
+    cells_in, times_in = cells_in[keep], times_in[keep]
+    order = np.lexsort((times_in, cells_in))
+    cells_in, times_in = cells_in[order], times_in[order]
 
-    out = CellStatus(
-        status=np.full(n, "unscheduled", dtype=object),
-        expected=np.zeros(n, np.int64),
-        done=np.zeros(n, np.int64),
-        late=np.zeros(n, np.int64),
-        missed=np.zeros(n, np.int64),
-        extra_done=np.zeros(n, np.int64),
-        extra_short=np.zeros(n, np.int64),
-        last_round=np.full(n, np.nan),
-        next_round=np.full(n, np.nan),
-    )
-    if len(log_cell):
-        last_idx = np.r_[np.flatnonzero(log_cell[1:] != log_cell[:-1]), len(log_cell) - 1]
-        out.last_round[log_cell[last_idx]] = log_t[last_idx]
+    last_round = np.full(n, np.nan)
+    if len(cells_in):
+        last_idx = np.r_[np.flatnonzero(cells_in[1:] != cells_in[:-1]), len(cells_in) - 1]
+        last_round[cells_in[last_idx]] = times_in[last_idx]
 
     groups: dict[Rhythm, list[int]] = {}
     for k, r in enumerate(rhythms):
         if r is not None:
             groups.setdefault(r, []).append(k)
+    extra = np.zeros(n, np.int64)
+    extra_done = np.zeros(n, np.int64)
+    parts = []
     for rhythm, members in groups.items():
-        _evaluate(rhythm, np.asarray(members), log_cell, log_t, at, day, d0, d1, day_over, tz, out)
-    return out
+        idx = np.asarray(members, np.int64)
+        part, done_extra = _evaluate(rhythm, idx, n, cells_in, times_in, at, day, d0, d1, tz)
+        parts.append(part)
+        extra[idx] = rhythm.extra
+        extra_done[idx] = done_extra
+    rounds = _joined(parts)
+    extra_short = np.maximum(extra - extra_done, 0)
+
+    def per_cell(rows: npt.NDArray[np.bool_]) -> npt.NDArray[np.int64]:
+        return np.bincount(rounds.cell[rows], minlength=n).astype(np.int64)
+
+    state, of_day = rounds.state, rounds.of_day
+    scheduled = np.array([r is not None for r in rhythms], dtype=bool)
+    overdue = per_cell(state == OVERDUE) > 0
+    due = (per_cell(state == DUE) > 0) | (extra_short > 0)
+    status = np.where(overdue, "overdue", np.where(due, "due", "ok")).astype(object)
+    status[~scheduled] = "unscheduled"
+    pending = of_day & ((state == DUE) | (state == UPCOMING))  # rows are in time order per cell
+    first_cells, first_rows = np.unique(rounds.cell[pending], return_index=True)
+    next_round = np.full(n, np.nan)
+    next_round[first_cells] = rounds.at[pending][first_rows]
+    return CellStatus(
+        status=status,
+        expected=per_cell(of_day & (state != NOT_EXPECTED)) + extra,
+        done=per_cell(of_day & (state == DONE)),
+        late=per_cell(of_day & (state == LATE)),
+        missed=per_cell(of_day & (state == OVERDUE)) + (extra_short if day_over else 0),
+        extra_done=np.minimum(extra_done, extra),
+        extra_short=extra_short,
+        last_round=last_round,
+        next_round=next_round,
+        rounds=rounds,
+    )
 
 
-def _first_per_cell(
-    lc: npt.NDArray[np.integer], cand: npt.NDArray[np.intp]
-) -> npt.NDArray[np.intp]:
+def _joined(parts: list[FixedRounds]) -> FixedRounds:
+    """The rounds of every schedule's cells as one table, by cell (each cell's rows stay in order)."""
+    if not parts:
+        empty = np.zeros(0)
+        return FixedRounds(
+            np.zeros(0, np.int64), empty, empty, empty, np.zeros(0, np.int8), np.zeros(0, bool)
+        )
+    if len(parts) == 1:
+        return parts[0]
+    columns = [np.concatenate([getattr(p, f) for p in parts]) for f in FixedRounds.__annotations__]
+    order = np.argsort(columns[0], kind="stable")
+    return FixedRounds(*(c[order] for c in columns))
+
+
+def _first_per_cell(lc: npt.NDArray[np.int64], cand: npt.NDArray[np.intp]) -> npt.NDArray[np.intp]:
     """Of log indices in increasing order (logs sorted by cell, then time), each cell's first."""
     if len(cand) < 2:
         return cand
@@ -144,30 +213,29 @@ def _first_per_cell(
 
 def _evaluate(
     rhythm: Rhythm,
-    members: npt.NDArray[np.intp],
-    log_cell: npt.NDArray[np.integer],
-    log_t: npt.NDArray[np.floating],
+    members: npt.NDArray[np.int64],
+    n: int,
+    log_cell: npt.NDArray[np.int64],
+    log_t: npt.NDArray[np.float64],
     at: float,
     day: date,
     d0: float,
     d1: float,
-    day_over: bool,
     tz: ZoneInfo,
-    out: CellStatus,
-) -> None:
-    """One rhythm for all its cells: windows from yesterday to tomorrow that touch today."""
+) -> tuple[FixedRounds, npt.NDArray[np.int64]]:
+    """One rhythm for all its cells: the state of each round whose window touches the day (from the day
+    before to the day after), and each cell's extra rounds done."""
     win = np.concatenate([windows(rhythm, day + timedelta(days=k), tz) for k in (-1, 0, 1)])
-    today = (win[:, 2] >= d0) & (win[:, 1] < d1)
-    win = win[today]
-    if rhythm.since is not None:  # windows closed before the schedule existed are nobody's due
-        win = win[win[:, 2] >= rhythm.since]
-    of_today = (win[:, 0] >= d0) & (win[:, 0] < d1)  # scheduled on this day: counted in its summary
+    win = win[(win[:, 2] >= d0) & (win[:, 1] < d1)]
+    # windows closed before the schedule existed are nobody's due: they take no log either
+    expected = np.ones(len(win), bool) if rhythm.since is None else win[:, 2] >= rhythm.since
+    all_win, win = win, win[expected]
     k = len(win)
     m = len(members)
     # this rhythm's logs, re-indexed 0..m-1 by member position
-    pos = np.full(out.status.shape[0], -1, np.int64)
+    pos = np.full(n, -1, np.int64)
     pos[members] = np.arange(m)
-    mine = pos[log_cell] >= 0 if len(log_cell) else np.zeros(0, bool)
+    mine = pos[log_cell] >= 0
     lc, lt = pos[log_cell[mine]], log_t[mine]
     lo = win[:, 1].min() if k else d0
     relevant = lt >= min(lo, d0)
@@ -190,32 +258,27 @@ def _evaluate(
         cand = _first_per_cell(lc, cand[~done[lc[cand], w]])
         late[lc[cand], w] = True
         used[cand] = True
-    # extras: the rest of today's logs, once per half hour
+    # extras: the rest of the day's logs, once per half hour
     rest = ~used & (lt >= d0) & (lt < d1)
     slot = np.floor(lt[rest] / EXTRA_SLOT_S).astype(np.int64)
     day_slots = int(np.ceil((d1 - d0) / EXTRA_SLOT_S)) + 2
     keys = lc[rest] * day_slots + (slot - int(d0 // EXTRA_SLOT_S))  # sorted: logs are by cell, time
     keys = keys[np.r_[True, keys[1:] != keys[:-1]]] if len(keys) else keys
     extra_done = np.bincount(keys // day_slots, minlength=m).astype(np.int64)
-    extra_short = np.maximum(rhythm.extra - extra_done, 0)
 
-    open_now = (win[:, 1] <= at) & (at <= win[:, 2])
+    # each round's state at the moment: settled, else by where its window stands
     closed = win[:, 2] < at
-    settled = done | late
-    overdue = (~settled & closed[None, :]).any(axis=1)
-    due = (~settled & open_now[None, :]).any(axis=1) | (extra_short > 0)
-    status = np.where(overdue, "overdue", np.where(due, "due", "ok"))
-
-    today_cols = np.flatnonzero(of_today)
-    out.status[members] = status
-    out.expected[members] = len(today_cols) + rhythm.extra
-    out.done[members] = done[:, today_cols].sum(axis=1)
-    out.late[members] = late[:, today_cols].sum(axis=1)
-    out.missed[members] = (~settled[:, today_cols] & closed[today_cols][None, :]).sum(axis=1) + (
-        extra_short if day_over else 0
+    open_now = (win[:, 1] <= at) & (at <= win[:, 2])
+    waiting = np.where(closed, OVERDUE, np.where(open_now, DUE, UPCOMING))
+    state = np.full((m, len(all_win)), NOT_EXPECTED, np.int8)
+    state[:, expected] = np.where(done, DONE, np.where(late, LATE, waiting[None, :]))
+    n_win = len(all_win)
+    rounds = FixedRounds(
+        cell=np.repeat(members, n_win),
+        at=np.tile(all_win[:, 0], m),
+        opens=np.tile(all_win[:, 1], m),
+        closes=np.tile(all_win[:, 2], m),
+        state=state.ravel(),
+        of_day=np.tile((all_win[:, 0] >= d0) & (all_win[:, 0] < d1), m),
     )
-    out.extra_done[members] = np.minimum(extra_done, rhythm.extra)
-    out.extra_short[members] = extra_short
-    pending = ~settled & (win[:, 2] >= at)[None, :] & of_today[None, :]
-    nxt = np.where(pending, win[None, :, 0], np.inf).min(axis=1, initial=np.inf)
-    out.next_round[members] = np.where(np.isfinite(nxt), nxt, np.nan)
+    return rounds, extra_done

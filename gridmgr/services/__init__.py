@@ -1,20 +1,59 @@
 """Use cases that combine geometry and storage: the only layer that touches both."""
 
-from gridmgr.db.queries import get_area
-from gridmgr.services.areas import add_area, list_areas
-from gridmgr.services.coverage import coverage_report
-from gridmgr.services.mine import warden_cells
-from gridmgr.services.plans import grid, restore_plan
-from gridmgr.services.preview import check_unchanged, preview_grid
-from gridmgr.services.reports import export_plan, list_plans, log_round, plan_cells
+from gridmgr.services.areas import (
+    AreaAdded,
+    AreaInfo,
+    AreaSummary,
+    add_area,
+    get_area,
+    list_areas,
+)
+from gridmgr.services.coverage import (
+    CellStates,
+    CoverageMap,
+    CoverageReport,
+    coverage_map,
+    coverage_report,
+)
+from gridmgr.services.mine import MyCell, WardenCells, warden_cells
+from gridmgr.services.plans import (
+    GridReport,
+    Preview,
+    check_unchanged,
+    grid,
+    preview_grid,
+    restore_plan,
+)
+from gridmgr.services.reports import (
+    Exported,
+    PlanRow,
+    export_plan,
+    list_plans,
+    plan_cells,
+)
 from gridmgr.services.roster import (
-    area_outline,
+    AreaStaff,
+    StaffCell,
+    Unassigned,
+    WardenRow,
     area_staff,
     list_wardens,
     unassign,
     warden_names,
 )
-from gridmgr.services.staff import add_warden, assign, auto_assign, import_wardens, set_schedule
+from gridmgr.services.rounds import Recorded, RoundRecord, record_round
+from gridmgr.services.staff import (
+    Assigned,
+    AutoAssigned,
+    ScheduleSet,
+    WardenInfo,
+    WardensImported,
+    add_warden,
+    assign,
+    auto_assign,
+    import_wardens,
+    set_schedule,
+)
 from gridmgr.services.uploads import (
     add_area_upload,
     discard_upload,
@@ -25,6 +64,7 @@ from gridmgr.services.uploads import (
     stashed_upload,
 )
 from gridmgr.services.users import (
+    UserInfo,
     add_user,
     authenticate,
     issue_token,
@@ -34,16 +74,40 @@ from gridmgr.services.users import (
 )
 
 __all__ = [
+    "AreaAdded",
+    "AreaInfo",
+    "AreaStaff",
+    "AreaSummary",
+    "Assigned",
+    "AutoAssigned",
+    "CellStates",
+    "CoverageMap",
+    "CoverageReport",
+    "Exported",
+    "GridReport",
+    "MyCell",
+    "PlanRow",
+    "Preview",
+    "Recorded",
+    "RoundRecord",
+    "ScheduleSet",
+    "StaffCell",
+    "Unassigned",
+    "UserInfo",
+    "WardenCells",
+    "WardenInfo",
+    "WardenRow",
+    "WardensImported",
     "add_area",
     "add_area_upload",
     "add_user",
     "add_warden",
-    "area_outline",
     "area_staff",
     "assign",
     "authenticate",
     "auto_assign",
     "check_unchanged",
+    "coverage_map",
     "coverage_report",
     "discard_upload",
     "export_plan",
@@ -56,10 +120,10 @@ __all__ = [
     "list_plans",
     "list_users",
     "list_wardens",
-    "log_round",
     "named_as",
     "plan_cells",
     "preview_grid",
+    "record_round",
     "restore_plan",
     "revoke_token",
     "saved_upload",

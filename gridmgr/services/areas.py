@@ -1,21 +1,19 @@
-"""Areas: storing an outline, listing them."""
+"""Areas: storing an outline, reading one, listing them."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import shapely
 from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from gridmgr.db.models import (
-    Area,
-    Cell,
-)
+from gridmgr.db.models import Area, Cell, GridPlan
 from gridmgr.db.queries import active_plan, record_audit
+from gridmgr.db.queries import get_area as area_row
 from gridmgr.db.store import reading, transaction
 from gridmgr.errors import Conflict, InvalidInput
 from gridmgr.files.areas import Limits, area_from_geojson, read_area
@@ -23,6 +21,67 @@ from gridmgr.geometry.projection import metric_crs, to_metric
 from gridmgr.rules.naming import area_slug, check_slug
 
 # --- areas ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AreaInfo:
+    """One area: its names, clock, size and outline (WGS84), and its active plan."""
+
+    slug: str
+    name: str
+    kind: str
+    code_prefix: str | None
+    timezone: str
+    area_m2: float
+    outline: shapely.Geometry
+    plan_version: int | None  # the active plan's, None before the first grid
+    cells: int  # in the active plan
+
+
+@dataclass(frozen=True)
+class AreaSummary:
+    """One line of the list of areas: names, size and the active plan."""
+
+    slug: str
+    name: str
+    kind: str
+    area_m2: float
+    plan_version: int | None  # None before the first grid
+    cells: int
+
+
+@dataclass(frozen=True)
+class AreaAdded:
+    """A new area: its slug (made from the name), name, kind, size, and notes on its file."""
+
+    slug: str
+    name: str
+    kind: str
+    area_m2: float
+    warnings: tuple[str, ...]  # what was repaired or left out while reading the outline
+
+
+def get_area(engine: Engine, slug: str) -> AreaInfo:
+    """The area with this slug, or NotFound listing what exists."""
+    with reading(engine) as s:
+        return area_info(s, area_row(s, slug))
+
+
+def area_info(s: Session, area: Area) -> AreaInfo:
+    """An area row as AreaInfo, with its active plan's version and cell count (in the caller's session)."""
+    plan = active_plan(s, area.id)
+    count = s.execute(select(func.count()).where(Cell.plan_id == plan.id)).scalar() if plan else 0
+    return AreaInfo(
+        slug=area.slug,
+        name=area.name,
+        kind=area.kind,
+        code_prefix=area.code_prefix,
+        timezone=area.timezone,
+        area_m2=float(area.area_m2),
+        outline=shapely.from_wkb(area.geometry),
+        plan_version=plan.version if plan else None,
+        cells=int(count or 0),
+    )
 
 
 def add_area(
@@ -38,7 +97,7 @@ def add_area(
     feature: int | str | None = None,
     timezone: str = "Asia/Shanghai",
     actor: str = "cli",
-) -> dict[str, Any]:
+) -> AreaAdded:
     """Store a new area read from a file (or from parsed GeoJSON, an API body); returns its slug, name and size.
 
     The slug is `slug` when given (a clash is a Conflict), else made from the name in pinyin or ASCII
@@ -87,13 +146,7 @@ def add_area(
         with reading(engine) as s:
             _check_slug_free(s, slug)
         raise
-    return {
-        "slug": slug,
-        "name": name,
-        "kind": kind,
-        "area_m2": area_m2,
-        "warnings": list(loaded.warnings),
-    }
+    return AreaAdded(slug, name, kind, area_m2, tuple(loaded.warnings))
 
 
 def _code_prefix(code: str) -> str:
@@ -142,26 +195,19 @@ def _free_slug(s: Session, base: str) -> str:
     return f"{base}-{k}"
 
 
-def list_areas(engine: Engine) -> list[dict[str, Any]]:
-    """Every area with its active plan's version and cell count."""
+def list_areas(engine: Engine) -> list[AreaSummary]:
+    """Every area with its active plan's version and cell count, by slug (one query)."""
     with reading(engine) as s:
-        rows = s.execute(select(Area).order_by(Area.slug)).scalars().all()
-        out = []
-        for a in rows:
-            plan = active_plan(s, a.id)
-            cells = (
-                s.execute(select(func.count()).where(Cell.plan_id == plan.id)).scalar()
-                if plan
-                else 0
+        rows = s.execute(
+            select(
+                Area.slug, Area.name, Area.kind, Area.area_m2, GridPlan.version, func.count(Cell.id)
             )
-            out.append(
-                {
-                    "slug": a.slug,
-                    "name": a.name,
-                    "kind": a.kind,
-                    "area_m2": round(a.area_m2, 1),
-                    "plan_version": plan.version if plan else None,
-                    "cells": cells,
-                }
-            )
-    return out
+            .outerjoin(GridPlan, (GridPlan.area_id == Area.id) & GridPlan.active)
+            .outerjoin(Cell, Cell.plan_id == GridPlan.id)
+            .group_by(Area.id, GridPlan.id)
+            .order_by(Area.slug)
+        ).all()
+    return [
+        AreaSummary(slug, name, kind, float(m2), version, int(cells))
+        for slug, name, kind, m2, version, cells in rows
+    ]

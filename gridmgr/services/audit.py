@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, select
@@ -16,9 +18,31 @@ from gridmgr.rules.clock import aware_utc
 MAX_LIMIT = 1000
 
 
+@dataclass(frozen=True)
+class AuditEntry:
+    """One change: its id, when (UTC), who, what (an action code such as `plan.create`), in which
+    area (None for wardens and users), and the action's own details."""
+
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    area: str | None  # the area's slug
+    details: dict[str, Any]  # as the action wrote them (JSON values)
+
+
+@dataclass(frozen=True)
+class AuditArea:
+    """An area as the audit log names it: slug, name, and the time zone its events are shown in."""
+
+    slug: str
+    name: str
+    timezone: str
+
+
 def list_audit(
     engine: Engine, *, area: str | None = None, limit: int = 100, before: int | None = None
-) -> list[dict[str, Any]]:
+) -> list[AuditEntry]:
     """The newest audit events first (optionally of one area, and older than event id `before`)."""
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidInput(f"limit must be 1 to {MAX_LIMIT}, got {limit}")
@@ -38,20 +62,13 @@ def list_audit(
             return []
         rows = s.execute(query).all()
     return [
-        {
-            "id": e.id,
-            "at": aware_utc(e.at).isoformat(),
-            "actor": e.actor,
-            "action": e.action,
-            "area": slug,
-            "details": json.loads(e.details or "{}"),
-        }
+        AuditEntry(e.id, aware_utc(e.at), e.actor, e.action, slug, json.loads(e.details or "{}"))
         for e, slug in rows
     ]
 
 
-def audit_areas(engine: Engine) -> list[dict[str, Any]]:
+def audit_areas(engine: Engine) -> list[AuditArea]:
     """Every area's slug, name and time zone, by name: the audit page's filter and local times."""
     with reading(engine) as s:
         rows = s.execute(select(Area.slug, Area.name, Area.timezone).order_by(Area.name)).all()
-    return [{"slug": slug, "name": name, "timezone": tz} for slug, name, tz in rows]
+    return [AuditArea(slug, name, tz) for slug, name, tz in rows]

@@ -1,31 +1,137 @@
-"""The coverage report: ground, staffing and round status of an area's plan at any moment, and a day's summary."""
+"""The coverage report and the coverage map: ground, staffing and round status of an area's plan at any
+moment, and a day's summary.
+
+Three steps: the query (`_read`: database rows into arrays, in one session), the rules (the 3+N rules of
+`gridmgr.rules.schedule` through `round_status`, ground from `gridmgr.geometry.coverage`), and the
+assembly into typed results, which the API serialises (`gridmgr.web.api.serialise`) and pages render.
+"""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
-from typing import Any
+from dataclasses import dataclass
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import shapely
-from sqlalchemy import Engine, select
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
 
-from gridmgr.db.models import Assignment, Cell, Round, Warden
-from gridmgr.db.queries import get_area, plan_at, plan_schedules, rhythm_of
-from gridmgr.db.store import (
-    gaps_and_overlaps_in_db,
-    int_rows,
-    is_postgres,
-    load_cells,
-    raw_rows,
-    reading,
-)
-from gridmgr.geometry.coverage import gaps_and_overlaps, ground_from, pieces_to_geojson
+from gridmgr.db.models import Area, Assignment, Cell, Warden
+from gridmgr.db.queries import get_area as area_row
+from gridmgr.db.queries import plan_at
+from gridmgr.db.store import gaps_and_overlaps_in_db, is_postgres, load_cells, raw_rows, reading
+from gridmgr.geometry.coverage import Ground, gaps_and_overlaps, ground_from
 from gridmgr.rules.clock import parse_moment
-from gridmgr.rules.schedule import Rhythm, cell_status
+from gridmgr.rules.schedule import CellStatus
+from gridmgr.services.areas import AreaInfo, area_info
+from gridmgr.services.round_status import CellRounds, read_rounds
 
 WORST_SHOWN = 10
+
+
+@dataclass(frozen=True)
+class WardenLoad:
+    """One warden's share of the plan: cells held, their m², rounds expected today and still to do."""
+
+    warden: str
+    cells: int
+    area_m2: float
+    rounds_today: int
+    rounds_left: int
+
+
+@dataclass(frozen=True)
+class BehindCell:
+    """A cell among the most behind: overdue before due, then most rounds missed."""
+
+    code: str
+    status: str  # due | overdue
+    missed: int
+    extra_short: int
+
+
+@dataclass(frozen=True)
+class CellDay:
+    """One scheduled cell's rounds of the summarised day."""
+
+    code: str
+    expected: int
+    done: int
+    late: int
+    missed: int
+
+
+@dataclass(frozen=True)
+class DaySummary:
+    """Every scheduled cell's rounds of one local day, in code order."""
+
+    date: date
+    cells: tuple[CellDay, ...]
+
+
+@dataclass(frozen=True)
+class CellStates:
+    """Every cell of the plan at the report's moment, as columns in code order (for maps and the cells
+    API, which take them whole), with the posts as columns of their own."""
+
+    code: npt.NDArray[np.object_]
+    status: npt.NDArray[
+        np.object_
+    ]  # ok | due | overdue | unstaffed | unscheduled: the map's colour
+    round_status: npt.NDArray[np.object_]  # ok | due | overdue | unscheduled
+    last_round: npt.NDArray[np.float64]  # epoch seconds of the latest round by then, NaN if none
+    next_round: npt.NDArray[np.float64]  # epoch seconds of the next fixed round to do, NaN if none
+    post_cell: npt.NDArray[np.int64]  # each post's cell (its row in these columns)
+    post_name: list[str]  # each post's warden
+    post_role: list[str]  # and role
+
+    def wardens(self) -> list[list[tuple[str, str]]]:
+        """Each cell's posts as (name, role), in the order the posts were read."""
+        out: list[list[tuple[str, str]]] = [[] for _ in range(len(self.code))]
+        for k, name, role in zip(
+            self.post_cell.tolist(), self.post_name, self.post_role, strict=True
+        ):
+            out[k].append((name, role))
+        return out
+
+
+@dataclass(frozen=True)
+class CoverageReport:
+    """Everything that leaves ground unmanaged at a moment (docs/api.md describes each part).
+
+    Every scheduled cell is in exactly one of due, overdue and ok: the worst that applies.
+    """
+
+    area: str  # the area's slug
+    at: datetime  # the moment, on the area's clock
+    timezone: str
+    plan_version: int  # the plan in force at that moment
+    ground: Ground  # area, covered m², gap and overlap pieces
+    cells_total: int
+    unstaffed: tuple[str, ...]
+    unscheduled: tuple[str, ...]
+    due: tuple[str, ...]
+    overdue: tuple[str, ...]
+    ok: tuple[str, ...]
+    short_of_extra: tuple[str, ...]
+    wardens: tuple[WardenLoad, ...]  # most rounds left first
+    worst: tuple[BehindCell, ...]
+    day: DaySummary | None = None  # when a day was asked for
+    cells: CellStates | None = None  # when each cell's state was asked for
+
+
+@dataclass(frozen=True)
+class CoverageMap:
+    """What the manager's coverage map shows: the area, the report at a moment and, when the plan is
+    small enough to put in the page, its cells' shapes (aligned with `report.cells`)."""
+
+    area: AreaInfo
+    report: CoverageReport
+    shapes: npt.NDArray[np.object_] | None
 
 
 def coverage_report(
@@ -35,11 +141,10 @@ def coverage_report(
     at: str | datetime | None = None,
     day: date | None = None,
     with_cells: bool = False,
-) -> dict[str, Any]:
-    """Everything that leaves ground unmanaged at a moment (default now), as the API answers it (docs/api.md).
+) -> CoverageReport:
+    """Everything that leaves ground unmanaged at a moment (default now).
 
     For a past moment the plan that was active then is used, with the rounds logged up to then.
-    Every scheduled cell is in exactly one of due/overdue/ok, the worst that applies.
 
     Parameters
     ----------
@@ -49,123 +154,176 @@ def coverage_report(
         Also give each cell's status, wardens, last and next round (for maps).
     """
     with reading(engine) as s:
-        area = get_area(s, slug)
-        tz = ZoneInfo(area.timezone)
-        moment = parse_moment(at, tz)
-        plan = plan_at(s, area.id, None if at is None else moment, slug)
-        stored = plan.gaps is not None
-        cells = load_cells(s, plan.id, geometry=not stored)
-        ids = cells["id"].to_numpy()
-        by_id = np.argsort(ids)
+        read = _read(s, engine, area_row(s, slug), at, day=day)
+    return _report(read, day=day, with_cells=with_cells)
 
-        def positions(cell_ids) -> np.ndarray:
-            return by_id[np.searchsorted(ids, np.asarray(cell_ids, np.int64), sorter=by_id)]
 
-        posts = raw_rows(
-            s,
-            select(Assignment.cell_id, Warden.name, Assignment.role)
-            .join(Warden, Warden.id == Assignment.warden_id)
-            .join(Cell, Cell.id == Assignment.cell_id)
-            .where(Cell.plan_id == plan.id),
-        )
-        rhythms: list[Rhythm | None] = [None] * len(ids)
-        alike: dict[tuple, Rhythm] = {}  # most cells share a few schedules: one Rhythm each
-        sched = raw_rows(s, plan_schedules(plan.id))
-        for k, (_, *row) in zip(positions([r[0] for r in sched]), sched, strict=True):
-            key = tuple(row)
-            if key not in alike:
-                alike[key] = rhythm_of(*row)
-            rhythms[k] = alike[key]
-        target_day = day or moment.astimezone(tz).date()
-        since = datetime.combine(
-            target_day - timedelta(days=2), datetime.min.time(), tz
-        ).timestamp()
-        rounds = int_rows(
-            s,
-            select(Round.cell_id, Round.at_s).where(
-                Round.cell_id.in_(select(Cell.id).where(Cell.plan_id == plan.id)),
-                Round.at_s >= int(since),
-                Round.at_s <= int(moment.timestamp()),
-            ),
-        )
-        geometry = shapely.from_wkb(area.geometry)
-        if stored:
-            ground_wgs84 = (shapely.from_wkb(plan.gaps), shapely.from_wkb(plan.overlaps))
-        elif is_postgres(engine):
-            ground_wgs84 = gaps_and_overlaps_in_db(s, area.id, plan.id)
-        else:  # a plan written before plans kept their ground
-            ground_wgs84 = gaps_and_overlaps(geometry, np.asarray(cells.geometry.values))
+def coverage_map(
+    engine: Engine, slug: str, *, at: str | datetime | None = None, inline_max: int = 3000
+) -> CoverageMap:
+    """An area and its coverage report at a moment, read in one session, with each cell's state and
+    shape when the plan in force then has at most `inline_max` cells (else the page fetches them)."""
+    with reading(engine) as s:
+        row = area_row(s, slug)
+        area = area_info(s, row)
+        read = _read(s, engine, row, at, shapes_max=inline_max)
+    report = _report(read, with_cells=read.shapes is not None)
+    return CoverageMap(area, report, read.shapes)
 
-    ground = ground_from(geometry, *ground_wgs84)  # type: ignore[arg-type]  # a stored plan has both
-    log_cell = positions(rounds[:, 0])
-    log_t = rounds[:, 1].astype(float)
-    now = cell_status(rhythms, log_cell, log_t, moment.timestamp(), tz)
-    codes = np.asarray(cells["code"], dtype=object)
-    post_cell = positions([p[0] for p in posts])
-    staffed = np.bincount(post_cell, minlength=len(ids)) > 0
-    status = now.status
-    report: dict[str, Any] = {
-        "area": slug,
-        "at": moment.astimezone(tz).isoformat(),
-        "timezone": area.timezone,
-        "plan_version": plan.version,
-        "area_m2": round(ground.area_m2, 2),
-        "covered_m2": round(ground.covered_m2, 2),
-        "coverage_ratio": round(ground.coverage_ratio, 6),
-        "gaps": pieces_to_geojson(ground.gaps),
-        "overlaps": pieces_to_geojson(ground.overlaps),
-        "cells_total": len(ids),
-        "unstaffed": list(codes[~staffed]),
-        "unscheduled": list(codes[status == "unscheduled"]),
-        "due": list(codes[status == "due"]),
-        "overdue": list(codes[status == "overdue"]),
-        "ok": list(codes[status == "ok"]),
-        "short_of_extra": list(codes[now.extra_short > 0]),
-        "wardens": _warden_load(post_cell, [p[1] for p in posts], cells["area_m2"].to_numpy(), now),
-        "worst": _worst(codes, now),
-    }
+
+# --- the query ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Read:
+    """One plan at a moment as arrays: cells in code order, posts, schedules and rounds, ground."""
+
+    slug: str
+    tz: ZoneInfo
+    moment: datetime
+    plan_version: int
+    outline: BaseGeometry
+    codes: npt.NDArray[np.object_]
+    area_m2: npt.NDArray[np.float64]
+    shapes: npt.NDArray[np.object_] | None  # when asked for and few enough
+    post_cell: npt.NDArray[np.int64]  # each post's cell position
+    post_name: list[str]
+    post_role: list[str]
+    rounds: CellRounds
+    gaps: BaseGeometry  # WGS84, before sliver removal
+    overlaps: BaseGeometry
+
+
+def _read(
+    s: Session,
+    engine: Engine,
+    area: Area,
+    at: str | datetime | None,
+    *,
+    day: date | None = None,
+    shapes_max: int | None = None,
+) -> _Read:
+    """The plan in force at `at` and what the report needs of it; shapes too when at most `shapes_max`."""
+    tz = ZoneInfo(area.timezone)
+    moment = parse_moment(at, tz)
+    plan = plan_at(s, area.id, None if at is None else moment, area.slug)
+    stored = plan.gaps is not None
+    inline = False
+    if shapes_max is not None:
+        n_cells = s.execute(select(func.count()).where(Cell.plan_id == plan.id)).scalar() or 0
+        inline = n_cells <= shapes_max
+    cells = load_cells(s, plan.id, geometry=inline or not stored)
+    ids = cells["id"].to_numpy(np.int64)
+    by_id = np.argsort(ids)
+    posts = raw_rows(
+        s,
+        select(Assignment.cell_id, Warden.name, Assignment.role)
+        .join(Warden, Warden.id == Assignment.warden_id)
+        .join(Cell, Cell.id == Assignment.cell_id)
+        .where(Cell.plan_id == plan.id),
+    )
+    post_ids = np.asarray([p[0] for p in posts], np.int64)
+    post_cell = by_id[np.searchsorted(ids, post_ids, sorter=by_id)].astype(np.int64)
+    rounds = read_rounds(s, ids, tz, moment, plan_id=plan.id, day=day)
+    outline = shapely.from_wkb(area.geometry)
+    if plan.gaps is not None and plan.overlaps is not None:  # kept when the plan was written
+        gaps, overlaps = shapely.from_wkb(plan.gaps), shapely.from_wkb(plan.overlaps)
+    elif is_postgres(engine):
+        gaps, overlaps = gaps_and_overlaps_in_db(s, area.id, plan.id)
+    else:  # a plan written before plans kept their ground
+        gaps, overlaps = gaps_and_overlaps(outline, np.asarray(cells.geometry.values))
+    return _Read(
+        slug=area.slug,
+        tz=tz,
+        moment=moment,
+        plan_version=plan.version,
+        outline=outline,
+        codes=np.asarray(cells["code"], dtype=object),
+        area_m2=cells["area_m2"].to_numpy(np.float64),
+        shapes=np.asarray(cells.geometry.values, dtype=object) if inline else None,
+        post_cell=post_cell,
+        post_name=[p[1] for p in posts],
+        post_role=[p[2] for p in posts],
+        rounds=rounds,
+        gaps=gaps,
+        overlaps=overlaps,
+    )
+
+
+# --- the rules, assembled ----------------------------------------------------------------------
+
+
+def _report(read: _Read, *, day: date | None = None, with_cells: bool = False) -> CoverageReport:
+    """The report of what was read: ground measured, every cell's rounds judged, staff counted."""
+    ground = ground_from(read.outline, read.gaps, read.overlaps)
+    now = read.rounds.status(read.moment, read.tz)
+    codes, status, n = read.codes, now.status, len(read.codes)
+    staffed = np.bincount(read.post_cell, minlength=n) > 0
+
+    def listed(which: npt.NDArray[np.bool_]) -> tuple[str, ...]:
+        return tuple(str(c) for c in codes[which])
+
+    summary = None
     if day is not None:
-        past = cell_status(rhythms, log_cell, log_t, moment.timestamp(), tz, day=day)
-        report["day"] = {
-            "date": day.isoformat(),
-            "cells": [
-                {"code": c, "expected": int(e), "done": int(d), "late": int(la), "missed": int(m)}
+        past = read.rounds.status(read.moment, read.tz, day=day)
+        summary = DaySummary(
+            day,
+            tuple(
+                CellDay(str(c), int(e), int(d), int(la), int(m))
                 for c, e, d, la, m, r in zip(
-                    codes, past.expected, past.done, past.late, past.missed, rhythms, strict=True
+                    codes,
+                    past.expected,
+                    past.done,
+                    past.late,
+                    past.missed,
+                    read.rounds.rhythms,
+                    strict=True,
                 )
                 if r is not None
-            ],
-        }
+            ),
+        )
+    cells = None
     if with_cells:
-        wardens_of: dict[int, list[tuple[str, str]]] = {}
-        for k, (_, name, role) in zip(post_cell, posts, strict=True):
-            wardens_of.setdefault(int(k), []).append((name, role))
-        report["cells"] = [
-            {
-                "code": str(codes[k]),
-                "status": "unstaffed"
-                if not staffed[k] and status[k] != "unscheduled"
-                else str(status[k]),
-                "round_status": str(status[k]),
-                "wardens": [{"name": n, "role": r} for n, r in wardens_of.get(k, [])],
-                "last_round": _iso(now.last_round[k], tz),
-                "next_round": _iso(now.next_round[k], tz),
-            }
-            for k in range(len(ids))
-        ]
-    return report
-
-
-def _iso(epoch: float, tz: ZoneInfo) -> str | None:
-    return None if np.isnan(epoch) else datetime.fromtimestamp(epoch, tz).isoformat()
+        unstaffed = ~staffed & (status != "unscheduled")
+        cells = CellStates(
+            code=codes,
+            status=np.where(unstaffed, "unstaffed", status).astype(object),
+            round_status=status,
+            last_round=now.last_round,
+            next_round=now.next_round,
+            post_cell=read.post_cell,
+            post_name=read.post_name,
+            post_role=read.post_role,
+        )
+    return CoverageReport(
+        area=read.slug,
+        at=read.moment.astimezone(read.tz),
+        timezone=str(read.tz.key),
+        plan_version=read.plan_version,
+        ground=ground,
+        cells_total=n,
+        unstaffed=listed(~staffed),
+        unscheduled=listed(status == "unscheduled"),
+        due=listed(status == "due"),
+        overdue=listed(status == "overdue"),
+        ok=listed(status == "ok"),
+        short_of_extra=listed(now.extra_short > 0),
+        wardens=_warden_load(read.post_cell, read.post_name, read.area_m2, now),
+        worst=_worst(codes, now),
+        day=summary,
+        cells=cells,
+    )
 
 
 def _warden_load(
-    post_cell: np.ndarray, post_name: list[str], area_m2: np.ndarray, now
-) -> list[dict[str, Any]]:
-    """Per warden: cells held, their m², rounds expected today and still to do."""
+    post_cell: npt.NDArray[np.int64],
+    post_name: list[str],
+    area_m2: npt.NDArray[np.float64],
+    now: CellStatus,
+) -> tuple[WardenLoad, ...]:
+    """Per warden: cells held, their m², rounds expected today and still to do; most left first."""
     if not len(post_cell):
-        return []
+        return ()
     left = np.maximum(now.expected - now.done - now.late - now.extra_done, 0)
     per_post = pd.DataFrame(
         {
@@ -178,30 +336,18 @@ def _warden_load(
     )
     load = per_post.groupby("warden", sort=False).sum().reset_index()
     load = load.sort_values(["rounds_left", "warden"], ascending=[False, True])
-    load["area_m2"] = load["area_m2"].round(1)
-    return [
-        {
-            "warden": w,
-            "cells": int(c),
-            "area_m2": float(a),
-            "rounds_today": int(t),
-            "rounds_left": int(x),
-        }
+    return tuple(
+        WardenLoad(str(w), int(c), float(a), int(t), int(x))
         for w, c, a, t, x in load.itertuples(index=False, name=None)
-    ]
+    )
 
 
-def _worst(codes: np.ndarray, now) -> list[dict[str, Any]]:
+def _worst(codes: npt.NDArray[np.object_], now: CellStatus) -> tuple[BehindCell, ...]:
     """The cells most behind: overdue before due, then most rounds missed."""
     rank = np.select([now.status == "overdue", now.status == "due"], [2, 1], 0)
     behind = np.flatnonzero(rank > 0)
     order = behind[np.lexsort((-now.missed[behind], -rank[behind]))][:WORST_SHOWN]
-    return [
-        {
-            "code": str(codes[k]),
-            "status": str(now.status[k]),
-            "missed": int(now.missed[k]),
-            "extra_short": int(now.extra_short[k]),
-        }
+    return tuple(
+        BehindCell(str(codes[k]), str(now.status[k]), int(now.missed[k]), int(now.extra_short[k]))
         for k in order
-    ]
+    )

@@ -7,6 +7,7 @@ import json
 import os
 import secrets
 import tempfile
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -14,13 +15,15 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import shapely
+from sqlalchemy import Engine
 
 from gridmgr.db.store import make_engine, upgrade
 from gridmgr.errors import Conflict, NotFound
 from gridmgr.geometry.projection import metric_crs, to_metric, to_wgs84
 from gridmgr.services.areas import add_area, list_areas
 from gridmgr.services.plans import grid
-from gridmgr.services.reports import log_round, plan_cells
+from gridmgr.services.reports import plan_cells
+from gridmgr.services.rounds import record_round
 from gridmgr.services.staff import assign, import_wardens, set_schedule
 from gridmgr.services.users import add_user
 
@@ -28,6 +31,16 @@ TZ = "Asia/Shanghai"
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧"
 GIVEN = ["伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛"]
 ACTOR = "demo"
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    """A login the demo made, with its fresh password (shown once, by `gridmgr demo`)."""
+
+    username: str
+    password: str
+    role: str
+    warden: str | None  # the warden a warden login is
 
 
 def demo_geodata() -> Path:
@@ -43,12 +56,13 @@ def demo_geodata() -> Path:
     return folder
 
 
-def build_demo(url: str, *, now: datetime | None = None) -> list[dict[str, Any]]:
+def build_demo(url: str, *, now: datetime | None = None) -> list[DemoLogin]:
     """Build the demo in an empty database (a SQLite file is made afresh); returns the demo logins.
 
     The park is split into 30 equal cells, then re-drawn by a "planner" with one cell pulled in (a gap)
     and one pushed out (overlaps); 28 cells get a warden, 26 a schedule, and the rounds of yesterday
-    and of today up to now leave cells ok, due and overdue.
+    and of today up to now leave cells ok, due and overdue. `now` (default the clock) is the moment
+    the demo is built as of: rounds are logged up to it, even when it is later than the clock.
     """
     if url.startswith("sqlite:///"):
         path = Path(url.removeprefix("sqlite:///"))
@@ -65,10 +79,10 @@ def build_demo(url: str, *, now: datetime | None = None) -> list[dict[str, Any]]
         # slugs chosen here: these names are written in both scripts, and the demo's links stay put
         park = add_area(engine, geodata / "demo_park.geojson", name="海滨儿童公园 Haibin Children's Park",
                         kind="park", slug="haibin-childrens-park", code="HB-",
-                        actor=ACTOR)["slug"]  # fmt: skip
+                        actor=ACTOR).slug  # fmt: skip
         community = add_area(engine, geodata / "demo_community.geojson",
                              name="新河社区 Xinhe Community", kind="community",
-                             slug="xinhe-community", code="XH-", actor=ACTOR)["slug"]  # fmt: skip
+                             slug="xinhe-community", code="XH-", actor=ACTOR).slug  # fmt: skip
         grid(engine, park, count=30, actor=ACTOR)
         _redraw_with_a_gap_and_an_overlap(engine, park)
         grid(engine, community, cell_size=60, shape="hex", actor=ACTOR)
@@ -82,7 +96,7 @@ def build_demo(url: str, *, now: datetime | None = None) -> list[dict[str, Any]]
         engine.dispose()
 
 
-def _redraw_with_a_gap_and_an_overlap(engine, slug: str) -> None:
+def _redraw_with_a_gap_and_an_overlap(engine: Engine, slug: str) -> None:
     """A planner's own drawing of the 30 cells: cell 5 drawn 6 m short, cell 12 drawn 4 m over."""
     cells = plan_cells(engine, slug)
     geoms = np.asarray(cells.geometry.values)
@@ -108,7 +122,7 @@ def _warden_names(n: int) -> list[str]:
     return [SURNAMES[k % len(SURNAMES)] + GIVEN[(k * 7) % len(GIVEN)] for k in range(n)]
 
 
-def _staff(engine, slug: str, codes: list[str], names: list[str]) -> None:
+def _staff(engine: Engine, slug: str, codes: list[str], names: list[str]) -> None:
     """One warden per cell, cells 8 and 20 left unstaffed, their wardens helping in busy cells 1 and 2."""
     with tempfile.TemporaryDirectory() as tmp:
         csv = Path(tmp) / "wardens.csv"
@@ -123,7 +137,9 @@ def _staff(engine, slug: str, codes: list[str], names: list[str]) -> None:
         assign(engine, slug, [target], names[k], role=role, actor=ACTOR)
 
 
-def _schedule(engine, slug: str, codes: list[str], now: datetime) -> dict[str, dict]:
+def _schedule(
+    engine: Engine, slug: str, codes: list[str], now: datetime
+) -> dict[str, dict[str, Any]]:
     """3+N for most cells; two unscheduled; two on rounds set around now so one is due and one overdue."""
     minutes = now.hour * 60 + now.minute
     due_at = f"{now.hour:02d}:{now.minute:02d}"  # its window is open right now
@@ -132,7 +148,7 @@ def _schedule(engine, slug: str, codes: list[str], now: datetime) -> dict[str, d
         overdue = {"times": [_hhmm(minutes - 120)], "window": (30, 60)}
     else:  # just after midnight: a round at 00:00 whose window has just closed
         overdue = {"times": ["00:00"], "window": (0, max(minutes - 1, 1))}
-    rhythms: dict[str, dict] = {}
+    rhythms: dict[str, dict[str, Any]] = {}
     for k, code in enumerate(codes):
         if k in (13, 25):
             continue  # unscheduled
@@ -151,8 +167,8 @@ def _schedule(engine, slug: str, codes: list[str], now: datetime) -> dict[str, d
     return rhythms
 
 
-def _rounds(engine, slug: str, codes: list[str], names: list[str], rhythms: dict[str, dict],
-            now: datetime) -> None:  # fmt: skip
+def _rounds(engine: Engine, slug: str, codes: list[str], names: list[str],
+            rhythms: dict[str, dict[str, Any]], now: datetime) -> None:  # fmt: skip
     """Yesterday and today up to now: on time mostly, a few late, a few missed (those stay overdue)."""
     holder = {code: names[k] for k, code in enumerate(codes) if k not in (7, 19)}
     rng = np.random.default_rng(654)
@@ -167,20 +183,21 @@ def _rounds(engine, slug: str, codes: list[str], names: list[str], rhythms: dict
                 at += timedelta(minutes=int(rng.integers(-20, 60)))
                 if at > now - timedelta(minutes=1) or (day == now.date() and skip_today):
                     continue
-                log_round(engine, slug, code, holder[code], at=at.isoformat(),
-                          note="消毒完成" if rng.random() < 0.3 else None, actor=ACTOR)  # fmt: skip
+                record_round(engine, slug, code, holder[code], at=at,
+                             note="消毒完成" if rng.random() < 0.3 else None, actor=ACTOR,
+                             now=now)  # fmt: skip
             for extra in range(r["extra"]):
                 at = datetime(day.year, day.month, day.day, 10 + 4 * extra, 30, tzinfo=now.tzinfo)
                 if at < now and not (day == now.date() and extra > 0):
-                    log_round(engine, slug, code, holder[code], at=at.isoformat(), note="加密消毒",
-                              actor=ACTOR)  # fmt: skip
+                    record_round(engine, slug, code, holder[code], at=at, note="加密消毒",
+                                 actor=ACTOR, now=now)  # fmt: skip
 
 
 def _hhmm(minutes: int) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
-def _users(engine, names: list[str]) -> list[dict[str, Any]]:
+def _users(engine: Engine, names: list[str]) -> list[DemoLogin]:
     """manager, planner and three warden logins, each with a fresh random password."""
     users: list[tuple[str, str, str | None]] = [
         ("manager", "manager", None),
@@ -191,5 +208,5 @@ def _users(engine, names: list[str]) -> list[dict[str, Any]]:
     for username, role, warden in users:
         password = secrets.token_urlsafe(9)
         add_user(engine, username, role=role, password=password, warden=warden, actor=ACTOR)
-        out.append({"username": username, "password": password, "role": role, "warden": warden})
+        out.append(DemoLogin(username, password, role, warden))
     return out

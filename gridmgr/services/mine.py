@@ -2,36 +2,89 @@
 
 from __future__ import annotations
 
-import json
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
 import shapely
+from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Engine, func, select
 
-from gridmgr.db.models import Area, Assignment, Cell, GridPlan, Round, Schedule, Warden
-from gridmgr.db.queries import SCHEDULE_COLUMNS, rhythm_of
+from gridmgr.db.models import Area, Assignment, Cell, GridPlan, Round, Warden
 from gridmgr.db.store import reading
 from gridmgr.errors import NotFound
 from gridmgr.rules.clock import parse_moment
-from gridmgr.rules.schedule import Rhythm, cell_status, day_bounds, windows
+from gridmgr.rules.schedule import NOT_EXPECTED, ROUND_STATES, CellStatus, Rhythm, day_bounds
+from gridmgr.services.round_status import read_rounds
 
-ROUND_STATUSES = ("done", "late", "due", "overdue", "upcoming")
+# the states of the rounds a warden is shown: a round not expected (before the schedule) is left out
+ROUND_STATUSES = tuple(s for s in ROUND_STATES if s != ROUND_STATES[NOT_EXPECTED])
+
+
+@dataclass(frozen=True)
+class FixedRound:
+    """One of the day's fixed rounds of a cell: when, its window, and its state by the 3+N rules."""
+
+    at: datetime  # when it is scheduled, on the area's clock
+    opens: datetime
+    closes: datetime
+    status: str  # done | late | due | overdue | upcoming
+
+
+@dataclass(frozen=True)
+class ExtraRounds:
+    """The day's extra rounds of a cell: done so far (counted up to those expected) and expected."""
+
+    done: int
+    expected: int
+
+
+@dataclass(frozen=True)
+class LoggedRound:
+    """A round logged in the cell today: when, by whom, with what note."""
+
+    at: datetime  # on the area's clock
+    warden: str | None  # None once the warden was removed
+    note: str | None
+
+
+@dataclass(frozen=True)
+class MyCell:
+    """One cell a warden holds, with today's rounds at the moment asked."""
+
+    area: str  # the area's slug
+    area_name: str
+    timezone: str
+    code: str
+    role: str  # the warden's role in the cell
+    area_m2: float
+    geometry: BaseGeometry  # WGS84
+    schedule: Rhythm | None
+    status: str  # ok | due | overdue | unscheduled
+    rounds: tuple[FixedRound, ...]  # the day's fixed rounds expected, in time order
+    extra: ExtraRounds
+    logged: tuple[LoggedRound, ...]  # today's logs, oldest first
+    last_round: datetime | None  # the latest log up to the moment, any day
+    next_round: datetime | None  # the next fixed round still to do today
+
+
+@dataclass(frozen=True)
+class WardenCells:
+    """A warden's cells at a moment (on the clock of the first cell's area)."""
+
+    warden: str
+    at: datetime
+    cells: tuple[MyCell, ...]  # by area name, then code order
 
 
 def warden_cells(
     engine: Engine, warden_name: str, *, at: str | datetime | None = None
-) -> dict[str, Any]:
+) -> WardenCells:
     """The cells a warden holds in every area's active plan, each with today's rounds and status.
 
-    Returns ``{"warden", "at", "cells": [...]}``; each cell carries ``area`` (slug), ``area_name``,
-    ``timezone``, ``code``, ``role``, ``area_m2``, ``geometry`` (GeoJSON), ``schedule`` ({times, extra}
-    or None), ``status`` (ok|due|overdue|unscheduled), ``rounds`` (today's fixed rounds: time, at,
-    window {opens, closes}, status done|late|due|overdue|upcoming), ``extra`` ({done, expected}),
-    ``logged`` (today's logs in the cell), ``last_round`` and ``next_round``. Cells come by area name,
-    then code order. `at` (ISO text without offset: each area's local time) defaults to now.
+    `at` (ISO text without offset: each area's local time) defaults to now. Rounds are judged by the
+    3+N rules exactly as the coverage report judges them (`services.round_status`).
     """
     with reading(engine) as s:
         warden_id = s.execute(select(Warden.id).where(Warden.name == warden_name)).scalar()
@@ -55,15 +108,17 @@ def warden_cells(
             .order_by(Area.name, Area.slug, Cell.seq)
         ).all()
         ids = [int(p[0]) for p in posts]
-        sched = {
-            int(c): rhythm_of(times, extra, before, after, since)
-            for c, times, extra, before, after, since in s.execute(
-                select(*SCHEDULE_COLUMNS).where(Schedule.cell_id.in_(ids))
-            )
-        }
         moments = {tz: parse_moment(at, ZoneInfo(tz)) for tz in {p[7] for p in posts}}
-        earliest = min((m for m in moments.values()), default=datetime.now(UTC))
-        latest = max((m for m in moments.values()), default=earliest)
+        # every cell of one time zone judged at once, as the report judges a plan
+        judged: dict[int, tuple[Rhythm | None, CellStatus, int]] = {}
+        for tz_name, moment in moments.items():
+            members = [int(p[0]) for p in posts if p[7] == tz_name]
+            rounds = read_rounds(s, members, ZoneInfo(tz_name), moment)
+            now = rounds.status(moment, ZoneInfo(tz_name))
+            for k, cell_id in enumerate(members):
+                judged[cell_id] = (rounds.rhythms[k], now, k)
+        earliest = min(moments.values(), default=datetime.now(UTC))
+        latest = max(moments.values(), default=earliest)
         logs = s.execute(
             select(Round.cell_id, Round.at_s, Warden.name, Round.note)
             .outerjoin(Warden, Warden.id == Round.warden_id)
@@ -83,123 +138,54 @@ def warden_cells(
         )
     first_tz = posts[0][7] if posts else "UTC"
     reference = moments.get(first_tz) or parse_moment(at, ZoneInfo(first_tz))
-    reference = reference.astimezone(ZoneInfo(first_tz))
     by_cell: dict[int, list[tuple[int, str | None, str | None]]] = {}
     for c, a, w, n in logs:
         by_cell.setdefault(int(c), []).append((a, w, n))
-    # every cell of one time zone evaluated at once by the schedule rules
-    status_of: dict[int, tuple] = {}
-    for tz_name, moment in moments.items():
-        members = [int(p[0]) for p in posts if p[7] == tz_name]
-        t = moment.timestamp()
-        log_cell = [k for k, c in enumerate(members) for a, _, _ in by_cell.get(c, []) if a <= t]
-        log_t = [a for c in members for a, _, _ in by_cell.get(c, []) if a <= t]
-        now = cell_status(
-            [sched.get(c) for c in members],
-            np.asarray(log_cell, np.int64),
-            np.asarray(log_t, dtype=float),
-            t,
-            ZoneInfo(tz_name),
-        )
-        for k, c in enumerate(members):
-            status_of[c] = (now.status[k], now.extra_done[k], now.next_round[k])
     cells = []
     for cell_id, code, area_m2, wkb, role, slug, name, tz_name in posts:
         tz = ZoneInfo(tz_name)
-        t = moments[tz_name].timestamp()
-        own = [x for x in by_cell.get(int(cell_id), []) if x[0] <= t]
-        rhythm = sched.get(cell_id)
-        status, extra_done, next_round = status_of[int(cell_id)]
-        day = moments[tz_name].astimezone(tz).date()
-        d0, d1 = day_bounds(day, tz)
+        moment = moments[tz_name]
+        d0, d1 = day_bounds(moment.astimezone(tz).date(), tz)
+        rhythm, now, k = judged[int(cell_id)]
         last = last_ever.get(cell_id)
         cells.append(
-            {
-                "area": slug,
-                "area_name": name,
-                "timezone": tz_name,
-                "code": code,
-                "role": role,
-                "area_m2": round(float(area_m2), 1),
-                "geometry": json.loads(shapely.to_geojson(shapely.from_wkb(wkb))),
-                "schedule": None
-                if rhythm is None
-                else {"times": list(rhythm.times), "extra": rhythm.extra},
-                "status": str(status),
-                "rounds": []
-                if rhythm is None
-                else _fixed_rounds(rhythm, [a for a, _, _ in own], t, day, tz),
-                "extra": {
-                    "done": int(extra_done),
-                    "expected": 0 if rhythm is None else rhythm.extra,
-                },
-                "logged": [
-                    {"at": _iso(a, tz), "warden": w, "note": n} for a, w, n in own if d0 <= a < d1
-                ],
-                "last_round": None if last is None else _iso(last, tz),
-                "next_round": None if np.isnan(next_round) else _iso(next_round, tz),
-            }
+            MyCell(
+                area=slug,
+                area_name=name,
+                timezone=tz_name,
+                code=code,
+                role=role,
+                area_m2=float(area_m2),
+                geometry=shapely.from_wkb(wkb),
+                schedule=rhythm,
+                status=str(now.status[k]),
+                rounds=_fixed_rounds(now, k, tz),
+                extra=ExtraRounds(int(now.extra_done[k]), 0 if rhythm is None else rhythm.extra),
+                logged=tuple(
+                    LoggedRound(_local(a, tz), w, n)
+                    for a, w, n in by_cell.get(int(cell_id), [])
+                    if d0 <= a < d1 and a <= moment.timestamp()
+                ),
+                last_round=None if last is None else _local(last, tz),
+                next_round=None if np.isnan(now.next_round[k]) else _local(now.next_round[k], tz),
+            )
         )
-    return {"warden": warden_name, "at": reference.isoformat(), "cells": cells}
+    return WardenCells(warden_name, reference.astimezone(ZoneInfo(first_tz)), tuple(cells))
 
 
-def _fixed_rounds(
-    rhythm: Rhythm, log_t: list[float], at: float, day, tz: ZoneInfo
-) -> list[dict[str, Any]]:
-    """Each of the day's fixed rounds with its window and status, by the rules of `gridmgr.rules.schedule`.
-
-    `cell_status` gives counts per cell; a warden's page needs to know which round each log settled,
-    so the same matching (on time in opening order, duplicates spent, late makes up the earliest
-    closed round) is followed here for the few cells of one warden.
-    """
-    win = np.concatenate([windows(rhythm, day + timedelta(days=k), tz) for k in (-1, 0, 1)])
-    d0, d1 = day_bounds(day, tz)
-    win = win[(win[:, 2] >= d0) & (win[:, 1] < d1)]
-    logs = sorted(x for x in log_t if x <= at and x >= min(win[:, 1].min(), d0))
-    used = [False] * len(logs)
-    done = [False] * len(win)
-    late = [False] * len(win)
-    for w in np.argsort(win[:, 1], kind="stable"):
-        for j, x in enumerate(logs):
-            if not used[j] and win[w, 1] <= x <= win[w, 2]:
-                done[w] = used[j] = True
-                break
-    for w in range(len(win)):
-        for j, x in enumerate(logs):
-            if not used[j] and win[w, 1] <= x <= win[w, 2] and done[w]:
-                used[j] = True
-    for w in np.argsort(win[:, 2], kind="stable"):
-        if done[w]:
-            continue
-        for j, x in enumerate(logs):
-            if not used[j] and x > win[w, 2]:
-                late[w] = used[j] = True
-                break
-    out = []
-    for w in np.argsort(win[:, 0], kind="stable"):
-        sched_at, opens, closes = win[w]
-        if not d0 <= sched_at < d1:
-            continue
-        if done[w]:
-            status = "done"
-        elif late[w]:
-            status = "late"
-        elif closes < at:
-            status = "overdue"
-        elif opens <= at:
-            status = "due"
-        else:
-            status = "upcoming"
-        out.append(
-            {
-                "time": datetime.fromtimestamp(sched_at, tz).strftime("%H:%M"),
-                "at": _iso(sched_at, tz),
-                "window": {"opens": _iso(opens, tz), "closes": _iso(closes, tz)},
-                "status": status,
-            }
+def _fixed_rounds(now: CellStatus, k: int, tz: ZoneInfo) -> tuple[FixedRound, ...]:
+    """Cell `k`'s fixed rounds of the day that are expected, as the 3+N rules judged each."""
+    r = now.rounds
+    rows = r.of_cell(k)
+    rows = rows[r.of_day[rows] & (r.state[rows] != NOT_EXPECTED)]
+    return tuple(
+        FixedRound(
+            _local(r.at[j], tz), _local(r.opens[j], tz), _local(r.closes[j], tz),
+            ROUND_STATES[r.state[j]],
         )
-    return out
+        for j in rows
+    )  # fmt: skip
 
 
-def _iso(epoch: float, tz: ZoneInfo) -> str:
-    return datetime.fromtimestamp(float(epoch), tz).isoformat()
+def _local(epoch: float, tz: ZoneInfo) -> datetime:
+    return datetime.fromtimestamp(float(epoch), tz)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Literal, overload
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -46,6 +46,7 @@ from gridmgr.geometry.gridding import cells_from_area, quality_of
 from gridmgr.geometry.projection import metric_crs, to_metric
 from gridmgr.geometry.shapes import FLAT_DEGREES, has_area, polygonal
 from gridmgr.rules.naming import area_code_prefix
+from gridmgr.services.areas import AreaInfo, area_info
 
 # figures of cutting along lines that the report keeps from gridding (the rest is measured again)
 _LINE_FIGURES = (
@@ -61,8 +62,49 @@ _LINE_FIGURES = (
 # --- plans ----------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class DrawnGround:
+    """How far drawn cells (an import) are from covering the area exactly: they are not fixed."""
+
+    coverage_error: float  # the share of the area's land the cells miss or cover twice
+    overlap_m2: float  # land two drawn cells both cover
+
+
+@dataclass(frozen=True)
+class GridReport:
+    """A new plan, written or (dry run) only worked out: its cells and what happens to the staff."""
+
+    dry_run: bool
+    mode: str  # count | cell_size | import | restore
+    cells: int
+    previous_cells: int
+    kept_codes: int  # cells that kept an old cell's code (barely changed)
+    staffed_cells: int
+    wardens_posted: int
+    gained_staff: tuple[
+        str, ...
+    ]  # codes of new cells whose wardens include some the old cell had not
+    lost_staff: tuple[str, ...]  # codes of new cells missing some of the old cell's wardens
+    quality: dict[str, Any]  # the figures of `geometry.gridding.quality_of`
+    gaps_and_overlaps: DrawnGround | None = None  # drawn cells only
+    plan_version: int | None = None  # the plan written; None on a dry run
+
+
+@dataclass(frozen=True)
+class Preview:
+    """A dry run with its cells: what a commit with the same options would write."""
+
+    area: AreaInfo
+    area_version: int  # the area's version it was worked out on: a commit expecting it checks it
+    report: GridReport
+    # the new cells as the commit writes them: code, area_m2, geometry, wardens (how many posts),
+    # change (kept, new, gained, lost, changed)
+    cells: gpd.GeoDataFrame
+
+
 @dataclass
 class _Current:
+    info: AreaInfo
     area_id: int
     version: int
     next_seq: int
@@ -97,6 +139,7 @@ def _current(engine: Engine, slug: str) -> _Current:
         scheduled = np.array([k in schedules for k in range(len(ids))], dtype=bool)
         prefix = area.code_prefix or area_code_prefix(area.name, area.slug, cells["code"].tolist())
         return _Current(
+            area_info(s, area),
             area.id,
             area.version,
             area.next_seq,
@@ -109,19 +152,7 @@ def _current(engine: Engine, slug: str) -> _Current:
         )
 
 
-@overload
 def grid(
-    engine: Engine, slug: str, *, with_cells: Literal[False] = False, **options: Any
-) -> dict[str, Any]: ...
-
-
-@overload
-def grid(
-    engine: Engine, slug: str, *, with_cells: Literal[True], **options: Any
-) -> tuple[dict[str, Any], gpd.GeoDataFrame]: ...
-
-
-def grid(  # type: ignore[misc]  # the overloads' **options stand for the keywords below
     engine: Engine,
     slug: str,
     *,
@@ -140,25 +171,85 @@ def grid(  # type: ignore[misc]  # the overloads' **options stand for the keywor
     weight_field: str | None = None,
     target_weight: float | None = None,
     dry_run: bool = False,
-    with_cells: bool = False,
     expect_version: int | None = None,
     actor: str = "cli",
-) -> dict[str, Any] | tuple[dict[str, Any], gpd.GeoDataFrame]:
+) -> GridReport:
     """Make a new active plan for an area, carrying every warden post and schedule over; one transaction.
 
     With `dry_run` nothing is written and the same report comes back. Two re-grids of one area
     at once: the second to commit gets a Conflict and writes nothing. `cells_geojson` takes drawn
     cells as parsed GeoJSON (an API request body) the way `from_file` takes a file.
-
     `weight` (a ``FILE[:FIELD]``) or `weight_geojson` with `weight_field` (parsed GeoJSON, an API
     body) give the workload to balance (`cells_from_area`'s ``weight``), `target_weight` the cells'
     count from it; `snap` and `split_where` shape cutting along `split_by`.
 
-    With `with_cells` the answer is (report, cells): the new cells exactly as the commit writes them
-    (code, area_m2, geometry, wardens: how many posts, change: kept/new/gained/lost/changed), and the
-    report's ``area_version`` is the area's version they were worked out on. `expect_version` (such
-    a version) makes the call a Conflict, writing nothing, unless the area is still at that version.
+    `expect_version` (a preview's `area_version`) makes the call a Conflict, writing nothing, unless
+    the area is still at that version.
     """
+    report, _cur, _new = _grid(
+        engine, slug, count=count, cell_size=cell_size, from_file=from_file,
+        cells_geojson=cells_geojson, shape=shape, split_by=split_by, crs=crs,
+        min_fraction=min_fraction, snap=snap, split_where=split_where, weight=weight,
+        weight_geojson=weight_geojson, weight_field=weight_field, target_weight=target_weight,
+        dry_run=dry_run, expect_version=expect_version, actor=actor,
+    )  # fmt: skip
+    return report
+
+
+def preview_grid(
+    engine: Engine,
+    slug: str,
+    *,
+    count: int | None = None,
+    cell_size: float | None = None,
+    from_file: str | Path | None = None,
+    shape: str = "square",
+    split_by: str | Path | None = None,
+    crs: str = "wgs84",
+    min_fraction: float = 0.35,
+    snap: float = DEFAULT_SNAP_M,
+    split_where: str | None = None,
+    weight: str | Path | None = None,
+    target_weight: float | None = None,
+) -> Preview:
+    """The dry run of `grid` with the same options, with the area (read once, in the same session as
+    the plan) and the new cells a commit with them would write (with their weight when weighed);
+    nothing is written.
+
+    `check_unchanged` with the preview's `area_version`, or `grid(..., expect_version=)`, makes sure
+    the commit writes what the preview showed.
+    """
+    report, cur, new = _grid(
+        engine, slug, count=count, cell_size=cell_size, from_file=from_file, shape=shape,
+        split_by=split_by, crs=crs, min_fraction=min_fraction, snap=snap, split_where=split_where,
+        weight=weight, target_weight=target_weight, dry_run=True, actor="preview",
+    )  # fmt: skip
+    return Preview(cur.info, cur.version, report, _cells_with_changes(new))
+
+
+def _grid(
+    engine: Engine,
+    slug: str,
+    *,
+    count: int | None = None,
+    cell_size: float | None = None,
+    from_file: str | Path | None = None,
+    cells_geojson: object | None = None,
+    shape: str = "square",
+    split_by: str | Path | None = None,
+    crs: str = "wgs84",
+    min_fraction: float = 0.35,
+    snap: float = DEFAULT_SNAP_M,
+    split_where: str | None = None,
+    weight: str | Path | None = None,
+    weight_geojson: object | None = None,
+    weight_field: str | None = None,
+    target_weight: float | None = None,
+    dry_run: bool = False,
+    expect_version: int | None = None,
+    actor: str = "cli",
+) -> tuple[GridReport, _Current, _NewPlan]:
+    """The new cells of any mode, numbered and staffed, and the report (written unless a dry run)."""
     limits = Limits.from_env()
     params: dict[str, Any]
     cur = _current(engine, slug)
@@ -203,10 +294,7 @@ def grid(  # type: ignore[misc]  # the overloads' **options stand for the keywor
             params.update(weight=name, target_weight=target_weight)
     new = _new_plan(cur, cells)
     report = _commit_plan(engine, cur, new, mode, params, dry_run=dry_run, actor=actor)
-    if not with_cells:
-        return report
-    report["area_version"] = cur.version
-    return report, _cells_with_changes(new)
+    return report, cur, new
 
 
 def check_unchanged(engine: Engine, slug: str, version: int) -> None:
@@ -250,7 +338,7 @@ def _clipped_cells(
     return out
 
 
-def restore_plan(engine: Engine, slug: str, version: int, *, actor: str = "cli") -> dict[str, Any]:
+def restore_plan(engine: Engine, slug: str, version: int, *, actor: str = "cli") -> GridReport:
     """Make an earlier plan's cells (and codes) active again as a new version, current staff carried over."""
     cur = _current(engine, slug)
     with reading(engine) as s:
@@ -342,33 +430,33 @@ def _commit_plan(
     cur: _Current,
     new: _NewPlan,
     mode: str,
-    params: dict,
+    params: dict[str, Any],
     *,
     dry_run: bool,
     actor: str,
-) -> dict[str, Any]:
+) -> GridReport:
     """The report on a new plan and, unless a dry run, the plan written as the area's active one."""
     cells, seqs, next_seq, new_m, mig = new.cells, new.seqs, new.next_seq, new.metric, new.mig
     quality = quality_of(cells, cur.geometry)
     made = cells.attrs.get("quality", {})
     quality.update({k: v for k, v in made.items() if k in _LINE_FIGURES})
-    report: dict[str, Any] = {
-        "dry_run": dry_run,
-        "mode": mode,
-        "cells": len(cells),
-        "previous_cells": len(cur.cells),
-        "kept_codes": sum(c is not None for c in mig.kept_code) if mig else 0,
-        "staffed_cells": len({k for k, _, _ in mig.posts}) if mig else 0,
-        "wardens_posted": len({w for _, w, _ in mig.posts}) if mig else 0,
-        "gained_staff": [cells["code"].iloc[k] for k in mig.gained] if mig else [],
-        "lost_staff": [cells["code"].iloc[k] for k in mig.lost] if mig else [],
-        "quality": quality,
-    }
+    drawn = None
     if mode == "import":
-        report["gaps_and_overlaps"] = {
-            "coverage_error": quality["coverage_error"],
-            "overlap_m2": float(shapely.area(new_m).sum() - shapely.area(shapely.union_all(new_m))),
-        }
+        overlap = float(shapely.area(new_m).sum() - shapely.area(shapely.union_all(new_m)))
+        drawn = DrawnGround(quality["coverage_error"], overlap)
+    report = GridReport(
+        dry_run=dry_run,
+        mode=mode,
+        cells=len(cells),
+        previous_cells=len(cur.cells),
+        kept_codes=sum(c is not None for c in mig.kept_code) if mig else 0,
+        staffed_cells=len({k for k, _, _ in mig.posts}) if mig else 0,
+        wardens_posted=len({w for _, w, _ in mig.posts}) if mig else 0,
+        gained_staff=tuple(str(cells["code"].iloc[k]) for k in mig.gained) if mig else (),
+        lost_staff=tuple(str(cells["code"].iloc[k]) for k in mig.lost) if mig else (),
+        quality=quality,
+        gaps_and_overlaps=drawn,
+    )
     if dry_run:
         return report
     # worked out before the write lock is taken, in Python on both databases: the fast coverage union
@@ -423,8 +511,8 @@ def _commit_plan(
             s, actor, "plan.create", cur.area_id, version=plan.version, mode=mode,
             cells=len(cells), findings_moved=moved,
         )  # fmt: skip
-        report["plan_version"] = plan.version
-    return report
+        version = plan.version
+    return replace(report, plan_version=version)
 
 
 def _move_findings(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine, delete, insert, select
@@ -14,6 +15,23 @@ from gridmgr.errors import InvalidInput, NotFound
 from gridmgr.rules.staffing import warden_name, warden_role
 
 MAX_WARDENS_PER_CELL = 200
+
+
+@dataclass(frozen=True)
+class Post:
+    """A warden's post in a cell: the warden's name and role there (leader, member, volunteer)."""
+
+    name: str
+    role: str
+
+
+@dataclass(frozen=True)
+class CellWardens:
+    """A cell's wardens after they were replaced."""
+
+    area: str  # the area's slug
+    cell: str  # the cell's code
+    wardens: tuple[Post, ...]
 
 
 def active_cell(s: Session, slug: str, code: str) -> tuple[Area, int]:
@@ -38,7 +56,7 @@ def set_cell_wardens(
     wardens: list[dict[str, Any]],
     *,
     actor: str = "cli",
-) -> dict[str, Any]:
+) -> CellWardens:
     """Replace a cell's wardens with these ({name, role}; role defaults to member); one transaction.
 
     Every named warden must exist already; an empty list leaves the cell unstaffed.
@@ -77,8 +95,4 @@ def set_cell_wardens(
         record_audit(
             s, actor, "cell.wardens", area.id, cell=code, wardens=[f"{n} ({r})" for n, r in posts]
         )
-    return {
-        "area": slug,
-        "cell": code,
-        "wardens": [{"name": n, "role": r} for n, r in posts],
-    }
+    return CellWardens(slug, code, tuple(Post(n, r) for n, r in posts))

@@ -1,78 +1,33 @@
-"""Logging rounds, plan history, and plans read out for export."""
+"""Plan history, and plans read out for export."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import geopandas as gpd
 import numpy as np
 from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
 
 from gridmgr.db.models import (
+    Area,
     Assignment,
     Cell,
     GridPlan,
     Schedule,
     Warden,
 )
-from gridmgr.db.queries import active_cells, cell_ids, get_area, record_audit
-from gridmgr.db.store import load_cells, reading, transaction
-from gridmgr.errors import InvalidInput, NotFound
-
-# --- rounds and coverage -------------------------------------------------------------------------
-
-
-def log_round(
-    engine: Engine,
-    slug: str,
-    code: str,
-    warden: str,
-    *,
-    at: str | None = None,
-    note: str | None = None,
-    actor: str = "cli",
-) -> dict[str, Any]:
-    """Log a round in a cell by a warden who holds it; a time without offset is the area's local time."""
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
-
-    from gridmgr.db.models import Round, utcnow
-
-    with transaction(engine) as s:
-        area, _plan, cells = active_cells(s, slug)
-        (cell_id,) = cell_ids(cells, [code], slug)
-        w = s.execute(select(Warden).where(Warden.name == warden)).scalar_one_or_none()
-        if w is None:
-            raise NotFound(f"no warden named {warden!r}")
-        holds = s.execute(
-            select(Assignment.id).where(Assignment.cell_id == cell_id, Assignment.warden_id == w.id)
-        ).first()
-        if holds is None:
-            raise InvalidInput(
-                f"{warden} does not hold cell {code} of {slug}; only its wardens log rounds there"
-            )
-        when = utcnow()
-        if at:
-            try:
-                when = datetime.fromisoformat(at)
-            except ValueError:
-                raise InvalidInput(
-                    f"--at {at!r} is not an ISO time such as 2026-11-24T08:10 or 2026-11-24T08:10+08:00"
-                ) from None
-            if when.tzinfo is None:
-                when = when.replace(tzinfo=ZoneInfo(area.timezone))
-        if note is not None and len(note) > 2000:
-            raise InvalidInput("a note may be at most 2,000 characters")
-        s.add(Round(cell_id=cell_id, warden_id=w.id, at_s=int(when.timestamp()), note=note))
-        record_audit(s, actor, "round.log", area.id, cell=code, warden=warden, at=when.isoformat())
-    return {"area": slug, "cell": code, "warden": warden, "at": when.isoformat()}
-
+from gridmgr.db.queries import active_cells, get_area
+from gridmgr.db.store import load_cells, reading
+from gridmgr.errors import NotFound
 
 # --- reading out ------------------------------------------------------------------------------
 
 
-def _plan_version(s, slug: str, version: int):
+def _plan_version(s: Session, slug: str, version: int) -> tuple[Area, GridPlan, gpd.GeoDataFrame]:
+    """An area's plan of this version with its cells, or NotFound."""
     area = get_area(s, slug)
     plan = s.execute(
         select(GridPlan).where(GridPlan.area_id == area.id, GridPlan.version == version)
@@ -82,7 +37,28 @@ def _plan_version(s, slug: str, version: int):
     return area, plan, load_cells(s, plan.id)
 
 
-def list_plans(engine: Engine, slug: str) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class PlanRow:
+    """One plan of an area's history."""
+
+    version: int
+    active: bool
+    mode: str  # count | cell_size | import | restore
+    cells: int
+    created_at: datetime  # in UTC, as the database keeps it (SQLite gives no offset)
+    created_by: str | None
+
+
+@dataclass(frozen=True)
+class Exported:
+    """A plan written to a file: where, how many cells, in which datum."""
+
+    output: Path
+    cells: int
+    crs: str
+
+
+def list_plans(engine: Engine, slug: str) -> list[PlanRow]:
     """An area's plan history, oldest first: version, mode, cell count, when, by whom, active or not."""
     with reading(engine) as s:
         area = get_area(s, slug)
@@ -94,14 +70,7 @@ def list_plans(engine: Engine, slug: str) -> list[dict[str, Any]]:
             .order_by(GridPlan.version)
         ).all()
         return [
-            {
-                "version": p.version,
-                "active": p.active,
-                "mode": p.mode,
-                "cells": n,
-                "created_at": p.created_at.isoformat(),
-                "created_by": p.created_by,
-            }
+            PlanRow(p.version, p.active, p.mode, int(n), p.created_at, p.created_by)
             for p, n in rows
         ]
 
@@ -137,7 +106,7 @@ def plan_cells(engine: Engine, slug: str, *, version: int | None = None) -> gpd.
 
 def export_plan(
     engine: Engine, slug: str, path: str | Path, *, crs: str = "wgs84", version: int | None = None
-) -> dict[str, Any]:
+) -> Exported:
     """Write a plan (the active one by default: codes, areas, wardens, schedules) to GeoJSON or GeoPackage."""
     from gridmgr.files.export import write_cells
     from gridmgr.geometry.datum import from_wgs84, parse_datum
@@ -149,4 +118,4 @@ def export_plan(
             gpd.GeoSeries(from_wgs84(np.asarray(cells.geometry.values), datum), crs="EPSG:4326")
         )
     out = write_cells(cells, path)
-    return {"output": str(out), "cells": len(cells), "crs": datum}
+    return Exported(out, len(cells), datum)

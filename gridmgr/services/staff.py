@@ -5,11 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
+import geopandas as gpd
 import numpy as np
+import numpy.typing as npt
 import shapely
 from sqlalchemy import Engine, delete, insert, select
 from sqlalchemy.orm import Session
@@ -30,12 +32,59 @@ from gridmgr.rules.staffing import warden_name, warden_role
 DEFAULT_TIMES = ("08:00", "12:00", "18:00")
 _TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
+
+@dataclass(frozen=True)
+class WardenInfo:
+    """A warden: name (unique), phone and usual role."""
+
+    id: int
+    name: str
+    phone: str | None
+    role: str
+
+
+@dataclass(frozen=True)
+class WardensImported:
+    """How many wardens a CSV file brought in (all of its lines, or none)."""
+
+    imported: int
+
+
+@dataclass(frozen=True)
+class Assigned:
+    """A warden posted to cells with a role."""
+
+    warden: str
+    cells: tuple[str, ...]
+    role: str
+
+
+@dataclass(frozen=True)
+class AutoAssigned:
+    """Every warden spread over an area's cells."""
+
+    cells: int
+    wardens: int
+    posts: int
+    balanced_by: str = "area"  # "weight" (times rounds a day) when the plan has weights
+
+
+@dataclass(frozen=True)
+class ScheduleSet:
+    """A "3+N" schedule given to cells."""
+
+    cells: int
+    times: tuple[str, ...]  # sorted HH:MM
+    extra: int
+    window: tuple[int, int]  # minutes around each round time: (-before, after)
+
+
 # --- wardens and posts ------------------------------------------------------------------------
 
 
 def add_warden(
     engine: Engine, name: str, *, phone: str | None = None, role: str = "member", actor: str = "cli"
-) -> dict[str, Any]:
+) -> WardenInfo:
     """Register a warden (names are unique)."""
     name = warden_name(name, where="")
     role = warden_role(role, where="")
@@ -46,10 +95,10 @@ def add_warden(
         s.add(w)
         s.flush()
         record_audit(s, actor, "warden.add", None, name=name)
-        return {"id": w.id, "name": name, "phone": phone, "role": role}
+        return WardenInfo(w.id, name, phone, role)
 
 
-def import_wardens(engine: Engine, path: str | Path, *, actor: str = "cli") -> dict[str, Any]:
+def import_wardens(engine: Engine, path: str | Path, *, actor: str = "cli") -> WardensImported:
     """Import wardens from CSV (header name,phone[,role]); any bad line refuses the whole file."""
     source = str(path)
     try:
@@ -123,7 +172,7 @@ def import_wardens(engine: Engine, path: str | Path, *, actor: str = "cli") -> d
             )
         bulk_insert(s, Warden, rows)
         record_audit(s, actor, "warden.import", None, count=len(rows), source=source)
-    return {"imported": len(rows)}
+    return WardensImported(len(rows))
 
 
 def assign(
@@ -134,7 +183,7 @@ def assign(
     *,
     role: str = "member",
     actor: str = "cli",
-) -> dict[str, Any]:
+) -> Assigned:
     """Post a warden to cells (an existing post changes role)."""
     role = warden_role(role, where="")
     with transaction(engine) as s:
@@ -152,10 +201,10 @@ def assign(
             insert(Assignment), [{"cell_id": c, "warden_id": w.id, "role": role} for c in ids]
         )
         record_audit(s, actor, "assign", _area.id, warden=warden, cells=codes, role=role)
-    return {"warden": warden, "cells": codes, "role": role}
+    return Assigned(warden, tuple(codes), role)
 
 
-def auto_assign(engine: Engine, slug: str, *, actor: str = "cli") -> dict[str, Any]:
+def auto_assign(engine: Engine, slug: str, *, actor: str = "cli") -> AutoAssigned:
     """Spread all wardens over the active plan: replaces its posts; one transaction."""
     with transaction(engine) as s:
         area, _plan, cells = active_cells(s, slug)
@@ -204,10 +253,10 @@ def auto_assign(engine: Engine, slug: str, *, actor: str = "cli") -> dict[str, A
         bulk_insert(s, Assignment, rows)
         by = "weight" if "weight" in cells and cells["weight"].notna().all() else "area"
         record_audit(s, actor, "assign.auto", area.id, wardens=w, cells=n, by=by)
-    return {"cells": n, "wardens": w, "posts": len(rows), "balanced_by": by}
+    return AutoAssigned(n, w, len(rows), by)
 
 
-def _workload(s: Session, cells: Any) -> np.ndarray:
+def _workload(s: Session, cells: gpd.GeoDataFrame) -> npt.NDArray[np.float64]:
     """Each cell's workload for spreading wardens (`rules.staffing.cell_workload`): weight times
     rounds a day when every cell of the plan has a weight, else area. Adds ``weight`` to `cells`."""
     ids = [int(i) for i in cells["id"]]
@@ -239,7 +288,7 @@ def set_schedule(
     window: tuple[int, int] = (30, 90),
     since: datetime | None = None,
     actor: str = "cli",
-) -> dict[str, Any]:
+) -> ScheduleSet:
     """Give cells (all of the active plan when none are named) a "3+N" schedule.
 
     Rounds are expected from `since` (default now) on: earlier rounds of the day are not overdue.
@@ -289,4 +338,4 @@ def set_schedule(
             ],
         )
         record_audit(s, actor, "schedule.set", area.id, cells=len(ids), times=joined, extra=extra)
-    return {"cells": len(ids), "times": sorted(times), "extra": extra, "window": [-before, after]}
+    return ScheduleSet(len(ids), tuple(sorted(times)), extra, (-before, after))

@@ -11,6 +11,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import IO, Any
 
@@ -18,8 +19,8 @@ from sqlalchemy import Engine
 from werkzeug.utils import secure_filename
 
 from gridmgr.errors import GridmgrError, InvalidInput, Phrase, replaced_in
-from gridmgr.services.areas import add_area
-from gridmgr.services.staff import import_wardens
+from gridmgr.services.areas import AreaAdded, add_area
+from gridmgr.services.staff import WardensImported, import_wardens
 
 STASH_DIR = "uploads"
 STASH_HOURS = 24  # a preview's upload is kept this long for its commit
@@ -154,20 +155,19 @@ def purge_stash(instance: str | Path, *, hours: float = STASH_HOURS) -> int:
 # --- use cases on uploads --------------------------------------------------------------------
 
 
-def add_area_upload(
-    engine: Engine, stream: IO[bytes], filename: str, **options: Any
-) -> dict[str, Any]:
+def add_area_upload(engine: Engine, stream: IO[bytes], filename: str, **options: Any) -> AreaAdded:
     """`add_area` on an uploaded boundary file; messages name the file as the user chose it."""
     with saved_upload(stream, filename, what=Phrase("boundary file")) as path:
         made = add_area(engine, path, **options)
         shown = display_name(filename)
-        made["warnings"] = [replaced_in(w, str(path), shown) for w in made["warnings"]]
-        return made
+        return replace(
+            made, warnings=tuple(replaced_in(w, str(path), shown) for w in made.warnings)
+        )
 
 
 def import_wardens_upload(
     engine: Engine, stream: IO[bytes], filename: str, *, actor: str = "web"
-) -> dict[str, Any]:
+) -> WardensImported:
     """`import_wardens` on an uploaded CSV; messages name the file as the user chose it. Refused first:
     NUL bytes (binary data; no database stores them) and fields over the csv module's limit."""
     shown = display_name(filename)

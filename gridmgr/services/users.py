@@ -7,9 +7,10 @@ import hmac
 import os
 import secrets
 import threading
-from typing import Any
+from dataclasses import dataclass
 
 from sqlalchemy import Engine, delete, select, update
+from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from gridmgr.db.models import ApiToken, User, Warden, new_session_key, utcnow
@@ -23,6 +24,20 @@ MIN_PASSWORD = 8
 _DUMMY_HASH = generate_password_hash("not a password of anyone's")
 
 
+@dataclass(frozen=True)
+class UserInfo:
+    """A login: its id, name, role, and the warden it is (None for managers and planners)."""
+
+    id: int
+    username: str
+    role: str  # manager | planner | warden
+    warden: str | None
+
+
+# users with the name of the warden each is (None for managers and planners); a statement is immutable
+_WITH_WARDEN = select(User, Warden.name).outerjoin(Warden, Warden.id == User.warden_id)
+
+
 def add_user(
     engine: Engine,
     username: str,
@@ -31,7 +46,7 @@ def add_user(
     password: str,
     warden: str | None = None,
     actor: str = "cli",
-) -> dict[str, Any]:
+) -> UserInfo:
     """Create a login; a warden user is tied to the warden whose cells it may see and log."""
     username = (username or "").strip()
     if not username or len(username) > 80 or any(c.isspace() for c in username):
@@ -58,7 +73,7 @@ def add_user(
         s.add(user)
         s.flush()
         record_audit(s, actor, "user.add", None, username=username, role=role, warden=warden)
-        return {"id": user.id, "username": username, "role": role, "warden": warden}
+        return UserInfo(user.id, username, role, warden)
 
 
 def check_password_rules(password: str) -> None:
@@ -71,17 +86,17 @@ def check_password_rules(password: str) -> None:
         raise InvalidInput("a password may be at most 200 characters")
 
 
-def authenticate(engine: Engine, username: str, password: str) -> dict[str, Any]:
+def authenticate(engine: Engine, username: str, password: str) -> UserInfo:
     """The user whose name and password these are; Forbidden with one message for any mismatch."""
     with reading(engine) as s:
-        row = s.execute(_with_warden().where(User.username == (username or "").strip())).first()
+        row = s.execute(_WITH_WARDEN.where(User.username == (username or "").strip())).first()
     if row is None:
         _password_matches(_DUMMY_HASH, password or "")
         raise Forbidden.of("wrong user name or password")
     user, warden = row
     if not _password_matches(user.password_hash, password or ""):
         raise Forbidden.of("wrong user name or password")
-    return _user_dict(user, warden)
+    return _user_info(user, warden)
 
 
 # a password check is made slow on purpose (scrypt, a fraction of a second of a whole core): a burst
@@ -94,11 +109,6 @@ def _password_matches(password_hash: str, password: str) -> bool:
     """check_password_hash, with at most all cores but one checking passwords at once."""
     with _HASHING:
         return check_password_hash(password_hash, password)
-
-
-def _with_warden():
-    """Users with the name of the warden each is (None for managers and planners)."""
-    return select(User, Warden.name).outerjoin(Warden, Warden.id == User.warden_id)
 
 
 def session_key(engine: Engine, user_id: int) -> str:
@@ -116,18 +126,18 @@ def session_key(engine: Engine, user_id: int) -> str:
         return user.session_key
 
 
-def session_user(engine: Engine, user_id: int, key: str | None) -> dict[str, Any] | None:
+def session_user(engine: Engine, user_id: int, key: str | None) -> UserInfo | None:
     """The user of a session, or None once it was ended: the user logged out, got a new password or
     was removed since (each gives the user a new session key, or no user at all)."""
     if not isinstance(user_id, int) or not isinstance(key, str) or not key:
         return None
     with reading(engine) as s:
-        row = s.execute(_with_warden().where(User.id == user_id)).first()
+        row = s.execute(_WITH_WARDEN.where(User.id == user_id)).first()
     if row is None or not row[0].session_key:
         return None
     if not hmac.compare_digest(row[0].session_key.encode(), key.encode()):
         return None
-    return _user_dict(*row)
+    return _user_info(*row)
 
 
 def end_sessions(engine: Engine, user_id: int) -> None:
@@ -160,7 +170,8 @@ def remove_user(engine: Engine, username: str, *, actor: str = "cli") -> None:
         record_audit(s, actor, "user.remove", None, username=user.username, role=user.role)
 
 
-def _named(s, username: str) -> User:
+def _named(s: Session, username: str) -> User:
+    """The user with this name (spaces around it ignored), or NotFound."""
     user = s.execute(
         select(User).where(User.username == (username or "").strip())
     ).scalar_one_or_none()
@@ -177,15 +188,15 @@ def issue_token(engine: Engine, user_id: int) -> str:
     return token
 
 
-def user_for_token(engine: Engine, token: str) -> dict[str, Any] | None:
+def user_for_token(engine: Engine, token: str) -> UserInfo | None:
     """The user a live (not revoked) token belongs to, or None."""
     with reading(engine) as s:
         row = s.execute(
-            _with_warden()
-            .join(ApiToken, ApiToken.user_id == User.id)
-            .where(ApiToken.token_sha256 == _digest(token), ApiToken.revoked_at.is_(None))
+            _WITH_WARDEN.join(ApiToken, ApiToken.user_id == User.id).where(
+                ApiToken.token_sha256 == _digest(token), ApiToken.revoked_at.is_(None)
+            )
         ).first()
-    return None if row is None else _user_dict(*row)
+    return None if row is None else _user_info(*row)
 
 
 def revoke_token(engine: Engine, token: str) -> None:
@@ -198,16 +209,16 @@ def revoke_token(engine: Engine, token: str) -> None:
             t.revoked_at = utcnow()
 
 
-def list_users(engine: Engine) -> list[dict[str, Any]]:
+def list_users(engine: Engine) -> list[UserInfo]:
     """Every user with role and warden, by name."""
     with reading(engine) as s:
-        rows = s.execute(_with_warden().order_by(User.username)).all()
-    return [_user_dict(u, w) for u, w in rows]
+        rows = s.execute(_WITH_WARDEN.order_by(User.username)).all()
+    return [_user_info(u, w) for u, w in rows]
 
 
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def _user_dict(user: User, warden: str | None) -> dict[str, Any]:
-    return {"id": user.id, "username": user.username, "role": user.role, "warden": warden}
+def _user_info(user: User, warden: str | None) -> UserInfo:
+    return UserInfo(user.id, user.username, user.role, warden)

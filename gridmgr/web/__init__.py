@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from importlib.resources import files
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from flask import Flask, g, jsonify, make_response, render_template, request
 from flask.json.provider import DefaultJSONProvider
@@ -27,6 +27,9 @@ from gridmgr.errors import (
     RateLimited,
 )
 from gridmgr.web.words import N_
+
+if TYPE_CHECKING:  # the services load with the blueprints, not with this module
+    from gridmgr.services.users import UserInfo
 
 TEMPLATES = Path(str(files("gridmgr.templates")))
 STATIC = Path(__file__).resolve().parent / "static"
@@ -263,6 +266,6 @@ def _instance_secret(instance: Path) -> str:
     return key
 
 
-def current_user() -> dict[str, Any] | None:
+def current_user() -> UserInfo | None:
     """The logged-in user of this request (session or API token), or None."""
     return g.get("user")

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, render_template, request
 
 from gridmgr.errors import InvalidInput
-from gridmgr.services.audit import audit_areas, list_audit
+from gridmgr.services.audit import AuditEntry, audit_areas, list_audit
 from gridmgr.web import engine_of
 from gridmgr.web.auth import roles_required
 from gridmgr.web.i18n import gettext
@@ -65,10 +65,10 @@ def log():
     older = None
     if len(events) > PAGE_SIZE:  # one more than a page was asked for: there are older ones
         events = events[:PAGE_SIZE]
-        older = events[-1]["id"]
-    zones = {a["slug"]: a["timezone"] for a in areas}
-    names = {a["slug"]: a["name"] for a in areas}
-    rows = [_row(e, zones.get(e["area"]) or DEFAULT_ZONE, names) for e in events]
+        older = events[-1].id
+    zones = {a.slug: a.timezone for a in areas}
+    names = {a.slug: a.name for a in areas}
+    rows = [_row(e, zones.get(e.area or "") or DEFAULT_ZONE, names) for e in events]
     return render_template(
         "audit.html", rows=rows, areas=areas, area=area, before=before, older=older
     )
@@ -84,25 +84,26 @@ def _whole_arg(name: str) -> int | None:
         raise InvalidInput(f"{name} must be a whole number, got {text!r}") from None
 
 
-def _row(event: dict[str, Any], zone: str, names: dict[str, str]) -> dict[str, Any]:
+def _row(event: AuditEntry, zone: str, names: dict[str, str]) -> dict[str, Any]:
     """One event as the page shows it: local time with its zone, readable action and details."""
     tz = ZoneInfo(zone)
     return {
-        "id": event["id"],
-        "when": _local(event["at"], tz),
-        "zone": f"{zone}, {_offset(datetime.fromisoformat(event['at']), tz)}",
-        "actor": event["actor"],
-        "action": event["action"],
-        "what": gettext(ACTIONS[event["action"]]) if event["action"] in ACTIONS else None,
-        "area": event["area"],
-        "area_name": names.get(event["area"] or "", event["area"]),
+        "id": event.id,
+        "when": f"{event.at.astimezone(tz):%Y-%m-%d %H:%M:%S}",
+        "zone": f"{zone}, {_offset(event.at, tz)}",
+        "actor": event.actor,
+        "action": event.action,
+        "what": gettext(ACTIONS[event.action]) if event.action in ACTIONS else None,
+        "area": event.area,
+        "area_name": names.get(event.area or "", event.area),
         "details": [
-            (gettext(FIELDS.get(k, k)), _value(k, v, tz)) for k, v in event["details"].items()
+            (gettext(FIELDS.get(k, k)), _value(k, v, tz)) for k, v in event.details.items()
         ],
     }
 
 
 def _local(iso: str, tz: ZoneInfo) -> str:
+    """An ISO time of a detail as local time in `tz` (one without an offset is UTC, as stored)."""
     moment = datetime.fromisoformat(iso)
     if moment.tzinfo is None:  # stored without an offset: the database keeps UTC
         moment = moment.replace(tzinfo=UTC)

@@ -23,7 +23,7 @@ from flask import (
 
 from gridmgr import services
 from gridmgr.errors import Forbidden, RateLimited
-from gridmgr.services.users import end_sessions, session_key, session_user
+from gridmgr.services.users import UserInfo, end_sessions, session_key, session_user
 from gridmgr.web import engine_of, error_response, i18n, wants_json
 from gridmgr.web.i18n import error_text, gettext
 from gridmgr.web.redirects import safe_target
@@ -73,7 +73,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["current_user"] = lambda: g.get("user")
 
 
-def _session_user() -> dict[str, Any] | None:
+def _session_user() -> UserInfo | None:
     """The user of this request's session while it holds: logged in less than
     PERMANENT_SESSION_LIFETIME ago (however busy since: Flask only drops cookies idle that long),
     and not ended since by a logout, a new password or the user's removal."""
@@ -113,11 +113,11 @@ def roles_required(*roles: str) -> Callable:
                 if wants_json():
                     return error_response(401, "unauthorized", "log in first: POST /api/v1/token")
                 return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-            if user["role"] not in roles:
+            if user.role not in roles:
                 raise Forbidden.of(
                     "this needs the role {roles}; you are logged in as {role}",
                     roles=" or ".join(roles),
-                    role=user["role"],
+                    role=user.role,
                 )
             return view(*args, **kwargs)
 
@@ -141,17 +141,17 @@ def login():
         else:
             session.clear()
             session.permanent = True
-            session["uid"] = user["id"]
-            session["key"] = session_key(engine_of(), user["id"])
+            session["uid"] = user.id
+            session["key"] = session_key(engine_of(), user.id)
             session["since"] = int(time.time())
             csrf_token()
             return redirect(
-                safe_target(request.args.get("next")) or url_for(HOME_OF_ROLE[user["role"]])
+                safe_target(request.args.get("next")) or url_for(HOME_OF_ROLE[user.role])
             )
     return render_template("login.html", error=error, cookie_warning=_cookie_warning()), status
 
 
-def checked_login(username: str, password: str) -> dict:
+def checked_login(username: str, password: str) -> UserInfo:
     """The user these credentials name, counting failures per user name and client address
     (RateLimited once either has too many)."""
     throttle: LoginThrottle = current_app.extensions["gridmgr.throttle"]
@@ -185,7 +185,7 @@ def logout():
     """End the session, and with it every other session of the user: a cookie kept from before (or
     copied) no longer logs anyone in."""
     if g.get("user") is not None:
-        end_sessions(engine_of(), g.user["id"])
+        end_sessions(engine_of(), g.user.id)
     session.clear()
     return redirect(url_for("auth.login"))
 
@@ -196,7 +196,7 @@ def home():
     user = g.get("user")
     if user is None:
         return redirect(url_for("auth.login"))
-    return redirect(url_for(HOME_OF_ROLE[user["role"]]))
+    return redirect(url_for(HOME_OF_ROLE[user.role]))
 
 
 @bp.get("/healthz")

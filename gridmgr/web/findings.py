@@ -39,7 +39,7 @@ MODE_LABELS = {"on_spot": N_("Fixed on the spot"), "deadline": N_("With a deadli
 
 def _actor() -> svc.Actor:
     user = g.user
-    return svc.Actor(str(user["username"]), str(user["role"]), user.get("warden"))
+    return svc.Actor(user.username, user.role, user.warden)
 
 
 def _filter() -> FindingFilter:
@@ -77,7 +77,7 @@ def ledger_page(slug: str):
         status_labels={k: gettext(v) for k, v in STATUS_LABELS.items()},
         mode_labels={k: gettext(v) for k, v in MODE_LABELS.items()},
         zh=current_locale() == "zh-CN",
-        may_act=g.user["role"] == "manager",
+        may_act=g.user.role == "manager",
         today=date.today().isoformat(),
     )
 
@@ -153,7 +153,7 @@ def _photo_uploads() -> list[tuple[str, bytes]]:
 
 
 def _warden() -> str:
-    name = g.user.get("warden")
+    name = g.user.warden
     if not name:
         raise Forbidden.of("this login is not linked to a warden; ask a manager to link it")
     return name

@@ -1,23 +1,28 @@
-"""Managers' pages: the list of areas and each area's coverage map."""
+"""Managers' pages: the list of areas and each area's coverage map (rendered from the services' results)."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
-from urllib.parse import quote, urlencode
+from zoneinfo import ZoneInfo
 
-import folium
 import geopandas as gpd
+import numpy as np
+import numpy.typing as npt
 from flask import Blueprint, current_app, render_template, request, url_for
 from markupsafe import Markup
+from shapely.geometry.base import BaseGeometry
 
 from gridmgr import services
-from gridmgr.services.coverage_map import area_coverage_map
+from gridmgr.geometry.coverage import Ground
 from gridmgr.services.findings_map import MapFindings, map_findings
-from gridmgr.web import csp_nonce, engine_of
+from gridmgr.web import engine_of
 from gridmgr.web.auth import roles_required
 from gridmgr.web.i18n import area_m2, current_locale, gettext, labels
-from gridmgr.web.maps import basemaps, layers
+from gridmgr.web.maps import layers
+from gridmgr.web.maps.page import layer_switch, page_map, page_parts
 from gridmgr.web.words import N_, POST_ROLES
 
 bp = Blueprint("manage", __name__)
@@ -50,30 +55,25 @@ def coverage_map(slug: str):
     compact format, for the plan of the same moment.
     """
     at = request.args.get("at", "").strip() or None
-    data = area_coverage_map(
+    data = services.coverage_map(
         engine_of(), slug, at=at, inline_max=int(current_app.config["INLINE_CELLS_MAX"])
     )
-    report = data["report"]
-    m = layers.base_map(
-        data["geometry"],
-        basemaps=basemaps.from_config(current_app.config, translate=gettext),
-        switch_title=gettext("Base map"),
-        assets=url_for("static", filename="vendor"),
-        helper_js=url_for("static", filename="js/gridmgr-map.js"),
-        name=data["name"],
-        outline_label=gettext("Area"),
-        outline_name=gettext("Area outline"),
-    )
-    if data["cells"] is not None:
-        source: gpd.GeoDataFrame | str = data["cells"]
+    report = data.report
+    m = page_map(data.area.outline, name=data.area.name)
+    if report.cells is not None and data.shapes is not None:
+        source: gpd.GeoDataFrame | str = _cells_frame(
+            report.cells, data.shapes, ZoneInfo(report.timezone)
+        )
     else:
         # compact: about a fifth of the GeoJSON's bytes; the plan is the one in force at `at`
-        query = (
-            "fields=code,status,wardens&precision=6"
-            + (f"&{urlencode({'at': at})}" if at else "")
-            + "&format=compact"
-        )
-        source = f"{request.script_root}/api/v1/areas/{quote(slug, safe='')}/cells?{query}"
+        source = url_for(
+            "api.cells",
+            slug=slug,
+            fields="code,status,wardens",
+            precision=6,
+            at=at,
+            format="compact",
+        )  # url_for leaves out a None `at`
     cells = layers.cells_layer(
         m,
         source,
@@ -84,8 +84,8 @@ def coverage_map(slug: str):
         loaded_message=gettext("the cells could not be loaded from the server"),
         loading_message=gettext("Loading cells…"),
     )
-    gaps = _pieces(report["gaps"], "gap", "G")
-    overlaps = _pieces(report["overlaps"], "overlap", "O")
+    gaps = _pieces(report.ground.gaps, "gap", "G")
+    overlaps = _pieces(report.ground.overlaps, "overlap", "O")
     pieces_tooltip = labels({"label": N_("Ground"), "size": N_("Size")})
     gap_layer = layers.cells_layer(
         m, gaps, name=gettext("Gaps"), style=layers.GAP_STYLE, style_by=None,
@@ -104,27 +104,26 @@ def coverage_map(slug: str):
         ],
         title=gettext("Cells"),
     )
-    folium.LayerControl(collapsed=False, position="topright").add_to(m)
-    parts = {
-        k: Markup(v) for k, v in layers.map_parts(m, nonce=csp_nonce()).items()
-    }  # layers.py escaped all text
+    layer_switch(m)
+    parts = page_parts(m)
     found = map_findings(engine_of(), slug)
     return render_template(
         "map.html",
         findings=found,
         findings_json=Markup(_findings_data(found, slug, cells.key)),  # script_safe: no markup
-        area=data,
+        area=data.area,
         report=report,
-        at_value=report["at"][:16],
+        at_value=report.at.isoformat()[:16],
         at_given=at is not None,
         parts=parts,
         cells_key=cells.key,
-        inline=data["cells"] is not None,
+        inline=data.shapes is not None,
         gaps=_listed(gaps),
         overlaps=_listed(overlaps),
         gap_key=gap_layer.key,
         overlap_key=overlap_layer.key,
         counts=_report_counts(report),
+        figures=_figures(report.ground),
         status_labels=labels(layers.STATUS_LABELS),
     )
 
@@ -158,7 +157,8 @@ def _findings_data(found: MapFindings, slug: str, cells_key: str) -> str:
         "lon": found.lon,
         "lat": found.lat,
         "cellsOpen": found.cells_open,
-        "api": f"{request.script_root}/api/v1",
+        # the popup fetches `finding` + its id (GET /api/v1/findings/{id})
+        "finding": url_for("api.finding", finding_id=0).removesuffix("0"),
         "ledger": url_for("findings.ledger_page", slug=slug),
         "zh": current_locale() == "zh-CN",
         "outline": FINDINGS_OUTLINE,
@@ -167,17 +167,43 @@ def _findings_data(found: MapFindings, slug: str, cells_key: str) -> str:
     return layers.script_safe(json.dumps(data, ensure_ascii=False, separators=(",", ":")))
 
 
-def _pieces(collection: dict[str, Any], kind: str, prefix: str) -> gpd.GeoDataFrame:
-    """Gap or overlap polygons of the report with an id, a label and their size as text, largest first."""
-    features = collection.get("features") or []
-    if not features:
+def _cells_frame(
+    cells: services.CellStates, shapes: npt.NDArray[np.object_], tz: ZoneInfo
+) -> gpd.GeoDataFrame:
+    """The cells as the map's layer takes them: code, status, wardens, last and next round as text."""
+    return gpd.GeoDataFrame(
+        {
+            "code": cells.code,
+            "status": cells.status,
+            # each post's role is named in the page's language by the map's script
+            "wardens": [[{"name": n, "role": r} for n, r in posts] for posts in cells.wardens()],
+            "last_round": _short_times(cells.last_round, tz),
+            "next_round": _short_times(cells.next_round, tz),
+        },
+        geometry=shapes,
+        crs="EPSG:4326",
+    )
+
+
+def _short_times(epochs: npt.NDArray[np.float64], tz: ZoneInfo) -> list[str | None]:
+    """Moments as 'MM-DD HH:MM' on the area's clock, None kept."""
+    return [None if np.isnan(t) else f"{datetime.fromtimestamp(t, tz):%m-%d %H:%M}" for t in epochs]
+
+
+def _pieces(
+    pieces: Sequence[tuple[BaseGeometry, float]], kind: str, prefix: str
+) -> gpd.GeoDataFrame:
+    """Gap or overlap polygons with an id, a label and their size as text, largest first."""
+    if not pieces:
         return gpd.GeoDataFrame({"id": [], "label": [], "size": [], "area_m2": []}, geometry=[])
-    pieces = gpd.GeoDataFrame.from_features(features, crs="EPSG:4326")
-    pieces = pieces.sort_values("area_m2", ascending=False, kind="stable").reset_index(drop=True)
-    pieces["id"] = [f"{prefix}{k + 1}" for k in range(len(pieces))]
-    pieces["label"] = gettext(PIECE_LABELS[kind])
-    pieces["size"] = pieces["area_m2"].map(area_m2)
-    return pieces
+    # sizes to the cm², as the report's JSON gives them, so the page and the API list them alike
+    sizes = [round(m2, 2) for _, m2 in pieces]
+    frame = gpd.GeoDataFrame({"area_m2": sizes}, geometry=[g for g, _ in pieces], crs="EPSG:4326")
+    frame = frame.sort_values("area_m2", ascending=False, kind="stable").reset_index(drop=True)
+    frame["id"] = [f"{prefix}{k + 1}" for k in range(len(frame))]
+    frame["label"] = gettext(PIECE_LABELS[kind])
+    frame["size"] = frame["area_m2"].map(area_m2)
+    return frame
 
 
 def _listed(pieces: gpd.GeoDataFrame) -> dict[str, Any]:
@@ -194,13 +220,23 @@ def _listed(pieces: gpd.GeoDataFrame) -> dict[str, Any]:
     }
 
 
-def _report_counts(report: dict[str, Any]) -> list[tuple[str, str, int]]:
+def _figures(ground: Ground) -> dict[str, float]:
+    """Coverage and m² as the report's JSON gives them (ratio to 6 decimals, m² to 0.01), so the page
+    and the API show the same figures."""
+    return {
+        "coverage_ratio": round(ground.coverage_ratio, 6),
+        "covered_m2": round(ground.covered_m2, 2),
+        "area_m2": round(ground.area_m2, 2),
+    }
+
+
+def _report_counts(report: services.CoverageReport) -> list[tuple[str, str, int]]:
     """(status, label, count) for the side panel, in the legend's order, plus short of extra rounds."""
     return [
-        ("unstaffed", gettext("No warden"), len(report["unstaffed"])),
-        ("unscheduled", gettext("No schedule"), len(report["unscheduled"])),
-        ("overdue", gettext("Round overdue"), len(report["overdue"])),
-        ("due", gettext("Round due"), len(report["due"])),
-        ("ok", gettext("OK"), len(report["ok"])),
-        ("short", gettext("Short of extra rounds"), len(report["short_of_extra"])),
+        ("unstaffed", gettext("No warden"), len(report.unstaffed)),
+        ("unscheduled", gettext("No schedule"), len(report.unscheduled)),
+        ("overdue", gettext("Round overdue"), len(report.overdue)),
+        ("due", gettext("Round due"), len(report.due)),
+        ("ok", gettext("OK"), len(report.ok)),
+        ("short", gettext("Short of extra rounds"), len(report.short_of_extra)),
     ]

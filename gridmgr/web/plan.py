@@ -3,22 +3,22 @@
 from __future__ import annotations
 
 from contextlib import ExitStack
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import geopandas as gpd
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
+from markupsafe import Markup
 from werkzeug.datastructures import FileStorage, MultiDict
 
 from gridmgr import services
-from gridmgr.errors import GridmgrError, InvalidInput, NotFound, Phrase
-from gridmgr.services.cellmap import area_feature
+from gridmgr.errors import GridmgrError, InvalidInput, Phrase
+from gridmgr.rules.clock import aware_utc
 from gridmgr.web import STATUS_OF, engine_of
 from gridmgr.web.auth import roles_required
 from gridmgr.web.i18n import error_text, gettext, hectares, phrase_text
-from gridmgr.web.maps import basemaps
-from gridmgr.web.plan_maps import area_map_parts
+from gridmgr.web.maps.plans import area_map_parts, plan_cells_url, roster_cells
 from gridmgr.web.words import AREA_KINDS, N_
 
 bp = Blueprint("plan", __name__)
@@ -36,7 +36,7 @@ UPLOAD_NAMES = {"cells": N_("cells file"), "lines": N_("lines file"), "weight": 
 
 
 def _actor() -> str:
-    return g.user["username"]
+    return g.user.username
 
 
 def _status(exc: GridmgrError) -> int:
@@ -53,99 +53,80 @@ def page(slug: str):
     return _render(slug)
 
 
-def _area(slug: str) -> dict[str, Any]:
-    found = [a for a in services.list_areas(engine_of()) if a["slug"] == slug]
-    if not found:
-        raise NotFound.of("no area {slug!r}", slug=slug)
-    return found[0]
-
-
 def _render(
     slug: str,
     *,
     form: MultiDict | None = None,
     error: str | None = None,
     status: int = 200,
-    preview: tuple[dict[str, Any], Any] | None = None,
+    preview: services.Preview | None = None,
     tokens: dict[str, tuple[str, str]] | None = None,
 ):
+    """The plan page; with a preview, its area (read with the preview) and its new cells on the map."""
     engine = engine_of()
-    area = _area(slug)
-    timezone = area_feature(engine, slug)["properties"]["timezone"]  # the plan history's clock
+    area = preview.area if preview is not None else services.get_area(engine, slug)
+    plans = services.list_plans(engine, slug)[::-1]  # newest first
     report, map_parts = None, None
     if preview is not None:
-        report, cells = preview
+        report = preview.report
         colour = (form or MultiDict()).get("colour", "change")
         map_parts = _map(
-            slug,
             area,
-            cells,
+            preview.cells,
             kind="preview",
             layer_name=gettext("New cells"),
             colour_by=colour if colour in COLOURS else "change",
         )
-    elif area["cells"]:
+    elif area.cells:
         cells_now = (
-            services.area_staff(engine, slug)[1]
-            if area["cells"] <= current_app.config["INLINE_CELLS_MAX"]
-            else cells_url(slug)
+            roster_cells(services.area_staff(engine, slug))
+            if area.cells <= current_app.config["INLINE_CELLS_MAX"]
+            else plan_cells_url(slug)
         )
-        layer_name = gettext("Plan v{version}", version=area["plan_version"])
-        map_parts = _map(slug, area, cells_now, kind="plan", layer_name=layer_name)
+        layer_name = gettext("Plan v{version}", version=area.plan_version)
+        map_parts = _map(area, cells_now, kind="plan", layer_name=layer_name)
     return (
         render_template(
             "plan.html",
             area=area,
-            plans=_history(services.list_plans(engine, slug), timezone),
-            timezone=timezone,
+            plans=plans,
+            made=_made(plans, area.timezone),
+            timezone=area.timezone,
             mode_labels=MODE_LABELS,
             form=form or MultiDict(),
             error=error,
             report=report,
+            area_version=None if preview is None else preview.area_version,
             tokens=tokens or {},
             map_parts=map_parts,
             datums=DATUMS,
-            can_change=g.user["role"] == "planner",
+            can_change=g.user.role == "planner",
         ),
         status,
     )
 
 
-def _history(plans: list[dict[str, Any]], timezone: str) -> list[dict[str, Any]]:
-    """The plan history newest first, each with `made`: when, on the area's own clock."""
+def _made(plans: list[services.PlanRow], timezone: str) -> dict[int, str]:
+    """When each plan was made, by version, on the area's own clock."""
     tz = ZoneInfo(timezone)
-    out = []
-    for p in reversed(plans):
-        made = datetime.fromisoformat(p["created_at"])
-        made = (made if made.tzinfo else made.replace(tzinfo=UTC)).astimezone(tz)
-        out.append({**p, "made": f"{made:%Y-%m-%d %H:%M}"})
-    return out
-
-
-def cells_url(slug: str) -> str:
-    """Where a page fetches an area's active cells when there are too many to inline (the JSON API)."""
-    return url_for("api.cells", slug=slug, fields="code,wardens,schedule", precision=6)
+    return {p.version: f"{aware_utc(p.created_at).astimezone(tz):%Y-%m-%d %H:%M}" for p in plans}
 
 
 def _map(
-    slug: str,
-    area: dict[str, Any],
-    cells,
+    area: services.AreaInfo,
+    cells: gpd.GeoDataFrame | str,
     *,
     kind: str,
     layer_name: str,
     colour_by: str = "change",
-):
-    config = current_app.config
-    if not isinstance(cells, str) and len(cells) > config["INLINE_CELLS_MAX"]:
+) -> dict[str, Markup | str] | None:
+    if not isinstance(cells, str) and len(cells) > current_app.config["INLINE_CELLS_MAX"]:
         return None  # a preview of more cells than a page can carry: figures only
     return area_map_parts(
-        services.area_outline(engine_of(), slug),
+        area.outline,
         cells,
         kind=kind,
-        tiles=(config.get("TILES_URL") or "", config.get("TILES_ATTRIBUTION") or ""),
-        basemaps=basemaps.from_config(config, translate=gettext),
-        area_name=area["name"],
+        area_name=area.name,
         layer_name=layer_name,
         colour_by=colour_by,
     )
@@ -281,7 +262,6 @@ def _service_args(options: dict[str, Any], paths: dict[str, Path]) -> dict[str, 
 @roles_required("planner")
 def preview(slug: str):
     """A dry run of the new grid: its cells on the map and what would change; nothing is written."""
-    _area(slug)
     tokens: dict[str, tuple[str, str]] = {}
     try:
         options = grid_options(request.form)
@@ -299,7 +279,6 @@ def preview(slug: str):
 @roles_required("planner")
 def commit(slug: str):
     """Write the new grid (the preview's parameters posted again) as the area's active plan."""
-    _area(slug)
     tokens: dict[str, tuple[str, str]] = {}
     try:
         options = grid_options(request.form)
@@ -328,11 +307,11 @@ def commit(slug: str):
         gettext(
             "plan v{version} is active: {cells} cells (was {previous}), {kept} kept their codes, "
             "{posted} wardens posted",
-            version=report["plan_version"],
-            cells=report["cells"],
-            previous=report["previous_cells"],
-            kept=report["kept_codes"],
-            posted=report["wardens_posted"],
+            version=report.plan_version,
+            cells=report.cells,
+            previous=report.previous_cells,
+            kept=report.kept_codes,
+            posted=report.wardens_posted,
         ),
         "ok",
     )
@@ -343,7 +322,6 @@ def commit(slug: str):
 @roles_required("planner")
 def restore(slug: str):
     """Make an earlier plan version active again (as a new version, staff carried over)."""
-    _area(slug)
     try:
         version = _number(request.form.get("version"), int, Phrase("the plan version"))
         report = services.restore_plan(engine_of(), slug, version, actor=_actor())
@@ -354,9 +332,9 @@ def restore(slug: str):
             "plan v{old}'s cells are active again as v{version} ({cells} cells, "
             "{posted} wardens posted)",
             old=version,
-            version=report["plan_version"],
-            cells=report["cells"],
-            posted=report["wardens_posted"],
+            version=report.plan_version,
+            cells=report.cells,
+            posted=report.wardens_posted,
         ),
         "ok",
     )
@@ -404,11 +382,11 @@ def new_area():
     flash(
         gettext(
             "area {name} added ({size}); now grid it",
-            name=made["name"],
-            size=hectares(made["area_m2"]),
+            name=made.name,
+            size=hectares(made.area_m2),
         ),
         "ok",
     )
-    for warning in made["warnings"]:
+    for warning in made.warnings:
         flash(phrase_text(warning), "warning")
-    return redirect(url_for("plan.page", slug=made["slug"]))
+    return redirect(url_for("plan.page", slug=made.slug))

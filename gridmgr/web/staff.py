@@ -8,14 +8,13 @@ from flask import Blueprint, current_app, flash, g, redirect, render_template, r
 from werkzeug.datastructures import MultiDict
 
 from gridmgr import services
-from gridmgr.errors import GridmgrError, InvalidInput, NotFound, Phrase
+from gridmgr.errors import GridmgrError, InvalidInput, Phrase
 from gridmgr.rules.staffing import ROLES
 from gridmgr.web import STATUS_OF, engine_of
 from gridmgr.web.auth import roles_required
-from gridmgr.web.i18n import error_text, gettext, ngettext
-from gridmgr.web.maps import basemaps
-from gridmgr.web.plan import cells_url
-from gridmgr.web.plan_maps import area_map_parts
+from gridmgr.web.i18n import error_text, gettext, labels, ngettext
+from gridmgr.web.maps import layers
+from gridmgr.web.maps.plans import area_map_parts, plan_cells_url, roster_cells
 
 bp = Blueprint("staff", __name__)
 
@@ -23,7 +22,7 @@ _SPLIT = re.compile(r"[\s,;，；]+")
 
 
 def _actor() -> str:
-    return g.user["username"]
+    return g.user.username
 
 
 def _status(exc: GridmgrError) -> int:
@@ -73,7 +72,7 @@ def add_warden():
         )
     except GridmgrError as exc:
         return _wardens_page(form=form, error=error_text(exc), status=_status(exc))
-    flash(gettext("warden {name} added", name=made["name"]), "ok")
+    flash(gettext("warden {name} added", name=made.name), "ok")
     return redirect(url_for("staff.wardens"))
 
 
@@ -90,7 +89,7 @@ def import_wardens():
         )
     except GridmgrError as exc:
         return _wardens_page(error=error_text(exc), status=_status(exc))
-    flash(ngettext("{n} warden imported", "{n} wardens imported", done["imported"]), "ok")
+    flash(ngettext("{n} warden imported", "{n} wardens imported", done.imported), "ok")
     return redirect(url_for("staff.wardens"))
 
 
@@ -108,35 +107,32 @@ def _area_page(
     slug: str, *, form: MultiDict | None = None, error: str | None = None, status: int = 200
 ):
     engine = engine_of()
-    area = next((a for a in services.list_areas(engine) if a["slug"] == slug), None)
-    if area is None:
-        raise NotFound.of("no area {slug!r}", slug=slug)
-    if not area["cells"]:
+    area = services.get_area(engine, slug)
+    if not area.cells:
         page = render_template("staff_empty.html", area=area, error=error)
         return page, status
-    info, cells = services.area_staff(engine, slug)
+    staff = services.area_staff(engine, slug)
     config = current_app.config
-    inline = len(cells) <= config["INLINE_CELLS_MAX"]
+    inline = len(staff.cells) <= config["INLINE_CELLS_MAX"]
     map_parts = area_map_parts(
-        services.area_outline(engine, slug),
-        cells if inline else cells_url(slug),
+        staff.area.outline,
+        roster_cells(staff) if inline else plan_cells_url(slug),
         kind="staff",
-        tiles=(config.get("TILES_URL") or "", config.get("TILES_ATTRIBUTION") or ""),
-        basemaps=basemaps.from_config(config, translate=gettext),
-        area_name=info["name"],
-        layer_name=gettext("Plan v{version}", version=info["plan_version"]),
+        area_name=staff.area.name,
+        layer_name=gettext("Plan v{version}", version=staff.area.plan_version),
     )
     return (
         render_template(
             "staff.html",
-            area=info,
-            cells=cells.drop(columns="geometry").to_dict("records") if inline else [],
-            cell_count=len(cells),
+            area=staff.area,
+            cells=staff.cells if inline else [],
+            cell_count=len(staff.cells),
             wardens=services.warden_names(engine),
             roles=ROLES,
             form=form or MultiDict(),
             error=error,
             map_parts=map_parts,
+            status_labels=labels(layers.STATUS_LABELS),
         ),
         status,
     )
@@ -175,9 +171,9 @@ def assign(slug: str):
         ),
         lambda d: gettext(
             "{warden} posted to {cells} as {role}",
-            warden=d["warden"],
-            cells=", ".join(d["cells"]),
-            role=gettext(d["role"]),
+            warden=d.warden,
+            cells=", ".join(d.cells),
+            role=gettext(d.role),
         ),
     )
 
@@ -195,9 +191,7 @@ def unassign(slug: str):
             (request.form.get("warden") or "").strip(),
             actor=_actor(),
         ),
-        lambda d: gettext(
-            "{warden} taken off {cells}", warden=d["warden"], cells=", ".join(d["cells"])
-        ),
+        lambda d: gettext("{warden} taken off {cells}", warden=d.warden, cells=", ".join(d.cells)),
     )
 
 
@@ -210,9 +204,9 @@ def auto(slug: str):
         lambda: services.auto_assign(engine_of(), slug, actor=_actor()),
         lambda d: gettext(
             "{posts} posts: {wardens} wardens over {cells} cells",
-            posts=d["posts"],
-            wardens=d["wardens"],
-            cells=d["cells"],
+            posts=d.posts,
+            wardens=d.wardens,
+            cells=d.cells,
         ),
     )
 
@@ -243,9 +237,9 @@ def schedule(slug: str):
         run,
         lambda d: gettext(
             "{cells} cells: rounds at {times} + {extra} extra",
-            cells=d["cells"],
-            times=", ".join(d["times"]),
-            extra=d["extra"],
+            cells=d.cells,
+            times=", ".join(d.times),
+            extra=d.extra,
         ),
     )
 

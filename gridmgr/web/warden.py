@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import secrets
-from datetime import date, datetime
+from collections.abc import Sequence
+from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import folium
 import geopandas as gpd
 import shapely
-from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
-from markupsafe import Markup
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
 from gridmgr import services
 from gridmgr.errors import Forbidden
-from gridmgr.web import csp_nonce, engine_of
+from gridmgr.services.mine import MyCell
+from gridmgr.web import engine_of
 from gridmgr.web.auth import roles_required
 from gridmgr.web.i18n import gettext, labels
-from gridmgr.web.maps import basemaps, layers
+from gridmgr.web.maps import layers
+from gridmgr.web.maps.page import page_map, page_parts
 from gridmgr.web.words import N_
 
 bp = Blueprint("warden", __name__)
@@ -47,20 +50,20 @@ def log_round(slug: str, code: str):
     """Log a round now in one of the warden's own cells, then go back with a message."""
     held = _my_cell(slug, code)
     note = request.form.get("note", "").strip() or None
-    done = services.log_round(
+    done = services.record_round(
         engine_of(),
         slug,
         code,
         _warden_name(),
         note=note[:NOTE_MAX] if note else None,
-        actor=g.user["username"],
-    )
-    local = datetime.fromisoformat(done["at"]).astimezone(ZoneInfo(held["timezone"]))
+        actor=g.user.username,
+    ).round
+    local = done.at.astimezone(ZoneInfo(held.timezone))
     flash(
         gettext(
             "Round logged in {code} ({area}) at {time}.",
             code=code,
-            area=held["area_name"],
+            area=held.area_name,
             time=f"{local:%H:%M}",
         ),
         "ok",
@@ -72,20 +75,20 @@ def log_round(slug: str, code: str):
 
 
 def _warden_name() -> str:
-    name = g.user.get("warden")
+    name = g.user.warden
     if not name:
         raise Forbidden.of("this login is not linked to a warden; ask a manager to link it")
     return name
 
 
-def _my_cells() -> list[dict[str, Any]]:
-    return services.warden_cells(engine_of(), _warden_name())["cells"]
+def _my_cells() -> tuple[MyCell, ...]:
+    return services.warden_cells(engine_of(), _warden_name()).cells
 
 
-def _my_cell(slug: str, code: str) -> dict[str, Any]:
+def _my_cell(slug: str, code: str) -> MyCell:
     """The warden's own cell, or Forbidden: a warden sees and logs only the cells it holds."""
     for c in _my_cells():
-        if c["area"] == slug and c["code"] == code:
+        if c.area == slug and c.code == code:
             return c
     raise Forbidden.of(
         "you do not hold cell {code} of area {slug}; only its wardens log rounds there",
@@ -94,14 +97,12 @@ def _my_cell(slug: str, code: str) -> dict[str, Any]:
     )
 
 
-def _page(cells: list[dict[str, Any]], *, single: bool):
+def _page(cells: Sequence[MyCell], *, single: bool):
     parts = None
     key = None
     if cells:
         m, key = _cells_map(cells)
-        parts = {
-            k: Markup(v) for k, v in layers.map_parts(m, nonce=csp_nonce()).items()
-        }  # layers.py escaped all text
+        parts = page_parts(m)
     return render_template(
         "me.html",
         **_findings_context(),
@@ -129,26 +130,19 @@ def _findings_context() -> dict[str, Any]:
     }
 
 
-def _cells_map(cells: list[dict[str, Any]]):
+def _cells_map(cells: Sequence[MyCell]) -> tuple[folium.Map, str]:
     """The warden's cells on a map coloured by status; returns the map and the cells layer's key."""
     shapes = gpd.GeoDataFrame(
         {
-            "id": [f"{c['area']}/{c['code']}" for c in cells],
-            "code": [c["code"] for c in cells],
-            "area_name": [c["area_name"] for c in cells],
-            "status": [c["status"] for c in cells],
+            "id": [f"{c.area}/{c.code}" for c in cells],
+            "code": [c.code for c in cells],
+            "area_name": [c.area_name for c in cells],
+            "status": [c.status for c in cells],
         },
-        geometry=[shapely.geometry.shape(c["geometry"]) for c in cells],
+        geometry=[c.geometry for c in cells],
         crs="EPSG:4326",
     )
-    m = layers.base_map(
-        shapely.GeometryCollection(list(shapes.geometry)),
-        basemaps=basemaps.from_config(current_app.config, translate=gettext),
-        switch_title=gettext("Base map"),
-        assets=url_for("static", filename="vendor"),
-        helper_js=url_for("static", filename="js/gridmgr-map.js"),
-        outline=False,
-    )
+    m = page_map(shapely.GeometryCollection(list(shapes.geometry)), outline=False)
     layer = layers.cells_layer(
         m,
         shapes,

@@ -139,7 +139,7 @@ def test_an_area_with_no_area_is_refused_by_every_command_and_nothing_is_written
         services.add_area(engine, GEODATA / "demo_park.geojson", name="Park")
         assert_one_line_error(run("--db", db, "area", "add", flat, "--name", "Flat"), *words)
         assert_one_line_error(run("--db", db, "grid", "park", "--from", flat), *words)
-        assert [(a["slug"], a["cells"]) for a in services.list_areas(engine)] == [("park", 0)]
+        assert [(a.slug, a.cells) for a in services.list_areas(engine)] == [("park", 0)]
     finally:
         engine.dispose()
 
@@ -285,13 +285,13 @@ def test_log_refuses_a_time_in_the_future_as_the_api_does(tmp_path):
     engine = make_engine(db)
     try:
         upgrade(engine)
-        slug = services.add_area(engine, GEODATA / "demo_park.geojson", name="Park")["slug"]
+        slug = services.add_area(engine, GEODATA / "demo_park.geojson", name="Park").slug
         services.grid(engine, slug, count=3)
         code = services.plan_cells(engine, slug)["code"].iloc[0]
         services.add_warden(engine, "张伟")
         services.assign(engine, slug, [code], "张伟")
         user = services.add_user(engine, "zhang", role="warden", password="pw-" * 4, warden="张伟")
-        token = services.issue_token(engine, user["id"])
+        token = services.issue_token(engine, user.id)
         local = datetime.now(ZoneInfo("Asia/Shanghai"))
         tomorrow = f"{(local + timedelta(days=1)).date()}T08:10"
         app = create_app({"DATABASE_URL": db, "INSTANCE_PATH": str(tmp_path / "instance")})

@@ -29,13 +29,13 @@ def gridmgr(*args, db):
 
 def test_backup_then_changes_then_restore_gives_back_every_table(engine, db_url, tmp_path):
     seeded = seed_park(engine, tmp_path)
-    services.log_round(engine, seeded.slug, seeded.codes[0], "warden1", note="消毒完成")
+    services.record_round(engine, seeded.slug, seeded.codes[0], "warden1", note="消毒完成")
     before = snapshot(engine)
     assert all(before[t] for t in ("areas", "cells", "assignments", "schedules", "rounds", "users"))
     done = gridmgr("backup", str(tmp_path / "b" / "gridmgr.db.backup"), db=db_url)
     assert done.returncode == 0, done.stderr
     # the database goes on changing after the backup
-    services.log_round(engine, seeded.slug, seeded.codes[1], "warden2")
+    services.record_round(engine, seeded.slug, seeded.codes[1], "warden2")
     services.grid(engine, seeded.slug, count=12)
     services.add_warden(engine, "后来的人")
     assert snapshot(engine) != before
@@ -43,7 +43,7 @@ def test_backup_then_changes_then_restore_gives_back_every_table(engine, db_url,
     done = gridmgr("restore", str(tmp_path / "b" / "gridmgr.db.backup"), db=db_url)
     assert done.returncode == 0, done.stderr
     assert snapshot(engine) == before
-    assert services.coverage_report(engine, seeded.slug)["cells_total"] == 30
+    assert services.coverage_report(engine, seeded.slug).cells_total == 30
 
 
 def test_restore_refuses_what_is_not_a_backup(db_url, tmp_path):

@@ -27,9 +27,7 @@ def test_upgrading_a_filled_database_keeps_every_row(db_url, tmp_path):
     from gridmgr import services
 
     engine = make_engine(db_url)
-    slug = services.add_area(engine, GEODATA / "demo_park.geojson", name="Park", kind="park")[
-        "slug"
-    ]
+    slug = services.add_area(engine, GEODATA / "demo_park.geojson", name="Park", kind="park").slug
     services.grid(engine, slug, count=12)
     csv = tmp_path / "w.csv"
     csv.write_text("name,phone\n张伟,13800000000\n", encoding="utf-8")
@@ -37,7 +35,7 @@ def test_upgrading_a_filled_database_keeps_every_row(db_url, tmp_path):
     code = services.plan_cells(engine, slug)["code"].iloc[0]
     services.assign(engine, slug, [code], "张伟")
     services.set_schedule(engine, slug, None, times=["08:00", "12:00", "18:00"], extra=1)
-    services.log_round(engine, slug, code, "张伟", at="2026-11-24T08:10")
+    services.record_round(engine, slug, code, "张伟", at="2026-11-24T08:10")
     services.add_user(engine, "li", role="manager", password="correct horse battery")
     before = counts(engine)
     # back to the schema before the second wave (the rows above fit it), then up again

@@ -190,7 +190,7 @@ def test_a_read_only_database_gives_one_clear_error_and_keeps_its_data(db_url, e
     ro_url = _read_only(db_url, tmp_path)
     ro = make_engine(ro_url)
     try:
-        assert [w["name"] for w in services.list_areas(ro)] == []  # reads still work
+        assert [a.name for a in services.list_areas(ro)] == []  # reads still work
         with pytest.raises(DatabaseUnavailable, match="nothing was written"):
             services.add_warden(ro, "after")
     finally:

@@ -16,18 +16,14 @@ PARK = GEODATA / "demo_park.geojson"
 
 
 def slugs(engine) -> list[str]:
-    return [a["slug"] for a in services.list_areas(engine)]
+    return [a.slug for a in services.list_areas(engine)]
 
 
 def test_chinese_names_give_pinyin_slugs_and_initials_for_codes(engine):
     first = services.add_area(engine, PARK, name="儿童公园", kind="park")
-    assert first["slug"] == "ertong-gongyuan" and first["name"] == "儿童公园"
-    assert (
-        services.add_area(engine, PARK, name="兆麟公园", kind="park")["slug"] == "zhaolin-gongyuan"
-    )
-    assert (
-        services.add_area(engine, PARK, name="儿童公园", kind="park")["slug"] == "ertong-gongyuan-2"
-    )
+    assert first.slug == "ertong-gongyuan" and first.name == "儿童公园"
+    assert services.add_area(engine, PARK, name="兆麟公园", kind="park").slug == "zhaolin-gongyuan"
+    assert services.add_area(engine, PARK, name="儿童公园", kind="park").slug == "ertong-gongyuan-2"
     services.grid(engine, "ertong-gongyuan", count=4)
     codes = list(services.plan_cells(engine, "ertong-gongyuan")["code"])
     assert codes == ["ETGY-001", "ETGY-002", "ETGY-003", "ETGY-004"]
@@ -36,19 +32,19 @@ def test_chinese_names_give_pinyin_slugs_and_initials_for_codes(engine):
 
 
 def test_latin_and_unreadable_names(engine):
-    assert services.add_area(engine, PARK, name="Daoli")["slug"] == "daoli"
-    assert services.add_area(engine, PARK, name="Haibin 儿童公园 2")["slug"] == (
+    assert services.add_area(engine, PARK, name="Daoli").slug == "daoli"
+    assert services.add_area(engine, PARK, name="Haibin 儿童公园 2").slug == (
         "haibin-ertong-gongyuan-2"
     )
-    assert services.add_area(engine, PARK, name="★★", kind="park")["slug"] == "park"
-    assert services.add_area(engine, PARK, name="★★★", kind="park")["slug"] == "park-2"
+    assert services.add_area(engine, PARK, name="★★", kind="park").slug == "park"
+    assert services.add_area(engine, PARK, name="★★★", kind="park").slug == "park-2"
     services.grid(engine, "daoli", count=2)  # a Latin name's codes come from its slug, as before
     assert list(services.plan_cells(engine, "daoli")["code"]) == ["DAOLI-001", "DAOLI-002"]
 
 
 def test_a_chosen_slug_is_checked_and_a_taken_one_is_a_conflict(engine):
     made = services.add_area(engine, PARK, name="儿童公园", slug="etpark")
-    assert made["slug"] == "etpark"
+    assert made.slug == "etpark"
     services.grid(engine, "etpark", count=2)  # the codes still read the name
     assert list(services.plan_cells(engine, "etpark")["code"]) == ["ETGY-001", "ETGY-002"]
     with pytest.raises(Conflict, match="slug 'etpark' is taken by the area '儿童公园'"):
@@ -58,8 +54,8 @@ def test_a_chosen_slug_is_checked_and_a_taken_one_is_a_conflict(engine):
             services.add_area(engine, PARK, name="Another", slug=bad)
     assert slugs(engine) == ["etpark"]  # nothing written by the refusals
     # a slug made from a name steps around a chosen one
-    assert services.add_area(engine, PARK, name="Etpark")["slug"] == "etpark-2"
-    assert services.add_area(engine, PARK, name="x", slug=" padded ")["slug"] == "padded"
+    assert services.add_area(engine, PARK, name="Etpark").slug == "etpark-2"
+    assert services.add_area(engine, PARK, name="x", slug=" padded ").slug == "padded"
 
 
 def test_a_slug_taken_between_the_check_and_the_write_is_a_conflict(engine):

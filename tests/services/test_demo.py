@@ -32,18 +32,18 @@ def test_every_kind_of_gap_at_any_hour(tmp_path, hhmm):
 
     engine = make_engine(url)
     try:
-        areas = {a["slug"]: a for a in services.list_areas(engine)}
+        areas = {a.slug: a for a in services.list_areas(engine)}
         assert len(areas) == 2
-        park = next(a for a in areas.values() if a["kind"] == "park")
-        assert park["cells"] == 30
-        report = services.coverage_report(engine, park["slug"], at=now)
+        park = next(a for a in areas.values() if a.kind == "park")
+        assert park.cells == 30
+        report = services.coverage_report(engine, park.slug, at=now)
         for kind in KINDS:
-            assert report[kind], f"no {kind} cell at {hhmm}"
-        assert report["gaps"]["features"] and report["overlaps"]["features"]
-        assert 0.9 < report["coverage_ratio"] < 1
-        assert {u["role"] for u in users} == {"manager", "planner", "warden"}
+            assert getattr(report, kind), f"no {kind} cell at {hhmm}"
+        assert report.ground.gaps and report.ground.overlaps
+        assert 0.9 < report.ground.coverage_ratio < 1
+        assert {u.role for u in users} == {"manager", "planner", "warden"}
         for u in users:
-            assert services.authenticate(engine, u["username"], u["password"])["role"] == u["role"]
+            assert services.authenticate(engine, u.username, u.password).role == u.role
     finally:
         engine.dispose()
 
@@ -52,7 +52,7 @@ def test_a_second_demo_starts_afresh(tmp_path):
     url = f"sqlite:///{tmp_path / 'demo.db'}"
     first = build_demo(url)
     second = build_demo(url)
-    assert first[0]["password"] != second[0]["password"]
+    assert first[0].password != second[0].password
 
 
 def _free_port() -> int:

@@ -90,7 +90,7 @@ def test_the_seeds_figures_harbin_then_yichun(engine, park):
     assert ledger(engine, park.slug).figures.rate == 1.0
     other = services.add_area(
         engine, GEODATA / "demo_community.geojson", name="Yichun", kind="community"
-    )["slug"]
+    ).slug
     services.grid(engine, other, count=12)
     codes = list(services.plan_cells(engine, other)["code"])
     for k in range(158):
@@ -157,7 +157,7 @@ def test_wardens_record_only_in_their_cells_and_planners_not_at_all(engine, park
 
 
 def test_a_finding_for_a_cell_of_another_area_is_not_found(engine, park):
-    other = services.add_area(engine, GEODATA / "demo_community.geojson", name="Other")["slug"]
+    other = services.add_area(engine, GEODATA / "demo_community.geojson", name="Other").slug
     services.grid(engine, other, count=4)
     before = counts(engine)
     with pytest.raises(NotFound, match="has no cell"):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
 import geopandas as gpd
 import numpy as np
 import pytest
@@ -10,27 +13,30 @@ from sqlalchemy import func, select
 
 from gridmgr import services
 from gridmgr.db.models import Assignment, AuditEvent, Cell, GridPlan, Schedule, Warden
+from gridmgr.db.queries import get_area
 from gridmgr.db.store import load_cells, reading
-from gridmgr.errors import Conflict, InvalidInput, NotFound
+from gridmgr.errors import Conflict, Forbidden, InvalidInput, NotFound
 from gridmgr.files.areas import read_area
 from gridmgr.geometry.projection import metric_crs, to_metric, to_wgs84
+from gridmgr.services.coverage import CellDay
 
 from conftest import GEODATA
 
 PARK = GEODATA / "demo_park.geojson"
+LATER = datetime.now(UTC) + timedelta(days=3)  # "now" for rounds logged on days still to come
 
 
 @pytest.fixture
 def park(engine):
     """The demo park stored and split into 30 cells."""
-    slug = services.add_area(engine, PARK, name="Haibin Children's Park", kind="park")["slug"]
+    slug = services.add_area(engine, PARK, name="Haibin Children's Park", kind="park").slug
     services.grid(engine, slug, count=30)
     return slug
 
 
 def active(engine, slug):
     with reading(engine) as s:
-        area = services.get_area(s, slug)
+        area = get_area(s, slug)
         plan = s.execute(
             select(GridPlan).where(GridPlan.area_id == area.id, GridPlan.active)
         ).scalar_one()
@@ -62,10 +68,16 @@ def add_wardens(engine, n, tmp_path, role="member"):
 
 def test_area_add_and_list(engine, park):
     again = services.add_area(engine, PARK, name="Haibin Children's Park")
-    assert again["slug"] == f"{park}-2"
+    assert again.slug == f"{park}-2"
     rows = services.list_areas(engine)
-    assert [r["slug"] for r in rows] == [park, f"{park}-2"]
-    assert rows[0]["cells"] == 30 and rows[0]["plan_version"] == 1 and rows[1]["cells"] == 0
+    assert [r.slug for r in rows] == [park, f"{park}-2"]
+    assert rows[0].cells == 30 and rows[0].plan_version == 1 and rows[1].cells == 0
+    assert rows[1].plan_version is None
+    info = services.get_area(engine, park)
+    assert (info.slug, info.kind, info.plan_version, info.cells) == (park, "park", 1, 30)
+    assert info.area_m2 == pytest.approx(rows[0].area_m2) and info.outline.geom_type.endswith(
+        "Polygon"
+    )
     with pytest.raises(NotFound, match="no area"):
         services.grid(engine, "nowhere", count=3)
     with pytest.raises(InvalidInput, match="time zone"):
@@ -141,7 +153,7 @@ def test_auto_assign_with_more_wardens_than_cells(engine, park, tmp_path):
 
 
 def test_auto_assign_with_fewer_wardens_gives_balanced_contiguous_groups(engine, tmp_path):
-    slug = services.add_area(engine, GEODATA / "demo_community.geojson", name="Xinhe")["slug"]
+    slug = services.add_area(engine, GEODATA / "demo_community.geojson", name="Xinhe").slug
     services.grid(engine, slug, cell_size=40)
     add_wardens(engine, 12, tmp_path)
     services.auto_assign(engine, slug)
@@ -163,7 +175,7 @@ def test_auto_assign_with_fewer_wardens_gives_balanced_contiguous_groups(engine,
 def test_a_weighted_plan_stores_weights_and_auto_assign_balances_them(engine, tmp_path):
     """Issue 18: a plan made with --weight keeps each cell's weight, and auto-assignment then
     shares out households (times rounds a day), not area: the estate's wardens hold less ground."""
-    slug = services.add_area(engine, GEODATA / "demo_community.geojson", name="Xinhe")["slug"]
+    slug = services.add_area(engine, GEODATA / "demo_community.geojson", name="Xinhe").slug
     area = read_area(GEODATA / "demo_community.geojson").geometry
     crs = metric_crs(area)
     region = to_metric(area, crs)
@@ -176,7 +188,7 @@ def test_a_weighted_plan_stores_weights_and_auto_assign_balances_them(engine, tm
     points = tmp_path / "households.geojson"
     gpd.GeoDataFrame(geometry=list(to_wgs84(shapely.points(xy), crs)), crs=4326).to_file(points)
     report = services.grid(engine, slug, count=24, weight=str(points))
-    assert report["quality"]["weight_cv"] <= 0.05
+    assert report.quality["weight_cv"] <= 0.05
     _, cells, _, _ = active(engine, slug)
     with reading(engine) as s:
         stored = dict(
@@ -187,7 +199,7 @@ def test_a_weighted_plan_stores_weights_and_auto_assign_balances_them(engine, tm
     assert sum(stored.values()) == pytest.approx(3000)
     add_wardens(engine, 6, tmp_path)
     got = services.auto_assign(engine, slug)
-    assert got["balanced_by"] == "weight"
+    assert got.balanced_by == "weight"
     _, cells, posts, _ = active(engine, slug)
     area_of = dict(zip(cells["code"], cells["area_m2"], strict=True))
     load, ground = {}, {}
@@ -211,21 +223,21 @@ def test_regrid_keeps_every_post_and_schedule(engine, park, tmp_path):
     assert len({p[1] for p in posts}) == 45  # no warden lost a post
     assert {p[0] for p in posts} == set(cells["code"])  # no cell unstaffed
     assert scheduled == set(cells["code"])
-    assert result["wardens_posted"] == 45 and result["staffed_cells"] == 52
+    assert result.wardens_posted == 45 and result.staffed_cells == 52
     # codes are never reused: the new cells number on from 31
     assert cells["code"].str[-3:].astype(int).min() == 31
 
 
 def test_same_grid_again_keeps_codes(engine, park):
     result = services.grid(engine, park, count=30)
-    assert result["kept_codes"] == 30
+    assert result.kept_codes == 30
     _, cells, _, _ = active(engine, park)
     assert list(cells["code"]) == [f"HAIBIN-CHILDRENS-PARK-{k:03d}" for k in range(1, 31)]
 
 
 def test_dry_run_writes_nothing(engine, park):
     result = services.grid(engine, park, count=12, dry_run=True)
-    assert result["dry_run"] and result["cells"] == 12 and "plan_version" not in result
+    assert result.dry_run and result.cells == 12 and result.plan_version is None
     plan, cells, _, _ = active(engine, park)
     assert plan.version == 1 and len(cells) == 30
 
@@ -245,15 +257,15 @@ def test_dry_run_cells_are_what_the_commit_writes(
     migrations = []
     migrate = regrid.migrate
     monkeypatch.setattr(regrid, "migrate", lambda *a: migrations.append(1) or migrate(*a))
-    report, cells = services.grid(engine, park, **options, dry_run=True, with_cells=True)
+    preview = services.preview_grid(engine, park, **options)
+    report, cells = preview.report, preview.cells
     assert len(migrations) == 1  # numbering and staff worked out once
-    assert report["dry_run"] and len(cells) == report["cells"] and report["area_version"] == 1
+    assert report.dry_run and len(cells) == report.cells and preview.area_version == 1
+    assert preview.area.slug == park and preview.area.plan_version == 1
     assert changes <= set(cells["change"])
-    done = services.grid(engine, park, **options, expect_version=report["area_version"])
-    skip = {"dry_run", "plan_version", "area_version"}
-    assert {k: v for k, v in done.items() if k not in skip} == {
-        k: v for k, v in report.items() if k not in skip
-    }
+    done = services.grid(engine, park, **options, expect_version=preview.area_version)
+    assert done.plan_version == 2
+    assert replace(done, dry_run=True, plan_version=None) == report
     written = services.plan_cells(engine, park).set_index("code")
     cells = cells.set_index("code")
     assert sorted(cells.index) == sorted(written.index)
@@ -262,7 +274,7 @@ def test_dry_run_cells_are_what_the_commit_writes(
     assert np.allclose(cells["area_m2"], written["area_m2"])
     posts = [set(w.split("; ")) - {""} for w in written["wardens"]]
     assert list(cells["wardens"]) == [len(p) for p in posts]
-    crs = metric_crs(services.area_outline(engine, park))
+    crs = metric_crs(services.get_area(engine, park).outline)
     old_m = to_metric(np.asarray(before.geometry.values), crs)
     old_posts = [set(w.split("; ")) - {""} for w in before["wardens"]]
     for (code, cell), after in zip(cells.iterrows(), posts, strict=True):
@@ -274,16 +286,16 @@ def test_dry_run_cells_are_what_the_commit_writes(
         )
         assert cell["change"] == (flag or ("kept" if code in set(before["code"]) else "new"))
     gained = cells.index[cells["change"].isin(["gained", "changed"])]
-    assert set(report["gained_staff"]) == set(gained)
+    assert set(report.gained_staff) == set(gained)
 
 
 def test_a_commit_expecting_an_older_version_conflicts(engine, park):
-    report, _cells = services.grid(engine, park, count=20, dry_run=True, with_cells=True)
+    preview = services.preview_grid(engine, park, count=20)
     services.grid(engine, park, count=25)  # someone else commits meanwhile
     with pytest.raises(Conflict, match="preview again"):
-        services.grid(engine, park, count=20, expect_version=report["area_version"])
+        services.grid(engine, park, count=20, expect_version=preview.area_version)
     with pytest.raises(Conflict, match="preview again"):
-        services.check_unchanged(engine, park, report["area_version"])
+        services.check_unchanged(engine, park, preview.area_version)
     plan, cells, _, _ = active(engine, park)
     assert plan.version == 2 and len(cells) == 25
 
@@ -304,7 +316,7 @@ def test_concurrent_regrids_one_wins_the_other_conflicts(engine, park, monkeypat
     with pytest.raises(Conflict, match="re-gridded by someone else"):
         services.grid(engine, park, count=25)
     plan, cells, _, _ = active(engine, park)
-    assert plan.version == 2 and len(cells) == 20 and inner["result"]["plan_version"] == 2
+    assert plan.version == 2 and len(cells) == 20 and inner["result"].plan_version == 2
     with reading(engine) as s:
         assert s.execute(select(func.count()).select_from(GridPlan)).scalar() == 2
 
@@ -329,9 +341,9 @@ def test_import_drawn_cells_reports_gaps_and_overlaps(engine, park, tmp_path):
     path = tmp_path / "drawn.geojson"
     drawn.to_file(path)
     result = services.grid(engine, park, from_file=path)
-    assert result["cells"] == 29 and result["mode"] == "import"
-    assert result["gaps_and_overlaps"]["overlap_m2"] > 10
-    assert result["quality"]["coverage_error"] > 0.01
+    assert result.cells == 29 and result.mode == "import"
+    assert result.gaps_and_overlaps.overlap_m2 > 10
+    assert result.quality["coverage_error"] > 0.01
 
 
 def test_schedule_validation(engine, park):
@@ -353,7 +365,7 @@ def test_export_carries_wardens_and_schedules(engine, park, tmp_path):
         assert row["wardens"] == "张伟 (leader)" and row["schedule"] == "08:00,12:00,18:00 +1"
         assert len(back) == 30
     gcj = services.export_plan(engine, park, tmp_path / "gcj.geojson", crs="gcj02")
-    assert gcj["crs"] == "gcj02"
+    assert gcj.crs == "gcj02" and gcj.cells == 30 and gcj.output == tmp_path / "gcj.geojson"
 
 
 def test_every_change_is_audited(engine, park):
@@ -367,14 +379,27 @@ def test_log_a_round_only_in_a_held_cell(engine, park):
     services.add_warden(engine, "张伟")
     services.add_warden(engine, "李娜")
     services.assign(engine, park, ["HAIBIN-CHILDRENS-PARK-001"], "张伟")
-    got = services.log_round(
+    got = services.record_round(
         engine, park, "HAIBIN-CHILDRENS-PARK-001", "张伟", at="2026-11-24T08:10", note="done"
     )
-    assert got["at"] == "2026-11-24T08:10:00+08:00"
-    with pytest.raises(InvalidInput, match="李娜 does not hold cell HAIBIN-CHILDRENS-PARK-001"):
-        services.log_round(engine, park, "HAIBIN-CHILDRENS-PARK-001", "李娜")
+    assert got.new and got.round.at.isoformat() == "2026-11-24T08:10:00+08:00"
+    assert (got.round.cell, got.round.warden, got.round.note) == (
+        "HAIBIN-CHILDRENS-PARK-001",
+        "张伟",
+        "done",
+    )
+    with pytest.raises(Forbidden, match="李娜 does not hold cell HAIBIN-CHILDRENS-PARK-001"):
+        services.record_round(engine, park, "HAIBIN-CHILDRENS-PARK-001", "李娜")
     with pytest.raises(InvalidInput, match="not an ISO time"):
-        services.log_round(engine, park, "HAIBIN-CHILDRENS-PARK-001", "张伟", at="yesterday")
+        services.record_round(engine, park, "HAIBIN-CHILDRENS-PARK-001", "张伟", at="yesterday")
+    # a day built as of a later moment (the demo's): its rounds are not in the future
+    later = datetime(2031, 5, 1, 9, tzinfo=UTC)
+    with pytest.raises(InvalidInput, match="in the future"):
+        services.record_round(engine, park, "HAIBIN-CHILDRENS-PARK-001", "张伟", at=later)
+    done = services.record_round(
+        engine, park, "HAIBIN-CHILDRENS-PARK-001", "张伟", at=later, now=later
+    )
+    assert done.round.at == later
 
 
 def test_coverage_report_counts_unstaffed_and_unscheduled(engine, park):
@@ -382,10 +407,10 @@ def test_coverage_report_counts_unstaffed_and_unscheduled(engine, park):
     services.assign(engine, park, ["HAIBIN-CHILDRENS-PARK-001"], "张伟")
     services.set_schedule(engine, park, ["HAIBIN-CHILDRENS-PARK-002"])
     r = services.coverage_report(engine, park)
-    assert r["cells_total"] == 30 and r["coverage_ratio"] == pytest.approx(1.0, abs=1e-6)
-    assert len(r["unstaffed"]) == 29 and "HAIBIN-CHILDRENS-PARK-001" not in r["unstaffed"]
-    assert len(r["unscheduled"]) == 29 and "HAIBIN-CHILDRENS-PARK-002" not in r["unscheduled"]
-    assert r["gaps"]["features"] == [] and r["overlaps"]["features"] == []
+    assert r.cells_total == 30 and r.ground.coverage_ratio == pytest.approx(1.0, abs=1e-6)
+    assert len(r.unstaffed) == 29 and "HAIBIN-CHILDRENS-PARK-001" not in r.unstaffed
+    assert len(r.unscheduled) == 29 and "HAIBIN-CHILDRENS-PARK-002" not in r.unscheduled
+    assert r.ground.gaps == [] and r.ground.overlaps == []
 
 
 def test_imported_cells_gap_and_overlap_measured_alike_on_both_databases(engine, tmp_path):
@@ -409,20 +434,20 @@ def test_imported_cells_gap_and_overlap_measured_alike_on_both_databases(engine,
         geometry=list(to_wgs84(np.array(drawn_m, dtype=object), crs)),
         crs="EPSG:4326",
     ).to_file(tmp_path / "cells.geojson")
-    slug = services.add_area(engine, tmp_path / "area.geojson", name="Block")["slug"]
+    slug = services.add_area(engine, tmp_path / "area.geojson", name="Block").slug
     services.grid(engine, slug, from_file=tmp_path / "cells.geojson")
     r = services.coverage_report(engine, slug)
-    gaps = [f["properties"]["area_m2"] for f in r["gaps"]["features"]]
-    overlaps = [f["properties"]["area_m2"] for f in r["overlaps"]["features"]]
+    gaps = [m2 for _, m2 in r.ground.gaps]
+    overlaps = [m2 for _, m2 in r.ground.overlaps]
     assert gaps == [pytest.approx(5000, abs=1)]
     assert overlaps == [pytest.approx(2000, abs=1)]
-    assert r["covered_m2"] == pytest.approx(55_000, abs=1)
+    assert r.ground.covered_m2 == pytest.approx(55_000, abs=1)
 
 
 def test_earlier_plans_stay_readable(engine, park, tmp_path):
     services.grid(engine, park, count=8)
     history = services.list_plans(engine, park)
-    assert [(p["version"], p["active"], p["cells"]) for p in history] == [
+    assert [(p.version, p.active, p.cells) for p in history] == [
         (1, False, 30),
         (2, True, 8),
     ]
@@ -444,22 +469,22 @@ def test_park_round_at_0810_ok_at_1000_others_overdue_due_again_at_1230(engine, 
     _, cells, posts, _ = active(engine, park)
     first = cells["code"].iloc[0]
     holder = next(name for code, name, _ in posts if code == first)
-    services.log_round(engine, park, first, holder, at=f"{tomorrow}T08:10")
+    services.record_round(engine, park, first, holder, at=f"{tomorrow}T08:10", now=LATER)
     at10 = services.coverage_report(engine, park, at=f"{tomorrow}T10:00")
-    assert at10["ok"] == [first] and len(at10["overdue"]) == 29 and at10["due"] == []
-    assert at10["unstaffed"] == [] and at10["unscheduled"] == []
+    assert at10.ok == (first,) and len(at10.overdue) == 29 and at10.due == ()
+    assert at10.unstaffed == () and at10.unscheduled == ()
     at1230 = services.coverage_report(engine, park, at=f"{tomorrow}T12:30")
-    assert at1230["due"] == [first] and len(at1230["overdue"]) == 29 and at1230["ok"] == []
+    assert at1230.due == (first,) and len(at1230.overdue) == 29 and at1230.ok == ()
     # every scheduled cell is in exactly one list
-    assert sorted(at1230["due"] + at1230["overdue"] + at1230["ok"]) == sorted(cells["code"])
-    loads = {w["warden"]: w for w in at1230["wardens"]}
-    assert len(loads) == 30 and all(w["rounds_today"] == 3 for w in loads.values())
-    assert loads[holder]["rounds_left"] == 2
+    assert sorted(at1230.due + at1230.overdue + at1230.ok) == sorted(cells["code"])
+    loads = {w.warden: w for w in at1230.wardens}
+    assert len(loads) == 30 and all(w.rounds_today == 3 for w in loads.values())
+    assert loads[holder].rounds_left == 2
     summary = services.coverage_report(
         engine, park, at=f"{tomorrow}T12:30", day=datetime.fromisoformat(tomorrow).date()
     )
-    row = next(c for c in summary["day"]["cells"] if c["code"] == first)
-    assert row == {"code": first, "expected": 3, "done": 1, "late": 0, "missed": 0}
+    row = next(c for c in summary.day.cells if c.code == first)
+    assert row == CellDay(code=first, expected=3, done=1, late=0, missed=0)
 
 
 def test_coverage_of_an_earlier_moment_uses_the_plan_of_then(engine, park):
@@ -468,9 +493,9 @@ def test_coverage_of_an_earlier_moment_uses_the_plan_of_then(engine, park):
     before = datetime.now(UTC)
     services.grid(engine, park, count=12)
     now = services.coverage_report(engine, park)
-    assert now["cells_total"] == 12 and now["plan_version"] == 2
+    assert now.cells_total == 12 and now.plan_version == 2
     then = services.coverage_report(engine, park, at=before)
-    assert then["cells_total"] == 30 and then["plan_version"] == 1
+    assert then.cells_total == 30 and then.plan_version == 1
     with pytest.raises(NotFound, match="had no grid plan"):
         services.coverage_report(engine, park, at=before - timedelta(days=1))
     with pytest.raises(InvalidInput, match="not an ISO time"):
@@ -488,10 +513,10 @@ def test_a_schedule_counts_rounds_from_when_it_was_set_and_keeps_that_through_a_
     at = lambda hhmm: datetime.fromisoformat(f"{day}T{hhmm}").replace(tzinfo=tz)  # noqa: E731
     services.set_schedule(engine, park, None, since=at("14:00"))
     report = services.coverage_report(engine, park, at=at("14:30"))
-    assert report["overdue"] == [] and len(report["ok"]) == 30  # 08:00 and 12:00 were nobody's due
-    assert len(services.coverage_report(engine, park, at=at("19:31"))["overdue"]) == 30
+    assert report.overdue == () and len(report.ok) == 30  # 08:00 and 12:00 were nobody's due
+    assert len(services.coverage_report(engine, park, at=at("19:31")).overdue) == 30
     services.grid(engine, park, count=12)
-    assert len(services.coverage_report(engine, park, at=at("14:30"))["ok"]) == 12
+    assert len(services.coverage_report(engine, park, at=at("14:30")).ok) == 12
     with reading(engine) as s:
         since = set(s.execute(select(Schedule.since_s)).scalars())
     assert since == {int(at("14:00").timestamp())}
@@ -503,7 +528,7 @@ def test_a_schedule_counts_rounds_from_when_it_was_set_and_keeps_that_through_a_
      ("HB-", "HB-001")],
 )  # fmt: skip
 def test_administrative_code_prefixes(engine, code, first):
-    slug = services.add_area(engine, PARK, name=f"Park {code}", code=code)["slug"]
+    slug = services.add_area(engine, PARK, name=f"Park {code}", code=code).slug
     services.grid(engine, slug, count=30)
     codes = sorted(services.plan_cells(engine, slug)["code"])
     assert codes[0] == first and codes[-1] == first[:-3] + "030"

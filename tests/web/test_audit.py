@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -88,15 +87,15 @@ def test_times_are_in_the_areas_own_zone(site, engine):
         engine, GEODATA / "demo_park.geojson", name="Berlin Copy", kind="park", actor="planner"
     )
     with transaction(engine) as s:
-        s.query(Area).filter(Area.slug == made["slug"]).one().timezone = "Europe/Berlin"
+        s.query(Area).filter(Area.slug == made.slug).one().timezone = "Europe/Berlin"
     client = app.test_client()
     login(client, "manager")
-    html = client.get(f"/audit?area={made['slug']}").get_data(as_text=True)
+    html = client.get(f"/audit?area={made.slug}").get_data(as_text=True)
     rows = _rows(html)
     assert [r["action"] for r in rows] == ["area.add"]
     assert re.search(r"Europe/Berlin, UTC\+0[12]:00", rows[0]["text"])
-    event = list_audit(engine, area=made["slug"])[0]
-    local = datetime.fromisoformat(event["at"]).astimezone(ZoneInfo("Europe/Berlin"))
+    event = list_audit(engine, area=made.slug)[0]
+    local = event.at.astimezone(ZoneInfo("Europe/Berlin"))
     assert f"{local:%Y-%m-%d %H:%M:%S}" in rows[0]["text"]
 
 
@@ -106,7 +105,7 @@ def test_area_filter_and_paging_older(site, engine):
         services.add_warden(engine, f"extra{k}", actor="manager")
     client = app.test_client()
     login(client, "manager")
-    every = [e["id"] for e in list_audit(engine, limit=1000)]
+    every = [e.id for e in list_audit(engine, limit=1000)]
     assert len(every) > 50  # more than one page
     seen: list[int] = []
     url: str | None = "/audit"
@@ -120,7 +119,7 @@ def test_area_filter_and_paging_older(site, engine):
         pages += 1
     assert seen == every and pages == -(-len(every) // 50)
 
-    mine = [e["id"] for e in list_audit(engine, area=park.slug, limit=1000)]
+    mine = [e.id for e in list_audit(engine, area=park.slug, limit=1000)]
     html = client.get(f"/audit?area={park.slug}").get_data(as_text=True)
     rows = _rows(html)
     assert [r["id"] for r in rows] == mine[:50] and mine != every[: len(mine)]

@@ -120,7 +120,7 @@ def test_user_add_reads_the_password_from_stdin(db_url, tmp_path, engine):
     done = subprocess.run([*run, "zhang", "--role", "warden", "--warden", "张伟"],
                           input="a long secret\n", capture_output=True, text=True)  # fmt: skip
     assert done.returncode == 0, done.stderr
-    assert services.authenticate(engine, "zhang", "a long secret")["warden"] == "张伟"
+    assert services.authenticate(engine, "zhang", "a long secret").warden == "张伟"
     short = subprocess.run([*run, "li", "--role", "manager"], input="short\n",
                            capture_output=True, text=True)  # fmt: skip
     assert short.returncode == 2 and "at least 8 characters" in short.stderr
@@ -138,14 +138,14 @@ def test_user_passwd_and_remove_from_the_command_line(db_url, engine):
     done = subprocess.run([*run, "passwd", "li"], input="another long secret\n",
                           capture_output=True, text=True)  # fmt: skip
     assert done.returncode == 0, done.stderr
-    assert services.authenticate(engine, "li", "another long secret")["username"] == "li"
+    assert services.authenticate(engine, "li", "another long secret").username == "li"
     short = subprocess.run([*run, "passwd", "li"], input="short\n",
                            capture_output=True, text=True)  # fmt: skip
     assert short.returncode == 2 and "at least 8 characters" in short.stderr
     assert services.authenticate(engine, "li", "another long secret") is not None  # unchanged
     gone = subprocess.run([*run, "remove", "li"], capture_output=True, text=True)
     assert gone.returncode == 0, gone.stderr
-    assert [u["username"] for u in services.list_users(engine)] == []
+    assert [u.username for u in services.list_users(engine)] == []
     again = subprocess.run([*run, "remove", "li"], capture_output=True, text=True)
     assert again.returncode != 0 and "li" in again.stderr and "Traceback" not in again.stderr
 
@@ -314,7 +314,7 @@ def test_a_new_password_or_removal_ends_the_users_sessions(site, engine):
     # a new user of the same name is another person: the old cookie is not theirs
     services.add_user(engine, "planner", role="planner", password=PASSWORD)
     assert _replay(app, kept).get("/areas").status_code == 302
-    actions = [e["action"] for e in list_audit(engine, limit=3)]
+    actions = [e.action for e in list_audit(engine, limit=3)]
     assert actions == ["user.add", "user.remove", "user.password"]
 
 

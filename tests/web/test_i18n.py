@@ -553,7 +553,7 @@ def new_york(engine, app_factory):
 
     slug = services.add_area(
         engine, GEODATA / "demo_park.geojson", name="NY park", timezone="America/New_York"
-    )["slug"]
+    ).slug
     services.grid(engine, slug, count=4)
     code = services.plan_cells(engine, slug)["code"][0]
     services.add_warden(engine, "Ada")
@@ -563,7 +563,7 @@ def new_york(engine, app_factory):
                                ("ada", "warden", "Ada")]:  # fmt: skip
         services.add_user(engine, name, role=role, password=PASSWORD, warden=warden)
     instant = datetime.now(UTC)
-    services.log_round(engine, slug, code, "Ada", at=instant.isoformat())
+    services.record_round(engine, slug, code, "Ada", at=instant.isoformat())
     return app_factory(), slug, instant
 
 
@@ -611,7 +611,7 @@ def test_times_are_on_the_areas_clock(new_york, engine):
     # the plan history: when each plan was made, on the area's clock, the zone named
     planner = _client(app, None)
     login(planner, "planner")
-    made = datetime.fromisoformat(services.list_plans(engine, slug)[0]["created_at"])
+    made = services.list_plans(engine, slug)[0].created_at
     made = made if made.tzinfo else made.replace(tzinfo=UTC)
     local, utc, shanghai = clocks(made, "%Y-%m-%d %H:%M")
     history = planner.get(f"/areas/{slug}/plan").get_data(as_text=True)
@@ -762,17 +762,17 @@ def test_no_english_is_left_on_the_chinese_map_pages(tmp_path):
     from webtools import app_on, browser_login, chromium, live_server
 
     url = f"sqlite:///{tmp_path / 'demo.db'}"
-    logins = {u["username"]: u for u in build_demo(url)}
+    logins = {u.username: u for u in build_demo(url)}
     app = app_on(url, tmp_path, TILES_URL="")
     engine = app.extensions["gridmgr.engine"]
     areas = services.list_areas(engine)
-    park = next(a["slug"] for a in areas if a["kind"] == "park")
-    names = [w["name"] for w in services.list_wardens(engine)] + [*logins, ACTOR]
-    names += [a[k] for a in areas for k in ("name", "slug")] + ["Asia/Shanghai"]
+    park = next(a.slug for a in areas if a.kind == "park")
+    names = [w.name for w in services.list_wardens(engine)] + [*logins, ACTOR]
+    names += [getattr(a, k) for a in areas for k in ("name", "slug")] + ["Asia/Shanghai"]
     report = services.coverage_report(engine, park)
-    worst = report["worst"]
-    assert any(w["missed"] for w in worst) and any(w["extra_short"] for w in worst)
-    assert report["gaps"]["features"] and report["overlaps"]["features"]
+    worst = report.worst
+    assert any(w.missed for w in worst) and any(w.extra_short for w in worst)
+    assert report.ground.gaps and report.ground.overlaps
     found: dict[str, list[str]] = {}
     try:
         with live_server(app) as base, chromium(base, locale="zh-CN") as page:
@@ -782,7 +782,7 @@ def test_no_english_is_left_on_the_chinese_map_pages(tmp_path):
                 ("warden1", ["/me"]),
             ]:
                 page.context.clear_cookies()
-                browser_login(page, base, user, logins[user]["password"])
+                browser_login(page, base, user, logins[user].password)
                 for path in paths:
                     page.goto(base + path)
                     texts = page_texts(page)

@@ -3,10 +3,12 @@ and in a real headless Chromium (SQLite only, to keep it quick) that may ask not
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from datetime import datetime, timedelta
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -91,13 +93,14 @@ def test_big_plans_are_fetched_not_inlined(site):
     assert html.count('"geometries"') == 3  # the outline, gaps and overlaps; no cells
     at = (datetime.now(TZ) + timedelta(minutes=2)).strftime("%Y-%m-%dT%H:%M")
     later = client.get(f"/areas/{seeded.slug}/map?at={at}").get_data(as_text=True)
-    assert f"precision=6\\u0026at={at.replace(':', '%3A')}" in later
+    (url,) = re.findall(r'"url":"([^"]+)"', later)
+    query = parse_qs(urlsplit(json.loads(f'"{url}"')).query)
+    assert query["at"] == [at] and query["format"] == ["compact"]
 
 
 def test_a_big_plan_at_an_earlier_moment_loads_the_plan_of_that_moment(site, engine):
     """After a re-grid, the page for a moment between the plans shows the old plan in its panel, and
     the compact cells its script fetches are that plan's, with the statuses the panel counts."""
-    import json
     import time
 
     from gridmgr import services
@@ -195,9 +198,9 @@ def test_warden_logs_a_round_in_its_own_cell_only(site, engine):
     assert with_note.headers["Location"].startswith(f"/me/cells/{seeded.slug}/{own}")
     cell_page = client.get(f"/me/cells/{seeded.slug}/{own}").get_data(as_text=True)
     assert XSS not in cell_page and "&lt;img src=x onerror=alert(1)&gt;" in cell_page
-    cells = services.warden_cells(engine, "warden1")["cells"]
-    assert len(cells[0]["logged"]) == 2
-    assert not services.warden_cells(engine, "warden2")["cells"][0]["logged"]
+    cells = services.warden_cells(engine, "warden1").cells
+    assert len(cells[0].logged) == 2
+    assert not services.warden_cells(engine, "warden2").cells[0].logged
 
 
 def test_user_text_is_escaped_in_every_page(engine, app_factory, tmp_path):
@@ -310,7 +313,7 @@ def test_a_warden_is_refused_other_cells_and_the_plan_page(sqlite_site):
         assert posted.status == 403
     from gridmgr import services
 
-    assert not services.warden_cells(engine, "warden2")["cells"][0]["logged"]
+    assert not services.warden_cells(engine, "warden2").cells[0].logged
 
 
 def test_user_text_stays_text_in_the_browser(sqlite_site):
@@ -320,7 +323,7 @@ def test_user_text_stays_text_in_the_browser(sqlite_site):
     own = seeded.codes[0]
     services.add_warden(engine, "<b onmouseover=alert(2)>Eve</b>")
     services.assign(engine, seeded.slug, [own], "<b onmouseover=alert(2)>Eve</b>")
-    services.log_round(engine, seeded.slug, own, "warden1", note="<script>alert(3)</script>")
+    services.record_round(engine, seeded.slug, own, "warden1", note="<script>alert(3)</script>")
     _due_now(engine, seeded.slug, seeded.codes[2])
     with live_server(app) as base:
         with chromium(base, viewport={"width": 1280, "height": 800}) as page:
@@ -383,7 +386,7 @@ def test_screenshot_of_the_demo_coverage_map(tmp_path):
     from gridmgr.web import create_app
 
     url = f"sqlite:///{tmp_path / 'demo.db'}"
-    logins = {u["username"]: u for u in build_demo(url)}
+    logins = {u.username: u for u in build_demo(url)}
     app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": str(tmp_path / "i"), "TILES_URL": ""})
     app.config["SESSION_COOKIE_SECURE"] = False
     try:
@@ -391,7 +394,7 @@ def test_screenshot_of_the_demo_coverage_map(tmp_path):
             live_server(app) as base,
             chromium(base, viewport={"width": 1280, "height": 800}) as page,
         ):
-            browser_login(page, base, "manager", logins["manager"]["password"])
+            browser_login(page, base, "manager", logins["manager"].password)
             page.click("text=coverage map")
             page.wait_for_selector("path.gm-feature.gm-overdue")
             for status in ("ok", "due", "overdue", "unstaffed", "unscheduled"):
@@ -405,7 +408,7 @@ def test_screenshot_of_the_demo_coverage_map(tmp_path):
             live_server(app) as base,
             chromium(base, viewport={"width": 390, "height": 844}) as phone,
         ):
-            browser_login(phone, base, "warden1", warden["password"])
+            browser_login(phone, base, "warden1", warden.password)
             phone.wait_for_selector("path.gm-feature")
             phone.screenshot(path=str(SCREENSHOTS / "warden-page-390.png"))
     finally:

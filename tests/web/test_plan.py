@@ -47,7 +47,7 @@ def upload(path: Path, name: str | None = None) -> tuple[io.BytesIO, str]:
 def posts_of(engine) -> dict[str, int]:
     from gridmgr import services
 
-    return {w["name"]: w["cell_count"] for w in services.list_wardens(engine)}
+    return {w.name: w.cell_count for w in services.list_wardens(engine)}
 
 
 def test_preview_writes_nothing_and_commit_keeps_every_post(site):
@@ -70,11 +70,11 @@ def test_preview_writes_nothing_and_commit_keeps_every_post(site):
     done = client.post(f"/areas/{seeded.slug}/plan/commit", data=fields)
     assert done.status_code == 302, done.get_data(as_text=True)
     plans = services.list_plans(engine, seeded.slug)
-    assert [(p["version"], p["active"], p["cells"]) for p in plans] == [
+    assert [(p.version, p.active, p.cells) for p in plans] == [
         (1, False, 30),
         (2, True, 40),
     ]
-    assert plans[1]["created_by"] == "planner"
+    assert plans[1].created_by == "planner"
     assert all(n >= 1 for n in posts_of(engine).values())  # no warden lost a post
     assert "plan v2 is active" in client.get(done.headers["Location"]).get_data(as_text=True)
 
@@ -83,8 +83,9 @@ def test_preview_codes_are_the_codes_a_commit_writes(site):
     from gridmgr import services
 
     _app, seeded, engine = site
-    report, cells = services.preview_grid(engine, seeded.slug, cell_size=60, shape="hex")
-    assert report["dry_run"] and len(cells) == report["cells"]
+    preview = services.preview_grid(engine, seeded.slug, cell_size=60, shape="hex")
+    report, cells = preview.report, preview.cells
+    assert report.dry_run and len(cells) == report.cells
     assert set(cells["change"]) <= {"kept", "new", "gained", "lost", "changed"}
     assert int(cells["wardens"].min()) >= 1  # staffed ground stays staffed
     services.grid(engine, seeded.slug, cell_size=60, shape="hex")
@@ -115,7 +116,7 @@ def test_cells_file_upload_is_kept_between_preview_and_commit(site, tmp_path):
     done = client.post(f"/areas/{seeded.slug}/plan/commit", data=fields)
     assert done.status_code == 302, done.get_data(as_text=True)
     plans = services.list_plans(engine, seeded.slug)
-    assert plans[-1]["mode"] == "import" and plans[-1]["cells"] == 30 and plans[-1]["active"]
+    assert plans[-1].mode == "import" and plans[-1].cells == 30 and plans[-1].active
     assert not stash.exists()  # removed after the commit
     again = client.post(f"/areas/{seeded.slug}/plan/commit", data=fields)
     assert again.status_code == 409  # that preview is stale now
@@ -151,7 +152,7 @@ def test_restore_an_earlier_plan(site):
     )
     assert got.status_code == 302, got.get_data(as_text=True)
     plans = services.list_plans(engine, seeded.slug)
-    assert (plans[-1]["version"], plans[-1]["mode"], plans[-1]["cells"]) == (3, "restore", 30)
+    assert (plans[-1].version, plans[-1].mode, plans[-1].cells) == (3, "restore", 30)
     assert list(services.plan_cells(engine, seeded.slug)["code"]) == seeded.codes
     bad = client.post(
         f"/areas/{seeded.slug}/plan/restore",
@@ -181,8 +182,8 @@ def test_new_area_from_a_geojson_upload(site):
     )
     assert got.status_code == 302, got.get_data(as_text=True)
     slug = got.headers["Location"].split("/")[2]
-    area = next(a for a in services.list_areas(engine) if a["slug"] == slug)
-    assert area["name"] == "<b>东湖</b> Park" and area["cells"] == 0
+    area = services.get_area(engine, slug)
+    assert area.name == "<b>东湖</b> Park" and area.cells == 0
     page = client.get(got.headers["Location"]).get_data(as_text=True)
     assert "&lt;b&gt;东湖&lt;/b&gt; Park" in page and "<b>东湖</b>" not in page
     client.post(
@@ -218,7 +219,7 @@ def test_new_area_slug_from_the_chinese_name_or_chosen_on_the_form(site):
     assert f'name="slug" value="{seeded.slug}"' in page  # the form keeps what was typed
     bad = add("Another", "Not/A Slug")
     assert bad.status_code == 422 and "lower-case letters a-z" in bad.get_data(as_text=True)
-    slugs = {a["slug"] for a in services.list_areas(engine)}
+    slugs = {a.slug for a in services.list_areas(engine)}
     assert slugs == {seeded.slug, "ertong-gongyuan", "zhaolin-gongyuan", "et-2"}
 
 
@@ -249,9 +250,9 @@ def test_new_area_from_a_zipped_shapefile(site, tmp_path):
         content_type="multipart/form-data",
     )
     assert got.status_code == 302, got.get_data(as_text=True)
-    area = next(a for a in services.list_areas(engine) if a["slug"] == "zipped-park")
+    area = services.get_area(engine, "zipped-park")
     direct = services.add_area(engine, GEODATA / "demo_park.geojson", name="Direct")
-    assert area["area_m2"] == pytest.approx(direct["area_m2"], rel=1e-6)
+    assert area.area_m2 == pytest.approx(direct.area_m2, rel=1e-6)
 
 
 def cli_message(name: str, monkeypatch, **kw) -> str:
@@ -456,8 +457,8 @@ def test_cut_along_an_uploaded_lines_file(site):
     assert done.status_code == 302, done.get_data(as_text=True)
     direct = services.preview_grid(
         engine, seeded.slug, count=24, split_by=GEODATA / "demo_paths.geojson"
-    )[1]
-    assert services.list_plans(engine, seeded.slug)[-1]["cells"] == len(direct) == 24
+    ).cells
+    assert services.list_plans(engine, seeded.slug)[-1].cells == len(direct) == 24
 
 
 def _preview_then_another_commit(client, seeded, engine) -> dict:
@@ -481,7 +482,7 @@ def test_a_stale_preview_is_not_committed(site):
     fields = _preview_then_another_commit(client, seeded, engine)  # someone commits meanwhile
     done = client.post(f"/areas/{seeded.slug}/plan/commit", data=fields)
     assert done.status_code == 409 and "preview again" in done.get_data(as_text=True)
-    assert [p["cells"] for p in services.list_plans(engine, seeded.slug)] == [30, 25]
+    assert [p.cells for p in services.list_plans(engine, seeded.slug)] == [30, 25]
 
 
 def test_the_commit_itself_writes_only_on_the_previewed_version(site, monkeypatch):
@@ -493,7 +494,7 @@ def test_the_commit_itself_writes_only_on_the_previewed_version(site, monkeypatc
     monkeypatch.setattr(services, "check_unchanged", lambda *_args: None)
     done = client.post(f"/areas/{seeded.slug}/plan/commit", data=fields)
     assert done.status_code == 409 and "preview again" in done.get_data(as_text=True)
-    assert [p["cells"] for p in services.list_plans(engine, seeded.slug)] == [30, 25]
+    assert [p.cells for p in services.list_plans(engine, seeded.slug)] == [30, 25]
 
 
 def test_an_upload_kept_for_one_planner_is_not_anothers(site, tmp_path):
@@ -569,7 +570,9 @@ def test_new_area_form_takes_the_datum_and_checks_the_time_zone(site):
     assert add("Shifted", crs="gcj02").status_code == 302
     assert add("Plain", crs="wgs84").status_code == 302
     assert add("Odd", crs="utm").status_code == 422
-    shifted, plain = (services.area_outline(engine, slug).centroid for slug in ("shifted", "plain"))
+    shifted, plain = (
+        services.get_area(engine, slug).outline.centroid for slug in ("shifted", "plain")
+    )
     assert 200 < shifted.distance(plain) * 111_000 < 800  # GCJ-02 is a few hundred metres off
 
 

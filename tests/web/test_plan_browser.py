@@ -39,7 +39,7 @@ def test_planner_uploads_cells_previews_and_commits(site, tmp_path):
         assert "plan v2 is active" in page.inner_text("body")
         assert not page.dialogs
     plans = services.list_plans(engine, seeded.slug)
-    assert (plans[-1]["version"], plans[-1]["mode"], plans[-1]["active"]) == (2, "import", True)
+    assert (plans[-1].version, plans[-1].mode, plans[-1].active) == (2, "import", True)
 
 
 def test_planner_adds_an_area_from_a_file(site):
@@ -67,10 +67,8 @@ def test_planner_adds_an_area_from_a_file(site):
         page.click("#commit")
         page.wait_for_load_state("networkidle")
         assert "plan v1 is active" in page.inner_text("body")
-    slug = page_slug = next(
-        a["slug"] for a in services.list_areas(engine) if a["name"] == "东湖公园"
-    )
-    assert services.list_plans(engine, page_slug)[0]["cells"] == 6 and slug
+    slug = page_slug = next(a.slug for a in services.list_areas(engine) if a.name == "东湖公园")
+    assert services.list_plans(engine, page_slug)[0].cells == 6 and slug
 
 
 def test_manager_picks_a_cell_on_the_map_and_posts_a_warden(site):
@@ -92,6 +90,6 @@ def test_manager_picks_a_cell_on_the_map_and_posts_a_warden(site):
         page.wait_for_load_state("networkidle")
         assert f"warden20 posted to {code} as leader" in page.inner_text("body")
         assert not page.dialogs
-    _info, cells = services.area_staff(engine, seeded.slug)
-    held = dict(zip(cells["code"], cells["posts"], strict=True))
+    staff = services.area_staff(engine, seeded.slug)
+    held = {c.code: [(p.name, p.role) for p in c.posts] for c in staff.cells}
     assert ("warden20", "leader") in held[code]

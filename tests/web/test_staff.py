@@ -28,8 +28,8 @@ def manager(app):
 def posts(engine, slug) -> dict[str, list[tuple[str, str]]]:
     from gridmgr import services
 
-    _info, cells = services.area_staff(engine, slug)
-    return dict(zip(cells["code"], cells["posts"], strict=True))
+    staff = services.area_staff(engine, slug)
+    return {c.code: [(p.name, p.role) for p in c.posts] for c in staff.cells}
 
 
 def test_wardens_page_lists_every_warden_with_the_cells_held(site):
@@ -53,8 +53,8 @@ def test_add_a_warden_by_form(site):
         data={"csrf_token": token, "name": EVIL, "phone": "13900000000", "role": "leader"},
     )
     assert got.status_code == 302
-    made = next(w for w in services.list_wardens(engine) if w["name"] == EVIL)
-    assert (made["phone"], made["role"], made["cell_count"]) == ("13900000000", "leader", 0)
+    made = next(w for w in services.list_wardens(engine) if w.name == EVIL)
+    assert (made.phone, made.role, made.cell_count) == ("13900000000", "leader", 0)
     page = client.get("/wardens").get_data(as_text=True)
     assert EVIL not in page and str(escape(EVIL)) in page
     again = client.post("/wardens", data={"csrf_token": token, "name": EVIL, "phone": "1"})
@@ -78,7 +78,7 @@ def test_import_wardens_from_a_csv_upload(site):
         content_type="multipart/form-data",
     )
     assert got.status_code == 302, got.get_data(as_text=True)
-    roles = {w["name"]: w["role"] for w in services.list_wardens(engine)}
+    roles = {w.name: w.role for w in services.list_wardens(engine)}
     assert roles["张伟"] == "leader" and roles["李娜"] == "volunteer" and len(roles) == 22
     bad = client.post(
         "/wardens/import",
@@ -163,17 +163,21 @@ def test_set_a_schedule_for_picked_or_all_cells(site):
               "extra": "2", "before": "15", "after": "60"},
     )  # fmt: skip
     assert got.status_code == 302, got.get_data(as_text=True)
-    _info, cells = services.area_staff(engine, slug)
-    by_code = dict(zip(cells["code"], cells["schedule"], strict=True))
-    assert by_code[codes[0]] == {"times": "07:30,19:00", "extra": 2, "window": (-15, 60)}
-    assert by_code[codes[2]]["times"] == "08:00,12:00,18:00"
+    by_code = {c.code: c.schedule for c in services.area_staff(engine, slug).cells}
+    made = by_code[codes[0]]
+    assert (made.times, made.extra, made.before_min, made.after_min) == (
+        ("07:30", "19:00"),
+        2,
+        15,
+        60,
+    )
+    assert by_code[codes[2]].times == ("08:00", "12:00", "18:00")
     every = client.post(
         f"/areas/{slug}/staff/schedule",
         data={"csrf_token": token, "all": "1", "times": "09:00", "extra": "0"},
     )
     assert every.status_code == 302
-    _info, cells = services.area_staff(engine, slug)
-    assert {s["times"] for s in cells["schedule"]} == {"09:00"}
+    assert {c.schedule.times for c in services.area_staff(engine, slug).cells} == {("09:00",)}
     bad = client.post(
         f"/areas/{slug}/staff/schedule",
         data={"csrf_token": token, "all": "1", "times": "25:00", "extra": "1"},
@@ -242,7 +246,7 @@ def test_an_area_without_cells_says_to_grid_it_first(site):
     from gridmgr import services
 
     app, _seeded, engine = site
-    slug = services.add_area(engine, GEODATA / "demo_community.geojson", name="Xinhe")["slug"]
+    slug = services.add_area(engine, GEODATA / "demo_community.geojson", name="Xinhe").slug
     client = manager(app)
     got = client.get(f"/areas/{slug}/staff")
     assert got.status_code == 200 and "has no cells yet" in got.get_data(as_text=True)

@@ -35,7 +35,7 @@ UPLOAD_SLACK = 64 * 1024  # multipart headers around one photo
 def actor() -> svc.Actor:
     """The logged-in user as the services' Actor."""
     user = g.user
-    return svc.Actor(str(user["username"]), str(user["role"]), user.get("warden"))
+    return svc.Actor(user.username, user.role, user.warden)
 
 
 def _json(data: Any, status: int = 200) -> Response:

@@ -19,18 +19,31 @@ from gridmgr import services
 from gridmgr.errors import Forbidden, InvalidInput, LimitExceeded
 from gridmgr.files.geojson import check_nesting
 from gridmgr.services.audit import list_audit
-from gridmgr.services.cellmap import (
-    CELL_FORMATS,
-    area_feature,
-    cell_fields,
-    cells_compact,
-    cells_geojson,
-)
+from gridmgr.services.cellmap import plan_cells_at
 from gridmgr.services.mine import warden_cells
 from gridmgr.services.posts import set_cell_wardens
 from gridmgr.services.rounds import record_round
 from gridmgr.web import engine_of, error_response
+from gridmgr.web.api.cells_json import (
+    CELL_FORMATS,
+    cell_fields,
+    cells_to_compact,
+    cells_to_geojson,
+    check_precision,
+    collector_paused,
+)
 from gridmgr.web.api.openapi import openapi_document
+from gridmgr.web.api.serialise import (
+    area_added_to_json,
+    area_summary_to_json,
+    area_to_feature,
+    audit_entry_to_json,
+    cell_wardens_to_json,
+    grid_report_to_json,
+    report_to_json,
+    round_to_json,
+    warden_cells_to_json,
+)
 from gridmgr.web.auth import checked_login, roles_required
 from gridmgr.web.inputs import UNSTORABLE_TEXT
 
@@ -163,7 +176,7 @@ def _moment_arg(name: str = "at") -> str | None:
 
 
 def _actor() -> str:
-    return str(g.user["username"])
+    return g.user.username
 
 
 @bp.post("/token")
@@ -174,7 +187,7 @@ def token():
         user = checked_login(str(body.get("username", "")), str(body.get("password", "")))
     except Forbidden as exc:
         return error_response(401, "unauthorized", str(exc))
-    return {"token": services.issue_token(engine_of(), user["id"])}
+    return {"token": services.issue_token(engine_of(), user.id)}
 
 
 @bp.delete("/token")
@@ -200,10 +213,8 @@ def openapi():
 @roles_required(*READERS)
 def areas():
     """Every area with its active plan's version and cell count, as `gridmgr area list --json` prints."""
-    return Response(
-        json.dumps(services.list_areas(engine_of()), ensure_ascii=False),
-        mimetype="application/json",
-    )
+    rows = [area_summary_to_json(a) for a in services.list_areas(engine_of())]
+    return Response(json.dumps(rows, ensure_ascii=False), mimetype="application/json")
 
 
 @bp.post("/areas")
@@ -226,8 +237,10 @@ def add_area():
         timezone=_field(body, "timezone", str) or "Asia/Shanghai",
         actor=_actor(),
     )
-    resp = Response(json.dumps(made, ensure_ascii=False), 201, mimetype="application/json")
-    resp.headers["Location"] = url_for("api.area", slug=made["slug"])
+    resp = Response(
+        json.dumps(area_added_to_json(made), ensure_ascii=False), 201, mimetype="application/json"
+    )
+    resp.headers["Location"] = url_for("api.area", slug=made.slug)
     return resp
 
 
@@ -235,7 +248,7 @@ def add_area():
 @roles_required(*READERS)
 def area(slug: str):
     """An area as a GeoJSON Feature."""
-    return area_feature(engine_of(), slug)
+    return area_to_feature(services.get_area(engine_of(), slug))
 
 
 @bp.post("/areas/<slug>/grid")
@@ -293,7 +306,7 @@ def grid(slug: str):
         dry_run=dry_run,
         actor=_actor(),
     )
-    return report, 200 if dry_run else 201
+    return grid_report_to_json(report), 200 if dry_run else 201
 
 
 @bp.get("/areas/<slug>/cells")
@@ -307,8 +320,19 @@ def cells(slug: str):
     kind = request.args.get("format", "geojson")
     if kind not in CELL_FORMATS:
         raise InvalidInput(f"format must be one of {', '.join(CELL_FORMATS)}, got {kind!r}")
-    build = cells_compact if kind == "compact" else cells_geojson
-    body = build(engine_of(), slug, fields=fields, precision=int(text), at=_moment_arg())
+    precision = int(text)
+    check_precision(precision)
+    encode = cells_to_compact if kind == "compact" else cells_to_geojson
+    at = _moment_arg()
+    with collector_paused():
+        data = plan_cells_at(
+            engine_of(),
+            slug,
+            at=at,
+            states="status" in fields or "wardens" in fields,
+            schedules="schedule" in fields,
+        )
+        body = encode(data, fields, precision)
     return Response(body, mimetype="application/json")
 
 
@@ -325,7 +349,7 @@ def coverage(slug: str):
         raise InvalidInput(f"day {day_text!r} is out of range; give a day from 1971 to 9000")
     report = services.coverage_report(engine_of(), slug, at=_moment_arg(), day=day)
     return Response(
-        json.dumps(report, ensure_ascii=False, default=str), mimetype="application/json"
+        json.dumps(report_to_json(report), ensure_ascii=False), mimetype="application/json"
     )
 
 
@@ -338,7 +362,7 @@ def cell_wardens(slug: str, code: str):
     """Replace a cell's wardens."""
     body = json_body()
     wardens = _field(body, "wardens", list, required=True)
-    return set_cell_wardens(engine_of(), slug, code, wardens, actor=_actor())
+    return cell_wardens_to_json(set_cell_wardens(engine_of(), slug, code, wardens, actor=_actor()))
 
 
 @bp.put("/areas/<slug>/cells/<code>/schedule")
@@ -353,7 +377,7 @@ def cell_schedule(slug: str, code: str):
     done = services.set_schedule(
         engine_of(), slug, [code], times=times, extra=extra, actor=_actor()
     )
-    return {"area": slug, "cell": code, "times": done["times"], "extra": done["extra"]}
+    return {"area": slug, "cell": code, "times": list(done.times), "extra": done.extra}
 
 
 @bp.post("/areas/<slug>/cells/<code>/rounds")
@@ -361,15 +385,15 @@ def cell_schedule(slug: str, code: str):
 def rounds(slug: str, code: str):
     """Log a round in a cell: a warden for itself, a manager naming the warden."""
     body = json_body(optional=True)
-    if g.user["role"] == "warden":
-        warden = g.user.get("warden")
+    if g.user.role == "warden":
+        warden = g.user.warden
         if not warden:
             raise Forbidden("this login is not linked to a warden; ask a manager")
         if body.get("warden") not in (None, warden):
             raise Forbidden("a warden logs rounds only for itself")
     else:
         warden = _field(body, "warden", str, required=True)
-    made, new = record_round(
+    recorded = record_round(
         engine_of(),
         slug,
         code,
@@ -379,29 +403,30 @@ def rounds(slug: str, code: str):
         idempotency_key=request.headers.get("Idempotency-Key") or None,
         actor=_actor(),
     )
-    return made, 201 if new else 200
+    return round_to_json(recorded.round), 201 if recorded.new else 200
 
 
 @bp.get("/me/cells")
 @roles_required("warden")
 def my_cells():
     """The logged-in warden's own cells with today's rounds."""
-    warden = g.user.get("warden")
+    warden = g.user.warden
     if not warden:
         raise Forbidden("this login is not linked to a warden; ask a manager")
-    return warden_cells(engine_of(), warden, at=_moment_arg())
+    return warden_cells_to_json(warden_cells(engine_of(), warden, at=_moment_arg()))
 
 
 @bp.get("/audit")
 @roles_required("manager")
 def audit():
     """The audit log, newest first: who changed what, when (managers)."""
-    return list_audit(
+    events = list_audit(
         engine_of(),
         area=request.args.get("area") or None,
         limit=_int_arg("limit", 100),
         before=_int_arg("before", None),
     )
+    return [audit_entry_to_json(e) for e in events]
 
 
 @overload

@@ -24,7 +24,7 @@ def site(engine, app_factory, tmp_path):
 
     park = seed_park(engine, tmp_path)
     app = app_factory()
-    ids = {u["username"]: u["id"] for u in services.list_users(engine)}
+    ids = {u.username: u.id for u in services.list_users(engine)}
     tokens = {
         u: {"Authorization": f"Bearer {services.issue_token(engine, ids[u])}"}
         for u in ("manager", "planner", "warden1", "warden2")
@@ -84,7 +84,7 @@ def test_the_seeds_figures_through_the_api(site, engine):
     led = client.get(f"{API}/areas/{park.slug}/ledger", headers=tok["manager"]).get_json()
     assert led["rate"] == 1.0
     # Yichun: 158 found, 145 rectified
-    other = services.add_area(engine, GEODATA / "demo_community.geojson", name="Yichun")["slug"]
+    other = services.add_area(engine, GEODATA / "demo_community.geojson", name="Yichun").slug
     services.grid(engine, other, count=6)
     codes = list(services.plan_cells(engine, other)["code"])
     for k in range(158):
@@ -166,7 +166,7 @@ def test_hostile_input_gets_a_clear_4xx_and_writes_nothing(site, engine):
     _, client, tok, park = site
     made = post_finding(client, tok["warden1"], park.slug, park.codes[0], category="waste",
                         text="垃圾", deadline=SOON, unit="物业", person="warden1").get_json()  # fmt: skip
-    other = services.add_area(engine, GEODATA / "demo_community.geojson", name="Elsewhere")["slug"]
+    other = services.add_area(engine, GEODATA / "demo_community.geojson", name="Elsewhere").slug
     services.grid(engine, other, count=4)
     photos = f"{API}/findings/{made['id']}/photos"
     whole = jpeg((800, 600))

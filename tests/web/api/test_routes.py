@@ -19,6 +19,7 @@ from conftest import ROOT
 from webtools import PASSWORD, api_token, call_generated, csrf_of, login, seed_finding, seed_park
 
 API = "/api/v1"
+LATER = datetime.now(UTC) + timedelta(days=3)  # "now" for rounds logged on days still to come
 SQUARE = {
     "type": "Polygon",
     "coordinates": [
@@ -39,7 +40,7 @@ def site(park, app_factory):
 
     app = app_factory(MAX_UPLOAD_MB=1 / 16)
     engine = app.extensions["gridmgr.engine"]
-    ids = {u["username"]: u["id"] for u in services.list_users(engine)}
+    ids = {u.username: u.id for u in services.list_users(engine)}
     # tokens issued directly: POST /token checks a password hash, slow on purpose (test_web_auth)
     tokens = {
         u: {"Authorization": f"Bearer {services.issue_token(engine, ids[u])}"}
@@ -71,30 +72,30 @@ def test_warden_cells_show_todays_rounds_by_the_schedule_rules(engine, park):
 
     code = park.codes[0]
     for t in ("08:10", "14:00", "15:10"):
-        services.log_round(engine, park.slug, code, "warden1", at=_tomorrow_local(t))
+        services.record_round(engine, park.slug, code, "warden1", at=_tomorrow_local(t), now=LATER)
     mine = services.warden_cells(engine, "warden1", at=_tomorrow_local("15:20"))
-    assert [c["code"] for c in mine["cells"]] == [code]
-    cell = mine["cells"][0]
-    assert cell["area"] == park.slug and cell["area_name"] == "Haibin Park"
-    assert cell["geometry"]["type"] in ("Polygon", "MultiPolygon")
-    assert [(r["time"], r["status"]) for r in cell["rounds"]] == [
+    assert [c.code for c in mine.cells] == [code]
+    cell = mine.cells[0]
+    assert cell.area == park.slug and cell.area_name == "Haibin Park"
+    assert cell.geometry.geom_type in ("Polygon", "MultiPolygon")
+    assert [(f"{r.at:%H:%M}", r.status) for r in cell.rounds] == [
         ("08:00", "done"),
         ("12:00", "late"),
         ("18:00", "upcoming"),
     ]
-    assert cell["extra"] == {"done": 1, "expected": 1}
-    assert cell["status"] == "ok"
-    assert cell["last_round"].endswith("15:10:00+08:00")
-    assert len(cell["logged"]) == 3
+    assert (cell.extra.done, cell.extra.expected) == (1, 1)
+    assert cell.status == "ok"
+    assert cell.last_round.isoformat().endswith("15:10:00+08:00")
+    assert len(cell.logged) == 3
     report = services.coverage_report(
         engine, park.slug, at=_tomorrow_local("15:20"), with_cells=True
     )
-    assert report["cells"][0]["status"] == cell["status"]
+    assert report.cells.status[0] == cell.status
     later = services.warden_cells(engine, "warden1", at=_tomorrow_local("19:45"))
-    assert [r["status"] for r in later["cells"][0]["rounds"]] == ["done", "late", "overdue"]
-    assert later["cells"][0]["status"] == "overdue"
+    assert [r.status for r in later.cells[0].rounds] == ["done", "late", "overdue"]
+    assert later.cells[0].status == "overdue"
     due = services.warden_cells(engine, "warden2", at=_tomorrow_local("08:20"))
-    assert [r["status"] for r in due["cells"][0]["rounds"]] == ["due", "upcoming", "upcoming"]
+    assert [r.status for r in due.cells[0].rounds] == ["due", "upcoming", "upcoming"]
     with pytest.raises(NotFound):
         services.warden_cells(engine, "nobody")
 
@@ -114,33 +115,31 @@ def test_warden_cells_agree_with_the_coverage_report_round_by_round(engine, park
         for _ in range(rng.randrange(0, 5)):
             minute = rng.randrange(6 * 60, 22 * 60)
             at = f"{day.isoformat()}T{minute // 60:02d}:{minute % 60:02d}"
-            services.log_round(engine, park.slug, code, "warden1", at=at)
+            services.record_round(engine, park.slug, code, "warden1", at=at, now=LATER)
     for hhmm in ("08:45", "12:10", "23:59"):
         moment = f"{day.isoformat()}T{hhmm}"
-        mine = {c["code"]: c for c in services.warden_cells(engine, "warden1", at=moment)["cells"]}
+        mine = {c.code: c for c in services.warden_cells(engine, "warden1", at=moment).cells}
         report = services.coverage_report(engine, park.slug, at=moment, day=day, with_cells=True)
+        round_status = dict(zip(report.cells.code, report.cells.round_status, strict=True))
         assert len(mine) == 30
-        for row, cell in zip(report["day"]["cells"], report["cells"], strict=True):
-            rounds = [r["status"] for r in mine[row["code"]]["rounds"]]
-            assert rounds.count("done") == row["done"], (hhmm, row)
-            assert rounds.count("late") == row["late"], (hhmm, row)
-            assert rounds.count("overdue") == row["missed"], (hhmm, row)
-            assert mine[row["code"]]["status"] == cell["round_status"], hhmm
+        for row in report.day.cells:
+            rounds = [r.status for r in mine[row.code].rounds]
+            assert rounds.count("done") == row.done, (hhmm, row)
+            assert rounds.count("late") == row.late, (hhmm, row)
+            assert rounds.count("overdue") == row.missed, (hhmm, row)
+            assert mine[row.code].status == round_status[row.code], hhmm
 
 
 def test_set_cell_wardens_replaces_in_one_go_and_refuses_unknown_names(engine, park):
     from gridmgr import services
     from gridmgr.errors import InvalidInput
-    from gridmgr.services.posts import set_cell_wardens
+    from gridmgr.services.posts import Post, set_cell_wardens
 
     code = park.codes[2]
     got = set_cell_wardens(
         engine, park.slug, code, [{"name": "warden7", "role": "leader"}, {"name": "warden8"}]
     )
-    assert got["wardens"] == [
-        {"name": "warden7", "role": "leader"},
-        {"name": "warden8", "role": "member"},
-    ]
+    assert got.wardens == (Post("warden7", "leader"), Post("warden8", "member"))
     with pytest.raises(InvalidInput, match="no warden named 'ghost'"):
         set_cell_wardens(engine, park.slug, code, [{"name": "warden9"}, {"name": "ghost"}])
     cells = services.plan_cells(engine, park.slug).set_index("code")
@@ -355,9 +354,7 @@ def test_cells_status_follows_the_coverage_report(site, engine):
     at = _tomorrow_local("08:15")
     fc = client.get(f"{API}/areas/{park.slug}/cells?at={at}", headers=tok["manager"]).get_json()
     report = services.coverage_report(engine, park.slug, at=at, with_cells=True)
-    assert [f["properties"]["status"] for f in fc["features"]] == [
-        c["status"] for c in report["cells"]
-    ]
+    assert [f["properties"]["status"] for f in fc["features"]] == list(report.cells.status)
     assert fc["features"][3]["properties"]["status"] == "unstaffed"
     assert fc["features"][3]["properties"]["wardens"] == []
 
@@ -504,8 +501,15 @@ def test_me_cells(site):
     assert body["warden"] == "warden2"
     (cell,) = body["cells"]
     assert cell["code"] == park.codes[1] and cell["area"] == park.slug
-    assert len(cell["rounds"]) == 3 and cell["last_round"] is not None
+    assert cell["last_round"] is not None
     assert {r["status"] for r in cell["rounds"]} <= {"done", "late", "due", "overdue", "upcoming"}
+    # the schedule was set minutes ago: only the rounds whose window was still open then are listed
+    day = body["at"][:10]
+    report = client.get(
+        f"{API}/areas/{park.slug}/coverage?at={body['at'][:19]}&day={day}", headers=tok["manager"]
+    ).get_json()
+    row = next(r for r in report["day"]["cells"] if r["code"] == park.codes[1])
+    assert len(cell["rounds"]) + cell["extra"]["expected"] == row["expected"]
 
 
 # --- every error status --------------------------------------------------------------------------
@@ -784,8 +788,8 @@ def test_cells_of_a_10000_cell_plan_come_whole(engine, app_factory, tmp_path):
             [[120.0, 36.0], [120.05, 36.0], [120.05, 36.04], [120.0, 36.04], [120.0, 36.0]]
         ],
     }
-    slug = services.add_area(engine, geojson=box, name="Big")["slug"]
-    assert services.grid(engine, slug, cell_size=44.5)["cells"] >= 10_000
+    slug = services.add_area(engine, geojson=box, name="Big").slug
+    assert services.grid(engine, slug, cell_size=44.5).cells >= 10_000
     services.add_warden(engine, "solo")
     services.auto_assign(engine, slug)
     services.set_schedule(engine, slug, None, extra=2)
@@ -795,7 +799,7 @@ def test_cells_of_a_10000_cell_plan_come_whole(engine, app_factory, tmp_path):
     got = client.get(f"{API}/areas/{slug}/cells", headers=headers)  # its speed: bench_web.py
     assert got.status_code == 200
     features = got.get_json()["features"]
-    assert len(features) == services.list_areas(engine)[0]["cells"] >= 10_000
+    assert len(features) == services.list_areas(engine)[0].cells >= 10_000
     assert {f["properties"]["status"] for f in features} <= {"ok", "due", "overdue"}
 
 
@@ -838,7 +842,7 @@ def test_schemathesis_against_the_apps_own_schema(site):
             from gridmgr import services
 
             engine = app.extensions["gridmgr.engine"]
-            spare = services.issue_token(engine, services.list_users(engine)[0]["id"])
+            spare = services.issue_token(engine, services.list_users(engine)[0].id)
             tok["spare"] = {"Authorization": f"Bearer {spare}"}
             runs.append(("spare", op.as_strategy()))
             continue
@@ -1002,7 +1006,7 @@ def test_compact_cells_decode_to_the_geojson_cells(site, engine):
 def test_compact_codes_fall_back_to_strings_when_they_are_not_a_prefix_and_a_number():
     import pandas as pd
 
-    from gridmgr.services.cellmap import code_column
+    from gridmgr.web.api.cells_json import code_column
 
     assert code_column(pd.Series(["A-01", "A-02", "A-10"])) == {
         "prefix": "A-",
@@ -1034,10 +1038,11 @@ def test_cells_at_an_earlier_moment_are_the_plan_of_that_moment(site, engine):
     assert len(now["features"]) == 12
     then = client.get(url, headers=tok["manager"], query_string={"at": at}).get_json()
     report = services.coverage_report(engine, park.slug, at=at, with_cells=True)
-    assert report["plan_version"] == 1 and report["cells_total"] == 30
+    assert report.plan_version == 1 and report.cells_total == 30
     assert [f["properties"]["code"] for f in then["features"]] == park.codes
+    wardens = [[{"name": n, "role": r} for n, r in posts] for posts in report.cells.wardens()]
     assert [(f["properties"]["status"], f["properties"]["wardens"]) for f in then["features"]] == [
-        (c["status"], c["wardens"]) for c in report["cells"]
+        *zip(report.cells.status, wardens, strict=True)
     ]
     compact = client.get(
         url, headers=tok["manager"], query_string={"at": at, "format": "compact"}

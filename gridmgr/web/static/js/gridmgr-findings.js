@@ -57,7 +57,7 @@
     box.className = "gm-info gm-finding-popup";
     box.setAttribute("data-finding", String(id));
     box.textContent = "…";
-    fetch(data.api + "/findings/" + id, { credentials: "same-origin", headers: { Accept: "application/json" } })
+    fetch(data.finding + id, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (resp) { if (!resp.ok) throw new Error("HTTP " + resp.status); return resp.json(); })
       .then(function (finding) { fill(box, data, finding); })
       .catch(function (err) { box.textContent = data.labels.failed + " (" + err.message + ")"; });

@@ -1,20 +1,20 @@
-"""Maps on the planner's and the staff pages: an area's cells (or a preview's) as a Folium map cut into
-the parts a Jinja page embeds. User text (names, codes) reaches the page only as escaped JSON and is
-shown with textContent by gridmgr-map.js (see gridmgr/layers.py)."""
+"""Maps on the planner's and the staff pages: an area's cells (or a preview's) on the page map
+(`web/maps/page`), cut into the parts a Jinja page embeds. User text (names, codes) reaches the page
+only as escaped JSON and is shown with textContent by gridmgr-map.js (see `web/maps/layers`)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import geopandas as gpd
 import shapely
+from flask import url_for
 from markupsafe import Markup
 
-from gridmgr.web import csp_nonce
+from gridmgr.services.roster import AreaStaff
 from gridmgr.web.i18n import gettext, labels
 from gridmgr.web.maps import layers
-from gridmgr.web.maps.basemaps import BaseMap
+from gridmgr.web.maps.page import page_map, page_parts
 from gridmgr.web.words import N_, POST_ROLES
 
 CHANGE_STYLES: dict[str, dict[str, Any]] = {
@@ -75,36 +75,29 @@ def weight_bands(weights: Any) -> list[str]:
     return [next((band for edge, band in edges if x < edge), "high") for x in share]
 
 
+def plan_cells_url(slug: str) -> str:
+    """Where a page fetches an area's active cells when there are too many to inline (the JSON API)."""
+    return url_for("api.cells", slug=slug, fields="code,wardens,schedule", precision=6)
+
+
 def area_map_parts(
     outline: shapely.Geometry,
     cells: gpd.GeoDataFrame | str,
     *,
     kind: str,
-    tiles: tuple[str, str],
     area_name: str,
     layer_name: str,
-    basemaps: Sequence[BaseMap] | None = None,
     colour_by: str = "change",
 ) -> dict[str, Markup | str]:
     """The head, html and script of a map of an area's cells, and the cells layer's key for page scripts.
 
-    `kind` is "plan" (a plan's cells with their posts and schedules, `services.area_staff`),
-    "preview" (new cells coloured by what changes) or "staff" (the same cells as "plan", to pick). `cells` may be the URL of the API's
-    cells of the active plan, which the page then fetches (plans too large to inline). `basemaps`,
-    when given, replaces `tiles` (see `gridmgr.web.maps.basemaps.from_config`). A preview whose
-    cells carry ``weight`` may be coloured by it (`colour_by` "weight": bands around the mean).
+    `kind` is "plan" (a plan's cells with their posts and schedules, `roster_cells`), "preview" (new
+    cells coloured by what changes) or "staff" (the same cells as "plan", to pick). `cells` may be
+    the URL of the API's cells of the active plan (`plan_cells_url`), which the page then fetches
+    (plans too large to inline). A preview whose cells carry ``weight`` may be coloured by it
+    (`colour_by` "weight": bands around the mean).
     """
-    tiles_url, attribution = tiles
-    m = layers.base_map(
-        outline,
-        tiles_url=tiles_url,
-        attribution=attribution,
-        name=area_name,
-        basemaps=basemaps,
-        outline_label=gettext("Area"),
-        outline_name=gettext("Area outline"),
-        switch_title=gettext("Base map"),
-    )
+    m = page_map(outline, name=area_name)
     shown = cells if isinstance(cells, str) else _for_map(cells, kind)
     if kind == "preview" and colour_by == "weight" and "weight" in shown:
         assert not isinstance(shown, str)
@@ -157,12 +150,27 @@ def area_map_parts(
             loaded_message=gettext("the cells could not be loaded from the server"),
             loading_message=gettext("Loading cells…"),
         )
-    # map_parts escapes every text it embeds (script_safe JSON, html.escape), so the parts are markup
-    parts: dict[str, Markup | str] = {
-        k: Markup(v) for k, v in layers.map_parts(m, nonce=csp_nonce()).items()
-    }
+    parts: dict[str, Markup | str] = dict(page_parts(m))
     parts["layer"] = layer.key
     return parts
+
+
+def roster_cells(staff: AreaStaff) -> gpd.GeoDataFrame:
+    """The roster's cells as the plan and staff maps take them: code, m², posts and schedule."""
+    return gpd.GeoDataFrame(
+        {
+            "code": [c.code for c in staff.cells],
+            "area_m2": [c.area_m2 for c in staff.cells],
+            "posts": [[(p.name, p.role) for p in c.posts] for c in staff.cells],
+            "schedule": [
+                None if c.schedule is None
+                else {"times": ",".join(c.schedule.times), "extra": c.schedule.extra}
+                for c in staff.cells
+            ],
+        },
+        geometry=staff.shapes,
+        crs="EPSG:4326",
+    )  # fmt: skip
 
 
 def _for_map(cells: gpd.GeoDataFrame, kind: str) -> gpd.GeoDataFrame:

@@ -1,0 +1,88 @@
+"""Cells' rounds at a moment: their schedules and logged rounds read into arrays, then judged by the 3+N
+rules of `gridmgr.rules.schedule`. The report, the map, the roster and the warden's view all get their
+round status here, so they cannot disagree."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import numpy.typing as npt
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gridmgr.db.models import Cell, Round, Schedule
+from gridmgr.db.queries import SCHEDULE_COLUMNS, plan_schedules, rhythm_of
+from gridmgr.db.store import int_rows, raw_rows
+from gridmgr.rules.schedule import CellStatus, Rhythm, cell_status
+
+
+@dataclass(frozen=True)
+class CellRounds:
+    """Cells' schedules and logged rounds as the 3+N rules take them, aligned with the cells read."""
+
+    rhythms: list[Rhythm | None]  # None: no schedule
+    log_cell: npt.NDArray[np.int64]  # each logged round's cell (its position among the cells)
+    log_t: npt.NDArray[np.float64]  # and its epoch second
+
+    def status(self, moment: datetime, tz: ZoneInfo, *, day: date | None = None) -> CellStatus:
+        """Every cell's status and rounds at `moment` (and the summary of `day`, default its day)."""
+        return cell_status(self.rhythms, self.log_cell, self.log_t, moment.timestamp(), tz, day=day)
+
+
+def read_rounds(
+    s: Session,
+    ids: Sequence[int] | npt.NDArray[np.int64],
+    tz: ZoneInfo,
+    moment: datetime,
+    *,
+    plan_id: int | None = None,
+    day: date | None = None,
+) -> CellRounds:
+    """The schedules of the cells `ids` and the rounds logged in them from two days before the day (of
+    `moment`, or `day`) up to `moment`, for `CellRounds.status`.
+
+    Give `plan_id` when the cells are the whole plan: the rows are then selected by plan, not by a
+    list of ids. A million rounds arrive as one text the database joins (`int_rows`).
+    """
+    ids = np.asarray(ids, np.int64)
+    by_id = np.argsort(ids)
+
+    def positions(cell_ids: Sequence[int] | npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+        found = np.searchsorted(ids, np.asarray(cell_ids, np.int64), sorter=by_id)
+        return by_id[found].astype(np.int64)
+
+    of_cells = (
+        select(Cell.id).where(Cell.plan_id == plan_id)
+        if plan_id is not None
+        else [int(i) for i in ids]
+    )
+    schedules = (
+        plan_schedules(plan_id)
+        if plan_id is not None
+        else select(*SCHEDULE_COLUMNS).where(Schedule.cell_id.in_(of_cells))
+    )
+    rhythms: list[Rhythm | None] = [None] * len(ids)
+    alike: dict[
+        tuple[object, ...], Rhythm
+    ] = {}  # most cells share a few schedules: one Rhythm each
+    rows = raw_rows(s, schedules)
+    for k, (_, *row) in zip(positions([r[0] for r in rows]), rows, strict=True):
+        key = tuple(row)
+        if key not in alike:
+            alike[key] = rhythm_of(*row)
+        rhythms[k] = alike[key]
+    first_day = (day or moment.astimezone(tz).date()) - timedelta(days=2)
+    since = datetime.combine(first_day, datetime.min.time(), tz).timestamp()
+    rounds = int_rows(
+        s,
+        select(Round.cell_id, Round.at_s).where(
+            Round.cell_id.in_(of_cells),
+            Round.at_s >= int(since),
+            Round.at_s <= int(moment.timestamp()),
+        ),
+    )
+    return CellRounds(rhythms, positions(rounds[:, 0]), rounds[:, 1].astype(np.float64))

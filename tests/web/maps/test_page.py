@@ -1,0 +1,61 @@
+"""gridmgr.web.maps.page: every page map is built one way, its URLs from the app (`url_for`), so the
+service works under a path prefix (behind a proxy at /grid/) on the coverage, plan, staff and warden
+pages alike."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from webtools import login, seed_park
+
+PREFIX = "/grid"
+
+
+@pytest.fixture
+def site(engine, app_factory, tmp_path):
+    seeded = seed_park(engine, tmp_path)
+    app = app_factory(TILES_URL="")
+    app.config["INLINE_CELLS_MAX"] = 10  # the coverage, plan and staff maps fetch their 30 cells
+    return app, seeded
+
+
+@pytest.mark.parametrize(
+    ("username", "path", "fetched"),
+    [
+        ("manager", "/areas/{slug}/map", True),
+        ("planner", "/areas/{slug}/plan", True),
+        ("manager", "/areas/{slug}/staff", True),
+        ("warden1", "/me", False),  # a warden's few cells are always in the page
+    ],
+)
+def test_a_page_map_under_a_path_prefix_asks_only_for_urls_under_it(site, username, path, fetched):
+    app, seeded = site
+    client = app.test_client()
+    login(client, username)
+    got = client.get(path.format(slug=seeded.slug), base_url=f"http://localhost{PREFIX}/")
+    assert got.status_code == 200
+    html = got.get_data(as_text=True)
+    assets = re.findall(r'(?:src|href)="(/[^"]*)"', html)
+    leaflet = [a for a in assets if "leaflet" in a or "gridmgr-" in a]
+    assert len(leaflet) >= 4, assets  # leaflet.js and .css, gridmgr-map.js, gridmgr-basemaps.js
+    assert all(a.startswith(f"{PREFIX}/") for a in assets), assets
+    urls = [json.loads(f'"{u}"') for u in re.findall(r'"url":"([^"]+)"', html)]
+    assert len(urls) == fetched, urls
+    assert all(u.startswith(f"{PREFIX}/api/v1/areas/{seeded.slug}/cells?") for u in urls), urls
+    if fetched:  # and what the page fetches is there, for this user
+        fetch = client.get(urls[0].removeprefix(PREFIX), base_url=f"http://localhost{PREFIX}/")
+        assert fetch.status_code == 200 and fetch.get_json()
+
+
+def test_the_coverage_maps_findings_popup_fetches_under_the_prefix(site):
+    app, seeded = site
+    client = app.test_client()
+    login(client, "manager")
+    html = client.get(f"/areas/{seeded.slug}/map", base_url=f"http://localhost{PREFIX}/").get_data(
+        as_text=True
+    )
+    (finding,) = re.findall(r'"finding":"([^"]+)"', html)
+    assert finding == f"{PREFIX}/api/v1/findings/"
