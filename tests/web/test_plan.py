@@ -647,7 +647,7 @@ def test_a_weight_upload_is_balanced_coloured_and_committed(site, tmp_path):
     done = client.post(f"/areas/{seeded.slug}/plan/commit", data=fields)
     assert done.status_code == 302, done.get_data(as_text=True)
     plan = services.list_plans(engine, seeded.slug)[-1]
-    assert plan["active"] and plan["cells"] == want
+    assert plan.active and plan.cells == want
     with reading(engine) as s:
         stored = (
             s.execute(
