@@ -104,6 +104,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="M",
         help="cells of M metres: squares of side M, or hexagons of that area, on a fixed lattice",
     )
+    mode.add_argument(
+        "--target-weight",
+        type=_positive_weight,
+        metavar="W",
+        help="with --weight: ceil(total weight / W) cells of equal weight (e.g. 400 households)",
+    )
     cells.add_argument(
         "--shape",
         choices=("square", "hex"),
@@ -115,6 +121,8 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="LINES_FILE",
         help="cut along these lines (roads, rivers, walls) first (default: no lines)",
     )
+    _add_ground_options(cells)
+    _add_weight_option(cells)
     cells.add_argument("--crs", default="wgs84", metavar="wgs84|gcj02|bd09", help=DATUM_HELP)
     cells.add_argument("--feature", metavar="NAME|INDEX", help=FEATURE_HELP)
     cells.add_argument(
@@ -124,10 +132,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     cells.add_argument(
         "--min-fraction",
-        type=float,
+        type=_fraction,
         default=0.35,
         metavar="F",
-        help="a cell cut by the boundary to less than F of a full cell merges into its neighbour "
+        help="a cell cut by the boundary to less than F of a full cell merges into its neighbour, "
+        "and a block between lines under F of a cell joins the block beside it "
         "(default: %(default)s)",
     )
     cells.add_argument(
@@ -243,6 +252,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="mode 2: squares of side M metres, or hexagons of that area, on a fixed lattice",
     )
     gm.add_argument(
+        "--target-weight",
+        type=_positive_weight,
+        metavar="W",
+        help="with --weight: ceil(total weight / W) cells of equal weight (e.g. 400 households)",
+    )
+    gm.add_argument(
         "--from",
         dest="from_file",
         metavar="CELLS_FILE",
@@ -258,6 +273,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--split-by",
         metavar="LINES_FILE",
         help="cut along these lines (roads, rivers, walls) first (default: no lines)",
+    )
+    _add_ground_options(g)
+    _add_weight_option(g)
+    g.add_argument(
+        "--min-fraction",
+        type=_fraction,
+        default=0.35,
+        metavar="F",
+        help="a cell cut by the boundary to less than F of a full cell merges into its neighbour, "
+        "and a block between lines under F of a cell joins the block beside it "
+        "(default: %(default)s)",
     )
     g.add_argument("--crs", default="wgs84", metavar="wgs84|gcj02|bd09", help=DATUM_HELP)
     g.add_argument(
@@ -562,9 +588,12 @@ def _cmd_area_list(args: argparse.Namespace) -> int:
 def _cmd_grid(args: argparse.Namespace) -> int:
     from gridmgr.services import grid
 
+    _check_split_options(args)
     r = grid(
         _engine(args), args.area, count=args.count, cell_size=args.cell_size, from_file=args.from_file,
         shape=args.shape, split_by=args.split_by, crs=args.crs, dry_run=args.dry_run,
+        snap=args.snap, split_where=args.split_where, min_fraction=args.min_fraction,
+        weight=args.weight, target_weight=args.target_weight,
     )  # fmt: skip
     if args.json:
         from gridmgr.web.api.serialise import grid_report_to_json
@@ -619,7 +648,10 @@ def _cmd_assign(args: argparse.Namespace) -> int:
                 "--auto spreads all wardens: give no cell codes and no --warden with it"
             )
         done = auto_assign(_engine(args), args.area)
-        print(f"{done.wardens} wardens spread over {done.cells} cells ({done.posts} posts)")
+        print(
+            f"{done.wardens} wardens spread over {done.cells} cells ({done.posts} posts), "
+            f"balanced by {done.balanced_by}"
+        )
         return 0
     if not args.codes or not args.warden:
         raise InvalidInput(
@@ -684,6 +716,69 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_ground_options(parser: argparse.ArgumentParser) -> None:
+    """--snap and --split-where, for cutting along real (un-noded) road data."""
+    parser.add_argument(
+        "--snap",
+        type=_metres_or_zero,
+        default=1.0,
+        metavar="M",
+        help="with --split-by: a line end within M metres of another line (a junction not "
+        "noded) is joined to it, so it divides; 0 joins nothing (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--split-where",
+        metavar="EXPR",
+        help="with --split-by: divide only along lines whose attributes match, e.g. "
+        "\"highway in ('primary','secondary')\" or \"speed >= 60 and name != 'x'\" "
+        "(=, !=, <, <=, >, >=, in, not in, and, or, not, parentheses; default: every line)",
+    )
+
+
+def _add_weight_option(parser: argparse.ArgumentParser) -> None:
+    """--weight FILE[:FIELD]: what the cells balance in count mode, and carry in every mode."""
+    parser.add_argument(
+        "--weight",
+        metavar="FILE[:FIELD]",
+        help="balance workload, not area: points (households, entrances; FIELD a count per "
+        "point, default 1 each) or polygons whose FIELD (population, visitors a day) is spread "
+        "over their area; with --count or --target-weight the cells balance it, and every cell "
+        "carries its weight (default: no weight)",
+    )
+
+
+def _positive_weight(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a weight such as 400, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive weight, got {text!r}")
+    return value
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a fraction such as 0.35, got {text!r}"
+        ) from None
+    if not 0.0 <= value < 1.0:
+        raise argparse.ArgumentTypeError(f"expected a fraction from 0 up to 1, got {text!r}")
+    return value
+
+
+def _metres_or_zero(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of metres, got {text!r}") from None
+    if not 0.0 <= value < 1000.0:
+        raise argparse.ArgumentTypeError(f"expected 0 to 1000 metres, got {text!r}")
+    return value
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -710,9 +805,17 @@ def _feature_arg(text: str | None) -> int | str | None:
     return int(text) if text.isdigit() else text
 
 
+def _check_split_options(args: argparse.Namespace) -> None:
+    if args.split_where is not None and not args.split_by:
+        raise InvalidInput("--split-where picks lines of --split-by LINES_FILE; give that too")
+    if args.target_weight is not None and not args.weight:
+        raise InvalidInput("--target-weight W needs --weight FILE[:FIELD], the weight to share out")
+
+
 def _cmd_cells(args: argparse.Namespace) -> int:
-    from gridmgr.files.areas import Limits, read_area, read_lines
+    from gridmgr.files.areas import Limits, read_area, read_line_features
     from gridmgr.files.export import write_cells
+    from gridmgr.files.weights import read_weights
     from gridmgr.geometry.gridding import cells_from_area, format_quality
     from gridmgr.rules.naming import code_prefix
 
@@ -722,7 +825,12 @@ def _cmd_cells(args: argparse.Namespace) -> int:
     )
     for warning in loaded.warnings:
         print(f"gridmgr: warning: {warning}", file=sys.stderr)
-    lines = read_lines(args.split_by, crs=args.crs, limits=limits) if args.split_by else None
+    _check_split_options(args)
+    lines = (
+        read_line_features(args.split_by, crs=args.crs, limits=limits, where=args.split_where)
+        if args.split_by
+        else None
+    )
     prefix = (
         args.prefix
         if args.prefix is not None
@@ -734,7 +842,10 @@ def _cmd_cells(args: argparse.Namespace) -> int:
         count=args.count,
         shape=args.shape,
         split_by=lines,
+        snap=args.snap,
         min_fraction=args.min_fraction,
+        weight=read_weights(args.weight, crs=args.crs, limits=limits) if args.weight else None,
+        target_weight=args.target_weight,
         prefix=prefix,
         max_cells=limits.max_cells,
     )

@@ -132,6 +132,8 @@ class Cell(Base):
     seq: Mapped[int] = mapped_column(Integer)
     area_m2: Mapped[float] = mapped_column(Float)
     geometry: Mapped[bytes] = mapped_column(Geometry)
+    # the workload in the cell (households, visitors a day) when its plan was made with a weight
+    weight: Mapped[float | None] = mapped_column(Float, nullable=True)
 
 
 class Warden(Base):

@@ -15,6 +15,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import (
@@ -286,9 +287,21 @@ def insert_cells(
     geoms = np.asarray(cells.geometry.values)
     check_cells(geoms, cells["code"].to_numpy())
     wkb = shapely.to_wkb(geoms)
+    weights = (
+        [None if pd.isna(w) else float(w) for w in cells["weight"]]
+        if "weight" in cells
+        else [None] * len(cells)
+    )
     rows = [
-        {"plan_id": plan_id, "code": c, "seq": int(s), "area_m2": float(a), "geometry": g}
-        for c, s, a, g in zip(cells["code"], seqs, cells["area_m2"], wkb, strict=True)
+        {
+            "plan_id": plan_id,
+            "code": c,
+            "seq": int(s),
+            "area_m2": float(a),
+            "geometry": g,
+            "weight": w,
+        }
+        for c, s, a, g, w in zip(cells["code"], seqs, cells["area_m2"], wkb, weights, strict=True)
     ]
     for start in range(0, len(rows), INSERT_CHUNK):
         bulk_insert(session, Cell, rows[start : start + INSERT_CHUNK])
@@ -301,23 +314,25 @@ def insert_cells(
 
 
 def load_cells(session: Session, plan_id: int, *, geometry: bool = True) -> gpd.GeoDataFrame:
-    """A plan's cells as a GeoDataFrame (id, code, seq, area_m2, geometry) in EPSG:4326, in code order.
+    """A plan's cells as a GeoDataFrame (id, code, seq, area_m2, geometry) in EPSG:4326, in code order;
+    with a ``weight`` column too when the plan was made with a weight.
 
     With geometry=False the geometry column is left empty (None), for reports that need no shapes.
     """
-    columns = [Cell.id, Cell.code, Cell.seq, Cell.area_m2] + ([Cell.geometry] if geometry else [])
+    columns = [Cell.id, Cell.code, Cell.seq, Cell.area_m2, Cell.weight]
+    columns += [Cell.geometry] if geometry else []
     rows = session.execute(select(*columns).where(Cell.plan_id == plan_id).order_by(Cell.seq)).all()
     if not rows:
         return gpd.GeoDataFrame(
             {"id": [], "code": [], "seq": [], "area_m2": []}, geometry=[], crs="EPSG:4326"
         )
-    ids, codes, seqs, areas, *wkb = zip(*rows, strict=True)
+    ids, codes, seqs, areas, weights, *wkb = zip(*rows, strict=True)
     shapes = (
         shapely.from_wkb(np.asarray(wkb[0], dtype=object))
         if geometry
         else np.full(len(ids), None, dtype=object)
     )
-    return gpd.GeoDataFrame(
+    out = gpd.GeoDataFrame(
         {
             "id": np.asarray(ids, np.int64),
             "code": list(codes),
@@ -327,6 +342,9 @@ def load_cells(session: Session, plan_id: int, *, geometry: bool = True) -> gpd.
         geometry=shapes,
         crs="EPSG:4326",
     )
+    if any(w is not None for w in weights):
+        out.insert(4, "weight", [np.nan if w is None else float(w) for w in weights])
+    return out
 
 
 _GROUND_SQL = """

@@ -22,6 +22,7 @@ from gridmgr.files.geojson import RawFeature, features_from_json
 from gridmgr.files.sources import read_file
 from gridmgr.geometry.datum import parse_datum, to_wgs84
 from gridmgr.geometry.shapes import FLAT_DEGREES, flatten, has_area, polygonal
+from gridmgr.rules.line_filter import check_fields, parse_line_filter
 
 _REPAIR_TOLERANCE = 0.001  # a repair may change the area by at most 0.1 %
 _LOCATION = re.compile(r"\[\s*([-\d.eE+]+)\s+([-\d.eE+]+)\s*\]")
@@ -201,27 +202,80 @@ def read_lines(
     InvalidInput
         The file cannot be read, or holds no lines.
     """
+    table = read_line_features(path, crs=crs, limits=limits)
+    return shapely.MultiLineString(list(shapely.get_parts(table.geometry.values)))
+
+
+def read_line_features(
+    path: str | os.PathLike,
+    *,
+    crs: str = "wgs84",
+    limits: Limits | None = None,
+    where: str | None = None,
+) -> gpd.GeoDataFrame:
+    """The lines of a file one row per feature, with its name, keeping only those `where` picks.
+
+    Parameters
+    ----------
+    path, crs, limits
+        As for `read_lines`.
+    where
+        A `rules.line_filter` expression over the features' properties (``highway in
+        ('primary','secondary')``): only matching lines divide. A field no feature has, or bad
+        syntax, is InvalidInput listing the fields the file has.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``name`` (None where a line has none) and the lines (MultiLineString per feature), EPSG:4326.
+
+    Raises
+    ------
+    InvalidInput
+        The file cannot be read, holds no lines, or no line matches `where`.
+    """
     limits = limits or Limits()
     datum = parse_datum(crs)
     source = str(path)
+    line_filter = parse_line_filter(where) if where is not None and where.strip() else None
     features, _notes = read_file(path, limits.max_file_bytes, prefer="LineString")
     check_vertices(features, source, limits.max_vertices, what="line")
-    lines: list[shapely.LineString] = []
+    geoms: list[shapely.MultiLineString] = []
+    names: list[str | None] = []
     skipped: list[RawFeature] = []
+    kept: list[RawFeature] = []
     for raw in features:
         parts = _parts(raw)
         kinds = shapely.get_type_id(parts)
         outlines = shapely.get_parts(shapely.boundary(parts[kinds == 3]))
         found = [*parts[kinds == 1], *outlines]
-        lines.extend(found)
         if not found:
             skipped.append(raw)
-    if not lines:
+            continue
+        kept.append(raw)
+        geoms.append(shapely.MultiLineString(found))
+        names.append(raw.name)
+    if not geoms:
         raise InvalidInput(
             f"{source}: no lines in this file: {_describe(skipped)}; lines to split along are "
             "LineStrings or MultiLineStrings (polygon outlines count too)"
         )
-    return to_wgs84(shapely.MultiLineString(lines), datum)
+    if line_filter is not None:
+        fields = sorted({key for raw in kept for key in raw.properties})
+        check_fields(line_filter, fields, source)
+        chosen = [line_filter.matches(raw.properties) for raw in kept]
+        if not any(chosen):
+            raise InvalidInput.of(
+                "{source}: no line matches the split-where expression {text!r} ({count} lines "
+                "in the file)",
+                source=source,
+                text=line_filter.text,
+                count=len(kept),
+            )
+        geoms = [g for g, c in zip(geoms, chosen, strict=True) if c]
+        names = [n for n, c in zip(names, chosen, strict=True) if c]
+    lines = to_wgs84(np.array(geoms, dtype=object), datum)
+    return gpd.GeoDataFrame({"name": names}, geometry=list(lines), crs="EPSG:4326")
 
 
 def read_features(

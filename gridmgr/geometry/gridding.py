@@ -15,16 +15,27 @@ from shapely.geometry.base import BaseGeometry
 from gridmgr.errors import InvalidInput, LimitExceeded
 from gridmgr.geometry.arrays import Bools, Floats, GeoArray, Ints
 from gridmgr.geometry.bisection import equal_area_cells
+from gridmgr.geometry.blocks import (
+    DEFAULT_SNAP_M,
+    MIN_CELL_M2,
+    Blocks,
+    blocks_from_lines,
+)
 from gridmgr.geometry.lattice import Lattice
 from gridmgr.geometry.lattice_cells import lattice_cells
 from gridmgr.geometry.noding import add_shared_vertices
 from gridmgr.geometry.projection import WGS84, metric_crs, to_metric, to_wgs84
 from gridmgr.geometry.shapes import FLAT_DEGREES, check_cells, has_area, made_valid
+from gridmgr.geometry.weighted import (
+    Weights,
+    weight_balanced_cells,
+    weight_figures,
+    weight_masses,
+    weight_per_cell,
+)
 
 SHAPES = ("square", "hex")
 DEFAULT_MAX_CELLS = 2_000_000
-MIN_CELL_M2 = 1.0
-LINE_SNAP_M = 0.05  # lines closer than this (5 cm) are one line when splitting along them
 
 
 def cells_from_area(
@@ -34,7 +45,10 @@ def cells_from_area(
     count: int | None = None,
     shape: str = "square",
     split_by: BaseGeometry | gpd.GeoSeries | gpd.GeoDataFrame | None = None,
+    snap: float = DEFAULT_SNAP_M,
     min_fraction: float = 0.35,
+    weight: Weights | None = None,
+    target_weight: float | None = None,
     prefix: str = "C-",
     max_cells: int | None = DEFAULT_MAX_CELLS,
 ) -> gpd.GeoDataFrame:
@@ -53,14 +67,26 @@ def cells_from_area(
         ``"square"`` or ``"hex"`` (with `cell_size` only).
     split_by
         Lines (roads, rivers, walls) in WGS84 or with a CRS: the area is cut along them into
-        blocks first, blocks are then gridded on their own, and no cell crosses a line but along
-        a crumb: a block too small to be a cell (under MIN_CELL_M2, where a line grazes a corner
-        or crosses another line near the boundary) or too thin to be ground (nowhere wider than
-        about twice LINE_SNAP_M: a line drawn along the boundary or another line) joins the
-        neighbouring block it shares most edge with.
+        blocks first, blocks larger than a cell are then gridded on their own, and no cell
+        crosses a line but along a crumb: a block smaller than `min_fraction` of a cell (the strip
+        between two carriageways, a traffic island, an interchange loop), or too thin to be
+        ground (nowhere wider than about twice LINE_SNAP_M), joins the neighbouring block across
+        the shortest shared line (`geometry.crumbs`). A GeoDataFrame's ``name`` column names
+        the lines crossed in the figures.
+    snap
+        Line ends within this many metres of another line (or the boundary) are joined to it
+        before cutting, so roads that stop short of a junction still divide (default 1 m).
     min_fraction
         Clipped cells smaller than this share of a full cell merge into the neighbour they
-        share the longest edge with.
+        share the longest edge with; blocks smaller than it join a neighbouring block. In count
+        mode a cell is the area over the count.
+    weight
+        The workload (households, entrances as points; population, visitors a day as polygons
+        whose figure is spread over their area), WGS84. In count mode the cells then balance
+        weight instead of area (`geometry.weighted`); in every mode each cell carries its
+        ``weight`` and the figures its spread (CV) and the cells furthest off.
+    target_weight
+        With `weight` instead of `count` or `cell_size`: ceil(total weight / target_weight) cells.
     prefix
         Codes read ``{prefix}{seq}``, zero-padded, numbered west to east within rows, north to south.
     max_cells
@@ -73,6 +99,8 @@ def cells_from_area(
         figures of `quality_figures` and ``attrs["metric_crs"]`` the CRS the work was done in.
     """
     region_wgs = _as_wgs84_geometry(area, what="area")
+    if target_weight is not None:
+        count = _count_for_target(region_wgs, weight, target_weight, cell_size, count)
     _check_options(cell_size, count, shape, min_fraction)
     if not has_area(np.array([region_wgs], dtype=object), FLAT_DEGREES)[0]:
         raise InvalidInput(
@@ -84,10 +112,21 @@ def cells_from_area(
     region_area = float(region.area)
     _check_budget(region_area, cell_size, count, shape, max_cells)
 
-    blocks, dangling_m = _blocks(region, split_by, crs)
+    xy: Floats = np.zeros((0, 2))
+    mass: Floats = np.zeros(0)
+    if weight is not None:
+        spacing = math.sqrt(region_area / count) if count is not None else float(cell_size or 1)
+        xy, mass = _masses_in(region, weight, crs, spacing / _WEIGHT_STEPS)
+    split: Blocks | None = None
+    if split_by is not None:
+        lines, names = _split_lines(split_by, crs)
+        cell_m2 = region_area / count if count is not None else _cell_area(cell_size, shape)
+        split = blocks_from_lines(region, lines, names, snap=snap, crumb_m2=min_fraction * cell_m2)
+    blocks = split.blocks if split is not None else np.array([region], dtype=object)
     if cell_size is not None:
         lattice = Lattice(shape, float(cell_size))
-        got = lattice_cells(blocks, lattice, min_fraction=min_fraction, crs=crs)
+        inner = split.inner_lines if split is not None else None
+        got = lattice_cells(blocks, lattice, min_fraction=min_fraction, crs=crs, lines=inner)
         order = _lattice_order(got.i, got.j, got.tiebreak, got.whole)
         geometry = got.geometry[order]
         area_m2 = got.area_m2[order]
@@ -97,11 +136,7 @@ def cells_from_area(
         whole = ~clipped
     else:
         assert count is not None  # _check_options: exactly one of cell_size and count is given
-        counts = _allocate(np.array([b.area for b in blocks]), int(count))
-        metric_geoms = np.array(
-            [c for b, k in zip(blocks, counts, strict=True) for c in equal_area_cells(b, int(k))],
-            dtype=object,
-        )
+        metric_geoms = _count_cells(blocks, int(count), xy, mass)
         order = _row_order(metric_geoms, math.sqrt(region_area / count))
         metric_geoms = add_shared_vertices(metric_geoms[order], tolerance=1e-6)
         area_m2 = shapely.area(metric_geoms)
@@ -117,10 +152,69 @@ def cells_from_area(
     cells.attrs["metric_crs"] = crs.to_string()
     parts = shapely.get_num_geometries(geometry)
     cells.attrs["quality"] = quality_figures(area_m2, perimeter, parts, region_area)
-    if dangling_m is not None:
-        cells.attrs["quality"]["blocks"] = len(blocks)
-        cells.attrs["quality"]["lines_not_dividing_m"] = round(dangling_m, 1)
+    if split is not None:
+        cells.attrs["quality"].update(lines_figures(split))
+    if weight is not None:
+        weights = weight_per_cell(to_metric(geometry, crs), xy, mass)
+        cells["weight"] = weights
+        cells.attrs["quality"].update(weight_figures(weights, codes))
     return cells
+
+
+_WEIGHT_STEPS = 8  # a polygon's weight is spread on a lattice of an eighth of a cell
+
+
+def _masses_in(
+    region: BaseGeometry, weight: Weights, crs: CRS, spacing: float
+) -> tuple[Floats, Floats]:
+    """The weight as metric point masses inside the region (weight outside it counts nowhere)."""
+    geoms = to_metric(np.asarray(weight.geometry, dtype=object), crs)
+    xy, mass = weight_masses(geoms, weight.value, spacing)
+    shapely.prepare(region)
+    inside = shapely.intersects_xy(region, xy[:, 0], xy[:, 1]) if len(xy) else np.zeros(0, bool)
+    return xy[inside], mass[inside]
+
+
+def _count_for_target(
+    region_wgs: BaseGeometry,
+    weight: Weights | None,
+    target: float,
+    cell_size: float | None,
+    count: int | None,
+) -> int:
+    """The cell count for a target weight per cell: ceil(the area's weight / target), at least 1."""
+    if weight is None:
+        raise InvalidInput("a target weight per cell needs the weight (a points or polygons file)")
+    if cell_size is not None or count is not None:
+        raise InvalidInput("give a target weight instead of a cell count or a cell size, not both")
+    if not (isinstance(target, int | float) and math.isfinite(target) and target > 0):
+        raise InvalidInput(f"the target weight must be a positive number; got {target!r}")
+    crs = metric_crs(region_wgs)
+    region = made_valid(to_metric(region_wgs, crs))
+    spacing = math.sqrt(float(region.area)) / 100
+    _, mass = _masses_in(region, weight, crs, spacing)
+    total = float(mass.sum())
+    if total <= 0:
+        raise InvalidInput(
+            "no weight lies inside the area: check that the weight file covers it (and its --crs)"
+        )
+    return max(1, math.ceil(total / target - 1e-9))
+
+
+def _count_cells(blocks: GeoArray, count: int, xy: Floats, mass: Floats) -> GeoArray:
+    """Exactly `count` cells over the blocks: equal area, or equal weight when there is weight."""
+    if mass.sum() <= 0:
+        counts = _allocate(np.array([b.area for b in blocks]), count)
+        return np.array(
+            [c for b, k in zip(blocks, counts, strict=True) for c in equal_area_cells(b, int(k))],
+            dtype=object,
+        )
+    in_block = weight_per_cell(blocks, xy, mass) if len(blocks) > 1 else np.array([mass.sum()])
+    counts = _allocate(in_block, count)
+    cells: list[BaseGeometry] = []
+    for block, k in zip(blocks, counts, strict=True):
+        cells.extend(weight_balanced_cells(block, int(k), xy, mass)[0])
+    return np.array(cells, dtype=object)
 
 
 def make_codes(prefix: str, n: int) -> list[str]:
@@ -150,16 +244,23 @@ def quality_figures(
 
 
 def quality_of(cells: gpd.GeoDataFrame, area: BaseGeometry) -> dict[str, Any]:
-    """Quality figures for any cells (WGS84) of an area, measured in the area's metric CRS."""
+    """Quality figures for any cells (WGS84) of an area, measured in the area's metric CRS (with
+    the spread of their ``weight`` when they carry one)."""
     crs = metric_crs(area)
     metric = to_metric(np.asarray(cells.to_crs(WGS84).geometry.values), crs)
     region_area = float(to_metric(area, crs).area)
-    return quality_figures(
+    figures = quality_figures(
         shapely.area(metric),
         shapely.length(metric),
         shapely.get_num_geometries(metric),
         region_area,
     )
+    if "weight" in cells and cells["weight"].notna().all() and len(cells):
+        codes = (
+            [str(c) for c in cells["code"]] if "code" in cells else [str(i) for i in cells.index]
+        )
+        figures.update(weight_figures(cells["weight"].to_numpy(dtype=float), codes))
+    return figures
 
 
 def format_quality(q: dict[str, Any]) -> str:
@@ -179,6 +280,32 @@ def format_quality(q: dict[str, Any]) -> str:
         lines.append(
             f"lines not dividing:  {q['lines_not_dividing_m']:.0f} m (dead ends; cells may straddle them)"
         )
+    if q.get("ends_joined"):
+        lines.append(
+            f"line ends joined:    {q['ends_joined']} (to a line within the snapping distance, "
+            f"{q['ends_joined_m']:.0f} m in all)"
+        )
+    if q.get("crumbs_joined"):
+        named = [c for c in q["lines_crossed"] if c["line"] is not None]
+        shown = ", ".join(f"{c['line']} {c['m']:.0f} m" for c in named[:8])
+        more = len(named) - 8
+        unnamed = sum(c["m"] for c in q["lines_crossed"] if c["line"] is None)
+        lines.append(
+            f"crumbs joined:       {q['crumbs_joined']} blocks too small for a cell, across "
+            f"{q['lines_crossed_m']:.0f} m of lines"
+        )
+        if shown:
+            lines.append(f"lines crossed:       {shown}{f' and {more} more' if more > 0 else ''}")
+        if unnamed:
+            lines.append(f"unnamed lines:       {unnamed:.0f} m crossed")
+    if "weight_cv" in q:
+        lines.append(
+            f"weight per cell:     min {q['weight_min']:g}, mean {q['weight_mean']:g}, "
+            f"max {q['weight_max']:g} (total {q['weight_total']:g})"
+        )
+        lines.append(f"weight CV:           {q['weight_cv']:.4f}")
+        worst = ", ".join(f"{c['code']} {c['weight']:g}" for c in q["weight_worst"])
+        lines.append(f"furthest off:        {worst}")
     return "\n".join(lines)
 
 
@@ -268,63 +395,40 @@ def _repaired(geoms: GeoArray) -> GeoArray:
 # --- split along lines ----------------------------------------------------------------------
 
 
-def _blocks(region: BaseGeometry, split_by: Any, crs: CRS) -> tuple[GeoArray, float | None]:
-    """The region cut along the lines into blocks, and the length of line parts that cut nothing."""
-    if split_by is None:
-        return np.array([region], dtype=object), None
-    lines_wgs = _as_wgs84_geometry(split_by, what="lines")
-    lines = to_metric(shapely.get_parts(shapely.get_parts(lines_wgs)), crs)
-    is_poly = np.isin(shapely.get_type_id(lines), [3, 6])
-    lines = np.where(is_poly, shapely.boundary(lines), lines)
-    # clip to a margin around the area, not to the area itself: a line clipped exactly at the
-    # boundary may end a hair short of it and then divide nothing
-    xmin, ymin, xmax, ymax = region.bounds
-    margin = 0.01 * max(xmax - xmin, ymax - ymin) + 1.0
-    near = shapely.clip_by_rect(lines, xmin - margin, ymin - margin, xmax + margin, ymax + margin)
-    # lines drawn twice a hair apart would leave sliver blocks of no area: snap them together
-    # (noded first, so lines that met still meet after snapping)
-    snapped = shapely.set_precision(shapely.union_all(near), LINE_SNAP_M)
-    near = shapely.get_parts(shapely.snap(snapped, shapely.boundary(region), LINE_SNAP_M))
-    noded = shapely.union_all(np.concatenate([[shapely.boundary(region)], near]))
-    polygons, cuts, dangles, _invalid = shapely.polygonize_full([noded])
-    faces = shapely.get_parts(polygons)
-    shapely.prepare(region)
-    keep = shapely.contains(region, shapely.point_on_surface(faces))
-    idle = shapely.intersection(
-        shapely.union_all([dangles, cuts]), region
-    )  # lines dividing nothing
-    faces = shapely.orient_polygons(_merge_crumbs(faces[keep]))
-    if len(faces) == 0:
-        return np.array([region], dtype=object), float(shapely.length(idle))
-    return faces, float(shapely.length(idle))
+def _split_lines(split_by: Any, crs: CRS) -> tuple[GeoArray, list[str | None] | None]:
+    """The lines to cut along, one per part in the metric CRS, each with its feature's name when
+    they come as a GeoDataFrame with a ``name`` column (None for a line without one)."""
+    if not (isinstance(split_by, gpd.GeoDataFrame) and "name" in split_by.columns):
+        parts = shapely.get_parts(shapely.get_parts(_as_wgs84_geometry(split_by, what="lines")))
+        return to_metric(parts, crs), None
+    if split_by.crs is None:
+        raise InvalidInput("the lines GeoDataFrame has no CRS; set one (e.g. EPSG:4326) first")
+    features = np.asarray(split_by.to_crs(WGS84).geometry.values)
+    parts, owner = shapely.get_parts(features, return_index=True)
+    parts, inner = shapely.get_parts(parts, return_index=True)  # collections of multi-parts
+    _as_wgs84_geometry(shapely.GeometryCollection(list(parts)), what="lines")  # bounds, not empty
+    given = [v if isinstance(v, str) and v.strip() else None for v in split_by["name"]]
+    return to_metric(parts, crs), [given[k] for k in owner[inner]]
 
 
-def _merge_crumbs(faces: GeoArray) -> GeoArray:
-    """Crumbs joined to the neighbour they share most edge with: blocks too small to be a cell (under
-    MIN_CELL_M2, where a line grazes a corner of the boundary or crosses another line near it) or
-    too thin to be ground (nowhere wider than about twice LINE_SNAP_M, however long: a line drawn
-    along the boundary or along another line, a few millimetres off it after snapping)."""
-    areas = shapely.area(faces)
-    crumb = (areas < MIN_CELL_M2) | ~has_area(faces, 2.0 * LINE_SNAP_M)
-    crumbs = np.flatnonzero(crumb)
-    if len(crumbs) == 0 or len(crumbs) == len(faces):
-        return faces
-    faces = faces.copy()
-    tree = shapely.STRtree(faces)
-    target = np.arange(len(faces))
-    for k in crumbs:  # a few dozen at most, at road junctions
-        near = tree.query(faces[k], predicate="intersects")
-        near = near[(near != k) & ~crumb[near]]
-        if len(near) == 0:
-            continue
-        shared = shapely.length(
-            shapely.intersection(shapely.boundary(faces[k]), shapely.boundary(faces[near]))
-        )
-        target[k] = near[int(np.argmax(shared))]
-    moved: Bools = target != np.arange(len(faces))
-    for t in np.unique(target[moved]):
-        faces[t] = shapely.union_all(np.concatenate([[faces[t]], faces[moved & (target == t)]]))
-    return faces[~moved]
+def _cell_area(cell_size: float | None, shape: str) -> float:
+    """The area of one whole cell of the lattice (squares, or hexagons of the same area)."""
+    assert cell_size is not None  # _check_options: exactly one of cell_size and count is given
+    return Lattice(shape, float(cell_size)).full_area
+
+
+def lines_figures(cut: Blocks) -> dict[str, Any]:
+    """The figures of cutting along lines: blocks, dead ends, ends joined, crumbs and lines crossed."""
+    crossed = sorted(cut.crossed_m.items(), key=lambda kv: (-kv[1], kv[0] or ""))
+    return {
+        "blocks": len(cut.blocks),
+        "lines_not_dividing_m": round(cut.idle_m, 1),
+        "ends_joined": cut.ends_joined,
+        "ends_joined_m": round(cut.joined_m, 1),
+        "crumbs_joined": cut.crumbs_joined,
+        "lines_crossed_m": round(sum(cut.crossed_m.values()), 1),
+        "lines_crossed": [{"line": name, "m": round(m, 1)} for name, m in crossed],
+    }
 
 
 def _allocate(block_areas: Floats, count: int) -> Ints:

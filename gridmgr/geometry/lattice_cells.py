@@ -32,16 +32,24 @@ class LatticeCells:
 
 
 def lattice_cells(
-    blocks: GeoArray, lattice: Lattice, *, min_fraction: float, crs: CRS
+    blocks: GeoArray,
+    lattice: Lattice,
+    *,
+    min_fraction: float,
+    crs: CRS,
+    lines: GeoArray | None = None,
 ) -> LatticeCells:
     """Clip the lattice to the blocks (metric polygons that never share a cell) and merge slivers.
 
     Cells that the blocks' boundaries do not touch are kept whole and built straight in WGS84
     from the lattice corners; only boundary cells are intersected, each against the part of its
-    block inside a small tile rather than the whole block.
+    block inside a small tile rather than the whole block. A cell that `lines` (metric lines
+    inside the blocks: dead ends, loops) cut into two or more parts of at least `min_fraction` of a
+    cell is cut along them too (`split_along_lines`).
     """
     blocks = np.asarray(blocks, dtype=object)
-    boundary_keys = _boundary_candidates(blocks, lattice)
+    lines = np.zeros(0, object) if lines is None else np.asarray(lines, dtype=object)
+    boundary_keys = _boundary_candidates(np.concatenate([shapely.boundary(blocks), lines]), lattice)
     inner_i, inner_j, inner_block = _inner_cells(blocks, lattice, boundary_keys)
     part_geom, part_i, part_j, part_block = _clip_boundary_cells(blocks, lattice, boundary_keys)
     part_area: Floats = shapely.area(part_geom)
@@ -59,6 +67,10 @@ def lattice_cells(
         part_block,
     )
     keep_inner, part_geom, part_area, part_i, part_j, part_block = merged
+    if len(lines):  # after merging: the cells as they are, cut where a line divides one
+        part_geom, owner = split_along_lines(part_geom, lines, min_fraction * lattice.full_area)
+        part_i, part_j, part_block = part_i[owner], part_j[owner], part_block[owner]
+        part_area = shapely.area(part_geom)
 
     inner_i, inner_j, inner_block = (
         inner_i[keep_inner],
@@ -84,9 +96,10 @@ def lattice_cells(
     )
 
 
-def _boundary_candidates(blocks: GeoArray, lattice: Lattice) -> Ints:
-    """Sorted keys of every cell a block boundary may pass through (a superset, never missing one)."""
-    lines = shapely.segmentize(shapely.boundary(blocks), lattice.reach)
+def _boundary_candidates(outlines: GeoArray, lattice: Lattice) -> Ints:
+    """Sorted keys of every cell the lines (block boundaries) may pass through (a superset, never
+    missing one)."""
+    lines = shapely.segmentize(outlines, lattice.reach)
     xy, line_of = shapely.get_coordinates(lines, return_index=True)
     if lattice.shape == "square":
         # a segment no longer than a cell passes only through cells of its bounding box (2 x 2 at most)
@@ -149,6 +162,62 @@ def _inner_cells(
     keys = pack(ci, cj)
     inner = ~_isin_sorted(keys, boundary_keys)
     return ci[inner], cj[inner], cb[inner]
+
+
+def split_along_lines(parts: GeoArray, lines: GeoArray, min_area: float) -> tuple[GeoArray, Ints]:
+    """Parts cut along the lines where those cut one into two or more pieces of at least
+    `min_area`; smaller pieces stay with the big piece beside them. Returns the parts and, for
+    each, the index of the part it came from."""
+    owner = np.arange(len(parts))
+    if len(parts) == 0 or len(lines) == 0:
+        return parts, owner
+    tree = shapely.STRtree(lines)
+    hit, line = tree.query(parts, predicate="intersects")
+    if len(hit) == 0:
+        return parts, owner
+    out: list[GeoArray] = []
+    came_from: list[Ints] = []
+    split = np.zeros(len(parts), bool)
+    for k in np.unique(hit):  # the few parts a line inside a block crosses
+        pieces = _cut(parts[k], lines[line[hit == k]], min_area)
+        if len(pieces) > 1:
+            split[k] = True
+            out.append(pieces)
+            came_from.append(np.full(len(pieces), k))
+    if not split.any():
+        return parts, owner
+    return (
+        np.concatenate([parts[~split], *out]),
+        np.concatenate([owner[~split], *came_from]),
+    )
+
+
+def _cut(part: shapely.Geometry, lines: GeoArray, min_area: float) -> GeoArray:
+    """The part cut along lines into its pieces of at least `min_area`, each with the smaller
+    pieces beside it (one piece, the part itself, when fewer than two are that large)."""
+    local = shapely.intersection(shapely.union_all(lines), part)
+    network = shapely.union_all([shapely.boundary(part), local])
+    faces = shapely.get_parts(shapely.polygonize([network]))
+    faces = faces[shapely.contains_properly(part, shapely.point_on_surface(faces))]
+    area = shapely.area(faces)
+    big = area >= min_area
+    if big.sum() < 2:
+        return np.array([part], dtype=object)
+    groups = faces[big].copy()
+    left = faces[~big]
+    while len(left):  # small pieces join the group beside them they share most edge with
+        shared = shapely.length(
+            shapely.intersection(shapely.boundary(left[:, None]), shapely.boundary(groups[None, :]))
+        )
+        touching = shared.max(axis=1) > 0
+        if not touching.any():  # cut off from every group (a corner touch): the nearest one
+            shared = -shapely.distance(left[:, None], groups[None, :])
+            touching[:] = True
+        best = shared.argmax(axis=1)
+        for g in np.unique(best[touching]):
+            groups[g] = shapely.union_all([groups[g], *left[touching & (best == g)]])
+        left = left[~touching]
+    return groups
 
 
 def _isin_sorted(values: Ints, sorted_keys: Ints) -> Bools:

@@ -29,6 +29,23 @@ def spread_wardens(cell_area: npt.NDArray[np.floating], n_wardens: int) -> npt.N
     return counts
 
 
+def cell_workload(
+    area_m2: npt.NDArray[np.floating],
+    weight: npt.NDArray[np.floating] | None,
+    rounds_a_day: npt.NDArray[np.integer],
+) -> npt.NDArray[np.float64]:
+    """What a cell asks of its wardens, for spreading them: its weight (households, visitors) times
+    its rounds a day when the plan has weights, else its area as before (rounds then change
+    nothing, so plans without weights are staffed as they always were)."""
+    if weight is None:
+        return np.asarray(area_m2, dtype=np.float64)
+    rounds = np.maximum(np.asarray(rounds_a_day), 1)
+    # a cell with no weight still needs walking: a small floor keeps it from counting as nothing
+    w = np.asarray(weight, dtype=np.float64)
+    floor = 1e-6 * max(float(w.max()), 1.0) if len(w) else 0.0
+    return np.maximum(w, floor) * rounds
+
+
 def contiguous_groups(
     x: npt.NDArray[np.floating],
     y: npt.NDArray[np.floating],

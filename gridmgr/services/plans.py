@@ -37,14 +37,27 @@ from gridmgr.db.store import (
     transaction,
 )
 from gridmgr.errors import Conflict, InvalidInput, NotFound
-from gridmgr.files.areas import Limits, features_from_geojson, read_features, read_lines
+from gridmgr.files.areas import Limits, features_from_geojson, read_features, read_line_features
+from gridmgr.files.weights import read_weights, weight_source_name, weights_from_geojson
 from gridmgr.geometry import regrid
+from gridmgr.geometry.blocks import DEFAULT_SNAP_M
 from gridmgr.geometry.coverage import gaps_and_overlaps
 from gridmgr.geometry.gridding import cells_from_area, quality_of
 from gridmgr.geometry.projection import metric_crs, to_metric
 from gridmgr.geometry.shapes import FLAT_DEGREES, has_area, polygonal
 from gridmgr.rules.naming import area_code_prefix
 from gridmgr.services.areas import AreaInfo, area_info
+
+# figures of cutting along lines that the report keeps from gridding (the rest is measured again)
+_LINE_FIGURES = (
+    "blocks",
+    "lines_not_dividing_m",
+    "ends_joined",
+    "ends_joined_m",
+    "crumbs_joined",
+    "lines_crossed_m",
+    "lines_crossed",
+)
 
 # --- plans ----------------------------------------------------------------------------------
 
@@ -151,6 +164,12 @@ def grid(
     split_by: str | Path | None = None,
     crs: str = "wgs84",
     min_fraction: float = 0.35,
+    snap: float = DEFAULT_SNAP_M,
+    split_where: str | None = None,
+    weight: str | Path | None = None,
+    weight_geojson: object | None = None,
+    weight_field: str | None = None,
+    target_weight: float | None = None,
     dry_run: bool = False,
     expect_version: int | None = None,
     actor: str = "cli",
@@ -160,13 +179,19 @@ def grid(
     With `dry_run` nothing is written and the same report comes back. Two re-grids of one area
     at once: the second to commit gets a Conflict and writes nothing. `cells_geojson` takes drawn
     cells as parsed GeoJSON (an API request body) the way `from_file` takes a file.
+    `weight` (a ``FILE[:FIELD]``) or `weight_geojson` with `weight_field` (parsed GeoJSON, an API
+    body) give the workload to balance (`cells_from_area`'s ``weight``), `target_weight` the cells'
+    count from it; `snap` and `split_where` shape cutting along `split_by`.
+
     `expect_version` (a preview's `area_version`) makes the call a Conflict, writing nothing, unless
     the area is still at that version.
     """
     report, _cur, _new = _grid(
         engine, slug, count=count, cell_size=cell_size, from_file=from_file,
         cells_geojson=cells_geojson, shape=shape, split_by=split_by, crs=crs,
-        min_fraction=min_fraction, dry_run=dry_run, expect_version=expect_version, actor=actor,
+        min_fraction=min_fraction, snap=snap, split_where=split_where, weight=weight,
+        weight_geojson=weight_geojson, weight_field=weight_field, target_weight=target_weight,
+        dry_run=dry_run, expect_version=expect_version, actor=actor,
     )  # fmt: skip
     return report
 
@@ -182,16 +207,22 @@ def preview_grid(
     split_by: str | Path | None = None,
     crs: str = "wgs84",
     min_fraction: float = 0.35,
+    snap: float = DEFAULT_SNAP_M,
+    split_where: str | None = None,
+    weight: str | Path | None = None,
+    target_weight: float | None = None,
 ) -> Preview:
     """The dry run of `grid` with the same options, with the area (read once, in the same session as
-    the plan) and the new cells a commit with them would write; nothing is written.
+    the plan) and the new cells a commit with them would write (with their weight when weighed);
+    nothing is written.
 
     `check_unchanged` with the preview's `area_version`, or `grid(..., expect_version=)`, makes sure
     the commit writes what the preview showed.
     """
     report, cur, new = _grid(
         engine, slug, count=count, cell_size=cell_size, from_file=from_file, shape=shape,
-        split_by=split_by, crs=crs, min_fraction=min_fraction, dry_run=True, actor="preview",
+        split_by=split_by, crs=crs, min_fraction=min_fraction, snap=snap, split_where=split_where,
+        weight=weight, target_weight=target_weight, dry_run=True, actor="preview",
     )  # fmt: skip
     return Preview(cur.info, cur.version, report, _cells_with_changes(new))
 
@@ -208,6 +239,12 @@ def _grid(
     split_by: str | Path | None = None,
     crs: str = "wgs84",
     min_fraction: float = 0.35,
+    snap: float = DEFAULT_SNAP_M,
+    split_where: str | None = None,
+    weight: str | Path | None = None,
+    weight_geojson: object | None = None,
+    weight_field: str | None = None,
+    target_weight: float | None = None,
     dry_run: bool = False,
     expect_version: int | None = None,
     actor: str = "cli",
@@ -226,18 +263,35 @@ def _grid(
         cells = _imported_cells(from_file, cur.geometry, crs, limits)
         mode, params = "import", {"file": str(from_file)}
     else:
-        lines = read_lines(split_by, crs=crs, limits=limits) if split_by else None
+        lines = (
+            read_line_features(split_by, crs=crs, limits=limits, where=split_where)
+            if split_by
+            else None
+        )
+        weights = (
+            weights_from_geojson(weight_geojson, field=weight_field, crs=crs, source="weight")
+            if weight_geojson is not None
+            else read_weights(weight, crs=crs, limits=limits)
+            if weight
+            else None
+        )
         cells = cells_from_area(
             cur.geometry, count=count, cell_size=cell_size, shape=shape, split_by=lines,
-            min_fraction=min_fraction, max_cells=limits.max_cells,
+            snap=snap, min_fraction=min_fraction, weight=weights, target_weight=target_weight,
+            max_cells=limits.max_cells,
         )  # fmt: skip
-        mode = "count" if count is not None else "cell_size"
+        mode = "cell_size" if cell_size is not None else "count"
         params = {
             "count": count,
             "cell_size": cell_size,
             "shape": shape,
             "split_by": str(split_by) if split_by else None,
         }
+        if split_by:
+            params.update(snap=snap, split_where=split_where, min_fraction=min_fraction)
+        if weight or weight_geojson is not None:
+            name = weight_source_name(weight) if weight else f"request body:{weight_field or ''}"
+            params.update(weight=name, target_weight=target_weight)
     new = _new_plan(cur, cells)
     report = _commit_plan(engine, cur, new, mode, params, dry_run=dry_run, actor=actor)
     return report, cur, new
@@ -366,6 +420,8 @@ def _cells_with_changes(new: _NewPlan) -> gpd.GeoDataFrame:
         change[mig.gained] = "gained"
         change[sorted(set(mig.gained) & set(mig.lost))] = "changed"
     out["change"] = change
+    if "weight" in new.cells:
+        out["weight"] = new.cells["weight"].to_numpy()
     return out
 
 
@@ -382,6 +438,8 @@ def _commit_plan(
     """The report on a new plan and, unless a dry run, the plan written as the area's active one."""
     cells, seqs, next_seq, new_m, mig = new.cells, new.seqs, new.next_seq, new.metric, new.mig
     quality = quality_of(cells, cur.geometry)
+    made = cells.attrs.get("quality", {})
+    quality.update({k: v for k, v in made.items() if k in _LINE_FIGURES})
     drawn = None
     if mode == "import":
         overlap = float(shapely.area(new_m).sum() - shapely.area(shapely.union_all(new_m)))

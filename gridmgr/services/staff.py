@@ -9,9 +9,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
+import numpy.typing as npt
 import shapely
 from sqlalchemy import Engine, delete, insert, select
+from sqlalchemy.orm import Session
 
 from gridmgr.db.models import (
     Assignment,
@@ -63,6 +66,7 @@ class AutoAssigned:
     cells: int
     wardens: int
     posts: int
+    balanced_by: str = "area"  # "weight" (times rounds a day) when the plan has weights
 
 
 @dataclass(frozen=True)
@@ -208,6 +212,7 @@ def auto_assign(engine: Engine, slug: str, *, actor: str = "cli") -> AutoAssigne
         if not wardens:
             raise InvalidInput.of("there are no wardens to assign; add or import some first")
         n, w = len(cells), len(wardens)
+        load = _workload(s, cells)
         crs_m = metric_crs(shapely.from_wkb(area.geometry))
         cell_id_of = cells["id"].to_numpy()
         rows = []
@@ -215,7 +220,7 @@ def auto_assign(engine: Engine, slug: str, *, actor: str = "cli") -> AutoAssigne
             order = np.asarray(
                 cells["seq"]
             ).argsort()  # wardens in id order fill cells in code order
-            counts = staffing.spread_wardens(cells["area_m2"].to_numpy(), w)
+            counts = staffing.spread_wardens(load, w)
             k = 0
             for c in order:
                 for _ in range(counts[c]):
@@ -230,7 +235,7 @@ def auto_assign(engine: Engine, slug: str, *, actor: str = "cli") -> AutoAssigne
         else:
             centres = shapely.centroid(to_metric(np.asarray(cells.geometry.values), crs_m))
             group = staffing.contiguous_groups(
-                shapely.get_x(centres), shapely.get_y(centres), cells["area_m2"].to_numpy(), w
+                shapely.get_x(centres), shapely.get_y(centres), load, w
             )
             for c, g in enumerate(group):
                 rows.append(
@@ -246,8 +251,31 @@ def auto_assign(engine: Engine, slug: str, *, actor: str = "cli") -> AutoAssigne
             )
         )
         bulk_insert(s, Assignment, rows)
-        record_audit(s, actor, "assign.auto", area.id, wardens=w, cells=n)
-    return AutoAssigned(n, w, len(rows))
+        by = "weight" if "weight" in cells and cells["weight"].notna().all() else "area"
+        record_audit(s, actor, "assign.auto", area.id, wardens=w, cells=n, by=by)
+    return AutoAssigned(n, w, len(rows), by)
+
+
+def _workload(s: Session, cells: gpd.GeoDataFrame) -> npt.NDArray[np.float64]:
+    """Each cell's workload for spreading wardens (`rules.staffing.cell_workload`): weight times
+    rounds a day when every cell of the plan has a weight, else area. Adds ``weight`` to `cells`."""
+    ids = [int(i) for i in cells["id"]]
+    weight_of = dict(s.execute(select(Cell.id, Cell.weight).where(Cell.id.in_(ids))).all())
+    rows = s.execute(
+        select(Schedule.cell_id, Schedule.times, Schedule.extra).where(Schedule.cell_id.in_(ids))
+    ).all()
+    rounds_of = {
+        cid: len([t for t in times.split(",") if t.strip()]) + extra for cid, times, extra in rows
+    }
+    weights = [weight_of.get(i) for i in ids]
+    cells["weight"] = [np.nan if v is None else v for v in weights]
+    rounds = np.array([rounds_of.get(i, 0) for i in ids], dtype=np.int64)
+    has_weight = len(ids) > 0 and all(v is not None for v in weights)
+    return staffing.cell_workload(
+        cells["area_m2"].to_numpy(),
+        np.array(weights, dtype=float) if has_weight else None,
+        rounds,
+    )
 
 
 def set_schedule(

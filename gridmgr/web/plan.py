@@ -25,13 +25,14 @@ bp = Blueprint("plan", __name__)
 
 DATUMS = {"wgs84": N_("WGS84 (GPS, OpenStreetMap)"), "gcj02": N_("GCJ-02 (AMap/Gaode, Tencent)"),
           "bd09": N_("BD-09 (Baidu)")}  # fmt: skip
-MODES = ("count", "cell_size", "import")
+MODES = ("count", "cell_size", "target_weight", "import")
+COLOURS = ("change", "weight")  # what the preview map colours cells by
 # how the plan history names the way each plan was made (translated on the page)
 MODE_LABELS = {"count": N_("count"), "cell_size": N_("cell size"), "import": N_("drawn"),
                "restore": N_("restored")}  # fmt: skip
 SHAPES = ("square", "hex")
 # what each upload of the plan form is called in messages
-UPLOAD_NAMES = {"cells": N_("cells file"), "lines": N_("lines file")}
+UPLOAD_NAMES = {"cells": N_("cells file"), "lines": N_("lines file"), "weight": N_("weight file")}
 
 
 def _actor() -> str:
@@ -68,7 +69,14 @@ def _render(
     report, map_parts = None, None
     if preview is not None:
         report = preview.report
-        map_parts = _map(area, preview.cells, kind="preview", layer_name=gettext("New cells"))
+        colour = (form or MultiDict()).get("colour", "change")
+        map_parts = _map(
+            area,
+            preview.cells,
+            kind="preview",
+            layer_name=gettext("New cells"),
+            colour_by=colour if colour in COLOURS else "change",
+        )
     elif area.cells:
         cells_now = (
             roster_cells(services.area_staff(engine, slug))
@@ -105,12 +113,22 @@ def _made(plans: list[services.PlanRow], timezone: str) -> dict[int, str]:
 
 
 def _map(
-    area: services.AreaInfo, cells: gpd.GeoDataFrame | str, *, kind: str, layer_name: str
+    area: services.AreaInfo,
+    cells: gpd.GeoDataFrame | str,
+    *,
+    kind: str,
+    layer_name: str,
+    colour_by: str = "change",
 ) -> dict[str, Markup | str] | None:
     if not isinstance(cells, str) and len(cells) > current_app.config["INLINE_CELLS_MAX"]:
         return None  # a preview of more cells than a page can carry: figures only
     return area_map_parts(
-        area.outline, cells, kind=kind, area_name=area.name, layer_name=layer_name
+        area.outline,
+        cells,
+        kind=kind,
+        area_name=area.name,
+        layer_name=layer_name,
+        colour_by=colour_by,
     )
 
 
@@ -135,7 +153,25 @@ def grid_options(form: MultiDict) -> dict[str, Any]:
             form.get("cell_size"), float, Phrase("the cell size in metres")
         )
         options["shape"] = shape
+    elif mode == "target_weight":
+        options["target_weight"] = _number(
+            form.get("target_weight"), float, Phrase("the weight per cell")
+        )
+    if mode != "import":
+        snap = (form.get("snap") or "").strip()
+        if snap:
+            options["snap"] = _number_or_zero(snap, Phrase("the snapping distance in metres"))
+        where = (form.get("split_where") or "").strip()
+        if where:
+            options["split_where"] = where
     return {"mode": mode, **options}
+
+
+def _number_or_zero(text: str, what: Phrase) -> float:
+    if text.strip() in ("0", "0.0"):
+        return 0.0
+    value: float = _number(text, float, what)
+    return value
 
 
 def _unknown_datum(crs: str) -> InvalidInput:
@@ -178,7 +214,7 @@ def _grid_files(
     instance = current_app.instance_path
     paths: dict[str, Path] = {}
     tokens: dict[str, tuple[str, str]] = {}
-    wanted = ["cells"] if options["mode"] == "import" else ["lines"]
+    wanted = ["cells"] if options["mode"] == "import" else ["lines", "weight"]
     for field in wanted:
         fresh = _upload(field)
         token = request.form.get(f"{field}_token", "")
@@ -205,7 +241,7 @@ def _grid_files(
                 "choose a cells file (GeoJSON, GeoPackage or zipped Shapefile) to upload"
             )
         else:
-            continue  # cutting along lines is optional
+            continue  # cutting along lines and weighing are optional
         paths[field] = path
     return paths, tokens
 
@@ -216,6 +252,9 @@ def _service_args(options: dict[str, Any], paths: dict[str, Path]) -> dict[str, 
         args["from_file"] = paths["cells"]
     if "lines" in paths:
         args["split_by"] = paths["lines"]
+    if "weight" in paths:
+        field = (request.form.get("weight_field") or "").strip()
+        args["weight"] = f"{paths['weight']}:{field}" if field else str(paths["weight"])
     return args
 
 

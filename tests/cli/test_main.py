@@ -319,3 +319,159 @@ def test_log_refuses_a_time_in_the_future_as_the_api_does(tmp_path):
             assert s.execute(select(func.count()).select_from(Round)).scalar() == 1
     finally:
         engine.dispose()
+
+
+def _square_and_lines(tmp_path):
+    """A 1 km square near Beijing and three lines: a main road across it, a side road stopping
+    60 cm short of the main road (a junction not noded), and a footpath across the other half."""
+    from gridmgr.geometry.projection import to_wgs84
+
+    crs = metric_crs(shapely.Point(116.3, 39.9))
+    x0, y0 = to_metric(shapely.Point(116.3, 39.9), crs).coords[0]
+    square = to_wgs84(shapely.box(x0, y0, x0 + 1000, y0 + 1000), crs)
+    lines = {
+        "main": [(x0 + 500, y0 - 10), (x0 + 500, y0 + 1010)],
+        "side": [(x0 - 10, y0 + 400), (x0 + 499.4, y0 + 400)],
+        "path": [(x0 + 800, y0 - 10), (x0 + 800, y0 + 1010)],
+    }
+    kinds = {"main": "primary", "side": "residential", "path": "footway"}
+    feats = [
+        {
+            "type": "Feature",
+            "properties": {"name": name, "highway": kinds[name]},
+            "geometry": shapely.geometry.mapping(to_wgs84(shapely.LineString(xy), crs)),
+        }
+        for name, xy in lines.items()
+    ]
+    area_file, lines_file = tmp_path / "square.geojson", tmp_path / "roads.geojson"
+    area_file.write_text(shapely.to_geojson(square))
+    lines_file.write_text(json.dumps({"type": "FeatureCollection", "features": feats}))
+    return area_file, lines_file
+
+
+@pytest.mark.parametrize(
+    ("options", "blocks", "joined"),
+    [
+        ([], 4, 1),  # every line, the side road joined to the main road
+        (["--snap", "0"], 3, 0),  # the side road a dead end
+        (["--split-where", "highway in ('primary', 'residential')"], 3, 1),
+        (["--split-where", "highway != 'residential' and name != 'path'"], 2, 0),
+    ],
+)
+def test_snap_and_split_where_choose_what_divides(tmp_path, options, blocks, joined):
+    area_file, lines_file = _square_and_lines(tmp_path)
+    out = tmp_path / "cells.geojson"
+    done = run(
+        "cells", area_file, "--cell-size", "100", "--split-by", lines_file, *options,
+        "--json", "-o", out,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["blocks"] == blocks
+    assert report["ends_joined"] == joined
+
+
+def test_crumbs_crossed_are_reported_by_line_name(tmp_path):
+    area_file, lines_file = _square_and_lines(tmp_path)
+    done = run(
+        "cells", area_file, "--cell-size", "800", "--split-by", lines_file,
+        "-o", tmp_path / "cells.geojson",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    # at 800 m a crumb is under 0.35 x 640,000 m²: the 200 m strip east of the path joins the block
+    # across the path (the only line it shares), and the 500 x 400 m block south of the side road
+    # joins the one across the main road (400 m, shorter than the side road's 500 m)
+    assert "crumbs joined:       2 blocks" in done.stdout
+    assert "lines crossed:       path 1000 m, main 400 m" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("options", "words"),
+    [
+        (["--split-where", "highway in 'primary'"], ["split-where", "character 12", "'('"]),
+        (["--split-where", "lanes > 2"], ["'lanes'", "highway, name", "roads.geojson"]),
+        (["--split-where", "highway = 'motorway'"], ["no line matches", "3 lines"]),
+        (["--snap", "-1"], ["--snap", "0 to 1000 metres"]),
+    ],
+)
+def test_bad_split_options_get_one_clear_line(tmp_path, options, words):
+    area_file, lines_file = _square_and_lines(tmp_path)
+    done = run(
+        "cells", area_file, "--cell-size", "100", "--split-by", lines_file, *options,
+        "-o", tmp_path / "cells.geojson",
+    )  # fmt: skip
+    assert_one_line_error(done, *words)
+
+
+def test_split_where_needs_split_by(tmp_path):
+    area_file, _ = _square_and_lines(tmp_path)
+    done = run(
+        "cells", area_file, "--count", "4", "--split-where", "a = 'b'", "-o", tmp_path / "c.json"
+    )
+    assert_one_line_error(done, "--split-where", "--split-by")
+
+
+def _households_files(tmp_path):
+    """The weighted test's district and its 22,000 households as files, each point with a
+    `hh` of 2 (so the field doubles the weight) and one feature with a bad figure on request."""
+    sys.path.insert(0, str(ROOT / "tests" / "geometry"))
+    from test_weighted import DISTRICT, household_weights
+
+    w = household_weights()
+    area_file, points_file = tmp_path / "district.geojson", tmp_path / "households.geojson"
+    area_file.write_text(shapely.to_geojson(DISTRICT))
+    gpd.GeoDataFrame({"hh": [2] * len(w.geometry)}, geometry=list(w.geometry), crs=4326).to_file(
+        points_file, driver="GeoJSON"
+    )
+    return area_file, points_file
+
+
+def test_weight_balances_households_and_target_weight_sets_the_count(tmp_path):
+    area_file, points_file = _households_files(tmp_path)
+    out = tmp_path / "cells.geojson"
+    done = run("cells", area_file, "--target-weight", "400", "--weight", points_file, "-o", out)
+    assert done.returncode == 0, done.stderr
+    assert "wrote 55 cells" in done.stdout and "weight CV:" in done.stdout
+    cells = gpd.read_file(out)
+    assert len(cells) == 55 and cells["weight"].sum() == pytest.approx(22_000)
+    done = run(
+        "cells", area_file, "--count", "50", "--weight", f"{points_file}:hh", "--json", "-o", out
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["weight_total"] == pytest.approx(44_000) and report["weight_cv"] <= 0.05
+
+
+@pytest.mark.parametrize(
+    ("suffix", "options", "words"),
+    [
+        (":people", [], ["no field 'people'", "hh"]),
+        ("", ["--target-weight", "0"], ["--target-weight", "positive weight"]),
+    ],
+)
+def test_bad_weight_options_get_one_clear_line(tmp_path, suffix, options, words):
+    area_file, points_file = _households_files(tmp_path)
+    done = run(
+        "cells", area_file, "--count", "5", "--weight", f"{points_file}{suffix}", *options,
+        "-o", tmp_path / "c.geojson",
+    )  # fmt: skip
+    assert_one_line_error(done, *words)
+
+
+def test_a_figure_that_is_not_a_number_is_named(tmp_path):
+    area_file = tmp_path / "square.geojson"
+    area_file.write_text(shapely.to_geojson(shapely.box(116.3, 39.9, 116.31, 39.91)))
+    points = tmp_path / "entrances.geojson"
+    feats = [
+        {
+            "type": "Feature",
+            "properties": {"n": n},
+            "geometry": {"type": "Point", "coordinates": xy},
+        }
+        for n, xy in [(3, [116.301, 39.901]), ("many", [116.305, 39.905])]
+    ]
+    points.write_text(json.dumps({"type": "FeatureCollection", "features": feats}))
+    done = run(
+        "cells", area_file, "--count", "2", "--weight", f"{points}:n", "-o", tmp_path / "c.geojson"
+    )
+    assert_one_line_error(done, "entrances.geojson", "feature 1", "'many'", "not a weight")

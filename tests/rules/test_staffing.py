@@ -33,3 +33,14 @@ def test_contiguous_groups_are_balanced(nx, ny, data):
     sizes = np.bincount(group, minlength=groups_wanted)
     assert (sizes > 0).all() and len(sizes) == groups_wanted
     assert sizes.max() / sizes.min() <= 1.3 or sizes.max() - sizes.min() <= 1
+
+
+def test_workload_is_weight_times_rounds_when_the_plan_has_weights():
+    from gridmgr.rules.staffing import cell_workload
+
+    area = np.array([100.0, 400.0, 900.0])
+    rounds = np.array([3, 5, 0])  # no schedule counts as one round
+    np.testing.assert_array_equal(cell_workload(area, None, rounds), area)  # as before: area
+    got = cell_workload(area, np.array([40.0, 10.0, 0.0]), rounds)
+    assert got[0] == 120.0 and got[1] == 50.0
+    assert 0 < got[2] < 1e-3  # a cell with no households still counts a little, never nothing

@@ -16,7 +16,8 @@ from gridmgr.db.models import Assignment, AuditEvent, Cell, GridPlan, Schedule, 
 from gridmgr.db.queries import get_area
 from gridmgr.db.store import load_cells, reading
 from gridmgr.errors import Conflict, Forbidden, InvalidInput, NotFound
-from gridmgr.geometry.projection import metric_crs, to_metric
+from gridmgr.files.areas import read_area
+from gridmgr.geometry.projection import metric_crs, to_metric, to_wgs84
 from gridmgr.services.coverage import CellDay
 
 from conftest import GEODATA
@@ -169,6 +170,47 @@ def test_auto_assign_with_fewer_wardens_gives_balanced_contiguous_groups(engine,
     # contiguous: each warden's cells form one piece (the community's two parts aside)
     pieces = [shapely.get_num_geometries(shapely.union_all(g).buffer(1e-7)) for g in parts.values()]
     assert sum(p == 1 for p in pieces) >= 10
+
+
+def test_a_weighted_plan_stores_weights_and_auto_assign_balances_them(engine, tmp_path):
+    """Issue 18: a plan made with --weight keeps each cell's weight, and auto-assignment then
+    shares out households (times rounds a day), not area: the estate's wardens hold less ground."""
+    slug = services.add_area(engine, GEODATA / "demo_community.geojson", name="Xinhe").slug
+    area = read_area(GEODATA / "demo_community.geojson").geometry
+    crs = metric_crs(area)
+    region = to_metric(area, crs)
+    rng = np.random.default_rng(7)
+    xmin, ymin, xmax, ymax = region.bounds
+    xy = rng.uniform([xmin, ymin], [xmax, ymax], size=(20_000, 2))
+    xy = xy[shapely.contains_xy(region, xy[:, 0], xy[:, 1])]
+    dense = xy[:, 0] < xmin + 0.3 * (xmax - xmin)  # households crowd the west
+    xy = np.concatenate([xy[dense][:2400], xy[~dense][:600]])
+    points = tmp_path / "households.geojson"
+    gpd.GeoDataFrame(geometry=list(to_wgs84(shapely.points(xy), crs)), crs=4326).to_file(points)
+    report = services.grid(engine, slug, count=24, weight=str(points))
+    assert report.quality["weight_cv"] <= 0.05
+    _, cells, _, _ = active(engine, slug)
+    with reading(engine) as s:
+        stored = dict(
+            s.execute(
+                select(Cell.code, Cell.weight).where(Cell.code.in_(list(cells["code"])))
+            ).all()
+        )
+    assert sum(stored.values()) == pytest.approx(3000)
+    add_wardens(engine, 6, tmp_path)
+    got = services.auto_assign(engine, slug)
+    assert got.balanced_by == "weight"
+    _, cells, posts, _ = active(engine, slug)
+    area_of = dict(zip(cells["code"], cells["area_m2"], strict=True))
+    load, ground = {}, {}
+    for code, name, _ in posts:
+        load[name] = load.get(name, 0) + stored[code]
+        ground[name] = ground.get(name, 0) + area_of[code]
+    assert max(load.values()) / min(load.values()) <= 1.3
+    assert max(ground.values()) / min(ground.values()) > 2  # by area it would be far off
+    exported = tmp_path / "plan.geojson"
+    services.export_plan(engine, slug, exported)
+    assert gpd.read_file(exported)["weight"].sum() == pytest.approx(3000)
 
 
 def test_regrid_keeps_every_post_and_schedule(engine, park, tmp_path):

@@ -600,3 +600,79 @@ def test_a_file_chosen_again_replaces_the_kept_one(site, tmp_path):
     assert again.status_code == 200 and "<strong>two.geojson</strong>" in text
     folders = list((Path(app.instance_path) / "uploads").iterdir())
     assert [f.name for f in folders] != [kept["cells_token"]] and len(folders) == 1
+
+
+def test_a_weight_upload_is_balanced_coloured_and_committed(site, tmp_path):
+    """Issue 18 on the planner's page: a points file balanced at a target weight per cell, the
+    preview coloured by weight with its figures, and the commit storing the cells' weights."""
+    import numpy as np
+    import shapely
+    from sqlalchemy import select
+
+    from gridmgr import services
+    from gridmgr.db.models import Cell
+    from gridmgr.db.store import reading
+
+    app, seeded, engine = site
+    cells = services.plan_cells(engine, seeded.slug)
+    rng = np.random.default_rng(3)
+    points = []
+    for k, geom in enumerate(cells.geometry):
+        xmin, ymin, xmax, ymax = geom.bounds
+        xy = rng.uniform([xmin, ymin], [xmax, ymax], size=(30 if k < 5 else 3, 2))
+        points += [p for p in xy.tolist() if geom.contains(shapely.Point(p))]
+    weight = tmp_path / "entrances.geojson"
+    weight.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"people": 2}, "geometry": {"type": "Point", "coordinates": p}}
+        for p in points
+    ]}))  # fmt: skip
+    client = planner(app)
+    token = csrf_of(client, f"/areas/{seeded.slug}/plan")
+    form = {
+        "csrf_token": token, "mode": "target_weight", "target_weight": "20", "crs": "wgs84",
+        "weight": upload(weight), "weight_field": "people", "colour": "weight",
+    }  # fmt: skip
+    got = client.post(
+        f"/areas/{seeded.slug}/plan/preview", data=form, content_type="multipart/form-data"
+    )
+    text = got.get_data(as_text=True)
+    assert got.status_code == 200, text
+    want = -(-2 * len(points) // 20)  # ceil
+    assert "Weight per cell" in text and "Furthest off the mean" in text
+    assert "Within 5 % of the mean" in text  # the legend of the map coloured by weight
+    fields = hidden_fields(text, f"/areas/{seeded.slug}/plan/commit")
+    assert fields["weight_field"] == "people" and re.fullmatch(
+        r"[0-9a-f]{32}", fields["weight_token"]
+    )
+    done = client.post(f"/areas/{seeded.slug}/plan/commit", data=fields)
+    assert done.status_code == 302, done.get_data(as_text=True)
+    plan = services.list_plans(engine, seeded.slug)[-1]
+    assert plan["active"] and plan["cells"] == want
+    with reading(engine) as s:
+        stored = (
+            s.execute(
+                select(Cell.weight).where(
+                    Cell.code.in_(list(services.plan_cells(engine, seeded.slug)["code"]))
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert sum(stored) == pytest.approx(2 * len(points))
+
+
+def test_split_where_and_snap_reach_the_grid_from_the_page(site):
+    app, seeded, _engine = site
+    client = planner(app)
+    token = csrf_of(client, f"/areas/{seeded.slug}/plan")
+    form = {
+        "csrf_token": token, "mode": "cell_size", "cell_size": "40", "crs": "wgs84",
+        "lines": upload(GEODATA / "demo_paths.geojson"), "split_where": "nosuchfield = 'x'",
+        "snap": "2",
+    }  # fmt: skip
+    got = client.post(
+        f"/areas/{seeded.slug}/plan/preview", data=form, content_type="multipart/form-data"
+    )
+    text = got.get_data(as_text=True)
+    assert got.status_code == 422
+    assert "split-where" in html.unescape(text) and "nosuchfield" in html.unescape(text)

@@ -159,10 +159,25 @@ _SCHEMAS: dict[str, Any] = {
     },
     "GridRequest": {
         "type": "object",
-        "description": 'exactly one of "count", "cell_size" or "cells"',
+        "description": 'exactly one of "count", "cell_size", "target_weight" or "cells"',
         "properties": {
-            "count": {"type": "integer", "minimum": 1, "description": "N cells of equal area"},
+            "count": {
+                "type": "integer",
+                "minimum": 1,
+                "description": "N cells of equal area, or of equal weight with weight",
+            },
             "cell_size": {"type": "number", "exclusiveMinimum": 0, "description": "metres"},
+            "weight": {
+                **_ref("GeoJSON"),
+                "description": "the workload to balance: points (a count each, weight_field or 1) "
+                "or polygons whose weight_field is spread over their area",
+            },
+            "weight_field": {"type": "string", "description": "the number property of weight"},
+            "target_weight": {
+                "type": "number",
+                "exclusiveMinimum": 0,
+                "description": "with weight: ceil(total weight / target_weight) cells",
+            },
             "shape": {"type": "string", "enum": ["square", "hex"], "default": "square"},
             "cells": _ref("GeoJSON"),
             "crs": {"type": "string", "enum": ["wgs84", "gcj02", "bd09"], "default": "wgs84"},

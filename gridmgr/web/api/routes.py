@@ -254,21 +254,36 @@ def area(slug: str):
 @bp.post("/areas/<slug>/grid")
 @roles_required("planner")
 def grid(slug: str):
-    """A new plan for the area (by count, cell size or drawn cells), or with dry_run what it would be."""
+    """A new plan for the area (by count, cell size, target weight or drawn cells; balancing
+    ``weight`` when given), or with dry_run what it would be."""
     body = json_body()
     count = _field(body, "count", int)
     cell_size = _field(body, "cell_size", (int, float))
+    target_weight = _field(body, "target_weight", (int, float))
     cells = body.get("cells")
+    weight = body.get("weight")
+    weight_field = _field(body, "weight_field", str)
     given = [
         k
-        for k, v in (("count", count), ("cell_size", cell_size), ("cells", cells))
+        for k, v in (
+            ("count", count),
+            ("cell_size", cell_size),
+            ("target_weight", target_weight),
+            ("cells", cells),
+        )
         if v is not None
     ]
     if len(given) != 1:
         raise InvalidInput(
-            'give exactly one of "count", "cell_size" or "cells" (a FeatureCollection)'
-            + (f"; got {', '.join(given)}" if given else "")
+            'give exactly one of "count", "cell_size", "target_weight" (with "weight") or "cells" '
+            "(a FeatureCollection)" + (f"; got {', '.join(given)}" if given else "")
         )
+    if (target_weight is not None or weight_field is not None) and weight is None:
+        raise InvalidInput('"target_weight" and "weight_field" need "weight" (a FeatureCollection)')
+    if target_weight is not None and not target_weight > 0:
+        raise InvalidInput('"target_weight" must be a positive number')
+    if weight is not None and cells is not None:
+        raise InvalidInput('"weight" is balanced by gridding; drawn "cells" take none')
     if count is not None and count < 1:
         raise InvalidInput('"count" must be at least 1')
     if cell_size is not None and not cell_size > 0:
@@ -283,6 +298,9 @@ def grid(slug: str):
         count=count,
         cell_size=None if cell_size is None else float(cell_size),
         cells_geojson=cells,
+        weight_geojson=weight,
+        weight_field=weight_field,
+        target_weight=None if target_weight is None else float(target_weight),
         shape=shape,
         crs=_field(body, "crs", str) or "wgs84",
         dry_run=dry_run,

@@ -44,6 +44,35 @@ PLAN_TOOLTIP = {
     "m2": N_("m²"),
 }
 PLAN_STYLE: dict[str, Any] = {"color": "#1f4e79", "fillColor": "#9ecae1", "fillOpacity": 0.35}
+# a preview coloured by weight: bands of a cell's weight around the mean, light to dark
+WEIGHT_STYLES: dict[str, dict[str, Any]] = {
+    "low": {"color": "#2171b5", "fillColor": "#c6dbef"},
+    "under": {"color": "#4292c6", "fillColor": "#9ecae1"},
+    "even": {"color": "#238b45", "fillColor": "#a1d99b"},
+    "over": {"color": "#d94801", "fillColor": "#fdae6b"},
+    "high": {"color": "#a50f15", "fillColor": "#fb6a4a"},
+}
+WEIGHT_LABELS = {
+    "low": N_("Under 80 % of the mean"),
+    "under": N_("80–95 % of the mean"),
+    "even": N_("Within 5 % of the mean"),
+    "over": N_("105–120 % of the mean"),
+    "high": N_("Over 120 % of the mean"),
+}
+WEIGHT_TOOLTIP = {
+    "code": N_("Cell"),
+    "weight": N_("Weight"),
+    "band": N_("Band"),
+    "m2": N_("m²"),
+}
+
+
+def weight_bands(weights: Any) -> list[str]:
+    """Each cell's band of weight around the mean (`WEIGHT_LABELS`' keys)."""
+    mean = float(weights.mean()) if len(weights) else 0.0
+    share = weights / mean if mean > 0 else weights * 0 + 1
+    edges = [(0.8, "low"), (0.95, "under"), (1.05, "even"), (1.2, "over")]
+    return [next((band for edge, band in edges if x < edge), "high") for x in share]
 
 
 def plan_cells_url(slug: str) -> str:
@@ -58,17 +87,39 @@ def area_map_parts(
     kind: str,
     area_name: str,
     layer_name: str,
+    colour_by: str = "change",
 ) -> dict[str, Markup | str]:
     """The head, html and script of a map of an area's cells, and the cells layer's key for page scripts.
 
     `kind` is "plan" (a plan's cells with their posts and schedules, `roster_cells`), "preview" (new
     cells coloured by what changes) or "staff" (the same cells as "plan", to pick). `cells` may be
     the URL of the API's cells of the active plan (`plan_cells_url`), which the page then fetches
-    (plans too large to inline).
+    (plans too large to inline). A preview whose cells carry ``weight`` may be coloured by it
+    (`colour_by` "weight": bands around the mean).
     """
     m = page_map(outline, name=area_name)
     shown = cells if isinstance(cells, str) else _for_map(cells, kind)
-    if kind == "preview":
+    if kind == "preview" and colour_by == "weight" and "weight" in shown:
+        assert not isinstance(shown, str)
+        shown["band"] = weight_bands(shown["weight"].to_numpy(dtype=float))
+        layer = layers.cells_layer(
+            m,
+            shown,
+            name=layer_name,
+            style=WEIGHT_STYLES,
+            style_by="band",
+            tooltip_fields=labels(WEIGHT_TOOLTIP),
+            value_labels={"band": labels(WEIGHT_LABELS)},
+        )
+        counts = shown["band"].value_counts()
+        shown_labels = labels(WEIGHT_LABELS)
+        layers.legend(
+            m,
+            [(shown_labels[k], WEIGHT_STYLES[k]) for k in WEIGHT_LABELS if counts.get(k)],
+            title=gettext("Weight per cell"),
+            counts={shown_labels[k]: int(counts.get(k, 0)) for k in WEIGHT_LABELS},
+        )
+    elif kind == "preview":
         assert not isinstance(shown, str)  # a preview's cells are always given inline
         layer = layers.cells_layer(
             m,
@@ -132,6 +183,8 @@ def _for_map(cells: gpd.GeoDataFrame, kind: str) -> gpd.GeoDataFrame:
     if kind == "preview":
         out["change"] = cells["change"].to_numpy()
         out["wardens"] = cells["wardens"].to_numpy()
+        if "weight" in cells:
+            out["weight"] = cells["weight"].round(1).to_numpy()
     else:  # a plan's cells and the staff page's: posts as {name, role}, the page names the role
         # an object column: pandas-stubs take no list of lists for a column
         out["wardens"] = [  # type: ignore[assignment]

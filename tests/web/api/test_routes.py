@@ -10,6 +10,8 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import shapely
+import shapely.geometry
 
 from gridmgr.errors import NotFound
 
@@ -287,6 +289,34 @@ def test_grid_by_count_size_and_drawn_cells_with_dry_run(site):
     report = imported.get_json()
     assert report["mode"] == "import" and report["cells"] == 5
     assert report["gaps_and_overlaps"]["coverage_error"] > 0.1  # most of the park is a gap now
+
+
+def test_grid_balances_a_weight_given_in_the_body(site):
+    """Issue 18 as an API addition: "weight" (points with "weight_field") and "target_weight"."""
+    _, client, tok, park = site
+    h = tok["planner"]
+    cells = client.get(f"{API}/areas/{park.slug}/cells?fields=code", headers=h).get_json()
+    # 40 entrances in each of the first 3 cells' corners, 1 in each other cell, 2 people each
+    points = []
+    for k, f in enumerate(cells["features"]):
+        lon, lat = shapely.geometry.shape(f["geometry"]).representative_point().coords[0]
+        points += [[lon, lat]] * (40 if k < 3 else 1)
+    weight = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"people": 2}, "geometry": {"type": "Point", "coordinates": xy}}
+        for xy in points
+    ]}  # fmt: skip
+    body = {"target_weight": 30, "weight": weight, "weight_field": "people", "dry_run": True}
+    got = client.post(f"{API}/areas/{park.slug}/grid", headers=h, json=body)
+    assert got.status_code == 200, got.get_data(as_text=True)
+    report = got.get_json()
+    assert report["cells"] == 2 * (3 * 40 + 27) // 30 + 1  # ceil(294 / 30) = 10
+    assert report["quality"]["weight_total"] == 294
+    bad = client.post(
+        f"{API}/areas/{park.slug}/grid", headers=h, json={**body, "weight_field": "n"}
+    )
+    assert "no field 'n' to weigh by" in _error(bad, 422)["message"]
+    lonely = client.post(f"{API}/areas/{park.slug}/grid", headers=h, json={"target_weight": 30})
+    assert '"target_weight" and "weight_field" need "weight"' in _error(lonely, 422)["message"]
 
 
 def test_cells_feature_collection_with_fields_and_precision(site):
