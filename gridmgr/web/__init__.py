@@ -15,6 +15,7 @@ from flask import Flask, g, jsonify, make_response, render_template, request
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException
 
+from gridmgr.db.shared_state import shared_secret
 from gridmgr.db.store import database_url, make_engine, schema_ready
 from gridmgr.errors import (
     Conflict,
@@ -62,7 +63,8 @@ STATUS_OF: dict[type[GridmgrError], int] = {
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """A gridmgr app: defaults, then GRIDMGR_* environment variables, then instance/config.py, then `config`.
 
-    Keys: DATABASE_URL, INSTANCE_PATH, SECRET_KEY (else generated once into the instance folder),
+    Keys: DATABASE_URL, INSTANCE_PATH, SECRET_KEY (GRIDMGR_SECRET_KEY; else made once and kept in
+    the database, so every server on it signs sessions alike),
     TILES_URL and TILES_ATTRIBUTION (the base map; TILES_URL "" for none), MAX_UPLOAD_MB,
     SESSION_COOKIE_SECURE, INLINE_CELLS_MAX (plans with more cells load them from the API),
     LARGE_UPLOAD_MB and LARGE_UPLOADS_AT_ONCE (bodies over that size processed that many at a time).
@@ -92,6 +94,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         INLINE_CELLS_MAX=3000,
         LARGE_UPLOAD_MB=float(os.environ.get("GRIDMGR_LARGE_UPLOAD_MB", 5)),
         LARGE_UPLOADS_AT_ONCE=int(os.environ.get("GRIDMGR_LARGE_UPLOADS_AT_ONCE", 1)),
+        SECRET_KEY=os.environ.get("GRIDMGR_SECRET_KEY") or None,
         JSON_SORT_KEYS=False,
     )
     app.config.from_pyfile("config.py", silent=True)
@@ -100,9 +103,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     json_provider = cast(DefaultJSONProvider, app.json)  # Flask's own, which the app keeps
     json_provider.ensure_ascii = False
     json_provider.sort_keys = False
-    if not app.config.get("SECRET_KEY"):
-        app.config["SECRET_KEY"] = _instance_secret(instance)
-
     engine = make_engine(
         database_url(
             app.config["DATABASE_URL"], env={**os.environ, "GRIDMGR_INSTANCE": str(instance)}
@@ -114,6 +114,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
             "run 'gridmgr init' first"
         )
     app.extensions["gridmgr.engine"] = engine
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = shared_secret(engine, adopt=_instance_secret(instance))
 
     from gridmgr.web import api, audit, auth, findings, inputs, manage, plan, staff, warden
 
@@ -146,7 +148,10 @@ def _gate_large_uploads(app: Flask) -> None:
     from gridmgr.web.throttle import UploadGate
 
     gate = UploadGate(
-        large_mb=app.config["LARGE_UPLOAD_MB"], at_once=app.config["LARGE_UPLOADS_AT_ONCE"]
+        engine_of(app),
+        large_mb=app.config["LARGE_UPLOAD_MB"],
+        at_once=app.config["LARGE_UPLOADS_AT_ONCE"],
+        lease_s=app.config.get("LARGE_UPLOAD_LEASE_S", 900),
     )
     app.extensions["gridmgr.upload_gate"] = gate
 
@@ -156,13 +161,13 @@ def _gate_large_uploads(app: Flask) -> None:
         if request.method in ("POST", "PUT", "PATCH") and gate.is_large(
             request.content_length, chunked
         ):
-            gate.enter()
-            g.upload_slot = True
+            g.upload_slot = gate.enter()
 
     @app.teardown_request
     def _leave(_exc):
-        if g.pop("upload_slot", False):
-            gate.leave()
+        held = g.pop("upload_slot", None)
+        if held is not None:
+            gate.leave(held)
 
 
 def csp_nonce() -> str:
@@ -246,24 +251,14 @@ def _error_handlers(app: Flask) -> None:
         return error_response(500, "internal", N_("internal error; it has been logged"))
 
 
-def _instance_secret(instance: Path) -> str:
-    """The instance's secret key, generated on first run into instance/secret_key (mode 0600)."""
+def _instance_secret(instance: Path) -> str | None:
+    """The key an earlier gridmgr generated into instance/secret_key, if there is one: the database
+    adopts it, so sessions signed before the upgrade hold."""
     path = instance / "secret_key"
-    if path.exists():
-        return path.read_text(encoding="ascii").strip()
-    instance.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_hex(32)
-    tmp = instance / f".secret_key.{os.getpid()}.{secrets.token_hex(4)}"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="ascii") as f:
-        f.write(key)
     try:
-        os.link(tmp, path)  # atomic: a worker that lost the race reads the winner's key
-    except FileExistsError:
-        key = path.read_text(encoding="ascii").strip()
-    finally:
-        tmp.unlink()
-    return key
+        return path.read_text(encoding="ascii").strip() or None
+    except (FileNotFoundError, NotADirectoryError):
+        return None
 
 
 def current_user() -> UserInfo | None:

@@ -6,6 +6,7 @@ import http.cookiejar
 import os
 import re
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -65,4 +66,6 @@ def test_serve_a_database_and_log_in(tmp_path):
     finally:
         proc.terminate()
         proc.communicate(timeout=10)
-    assert (tmp_path / "instance" / "secret_key").exists()
+    with sqlite3.connect(tmp_path / "g.db") as conn:  # the key every server signs sessions with
+        (key,) = conn.execute("SELECT value FROM settings WHERE name = 'secret_key'").fetchone()
+    assert len(key) == 64
