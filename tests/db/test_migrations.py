@@ -3,12 +3,18 @@ older revision and filled through the application of that time keeps every row a
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import MetaData, func, select, text
 
+from gridmgr.db.partitions import HISTORY
 from gridmgr.db.store import downgrade, make_engine, upgrade
 
 from conftest import GEODATA
+
+# the partitions of PostgreSQL's history tables: their rows are counted in the tables they part
+MONTHS = re.compile(rf"({'|'.join(h.table for h in HISTORY)})_(y\d{{4}}m\d{{2}}|default)")
 
 
 def counts(engine) -> dict[str, int]:
@@ -18,7 +24,7 @@ def counts(engine) -> dict[str, int]:
         return {
             name: conn.execute(select(func.count()).select_from(table)).scalar_one()
             for name, table in meta.tables.items()
-            if name not in ("alembic_version", "spatial_ref_sys")
+            if name not in ("alembic_version", "spatial_ref_sys") and not MONTHS.fullmatch(name)
         }
 
 
