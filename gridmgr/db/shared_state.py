@@ -151,3 +151,13 @@ def give_back_upload_slot(engine: Engine, held: HeldSlot) -> None:
         s.execute(
             delete(UploadSlot).where(UploadSlot.slot == held.slot, UploadSlot.holder == held.holder)
         )
+
+
+def prune(engine: Engine, *, failures_before_s: float) -> tuple[int, int]:
+    """Drop failed logins older than `failures_before_s` and upload slots whose lease ran out (the
+    servers do it as they go; `gridmgr maintain` does it for a quiet deployment): how many of each."""
+    now = time.time()
+    with transaction(engine) as s:
+        failures = s.execute(delete(LoginFailure).where(LoginFailure.at_s < failures_before_s))
+        slots = s.execute(delete(UploadSlot).where(UploadSlot.until_s <= now))
+    return int(failures.rowcount or 0), int(slots.rowcount or 0)  # type: ignore[attr-defined]
