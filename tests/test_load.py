@@ -105,6 +105,7 @@ def test_the_large_upload_gate_holds_across_two_servers(two_servers):
         if dead.connection is not None:
             assert upload(ports[1]) == 429
             dead.connection.invalidate()
+            dead.connection.close()
         assert [upload(p) for p in ports] == [401, 401]
     finally:
         engine.dispose()

@@ -460,7 +460,8 @@ def restore_archive(engine: Engine, path: Path) -> list[ArchivedMonth]:
             head = _json_line(f.readline(), path, 1)
             if head.get("format") != ARCHIVE_FORMAT:
                 raise InvalidInput(f"{path} is not a gridmgr archive (made by 'gridmgr archive')")
-            line_no, section, batch = 1, None, []
+            line_no, section = 1, None
+            batch: list[dict] = []
             for line in f:
                 line_no += 1
                 item = _json_line(line, path, line_no)
