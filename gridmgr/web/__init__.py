@@ -64,7 +64,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """A gridmgr app: defaults, then GRIDMGR_* environment variables, then instance/config.py, then `config`.
 
     Keys: DATABASE_URL, INSTANCE_PATH, SECRET_KEY (GRIDMGR_SECRET_KEY; else made once and kept in
-    the database, so every server on it signs sessions alike),
+    the database, so every server on it signs sessions alike), REPORTS_DATABASE_URL (a read
+    replica for read-only reports; default the database itself),
     TILES_URL and TILES_ATTRIBUTION (the base map; TILES_URL "" for none), MAX_UPLOAD_MB,
     SESSION_COOKIE_SECURE, INLINE_CELLS_MAX (plans with more cells load them from the API),
     LARGE_UPLOAD_MB and LARGE_UPLOADS_AT_ONCE (bodies over that size processed that many at a time).
@@ -95,6 +96,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         LARGE_UPLOAD_MB=float(os.environ.get("GRIDMGR_LARGE_UPLOAD_MB", 5)),
         LARGE_UPLOADS_AT_ONCE=int(os.environ.get("GRIDMGR_LARGE_UPLOADS_AT_ONCE", 1)),
         SECRET_KEY=os.environ.get("GRIDMGR_SECRET_KEY") or None,
+        REPORTS_DATABASE_URL=os.environ.get("GRIDMGR_REPORTS_DATABASE_URL") or None,
         JSON_SORT_KEYS=False,
     )
     app.config.from_pyfile("config.py", silent=True)
@@ -114,6 +116,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
             "run 'gridmgr init' first"
         )
     app.extensions["gridmgr.engine"] = engine
+    app.extensions["gridmgr.reports_engine"] = _reports_engine(app, engine, instance)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = shared_secret(engine, adopt=_instance_secret(instance))
 
@@ -205,6 +208,30 @@ def engine_of(app: Flask | None = None):
     from flask import current_app
 
     return (app or current_app).extensions["gridmgr.engine"]
+
+
+def reports_engine_of(app: Flask | None = None):
+    """The engine read-only reports read from (coverage, the coverage map, the ledger): a read
+    replica's when REPORTS_DATABASE_URL names one, else the app's own. A replica may lag the
+    primary by a moment; nothing that writes, or must see its own writes, reads through it."""
+    from flask import current_app
+
+    return (app or current_app).extensions["gridmgr.reports_engine"]
+
+
+def _reports_engine(app: Flask, engine, instance: Path):
+    url = app.config.get("REPORTS_DATABASE_URL")
+    if not url:
+        return engine
+    replica = make_engine(url)
+    if not schema_ready(replica):
+        replica.dispose()
+        raise InvalidInput(
+            f"the reports database {replica.url.render_as_string(hide_password=True)!r} "
+            "(GRIDMGR_REPORTS_DATABASE_URL) has no gridmgr schema; point it at a replica of "
+            f"{engine.url.render_as_string(hide_password=True)!r}"
+        )
+    return replica
 
 
 def wants_json() -> bool:
