@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, Engine, delete, func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import InternalError, OperationalError
 
 from gridmgr.db.models import LoginFailure, Setting, UploadSlot, utcnow
-from gridmgr.db.store import is_postgres, reading, transaction
+from gridmgr.db.store import database_fault, is_postgres, reading, transaction
 
 SECRET_KEY = "secret_key"
 # the advisory-lock class of upload slots, one per schema (several deployments, or tests, may
@@ -103,7 +104,10 @@ def take_upload_slot(engine: Engine, *, slots: int, lease_s: float) -> HeldSlot 
     """
     holder = secrets.token_hex(16)
     if is_postgres(engine):
-        conn = engine.connect()
+        try:
+            conn = engine.connect()
+        except (OperationalError, InternalError) as exc:
+            raise database_fault(engine, exc) from None
         try:
             for slot in range(slots):
                 got = conn.execute(
@@ -114,9 +118,11 @@ def take_upload_slot(engine: Engine, *, slots: int, lease_s: float) -> HeldSlot 
                     conn.commit()  # the lock is the session's; no transaction stays open
                     return HeldSlot(slot, holder, conn)
             conn.commit()
-        except BaseException:
+        except BaseException as exc:
             conn.invalidate()  # whatever it holds dies with it
             conn.close()
+            if isinstance(exc, OperationalError | InternalError):
+                raise database_fault(engine, exc) from None
             raise
         conn.close()
         return None
@@ -141,6 +147,8 @@ def give_back_upload_slot(engine: Engine, held: HeldSlot) -> None:
                 {"slot": held.slot},
             )
             conn.commit()
+        except (OperationalError, InternalError):
+            conn.invalidate()  # the server is gone or failing: the lock went with the session
         except BaseException:
             conn.invalidate()  # the lock must not go back to the pool with the connection
             raise

@@ -116,7 +116,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
             "run 'gridmgr init' first"
         )
     app.extensions["gridmgr.engine"] = engine
-    app.extensions["gridmgr.reports_engine"] = _reports_engine(app, engine, instance)
+    app.extensions["gridmgr.reports_engine"] = _reports_engine(app, engine)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = shared_secret(engine, adopt=_instance_secret(instance))
 
@@ -219,7 +219,7 @@ def reports_engine_of(app: Flask | None = None):
     return (app or current_app).extensions["gridmgr.reports_engine"]
 
 
-def _reports_engine(app: Flask, engine, instance: Path):
+def _reports_engine(app: Flask, engine):
     url = app.config.get("REPORTS_DATABASE_URL")
     if not url:
         return engine
