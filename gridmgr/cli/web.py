@@ -127,7 +127,7 @@ def add_web_commands(sub, engine_of) -> None:
     demo.add_argument(
         "--instance",
         default="instance-demo",
-        help="folder for the demo database and secret key (default: %(default)s)",
+        help="folder for the demo database (default: %(default)s)",
     )
     demo.add_argument(
         "--no-serve", action="store_true", help="build the demo database only, do not serve it"
