@@ -110,15 +110,19 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
             app.config["DATABASE_URL"], env={**os.environ, "GRIDMGR_INSTANCE": str(instance)}
         )
     )
-    if not schema_ready(engine):
-        raise InvalidInput(
-            f"the database {engine.url.render_as_string(hide_password=True)!r} is not set up; "
-            "run 'gridmgr init' first"
-        )
-    app.extensions["gridmgr.engine"] = engine
-    app.extensions["gridmgr.reports_engine"] = _reports_engine(app, engine)
-    if not app.config.get("SECRET_KEY"):
-        app.config["SECRET_KEY"] = shared_secret(engine, adopt=_instance_secret(instance))
+    try:  # an app that cannot start leaves no connection open behind it
+        if not schema_ready(engine):
+            raise InvalidInput(
+                f"the database {engine.url.render_as_string(hide_password=True)!r} is not set "
+                "up; run 'gridmgr init' first"
+            )
+        app.extensions["gridmgr.engine"] = engine
+        app.extensions["gridmgr.reports_engine"] = _reports_engine(app, engine)
+        if not app.config.get("SECRET_KEY"):
+            app.config["SECRET_KEY"] = shared_secret(engine, adopt=_instance_secret(instance))
+    except BaseException:
+        engine.dispose()
+        raise
 
     from gridmgr.web import api, audit, auth, findings, inputs, manage, plan, staff, warden
 
