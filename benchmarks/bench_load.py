@@ -1,11 +1,15 @@
 """Load: wardens logging rounds from their phones and managers reloading maps, against `gridmgr serve`.
 
 Run: python benchmarks/bench_load.py [--wardens 200] [--managers 20] [--seconds 300] [--pg URL]
+                                     [--servers 2] [--replay]
 
-A real `gridmgr serve` process (waitress) on loopback, on a fresh SQLite file and, with --pg or
+Real `gridmgr serve` processes (waitress) on loopback, one or several (`--servers N`, each with an
+instance folder of its own, all on one database), on a fresh SQLite file and, with --pg or
 GRIDMGR_TEST_PG_URL, on PostGIS. Each warden is a thread posting rounds in its own cell with an
-Idempotency-Key, retrying the same key on a dropped connection or a 5xx; each manager a thread
-loading the coverage map page and the cells. Printed per database: requests per second, p50 and p99 per
+Idempotency-Key, retrying the same key on a dropped connection or a 5xx (the next try to the next
+server, as a proxy would); each manager a thread loading the coverage map page and the cells. Clients
+are spread over the servers in turn. With `--replay` every round's request is sent to every server at
+once with the same key (a phone's retry racing its first try through two servers). Printed per database: requests per second, p50 and p99 per
 kind of request, errors, and whether every acknowledged round is stored exactly once (rounds in the
 database == distinct acknowledged keys). The baseline, measured in the same run, is GET /healthz
 (the server's floor), so the ratios say what the work itself costs. Only loopback is ever contacted.
@@ -148,7 +152,7 @@ def request(
 
 
 def warden_loop(
-    port: int,
+    port: int | list[int],
     slug: str,
     code: str,
     token: str,
@@ -159,24 +163,33 @@ def warden_loop(
     retry_for: float = 0.0,
     stop: threading.Event | None = None,
     timeout: float = 30,
+    replay: bool = False,
 ) -> None:
     """One warden logging rounds until `until` (or `stop`); a lost answer or a 5xx is retried with
-    the same Idempotency-Key, 4 times at once, or for `retry_for` seconds, 0.1 s apart."""
+    the same Idempotency-Key, 4 times at once, or for `retry_for` seconds, 0.1 s apart. Given several
+    ports, each try goes to the next server; with `replay`, every request goes to every server at
+    once first (the answers must all name one round)."""
+    ports = port if isinstance(port, list) else [port]
     path = f"/api/v1/areas/{slug}/cells/{code}/rounds"
     jitter = random.Random(code)  # people do not all tap at once
     time.sleep(jitter.uniform(0, pause))
+    turn = itertools.count(jitter.randrange(len(ports)))
     while time.monotonic() < until and not (stop and stop.is_set()):
         key = uuid.uuid4().hex
         with rec.lock:
             rec.sent.add(key)
         headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": key}
+        if replay and len(ports) > 1 and _replayed_everywhere(ports, path, headers, rec, timeout):
+            _sleep_until(pause * jitter.uniform(0.5, 1.5), until)
+            continue
         first_failure = None
         for attempt in itertools.count(1):  # a phone retries a lost answer with the same key
             t0 = time.perf_counter()
             try:
                 status, body, _ = request(
-                    port, "POST", path, body={"note": "load"}, headers=headers, timeout=timeout
-                )
+                    ports[next(turn) % len(ports)], "POST", path, body={"note": "load"},
+                    headers=headers, timeout=timeout,
+                )  # fmt: skip
             except (OSError, http.client.HTTPException) as exc:  # no answer: the server went away
                 rec.error(f"round: {type(exc).__name__}")
                 rec.answered(key, None)
@@ -194,6 +207,44 @@ def warden_loop(
             if retry_for:
                 time.sleep(0.1)
         _sleep_until(pause * jitter.uniform(0.5, 1.5), until)  # between rounds (in life: hours)
+
+
+def _replayed_everywhere(
+    ports: list[int], path: str, headers: dict[str, str], rec: Recorder, timeout: float
+) -> bool:
+    """One round's request sent to every server at the same moment with one key: every answer must
+    name the same round, and exactly one say it was made (201). False if any went unanswered (the
+    caller then retries as a phone would)."""
+    answers: list[tuple[int, bytes] | None] = [None] * len(ports)
+    start = threading.Barrier(len(ports))
+
+    def send(k: int) -> None:
+        start.wait()
+        t0 = time.perf_counter()
+        try:
+            answers[k] = request(
+                ports[k], "POST", path, body={"note": "load"}, headers=headers, timeout=timeout
+            )[:2]
+        except (OSError, http.client.HTTPException) as exc:
+            rec.error(f"round: {type(exc).__name__}")
+        else:
+            rec.took("log a round", time.perf_counter() - t0)
+
+    senders = [threading.Thread(target=send, args=(k,)) for k in range(len(ports))]
+    for t in senders:
+        t.start()
+    for t in senders:
+        t.join()
+    key = headers["Idempotency-Key"]
+    if any(a is None or a[0] >= 500 for a in answers):
+        return False
+    statuses = [a[0] for a in answers if a is not None]
+    ids = {json.loads(a[1]).get("id") for a in answers if a is not None and a[0] in (200, 201)}
+    for status, body in (a for a in answers if a is not None):
+        rec.answered(key, status, b"" if status in (200, 201) else body)
+    if sorted(statuses) != [200] * (len(ports) - 1) + [201] or len(ids) != 1:
+        rec.error(f"replayed round: answers {statuses}, round ids {sorted(map(str, ids))}")
+    return True
 
 
 def manager_login(port: int, username: str) -> str | None:
@@ -291,26 +342,32 @@ def run(
     pause: float = 5.0,
     manager_pause: float = 10.0,
     login_burst: bool = False,
+    servers: int = 1,
+    replay: bool = False,
 ) -> dict:
     """One load run on a fresh database; the figures and the exactly-once check (with `login_burst`
-    every manager logs in at the start of the timed run, all at once)."""
+    every manager logs in at the start of the timed run, all at once). With `servers` > 1 that many
+    `gridmgr serve` processes share the database and the clients take them in turn; `replay` sends
+    every round to every server at once."""
     with tempfile.TemporaryDirectory() as tmp:
         url, drop = fresh_database(kind, Path(tmp), pg)
         try:
             slug, tokens, logins = setup(url, Path(tmp), wardens, managers)
-            port = free_port()
-            server = start_server(url, Path(tmp), port)
+            started = start_servers(url, Path(tmp), servers)
+            ports = [p for p, _ in started]
             try:
-                base = floor(port)
+                base = floor(ports[0])
                 rec = Recorder()
                 # by default logging in is not what is measured (twenty password checks at once,
                 # scrypt, slow by design); --login-burst puts them in the timed run
-                cookies = {m: None if login_burst else manager_login(port, m) for m in logins}
+                cookies = {m: None if login_burst else manager_login(ports[k % servers], m)
+                           for k, m in enumerate(logins)}  # fmt: skip
                 until = time.monotonic() + seconds
-                threads = [threading.Thread(target=warden_loop, args=(port, slug, c, t, until, rec, pause))
-                           for c, t in tokens]  # fmt: skip
-                threads += [threading.Thread(target=manager_loop, args=(port, slug, m, until, rec, manager_pause, cookies[m]))
-                            for m in logins]  # fmt: skip
+                threads = [threading.Thread(target=warden_loop, args=(ports[k % servers:] + ports[:k % servers], slug, c, t, until, rec, pause),
+                                            kwargs={"replay": replay})
+                           for k, (c, t) in enumerate(tokens)]  # fmt: skip
+                threads += [threading.Thread(target=manager_loop, args=(ports[k % servers], slug, m, until, rec, manager_pause, cookies[m]))
+                            for k, m in enumerate(logins)]  # fmt: skip
                 t0 = time.monotonic()
                 for t in threads:
                     t.start()
@@ -318,18 +375,42 @@ def run(
                     t.join()
                 wall = time.monotonic() - t0
             finally:
-                server.terminate()
-                server.communicate(timeout=30)  # waits, and closes its pipe
+                stop_servers(started)
             total, acked, once = stored_once(url, rec.acked)
-            return {"db": kind, "wall_s": wall, "floor_s": base, "times": rec.times, "errors": rec.errors,
-                    "stored": total, "acked": acked, "exactly_once": once}  # fmt: skip
+            return {"db": kind, "servers": servers, "wall_s": wall, "floor_s": base, "times": rec.times,
+                    "errors": rec.errors, "stored": total, "acked": acked, "exactly_once": once}  # fmt: skip
         finally:
             drop()
 
 
+def start_servers(
+    url: str, tmp: Path, n: int, env: dict[str, str] | None = None
+) -> list[tuple[int, subprocess.Popen]]:
+    """`n` `gridmgr serve` processes on one database, each with an instance folder of its own (as
+    on separate machines): their ports and processes."""
+    started: list[tuple[int, subprocess.Popen]] = []
+    try:
+        for k in range(n):
+            port = free_port()
+            own = {"GRIDMGR_INSTANCE": str(tmp / f"instance-{k}"), **(env or {})}
+            started.append((port, start_server(url, tmp, port, env=own)))
+    except BaseException:
+        stop_servers(started)
+        raise
+    return started
+
+
+def stop_servers(started: list[tuple[int, subprocess.Popen]]) -> None:
+    """Stop servers from start_servers and wait for them."""
+    for _, proc in started:
+        proc.terminate()
+    for _, proc in started:
+        proc.communicate(timeout=30)  # waits, and closes its pipe
+
+
 def report(r: dict) -> None:
     n = sum(len(v) for v in r["times"].values())
-    print(f"\n{r['db']}: {n:,} requests in {r['wall_s']:.0f} s = {n / r['wall_s']:.0f}/s; "
+    print(f"\n{r['db']}, {r.get('servers', 1)} server(s): {n:,} requests in {r['wall_s']:.0f} s = {n / r['wall_s']:.0f}/s; "
           f"floor (GET /healthz) {r['floor_s'] * 1000:.1f} ms")  # fmt: skip
     print(f"{'request':<14} {'count':>8} {'p50 ms':>8} {'p99 ms':>8} {'p99 / floor':>11}")
     for kind, times in sorted(r["times"].items()):
@@ -364,12 +445,21 @@ def main() -> int:
         action="store_true",
         help="managers log in at the start of the timed run, all at once (default: before it)",
     )
+    parser.add_argument(
+        "--servers", type=int, default=1, help="gridmgr serve processes on the one database"
+    )
+    parser.add_argument(
+        "--replay",
+        action="store_true",
+        help="send every round to every server at once with the same Idempotency-Key",
+    )
     args = parser.parse_args()
     ok = True
     kinds = ["sqlite"] + (["postgis"] if args.pg else [])
     for kind in [k for k in kinds if args.only in (None, k)]:
         r = run(kind, args.wardens, args.managers, args.seconds, args.pg, args.pause,
-                args.manager_pause, login_burst=args.login_burst)  # fmt: skip
+                args.manager_pause, login_burst=args.login_burst, servers=args.servers,
+                replay=args.replay)  # fmt: skip
         report(r)
         rounds = sorted(r["times"].get("log a round", [0]))
         p99 = rounds[min(len(rounds) - 1, int(len(rounds) * 0.99))]

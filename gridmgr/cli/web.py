@@ -107,6 +107,7 @@ def add_web_commands(sub, engine_of) -> None:
             "gridmgr serve  # http://127.0.0.1:5000/",
             "gridmgr serve --host 0.0.0.0 --port 8080 --threads 16",
             "gridmgr serve --behind-proxy  # HTTPS terminated by nginx on this machine",
+            "gridmgr serve --host 10.0.0.11 --behind-proxy --trusted-proxy 10.0.0.2  # nginx elsewhere",
         ),
     )
     _server_options(serve)
@@ -126,7 +127,7 @@ def add_web_commands(sub, engine_of) -> None:
     demo.add_argument(
         "--instance",
         default="instance-demo",
-        help="folder for the demo database and secret key (default: %(default)s)",
+        help="folder for the demo database (default: %(default)s)",
     )
     demo.add_argument(
         "--no-serve", action="store_true", help="build the demo database only, do not serve it"
@@ -150,7 +151,13 @@ def _server_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--behind-proxy",
         action="store_true",
-        help="trust X-Forwarded-* headers from a reverse proxy on 127.0.0.1 (HTTPS in front)",
+        help="trust X-Forwarded-For/-Proto/-Host from the reverse proxy (HTTPS in front)",
+    )
+    p.add_argument(
+        "--trusted-proxy",
+        default="127.0.0.1",
+        metavar="ADDRESS",
+        help="with --behind-proxy: the proxy's address, '*' for any (default: %(default)s)",
     )
 
 
@@ -222,10 +229,14 @@ def serve_app(app, args: argparse.Namespace) -> None:
     """Serve with waitress until interrupted."""
     import waitress
 
+    # the client's address from X-Forwarded-For too: the login throttle counts failures per address,
+    # and behind a proxy every request would otherwise come from the proxy's
     proxy: dict[str, Any] = (
         {
-            "trusted_proxy": "127.0.0.1",
-            "trusted_proxy_headers": "x-forwarded-proto x-forwarded-host",
+            "trusted_proxy": getattr(args, "trusted_proxy", "127.0.0.1"),
+            "trusted_proxy_count": 1,
+            "trusted_proxy_headers": "x-forwarded-for x-forwarded-proto x-forwarded-host",
+            "clear_untrusted_proxy_headers": True,
         }
         if args.behind_proxy
         else {}

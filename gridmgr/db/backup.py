@@ -54,8 +54,7 @@ def restore_database(engine: Engine, path: str | Path) -> dict:
             raise InvalidInput(
                 f"{path} is not a PostGIS backup of gridmgr (made by gridmgr backup)"
             )
-        _pg("pg_restore", ["--clean", "--if-exists", "--no-owner", "--single-transaction",
-                           *_schema_args(engine), "-d", _libpq_url(engine), str(path)], None)  # fmt: skip
+        _pg_restore(engine, path)
     else:
         if head != SQLITE_MAGIC:
             raise InvalidInput(f"{path} is not a SQLite backup of gridmgr (made by gridmgr backup)")
@@ -98,6 +97,41 @@ def _schema_args(engine: Engine) -> list[str]:
         if part.startswith("-csearch_path="):
             return [f"--schema={part.split('=', 1)[1].split(',')[0]}"]
     return []
+
+
+def _pg_restore(engine: Engine, path: Path) -> None:
+    """pg_restore's script run by psql in one transaction, after the partitioned history tables are
+    dropped with their partitions: pg_restore --clean alone would drop each partition's primary key
+    before the parent's, which PostgreSQL refuses (the partition inherits it)."""
+    from gridmgr.db.partitions import HISTORY
+
+    restore, psql = _tool("pg_restore"), _tool("psql")
+    prelude = "; ".join(f"DROP TABLE IF EXISTS {h.table} CASCADE" for h in HISTORY)
+    script = subprocess.Popen(
+        [restore, "--clean", "--if-exists", "--no-owner", *_schema_args(engine), "-f", "-", str(path)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    assert script.stdout is not None
+    run = subprocess.run(
+        [psql, "--no-psqlrc", "--quiet", "--single-transaction", "-v", "ON_ERROR_STOP=1",
+         "-c", prelude, "-f", "-", "-d", _libpq_url(engine)],
+        stdin=script.stdout, capture_output=True, text=True,
+    )  # fmt: skip
+    script.stdout.close()
+    made = script.communicate()[1].decode(errors="replace")
+    if script.returncode != 0:
+        raise InvalidInput(f"pg_restore failed: {made.strip()[-500:]}")
+    if run.returncode != 0:
+        raise InvalidInput(f"pg_restore failed: {run.stderr.strip()[-500:]}")
+
+
+def _tool(name: str) -> str:
+    exe = shutil.which(name)
+    if exe is None:
+        raise InvalidInput(
+            f"{name} is not installed; it comes with PostgreSQL's client (postgresql-client)"
+        )
+    return exe
 
 
 def _pg(tool: str, args: list[str], engine: Engine | None) -> None:

@@ -1,5 +1,6 @@
 """SQLAlchemy 2 models: areas (nested), grid plans and cells, wardens and their posts, schedules, rounds
-(with their evidence), users, audit, findings with their events and photos."""
+(with their evidence), users, audit, findings with their events and photos, and the state every
+server shares (settings, login failures, upload slots)."""
 
 from __future__ import annotations
 
@@ -334,3 +335,40 @@ class Photo(Base):
     exif_lat: Mapped[float | None] = mapped_column(Float)
     uploaded_by: Mapped[str] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+# --- state every server shares (several `gridmgr serve` processes on one database) ----------------
+
+
+class Setting(Base):
+    """A deployment-wide value that every server must read alike (the key that signs sessions)."""
+
+    __tablename__ = "settings"
+    name: Mapped[str] = mapped_column(String(80), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class LoginFailure(Base):
+    """A failed login, counted against a user name or a client address by every server alike;
+    rows older than the throttle's window are pruned."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (
+        Index("ix_login_failures_key", "kind", "key", "at_s"),
+        Index("ix_login_failures_at", "at_s"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))  # "user" | "addr"
+    key: Mapped[str] = mapped_column(String(255))
+    at_s: Mapped[float] = mapped_column(Float)  # when, in epoch seconds (the servers' clocks)
+
+
+class UploadSlot(Base):
+    """A large-upload slot taken by one request on SQLite, until the request ends or the lease runs
+    out (a process that died holding it); PostgreSQL holds slots as advisory locks instead."""
+
+    __tablename__ = "upload_slots"
+    slot: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    holder: Mapped[str] = mapped_column(String(64))
+    until_s: Mapped[float] = mapped_column(Float)

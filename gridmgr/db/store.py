@@ -195,6 +195,15 @@ def _migrate(engine: Engine, direction: str, revision: str) -> None:
                 "use the default SQLite database; nothing was written"
             )
         with engine.connect() as conn, sqlite_foreign_keys_off(conn), conn.begin():
+            if is_postgres(engine):
+                # servers starting at once each upgrade: one at a time, the others then find the
+                # schema at head (SQLite's BEGIN IMMEDIATE queues them already)
+                conn.execute(
+                    text(
+                        "SELECT pg_advisory_xact_lock(hashtext(current_schema() || "
+                        "'.gridmgr.migrations'))"
+                    )
+                )
             cfg.attributes["connection"] = conn
             getattr(command, direction)(cfg, revision)
     except OperationalError as exc:

@@ -15,6 +15,7 @@ from flask import Flask, g, jsonify, make_response, render_template, request
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException
 
+from gridmgr.db.shared_state import shared_secret
 from gridmgr.db.store import database_url, make_engine, schema_ready
 from gridmgr.errors import (
     Conflict,
@@ -62,7 +63,9 @@ STATUS_OF: dict[type[GridmgrError], int] = {
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """A gridmgr app: defaults, then GRIDMGR_* environment variables, then instance/config.py, then `config`.
 
-    Keys: DATABASE_URL, INSTANCE_PATH, SECRET_KEY (else generated once into the instance folder),
+    Keys: DATABASE_URL, INSTANCE_PATH, SECRET_KEY (GRIDMGR_SECRET_KEY; else made once and kept in
+    the database, so every server on it signs sessions alike), REPORTS_DATABASE_URL (a read
+    replica for read-only reports; default the database itself),
     TILES_URL and TILES_ATTRIBUTION (the base map; TILES_URL "" for none), MAX_UPLOAD_MB,
     SESSION_COOKIE_SECURE, INLINE_CELLS_MAX (plans with more cells load them from the API),
     LARGE_UPLOAD_MB and LARGE_UPLOADS_AT_ONCE (bodies over that size processed that many at a time).
@@ -92,6 +95,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         INLINE_CELLS_MAX=3000,
         LARGE_UPLOAD_MB=float(os.environ.get("GRIDMGR_LARGE_UPLOAD_MB", 5)),
         LARGE_UPLOADS_AT_ONCE=int(os.environ.get("GRIDMGR_LARGE_UPLOADS_AT_ONCE", 1)),
+        SECRET_KEY=os.environ.get("GRIDMGR_SECRET_KEY") or None,
+        REPORTS_DATABASE_URL=os.environ.get("GRIDMGR_REPORTS_DATABASE_URL") or None,
         JSON_SORT_KEYS=False,
     )
     app.config.from_pyfile("config.py", silent=True)
@@ -100,20 +105,24 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     json_provider = cast(DefaultJSONProvider, app.json)  # Flask's own, which the app keeps
     json_provider.ensure_ascii = False
     json_provider.sort_keys = False
-    if not app.config.get("SECRET_KEY"):
-        app.config["SECRET_KEY"] = _instance_secret(instance)
-
     engine = make_engine(
         database_url(
             app.config["DATABASE_URL"], env={**os.environ, "GRIDMGR_INSTANCE": str(instance)}
         )
     )
-    if not schema_ready(engine):
-        raise InvalidInput(
-            f"the database {engine.url.render_as_string(hide_password=True)!r} is not set up; "
-            "run 'gridmgr init' first"
-        )
-    app.extensions["gridmgr.engine"] = engine
+    try:  # an app that cannot start leaves no connection open behind it
+        if not schema_ready(engine):
+            raise InvalidInput(
+                f"the database {engine.url.render_as_string(hide_password=True)!r} is not set "
+                "up; run 'gridmgr init' first"
+            )
+        app.extensions["gridmgr.engine"] = engine
+        app.extensions["gridmgr.reports_engine"] = _reports_engine(app, engine)
+        if not app.config.get("SECRET_KEY"):
+            app.config["SECRET_KEY"] = shared_secret(engine, adopt=_instance_secret(instance))
+    except BaseException:
+        engine.dispose()
+        raise
 
     from gridmgr.web import api, audit, auth, findings, inputs, manage, plan, staff, warden
 
@@ -146,7 +155,10 @@ def _gate_large_uploads(app: Flask) -> None:
     from gridmgr.web.throttle import UploadGate
 
     gate = UploadGate(
-        large_mb=app.config["LARGE_UPLOAD_MB"], at_once=app.config["LARGE_UPLOADS_AT_ONCE"]
+        engine_of(app),
+        large_mb=app.config["LARGE_UPLOAD_MB"],
+        at_once=app.config["LARGE_UPLOADS_AT_ONCE"],
+        lease_s=app.config.get("LARGE_UPLOAD_LEASE_S", 900),
     )
     app.extensions["gridmgr.upload_gate"] = gate
 
@@ -156,13 +168,13 @@ def _gate_large_uploads(app: Flask) -> None:
         if request.method in ("POST", "PUT", "PATCH") and gate.is_large(
             request.content_length, chunked
         ):
-            gate.enter()
-            g.upload_slot = True
+            g.upload_slot = gate.enter()
 
     @app.teardown_request
     def _leave(_exc):
-        if g.pop("upload_slot", False):
-            gate.leave()
+        held = g.pop("upload_slot", None)
+        if held is not None:
+            gate.leave(held)
 
 
 def csp_nonce() -> str:
@@ -200,6 +212,30 @@ def engine_of(app: Flask | None = None):
     from flask import current_app
 
     return (app or current_app).extensions["gridmgr.engine"]
+
+
+def reports_engine_of(app: Flask | None = None):
+    """The engine read-only reports read from (coverage, the coverage map, the ledger): a read
+    replica's when REPORTS_DATABASE_URL names one, else the app's own. A replica may lag the
+    primary by a moment; nothing that writes, or must see its own writes, reads through it."""
+    from flask import current_app
+
+    return (app or current_app).extensions["gridmgr.reports_engine"]
+
+
+def _reports_engine(app: Flask, engine):
+    url = app.config.get("REPORTS_DATABASE_URL")
+    if not url:
+        return engine
+    replica = make_engine(url)
+    if not schema_ready(replica):
+        replica.dispose()
+        raise InvalidInput(
+            f"the reports database {replica.url.render_as_string(hide_password=True)!r} "
+            "(GRIDMGR_REPORTS_DATABASE_URL) has no gridmgr schema; point it at a replica of "
+            f"{engine.url.render_as_string(hide_password=True)!r}"
+        )
+    return replica
 
 
 def wants_json() -> bool:
@@ -246,24 +282,14 @@ def _error_handlers(app: Flask) -> None:
         return error_response(500, "internal", N_("internal error; it has been logged"))
 
 
-def _instance_secret(instance: Path) -> str:
-    """The instance's secret key, generated on first run into instance/secret_key (mode 0600)."""
+def _instance_secret(instance: Path) -> str | None:
+    """The key an earlier gridmgr generated into instance/secret_key, if there is one: the database
+    adopts it, so sessions signed before the upgrade hold."""
     path = instance / "secret_key"
-    if path.exists():
-        return path.read_text(encoding="ascii").strip()
-    instance.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_hex(32)
-    tmp = instance / f".secret_key.{os.getpid()}.{secrets.token_hex(4)}"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="ascii") as f:
-        f.write(key)
     try:
-        os.link(tmp, path)  # atomic: a worker that lost the race reads the winner's key
-    except FileExistsError:
-        key = path.read_text(encoding="ascii").strip()
-    finally:
-        tmp.unlink()
-    return key
+        return path.read_text(encoding="ascii").strip() or None
+    except (FileNotFoundError, NotADirectoryError):
+        return None
 
 
 def current_user() -> UserInfo | None:

@@ -64,6 +64,7 @@ def init_app(app: Flask) -> None:
         return None
 
     app.extensions["gridmgr.throttle"] = LoginThrottle(
+        engine_of(app),
         per_user=app.config.get("LOGIN_FAILURES_PER_USER", 5),
         per_address=app.config.get("LOGIN_FAILURES_PER_ADDRESS", 20),
         window_s=app.config.get("LOGIN_FAILURE_WINDOW_S", 900),

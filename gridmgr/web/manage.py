@@ -18,7 +18,7 @@ from shapely.geometry.base import BaseGeometry
 from gridmgr import services
 from gridmgr.geometry.coverage import Ground
 from gridmgr.services.findings_map import MapFindings, map_findings
-from gridmgr.web import engine_of
+from gridmgr.web import engine_of, reports_engine_of
 from gridmgr.web.auth import roles_required
 from gridmgr.web.i18n import area_m2, current_locale, gettext, labels
 from gridmgr.web.maps import layers
@@ -56,7 +56,7 @@ def coverage_map(slug: str):
     """
     at = request.args.get("at", "").strip() or None
     data = services.coverage_map(
-        engine_of(), slug, at=at, inline_max=int(current_app.config["INLINE_CELLS_MAX"])
+        reports_engine_of(), slug, at=at, inline_max=int(current_app.config["INLINE_CELLS_MAX"])
     )
     report = data.report
     m = page_map(data.area.outline, name=data.area.name)

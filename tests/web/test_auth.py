@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import stat
 import subprocess
 import sys
 import time
@@ -92,13 +91,41 @@ def test_session_cookie_is_secure_and_http_only(site):
     assert "HttpOnly" in cookie and "Secure" in cookie and "SameSite=Lax" in cookie
 
 
-def test_secret_key_is_generated_once_into_the_instance_folder(app_factory, tmp_path):
+def test_secret_key_is_made_once_in_the_database_for_every_server(
+    app_factory, site, tmp_path, monkeypatch
+):
+    monkeypatch.delenv("GRIDMGR_SECRET_KEY", raising=False)
     app = app_factory()
-    key_file = tmp_path / "instance" / "secret_key"
     assert len(app.config["SECRET_KEY"]) == 64
-    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
-    assert app_factory().config["SECRET_KEY"] == app.config["SECRET_KEY"]
-    assert app_factory(tmp_path / "other").config["SECRET_KEY"] != app.config["SECRET_KEY"]
+    assert not (tmp_path / "instance" / "secret_key").exists()  # nothing secret on the disk
+    # another server on the same database, with an instance folder of its own, signs alike: a
+    # session made on one is good on the other
+    other = app_factory(tmp_path / "other")
+    assert other.config["SECRET_KEY"] == app.config["SECRET_KEY"]
+    client = app.test_client()
+    assert login(client, "manager").status_code == 302
+    cookie = client.get_cookie("gridmgr_session")
+    elsewhere = other.test_client()
+    elsewhere.set_cookie("gridmgr_session", cookie.value)
+    assert elsewhere.get("/areas").status_code == 200
+    monkeypatch.setenv("GRIDMGR_SECRET_KEY", "k" * 64)  # the environment wins
+    assert app_factory(tmp_path / "third").config["SECRET_KEY"] == "k" * 64
+
+
+def test_an_instance_folders_older_key_is_adopted_so_its_sessions_hold(
+    db_url, tmp_path, monkeypatch
+):
+    from gridmgr.web import create_app
+
+    monkeypatch.delenv("GRIDMGR_SECRET_KEY", raising=False)
+    instance = tmp_path / "old"
+    instance.mkdir()
+    (instance / "secret_key").write_text("e" * 64, encoding="ascii")
+    app = create_app({"DATABASE_URL": db_url, "INSTANCE_PATH": str(instance)})
+    try:
+        assert app.config["SECRET_KEY"] == "e" * 64
+    finally:
+        app.extensions["gridmgr.engine"].dispose()
 
 
 def test_api_tokens(site):

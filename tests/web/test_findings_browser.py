@@ -61,7 +61,8 @@ def test_a_warden_reports_on_a_phone_and_the_manager_closes_it(engine, app_facto
             popup = desk.locator(f".gm-finding-popup[data-finding='{fid}']")
             popup.locator("img").wait_for()
             assert "垃圾桶满溢" in popup.inner_text() and "物业公司" in popup.inner_text()
-            assert desk.evaluate(
+            # the photo shows: waited for, as its bytes may still be on the way on a busy machine
+            desk.wait_for_function(
                 "[...document.querySelectorAll('.gm-finding-popup img')].every(i => i.complete && i.naturalWidth > 0)"
             )
             desk.goto(f"{base}/areas/{park.slug}/findings")

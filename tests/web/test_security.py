@@ -171,7 +171,7 @@ def test_large_uploads_are_processed_one_at_a_time(park):
         got = post_area()
         assert got.status_code == 422, got.get_data(as_text=True)
     gate = app.extensions["gridmgr.upload_gate"]
-    gate.enter()  # another large upload is being processed
+    held = gate.enter()  # another large upload is being processed
     try:
         busy = post_area()
         assert busy.status_code == 429 and busy.headers["Retry-After"] == "30"
@@ -186,5 +186,5 @@ def test_large_uploads_are_processed_one_at_a_time(park):
         )
         assert page.status_code == 429 and "another large upload" in page.get_data(as_text=True)
     finally:
-        gate.leave()
+        gate.leave(held)
     assert post_area().status_code == 422

@@ -18,7 +18,7 @@ from gridmgr.files.photos import MAX_BYTES
 from gridmgr.services import findings as svc
 from gridmgr.services.categories import add_categories, list_categories
 from gridmgr.services.ledger import FindingFilter, ledger, list_findings
-from gridmgr.web import engine_of, error_response
+from gridmgr.web import engine_of, error_response, reports_engine_of
 from gridmgr.web.api.findings_json import (
     category_json,
     finding_json,
@@ -218,7 +218,7 @@ def findings(slug: str):
 def area_ledger(slug: str):
     """The ledger's figures for a period (`from`, `to`; `period` day|week|month for by_period)."""
     got = ledger(
-        engine_of(),
+        reports_engine_of(),
         slug,
         date_from=request.args.get("from") or None,
         date_to=request.args.get("to") or None,

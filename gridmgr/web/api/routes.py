@@ -23,7 +23,7 @@ from gridmgr.services.cellmap import plan_cells_at
 from gridmgr.services.mine import warden_cells
 from gridmgr.services.posts import set_cell_wardens
 from gridmgr.services.rounds import record_round
-from gridmgr.web import engine_of, error_response
+from gridmgr.web import engine_of, error_response, reports_engine_of
 from gridmgr.web.api.cells_json import (
     CELL_FORMATS,
     cell_fields,
@@ -347,7 +347,7 @@ def coverage(slug: str):
         raise InvalidInput(f"day {day_text!r}: write the date as YYYY-MM-DD") from None
     if day is not None and not 1971 <= day.year <= 9000:
         raise InvalidInput(f"day {day_text!r} is out of range; give a day from 1971 to 9000")
-    report = services.coverage_report(engine_of(), slug, at=_moment_arg(), day=day)
+    report = services.coverage_report(reports_engine_of(), slug, at=_moment_arg(), day=day)
     return Response(
         json.dumps(report_to_json(report), ensure_ascii=False), mimetype="application/json"
     )
