@@ -104,7 +104,7 @@ def test_warnings_go_to_stderr_and_do_not_stop_the_run(tmp_path):
         ),
         (
             ["cells", DATA / "square_feature.geojson"],
-            ["one of the arguments --count --cell-size is required"],
+            ["one of the arguments --count --cell-size --target-weight is required"],
         ),
         (
             ["cells", DATA / "square_feature.geojson", "--count", "3", "--shape", "hex"],
