@@ -383,3 +383,16 @@ def checkpoint_gaps(
         )
         states.append(CheckpointGap(gid, name, state))
     return CheckpointGaps(len(states), tuple(states))
+
+
+def posted_in_area(engine: Engine, slug: str, warden: str) -> bool:
+    """True when the warden is posted at any checkpoint of the area (it may then read its counts)."""
+    with reading(engine) as s:
+        area = get_area(s, slug)
+        found = s.execute(
+            select(CheckpointPost.id)
+            .join(Checkpoint, Checkpoint.id == CheckpointPost.checkpoint_id)
+            .join(Warden, Warden.id == CheckpointPost.warden_id)
+            .where(Checkpoint.area_id == area.id, Warden.name == warden)
+        ).first()
+    return found is not None

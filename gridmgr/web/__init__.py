@@ -220,7 +220,7 @@ def _error_handlers(app: Flask) -> None:
     @app.errorhandler(GridmgrError)
     def _gridmgr_error(exc: GridmgrError):
         status = next((v for k, v in STATUS_OF.items() if isinstance(exc, k)), 400)
-        resp = error_response(status, exc.code, str(exc))
+        resp = error_response(status, exc.code, str(exc), getattr(exc, "details", None))
         if isinstance(exc, RateLimited):
             resp = make_response(resp)
             resp.headers["Retry-After"] = str(exc.retry_after_s)

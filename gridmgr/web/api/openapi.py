@@ -848,10 +848,11 @@ _DOCUMENT: dict[str, Any] = {
 
 def openapi_document() -> dict[str, Any]:
     """The OpenAPI 3.1 document of /api/v1 (a copy: callers may change it), with the findings'
-    paths and schemas (`openapi_findings`) merged in."""
-    from gridmgr.web.api import openapi_findings
+    paths and schemas (`openapi_findings`) and those of checkpoints (`openapi_checkpoints`) merged in."""
+    from gridmgr.web.api import openapi_checkpoints, openapi_findings
 
     document = copy.deepcopy(_DOCUMENT)
-    document["paths"].update(copy.deepcopy(openapi_findings.PATHS))
-    document["components"]["schemas"].update(copy.deepcopy(openapi_findings.SCHEMAS))
+    for part in (openapi_findings, openapi_checkpoints):
+        document["paths"].update(copy.deepcopy(part.PATHS))
+        document["components"]["schemas"].update(copy.deepcopy(part.SCHEMAS))
     return document
