@@ -115,11 +115,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         )
     app.extensions["gridmgr.engine"] = engine
 
-    from gridmgr.web import api, audit, auth, findings, inputs, manage, plan, staff, warden
+    from gridmgr.web import api, audit, auth, findings, gates, inputs, manage, plan, staff, warden
 
     _gate_large_uploads(app)
     auth.init_app(app)
-    for module in (auth, manage, plan, warden, api, staff, audit, findings):
+    for module in (auth, manage, plan, warden, api, staff, audit, findings, gates):
         app.register_blueprint(module.bp)
     inputs.init_app(app)
     _error_handlers(app)
