@@ -103,6 +103,9 @@ class CheckpointGaps:
         return [c.id for c in self.checkpoints if c.state == "unattended"]
 
 
+NO_CHECKPOINTS = CheckpointGaps(0, ())  # an area without checkpoints
+
+
 def add_checkpoint(
     engine: Engine, slug: str, *, name: str, lon: float, lat: float, actor: str = "cli"
 ) -> CheckpointInfo:
@@ -342,26 +345,34 @@ def checkpoint_gaps(
     """Each checkpoint's state at a moment (default now): unstaffed, unattended, off or ok."""
     with reading(engine) as s:
         area = get_area(s, slug)
-        tz = ZoneInfo(area.timezone)
-        local = parse_moment(at, tz).astimezone(tz)
-        day = local.date().isoformat()
-        gates = s.execute(
-            select(Checkpoint.id, Checkpoint.name)
-            .where(Checkpoint.area_id == area.id)
-            .order_by(Checkpoint.id)
+        return read_checkpoint_gaps(s, area, parse_moment(at, ZoneInfo(area.timezone)))
+
+
+def read_checkpoint_gaps(s: Session, area: Area, moment: datetime) -> CheckpointGaps:
+    """Each of the area's checkpoints' state at `moment` (aware), read in the caller's session (the
+    coverage report reads them with its plan)."""
+    tz = ZoneInfo(area.timezone)
+    local = moment.astimezone(tz)
+    day = local.date().isoformat()
+    gates = s.execute(
+        select(Checkpoint.id, Checkpoint.name)
+        .where(Checkpoint.area_id == area.id)
+        .order_by(Checkpoint.id)
+    ).all()
+    if not gates:
+        return NO_CHECKPOINTS
+    ids = [g[0] for g in gates]
+    posts = s.execute(
+        select(CheckpointPost.checkpoint_id, CheckpointPost.shift_start, CheckpointPost.shift_end)
+        .where(CheckpointPost.checkpoint_id.in_(ids))
+    ).all()  # fmt: skip
+    last = dict(
+        s.execute(
+            select(CheckpointDay.checkpoint_id, CheckpointDay.last_at_s).where(
+                CheckpointDay.checkpoint_id.in_(ids), CheckpointDay.day == day
+            )
         ).all()
-        ids = [g[0] for g in gates]
-        posts = s.execute(
-            select(CheckpointPost.checkpoint_id, CheckpointPost.shift_start, CheckpointPost.shift_end)
-            .where(CheckpointPost.checkpoint_id.in_(ids))
-        ).all()  # fmt: skip
-        last = dict(
-            s.execute(
-                select(CheckpointDay.checkpoint_id, CheckpointDay.last_at_s).where(
-                    CheckpointDay.checkpoint_id.in_(ids), CheckpointDay.day == day
-                )
-            ).all()
-        )
+    )
     by_gate: dict[int, list[tuple[str, str] | None]] = {}
     for gid, start, end in posts:
         by_gate.setdefault(gid, []).append((start, end) if start and end else None)

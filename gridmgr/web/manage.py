@@ -18,6 +18,7 @@ from shapely.geometry.base import BaseGeometry
 
 from gridmgr import services
 from gridmgr.geometry.coverage import Ground
+from gridmgr.services.checkpoints import CheckpointGaps
 from gridmgr.services.findings_map import MapFindings, map_findings
 from gridmgr.services.occupancy import occupancy
 from gridmgr.web import engine_of
@@ -109,7 +110,7 @@ def coverage_map(slug: str):
     layer_switch(m)
     parts = page_parts(m)
     found = map_findings(engine_of(), slug)
-    visitors = _occupancy_data(slug, data.area.outline, cells.key)
+    visitors = _occupancy_data(slug, data.area.outline, cells.key, report.checkpoints)
     return render_template(
         "map.html",
         visitors=visitors,
@@ -188,13 +189,16 @@ OCCUPANCY_LABELS = {
 }
 
 
-def _occupancy_data(slug: str, outline: BaseGeometry, cells_key: str) -> dict[str, Any] | None:
-    """What gridmgr-occupancy.js needs to show the area's visitors on the map and refresh them
-    (None when the area has neither checkpoints nor caps)."""
+def _occupancy_data(
+    slug: str, outline: BaseGeometry, cells_key: str, gaps: CheckpointGaps
+) -> dict[str, Any] | None:
+    """What gridmgr-occupancy.js needs to show the area's visitors on the map and refresh them, with
+    the report's checkpoint states (None when the area has neither checkpoints nor caps)."""
     now = occupancy(engine_of(), slug)
     if not now.checkpoints and now.limit is None and not now.slots:
         return None
     data = {
+        "states": {str(c.id): c.state for c in gaps.checkpoints},
         "cellsKey": cells_key,
         "occupancyUrl": url_for("api.area_occupancy", slug=slug),
         "curveUrl": url_for("api.area_curve", slug=slug),
@@ -208,6 +212,8 @@ def _occupancy_data(slug: str, outline: BaseGeometry, cells_key: str) -> dict[st
         "limit": now.limit,
         "status": now.status,
         "entries": now.entries,
+        "unstaffed": len(gaps.unstaffed),
+        "unattended": len(gaps.unattended),
     }
 
 

@@ -106,7 +106,8 @@ def capacity_to_json(caps: CapacityInfo) -> dict[str, Any]:
 
 
 def gaps_to_json(gaps: CheckpointGaps) -> dict[str, Any]:
-    """The coverage report's checkpoints: how many, the unstaffed and unattended (ids), each state."""
+    """The coverage report's `checkpoints` (`report_to_json` adds it): how many, the unstaffed and
+    unattended (ids), each one's state."""
     return {
         "total": gaps.total,
         "unstaffed": gaps.unstaffed,

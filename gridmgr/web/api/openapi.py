@@ -411,6 +411,18 @@ _SCHEMAS: dict[str, Any] = {
             "wardens": {"type": "array", "items": {"type": "object"}},
             "worst": {"type": "array", "items": {"type": "object"}},
             "day": {"type": "object", "description": "with ?day=: the local day's rounds per cell"},
+            "checkpoints": {
+                "type": "object",
+                "description": "the area's checkpoints: how many, the ids of those nobody is "
+                "posted at and of those whose shift is on with no count since it began, and each "
+                "one's state (unstaffed, unattended, off, ok)",
+                "properties": {
+                    "total": _INT,
+                    "unstaffed": {"type": "array", "items": _INT},
+                    "unattended": {"type": "array", "items": _INT},
+                    "states": {"type": "array", "items": {"type": "object"}},
+                },
+            },
         },
     },
     "CellWardens": {

@@ -142,3 +142,24 @@ def test_overrides_who_may_count_and_bad_bodies(site, engine):
     assert [(c["name"], c["wardens"]) for c in listed] == [
         ("north gate", [{"name": "warden1", "shift": None}]), ("east", []),
     ]  # fmt: skip
+
+
+def test_the_coverage_report_names_unstaffed_and_unattended_checkpoints(site, engine):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    client, tok, slug, gate = site
+    bare = add_checkpoint(engine, slug, name="east", lon=PARK_GATE[0], lat=PARK_GATE[1]).id
+    local = datetime.now(ZoneInfo("Asia/Shanghai"))
+    # north gate: warden1 all day, no count yet: unattended once the day is 15 minutes old
+    early = local.hour == 0 and local.minute < 16
+    report = client.get(f"{API}/areas/{slug}/coverage", headers=tok["manager"]).get_json()
+    assert report["checkpoints"] | {"states": None} == {
+        "total": 2, "unstaffed": [bare], "unattended": [] if early else [gate], "states": None,
+    }  # fmt: skip
+    assert post(client, tok["warden1"], slug, gate, {"in": 1}).status_code == 201
+    report = client.get(f"{API}/areas/{slug}/coverage", headers=tok["manager"]).get_json()
+    assert report["checkpoints"]["unattended"] == []
+    assert {s["id"]: s["state"] for s in report["checkpoints"]["states"]} == {
+        gate: "ok", bare: "unstaffed",
+    }  # fmt: skip

@@ -86,6 +86,8 @@
           el.setAttribute("data-checkpoint", String(c.id));
           el.setAttribute("data-in", String(c.in));
           el.setAttribute("data-out", String(c.out));
+          var state = (data.states || {})[String(c.id)];
+          if (state) { el.setAttribute("data-state", state); el.classList.add("gm-checkpoint-" + state); }
         }
       });
     }
