@@ -345,7 +345,10 @@ def checkpoint_gaps(
     """Each checkpoint's state at a moment (default now): unstaffed, unattended, off or ok."""
     with reading(engine) as s:
         area = get_area(s, slug)
-        return read_checkpoint_gaps(s, area, parse_moment(at, ZoneInfo(area.timezone)))
+        moment = parse_moment(at, ZoneInfo(area.timezone))
+        if not 2000 <= moment.year <= 9000:
+            raise InvalidInput(f"{at!r} is not a time from 2000 to 9000; check the year")
+        return read_checkpoint_gaps(s, area, moment)
 
 
 def read_checkpoint_gaps(s: Session, area: Area, moment: datetime) -> CheckpointGaps:

@@ -266,9 +266,17 @@ def _count(
         )  # fmt: skip
 
 
+def _checked_moment(at: str | datetime | None, tz: ZoneInfo) -> datetime:
+    """A moment on the area's clock from 2000 to 9000 (a mistyped year otherwise)."""
+    when = parse_moment(at, tz)
+    if not 2000 <= when.year <= 9000:
+        raise InvalidInput(f"{at!r} is not a time from 2000 to 9000; check the year")
+    return when
+
+
 def _moment(at: str | datetime | None, tz: ZoneInfo, *, manager: bool) -> datetime:
     """When people passed: not in the future; a warden's no more than 24 hours back."""
-    when = parse_moment(at, tz)
+    when = _checked_moment(at, tz)
     now = datetime.now(UTC)
     if when > now + FUTURE_SLACK:
         raise InvalidInput(f"{when.isoformat()} is in the future; count people once they pass")
@@ -314,7 +322,7 @@ def occupancy(engine: Engine, slug: str, *, at: str | datetime | None = None) ->
     with reading(engine) as s:
         area = get_area(s, slug)
         tz = ZoneInfo(area.timezone)
-        local = parse_moment(at, tz).astimezone(tz)
+        local = _checked_moment(at, tz).astimezone(tz)
         day = local.date().isoformat()
         caps = capacity_of(s, area)
         row = s.execute(
