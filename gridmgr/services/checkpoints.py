@@ -315,7 +315,12 @@ def set_capacity(
 
 def capacity_of(s: Session, area: Area) -> CapacityInfo:
     """The area's caps and slots as stored (no row: no caps)."""
-    row = s.get(AreaCap, area.id)
+    return capacity_for(s, area.id, area.slug)
+
+
+def capacity_for(s: Session, area_id: int, slug: str) -> CapacityInfo:
+    """The caps and slots of the area with this id (and slug), as stored (no row: no caps)."""
+    row = s.get(AreaCap, area_id)
     cap = (
         Cap()
         if row is None
@@ -327,10 +332,10 @@ def capacity_of(s: Session, area: Area) -> CapacityInfo:
     )
     slots = s.execute(
         select(CapacitySlot.slot_start, CapacitySlot.slot_end, CapacitySlot.quota)
-        .where(CapacitySlot.area_id == area.id)
+        .where(CapacitySlot.area_id == area_id)
         .order_by(CapacitySlot.slot_start)
     ).all()
-    return CapacityInfo(area.slug, cap, tuple(Slot(a, b, q) for a, b, q in slots))
+    return CapacityInfo(slug, cap, tuple(Slot(a, b, q) for a, b, q in slots))
 
 
 def get_capacity(engine: Engine, slug: str) -> CapacityInfo:

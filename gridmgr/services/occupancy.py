@@ -11,22 +11,25 @@ all or nothing. The day's occupancy can always be recounted from the events (`re
 from __future__ import annotations
 
 import json
+import typing
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import CursorResult, Engine, Result, func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from gridmgr.db.models import Area, AreaDay, Checkpoint, CheckpointDay, GateEvent
 from gridmgr.db.queries import get_area, record_audit
 from gridmgr.db.store import greatest, insert_if_missing, reading, transaction
-from gridmgr.errors import Conflict, Forbidden, InvalidInput
+from gridmgr.errors import Conflict, Forbidden, InvalidInput, NotFound
 from gridmgr.rules.capacity import Cap, apply_count, next_slot, slot_at, status_of
 from gridmgr.rules.clock import parse_moment
 from gridmgr.rules.schedule import day_bounds
-from gridmgr.services.checkpoints import capacity_of, checkpoint_of, is_posted
+from gridmgr.services.checkpoints import capacity_for, capacity_of, checkpoint_of, is_posted
 from gridmgr.services.finding_views import Actor
 
 MAX_KEY = 80
@@ -158,10 +161,6 @@ def record_count(
             raise InvalidInput(
                 f'an override needs a "reason" of 1 to {MAX_REASON} characters; it is audited'
             )
-    if idempotency_key is not None:
-        earlier = _by_key(engine, idempotency_key)
-        if earlier is not None:
-            return _same_request(earlier, slug, checkpoint_id), False
     try:
         made = _count(
             engine, slug, checkpoint_id, actor, n_in=n_in, n_out=n_out, at=at,
@@ -173,6 +172,26 @@ def record_count(
             raise
         return _same_request(earlier, slug, checkpoint_id), False
     return made, True
+
+
+def _rows(result: Result[Any]) -> int:
+    """The rows an UPDATE changed (SQLAlchemy types its result as a plain Result)."""
+    return typing.cast(CursorResult[Any], result).rowcount
+
+
+def _locked_day(s: Session, area_id: int, day: str) -> AreaDay:
+    """The area's row of the day, locked for this transaction (made first if missing: two gates
+    counting the day's first people at once make one row)."""
+    locked = select(AreaDay).where(AreaDay.area_id == area_id, AreaDay.day == day).with_for_update()
+    row = s.execute(locked).scalar_one_or_none()
+    if row is None:
+        insert_if_missing(
+            s, AreaDay,
+            {"area_id": area_id, "day": day, "occupancy": 0, "entries": 0, "exits": 0,
+             "slot_entries": "{}"},
+        )  # fmt: skip
+        row = s.execute(locked).scalar_one()
+    return row
 
 
 class _Replayed(Exception):
@@ -193,29 +212,31 @@ def _count(
     key: str | None,
 ) -> CountResult:
     with transaction(engine) as s:
-        area = get_area(s, slug)
-        gate = checkpoint_of(s, area, checkpoint_id)
-        if not actor.manages and (actor.warden is None or not is_posted(s, gate.id, actor.warden)):
+        # the area's clock and the checkpoint in one query (not the area's outline: counts are many)
+        found = s.execute(
+            select(Area.id, Area.timezone, Checkpoint.name)
+            .join(Checkpoint, Checkpoint.area_id == Area.id)
+            .where(Area.slug == slug, Checkpoint.id == checkpoint_id)
+        ).first()
+        if found is None:  # say which of the two is missing
+            checkpoint_of(s, get_area(s, slug), checkpoint_id)
+            raise NotFound(f"area {slug!r} has no checkpoint {checkpoint_id}")
+        area_id, timezone, gate_name = found
+        if not actor.manages and (
+            actor.warden is None or not is_posted(s, checkpoint_id, actor.warden)
+        ):
             raise Forbidden(
-                f"you are not posted at checkpoint {gate.id} ({gate.name}) of {slug}; only "
+                f"you are not posted at checkpoint {checkpoint_id} ({gate_name}) of {slug}; only "
                 "its wardens count there"
             )
-        tz = ZoneInfo(area.timezone)
+        tz = ZoneInfo(timezone)
         when = _moment(at, tz, manager=actor.manages)
         local = when.astimezone(tz)
         day = local.date().isoformat()
-        caps = capacity_of(s, area)
+        caps = capacity_for(s, area_id, slug)
         slots = list(caps.slots)
         slot = slot_at(slots, local.time())
-        # the day's row, made once however many gates count the first people of the day at once
-        insert_if_missing(
-            s, AreaDay,
-            {"area_id": area.id, "day": day, "occupancy": 0, "entries": 0, "exits": 0,
-             "slot_entries": "{}"},
-        )  # fmt: skip
-        row = s.execute(
-            select(AreaDay).where(AreaDay.area_id == area.id, AreaDay.day == day).with_for_update()
-        ).scalar_one()
+        row = _locked_day(s, area_id, day)
         if (
             key is not None
             and s.execute(select(GateEvent.id).where(GateEvent.idempotency_key == key)).first()
@@ -232,21 +253,24 @@ def _count(
             per_slot[slot.label] = counted.slot_entries
             row.slot_entries = json.dumps(per_slot, sort_keys=True)
         stamp = int(when.timestamp())
-        insert_if_missing(
-            s, CheckpointDay,
-            {"checkpoint_id": gate.id, "day": day, "entries": 0, "exits": 0, "last_at_s": None},
-        )  # fmt: skip
-        s.execute(
+        bump = (
             update(CheckpointDay)
-            .where(CheckpointDay.checkpoint_id == gate.id, CheckpointDay.day == day)
+            .where(CheckpointDay.checkpoint_id == checkpoint_id, CheckpointDay.day == day)
             .values(
                 entries=CheckpointDay.entries + n_in,
                 exits=CheckpointDay.exits + n_out,
                 last_at_s=func.coalesce(greatest(s, CheckpointDay.last_at_s, stamp), stamp),
             )
         )
+        if _rows(s.execute(bump)) == 0:  # the checkpoint's first count of the day
+            insert_if_missing(
+                s, CheckpointDay,
+                {"checkpoint_id": checkpoint_id, "day": day, "entries": 0, "exits": 0,
+                 "last_at_s": None},
+            )  # fmt: skip
+            s.execute(bump)
         event = GateEvent(
-            area_id=area.id, checkpoint_id=gate.id, day=day, at_s=stamp,
+            area_id=area_id, checkpoint_id=checkpoint_id, day=day, at_s=stamp,
             received_at_s=int(datetime.now(UTC).timestamp()), n_in=n_in, n_out=n_out,
             entered_by=actor.name, override=override, reason=reason if override else None,
             idempotency_key=key, occupancy_after=counted.occupancy, limit_after=caps.limit,
@@ -256,12 +280,12 @@ def _count(
         s.flush()
         if override:
             record_audit(
-                s, actor.name, "count.override", area.id, checkpoint=gate.id, n_in=n_in,
+                s, actor.name, "count.override", area_id, checkpoint=checkpoint_id, n_in=n_in,
                 n_out=n_out, at=local.isoformat(), reason=reason, occupancy=counted.occupancy,
                 limit=caps.limit,
             )  # fmt: skip
         return CountResult(
-            event.id, slug, gate.id, n_in, n_out, datetime.fromtimestamp(stamp, tz),
+            event.id, slug, checkpoint_id, n_in, n_out, datetime.fromtimestamp(stamp, tz),
             counted.occupancy, caps.limit, override,
         )  # fmt: skip
 
