@@ -49,7 +49,7 @@ def setup(url: str, tmp: Path, gates: int, managers: int, limit: int) -> tuple[s
     engine = make_engine(url)
     try:
         upgrade(engine)
-        slug = services.add_area(engine, bench_area_file(tmp), name="Gates")["slug"]
+        slug = services.add_area(engine, bench_area_file(tmp), name="Gates").slug
         x, y = bench_area().representative_point().coords[0]
         set_capacity(engine, slug, instant=limit)
         posts = []
@@ -60,7 +60,7 @@ def setup(url: str, tmp: Path, gates: int, managers: int, limit: int) -> tuple[s
             user = services.add_user(
                 engine, f"g{k}", role="warden", password=PASSWORD, warden=f"g{k}"
             )
-            posts.append((gate.id, services.issue_token(engine, user["id"])))
+            posts.append((gate.id, services.issue_token(engine, user.id)))
         for m in range(managers):
             services.add_user(engine, f"m{m}", role="manager", password=PASSWORD)
         return slug, posts, [f"m{m}" for m in range(managers)]

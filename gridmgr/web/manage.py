@@ -190,7 +190,7 @@ OCCUPANCY_LABELS = {
 
 
 def _occupancy_data(
-    slug: str, outline: BaseGeometry, cells_key: str, gaps: CheckpointGaps
+    slug: str, outline: shapely.Geometry, cells_key: str, gaps: CheckpointGaps
 ) -> dict[str, Any] | None:
     """What gridmgr-occupancy.js needs to show the area's visitors on the map and refresh them, with
     the report's checkpoint states (None when the area has neither checkpoints nor caps)."""

@@ -29,9 +29,7 @@ TZ = ZoneInfo("Asia/Shanghai")
 
 @pytest.fixture
 def park(engine):
-    slug = services.add_area(engine, GEODATA / "demo_park.geojson", name="Daowai", kind="park")[
-        "slug"
-    ]
+    slug = services.add_area(engine, GEODATA / "demo_park.geojson", name="Daowai", kind="park").slug
     for name in ("张伟", "李娜"):
         services.add_warden(engine, name)
     return slug

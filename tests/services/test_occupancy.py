@@ -26,7 +26,7 @@ GATE = (120.4641, 36.1030)
 
 @pytest.fixture
 def site(engine):
-    slug = services.add_area(engine, GEODATA / "demo_park.geojson", name="Old Daowai")["slug"]
+    slug = services.add_area(engine, GEODATA / "demo_park.geojson", name="Old Daowai").slug
     services.add_warden(engine, "张伟")
     services.add_warden(engine, "李娜")
     gates = [

@@ -32,7 +32,7 @@ COUNT_FIELDS = {"in", "out", "at", "override", "reason"}
 
 def _actor() -> Actor:
     user = g.user
-    return Actor(str(user["username"]), str(user["role"]), user.get("warden"))
+    return Actor(user.username, user.role, user.warden)
 
 
 def _json(data: Any, status: int = 200) -> Response:
@@ -51,8 +51,8 @@ def _people(body: dict, name: str) -> int:
 def _may_read(slug: str) -> None:
     """Managers and planners read any area; a warden only one where it is posted at a gate."""
     user = g.user
-    if user["role"] == "warden" and not (
-        user.get("warden") and posted_in_area(engine_of(), slug, user["warden"])
+    if user.role == "warden" and not (
+        user.warden and posted_in_area(engine_of(), slug, user.warden)
     ):
         raise Forbidden(
             f"you are posted at no checkpoint of {slug}; only its gates' wardens read its counts"

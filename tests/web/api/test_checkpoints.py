@@ -20,7 +20,7 @@ def site(engine, tmp_path, app_factory):
     park = seed_park(engine, tmp_path, wardens=3)
     gate = seed_checkpoint(engine, park)["checkpoint_id"]
     app = app_factory()
-    ids = {u["username"]: u["id"] for u in services.list_users(engine)}
+    ids = {u.username: u.id for u in services.list_users(engine)}
     tok = {
         u: {"Authorization": f"Bearer {services.issue_token(engine, ids[u])}"}
         for u in ("manager", "planner", "warden1", "warden2")
