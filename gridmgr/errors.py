@@ -80,6 +80,17 @@ class Conflict(GridmgrError):
     code = "conflict"
 
 
+class AtCapacity(Conflict):
+    """Entries a cap refuses: they would take the people inside past the area's limit, or the current
+    slot's entries past its quota (or no entry slot is open); `details` says how many more may enter."""
+
+    code = "at_capacity"
+
+    def __init__(self, message: str, details: Mapping[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.details: dict[str, Any] = dict(details or {})
+
+
 class Forbidden(GridmgrError):
     """An action the current user's role does not allow."""
 

@@ -29,7 +29,7 @@ import numpy as np
 import pytest
 
 from conftest import GEODATA
-from webtools import call_generated, csrf_of, login, seed_finding, seed_park
+from webtools import call_generated, csrf_of, login, seed_checkpoint, seed_finding, seed_park
 
 API = "/api/v1"
 SQUARE = {
@@ -295,6 +295,7 @@ def test_schemathesis_negative_cases_are_documented_4xx(site):
     checks = [not_a_server_error, status_code_conformance, response_schema_conformance]
     real = {"slug": park.slug, "code": park.codes[3]}
     real |= seed_finding(app.extensions["gridmgr.engine"], park)
+    real |= seed_checkpoint(app.extensions["gridmgr.engine"], park)
     who = {"POST /areas": "planner", "POST /areas/{slug}/grid": "planner"}
     for result in schema.get_all_operations():
         op = result.ok()

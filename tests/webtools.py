@@ -256,3 +256,19 @@ def seed_finding(engine, park: Seeded, *, closed: bool = False) -> dict[str, int
     Image.new("RGB", (8, 8)).save(jpeg, format="JPEG")
     photo = f.add_photo(engine, made.id, boss, "seeded.jpg", jpeg.getvalue())
     return {"finding_id": made.id, "photo_id": photo.id}
+
+
+PARK_GATE = (120.4641, 36.1030)  # a point inside the demo park
+
+
+def seed_checkpoint(engine, park: Seeded) -> dict[str, int]:
+    """The park's checkpoint "north gate" with warden1 posted there (made once):
+    {"checkpoint_id"}, to fill URLs of the checkpoints API."""
+    from gridmgr.services.checkpoints import add_checkpoint, list_checkpoints, staff_checkpoint
+
+    made = [c for c in list_checkpoints(engine, park.slug) if c.name == "north gate"]
+    if made:
+        return {"checkpoint_id": made[0].id}
+    gate = add_checkpoint(engine, park.slug, name="north gate", lon=PARK_GATE[0], lat=PARK_GATE[1])
+    staff_checkpoint(engine, park.slug, gate.id, "warden1")
+    return {"checkpoint_id": gate.id}

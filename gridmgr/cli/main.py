@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from gridmgr import __version__
+from gridmgr.cli.checkpoints import add_checkpoint_commands
 from gridmgr.cli.findings import add_findings_commands
 from gridmgr.cli.helptext import HelpFormatter, examples
 from gridmgr.cli.maintain import add_maintain_commands
@@ -535,6 +536,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_web_commands(sub, _engine)
     add_findings_commands(sub, _engine)
     add_maintain_commands(sub, _engine)
+    add_checkpoint_commands(sub, _engine)
     return parser
 
 

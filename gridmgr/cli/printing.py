@@ -87,6 +87,12 @@ def coverage_text(r: CoverageReport) -> str:
             f"{r.day.date.isoformat()}: {expected} rounds expected, {done} done, {late} late, "
             f"{missed} missed"
         )
+    gates = r.checkpoints
+    if gates.total:
+        lines.append(
+            f"checkpoints: {gates.total}, unstaffed {len(gates.unstaffed)}, "
+            f"unattended {len(gates.unattended)}"
+        )
     return "\n".join(lines)
 
 

@@ -372,3 +372,106 @@ class UploadSlot(Base):
     slot: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     holder: Mapped[str] = mapped_column(String(64))
     until_s: Mapped[float] = mapped_column(Float)
+
+# --- checkpoints and visitor caps (卡点 / 限流) -------------------------------------------------------
+
+
+class Checkpoint(Base):
+    """An entry gate of an area (卡点): a named point where wardens count people in and out."""
+
+    __tablename__ = "checkpoints"
+    __table_args__ = (UniqueConstraint("area_id", "name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    area_id: Mapped[int] = mapped_column(ForeignKey("areas.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    lon: Mapped[float] = mapped_column(Float)  # WGS84
+    lat: Mapped[float] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class CheckpointPost(Base):
+    """A warden posted at a checkpoint, with the shift (local HH:MM to HH:MM; none: all day)."""
+
+    __tablename__ = "checkpoint_posts"
+    __table_args__ = (UniqueConstraint("checkpoint_id", "warden_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    checkpoint_id: Mapped[int] = mapped_column(
+        ForeignKey("checkpoints.id", ondelete="CASCADE"), index=True
+    )
+    warden_id: Mapped[int] = mapped_column(ForeignKey("wardens.id", ondelete="CASCADE"), index=True)
+    shift_start: Mapped[str | None] = mapped_column(String(5))
+    shift_end: Mapped[str | None] = mapped_column(String(5))
+
+
+class AreaCap(Base):
+    """An area's caps: rated capacity × percent and/or an instant cap (the limit is the smaller)."""
+
+    __tablename__ = "area_caps"
+    area_id: Mapped[int] = mapped_column(
+        ForeignKey("areas.id", ondelete="CASCADE"), primary_key=True
+    )
+    max_capacity: Mapped[int | None] = mapped_column(Integer)
+    percent: Mapped[str | None] = mapped_column(String(20))  # decimal text: exact on both databases
+    instant: Mapped[int | None] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class CapacitySlot(Base):
+    """A daily entry slot of an area: local times [start, end) and the entries it takes."""
+
+    __tablename__ = "capacity_slots"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    area_id: Mapped[int] = mapped_column(ForeignKey("areas.id", ondelete="CASCADE"), index=True)
+    slot_start: Mapped[str] = mapped_column(String(5))
+    slot_end: Mapped[str] = mapped_column(String(5))
+    quota: Mapped[int] = mapped_column(Integer)
+
+
+class AreaDay(Base):
+    """An area's counts on one local day: the row every count locks and updates with its event."""
+
+    __tablename__ = "area_days"
+    __table_args__ = (UniqueConstraint("area_id", "day"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    area_id: Mapped[int] = mapped_column(ForeignKey("areas.id", ondelete="CASCADE"))
+    day: Mapped[str] = mapped_column(String(10))  # YYYY-MM-DD on the area's clock
+    occupancy: Mapped[int] = mapped_column(Integer, default=0)
+    entries: Mapped[int] = mapped_column(Integer, default=0)
+    exits: Mapped[int] = mapped_column(Integer, default=0)
+    slot_entries: Mapped[str] = mapped_column(Text, default="{}")  # JSON {"08:00-12:00": n}
+
+
+class CheckpointDay(Base):
+    """A checkpoint's entries and exits on one local day (updated under its area's day lock)."""
+
+    __tablename__ = "checkpoint_days"
+    __table_args__ = (UniqueConstraint("checkpoint_id", "day"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    checkpoint_id: Mapped[int] = mapped_column(ForeignKey("checkpoints.id", ondelete="CASCADE"))
+    day: Mapped[str] = mapped_column(String(10))
+    entries: Mapped[int] = mapped_column(Integer, default=0)
+    exits: Mapped[int] = mapped_column(Integer, default=0)
+    last_at_s: Mapped[int | None] = mapped_column(BigInteger)  # the latest count's time
+
+
+class GateEvent(Base):
+    """One accepted count at a checkpoint: people in and out, when, who, an override's reason, and the
+    area's day after it (what a replay of its Idempotency-Key answers)."""
+
+    __tablename__ = "gate_events"
+    __table_args__ = (Index("ix_gate_events_area_day", "area_id", "day", "id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    area_id: Mapped[int] = mapped_column(ForeignKey("areas.id", ondelete="CASCADE"))
+    checkpoint_id: Mapped[int] = mapped_column(ForeignKey("checkpoints.id", ondelete="CASCADE"))
+    day: Mapped[str] = mapped_column(String(10))
+    at_s: Mapped[int] = mapped_column(BigInteger)  # when the people passed (epoch seconds)
+    received_at_s: Mapped[int] = mapped_column(BigInteger)  # when the server stored it
+    n_in: Mapped[int] = mapped_column(Integer, default=0)
+    n_out: Mapped[int] = mapped_column(Integer, default=0)
+    entered_by: Mapped[str] = mapped_column(String(120))
+    override: Mapped[bool] = mapped_column(Boolean, default=False)
+    reason: Mapped[str | None] = mapped_column(Text)
+    idempotency_key: Mapped[str | None] = mapped_column(String(80), unique=True)
+    occupancy_after: Mapped[int] = mapped_column(Integer)
+    limit_after: Mapped[int | None] = mapped_column(Integer)
+    slot: Mapped[str | None] = mapped_column(String(11))  # the slot the entries fell in

@@ -251,6 +251,25 @@ def bulk_insert(session: Session, model: type[Base], rows: list[dict[str, Any]])
         session.connection().execute(insert(table), rows)
 
 
+def insert_if_missing(session: Session, model: type[Base], row: dict[str, Any]) -> None:
+    """Insert a row unless one with the same unique key exists (INSERT … ON CONFLICT DO NOTHING on
+    both databases), in the session's transaction: two writers creating it at once make one row."""
+    table = typing.cast(Table, model.__table__)
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert  # type: ignore[assignment]  # the same construct for SQLite
+    session.execute(dialect_insert(table).values(**row).on_conflict_do_nothing())
+
+
+def greatest(session: Session, *values: Any) -> ColumnElement[Any]:
+    """The largest of these SQL values (NULL if any is NULL): GREATEST on PostgreSQL, the
+    many-argument MAX on SQLite."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.greatest(*values)
+    return func.max(*values)
+
+
 def raw_rows(session: Session, stmt: Select) -> Sequence[Any]:
     """The rows of a select as the driver gives them, skipping SQLAlchemy's result processing.
 

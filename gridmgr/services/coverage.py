@@ -28,6 +28,7 @@ from gridmgr.geometry.coverage import Ground, gaps_and_overlaps, ground_from
 from gridmgr.rules.clock import parse_moment
 from gridmgr.rules.schedule import CellStatus
 from gridmgr.services.areas import AreaInfo, area_info
+from gridmgr.services.checkpoints import NO_CHECKPOINTS, CheckpointGaps, read_checkpoint_gaps
 from gridmgr.services.round_status import CellRounds, read_rounds
 
 WORST_SHOWN = 10
@@ -122,6 +123,8 @@ class CoverageReport:
     worst: tuple[BehindCell, ...]
     day: DaySummary | None = None  # when a day was asked for
     cells: CellStates | None = None  # when each cell's state was asked for
+    # the area's checkpoints (issue 17): unstaffed and unattended ones are gaps too
+    checkpoints: CheckpointGaps = NO_CHECKPOINTS
 
 
 @dataclass(frozen=True)
@@ -192,6 +195,7 @@ class _Read:
     rounds: CellRounds
     gaps: BaseGeometry  # WGS84, before sliver removal
     overlaps: BaseGeometry
+    checkpoints: CheckpointGaps
 
 
 def _read(
@@ -247,6 +251,7 @@ def _read(
         rounds=rounds,
         gaps=gaps,
         overlaps=overlaps,
+        checkpoints=read_checkpoint_gaps(s, area, moment),
     )
 
 
@@ -312,6 +317,7 @@ def _report(read: _Read, *, day: date | None = None, with_cells: bool = False) -
         worst=_worst(codes, now),
         day=summary,
         cells=cells,
+        checkpoints=read.checkpoints,
     )
 
 

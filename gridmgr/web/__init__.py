@@ -124,11 +124,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         engine.dispose()
         raise
 
-    from gridmgr.web import api, audit, auth, findings, inputs, manage, plan, staff, warden
+    from gridmgr.web import api, audit, auth, findings, gates, inputs, manage, plan, staff, warden
 
     _gate_large_uploads(app)
     auth.init_app(app)
-    for module in (auth, manage, plan, warden, api, staff, audit, findings):
+    for module in (auth, manage, plan, warden, api, staff, audit, findings, gates):
         app.register_blueprint(module.bp)
     inputs.init_app(app)
     _error_handlers(app)
@@ -256,7 +256,7 @@ def _error_handlers(app: Flask) -> None:
     @app.errorhandler(GridmgrError)
     def _gridmgr_error(exc: GridmgrError):
         status = next((v for k, v in STATUS_OF.items() if isinstance(exc, k)), 400)
-        resp = error_response(status, exc.code, str(exc))
+        resp = error_response(status, exc.code, str(exc), getattr(exc, "details", None))
         if isinstance(exc, RateLimited):
             resp = make_response(resp)
             resp.headers["Retry-After"] = str(exc.retry_after_s)

@@ -11,13 +11,16 @@ from zoneinfo import ZoneInfo
 import geopandas as gpd
 import numpy as np
 import numpy.typing as npt
+import shapely
 from flask import Blueprint, current_app, render_template, request, url_for
 from markupsafe import Markup
 from shapely.geometry.base import BaseGeometry
 
 from gridmgr import services
 from gridmgr.geometry.coverage import Ground
+from gridmgr.services.checkpoints import CheckpointGaps
 from gridmgr.services.findings_map import MapFindings, map_findings
+from gridmgr.services.occupancy import occupancy
 from gridmgr.web import engine_of, reports_engine_of
 from gridmgr.web.auth import roles_required
 from gridmgr.web.i18n import area_m2, current_locale, gettext, labels
@@ -107,8 +110,10 @@ def coverage_map(slug: str):
     layer_switch(m)
     parts = page_parts(m)
     found = map_findings(engine_of(), slug)
+    visitors = _occupancy_data(slug, data.area.outline, cells.key, report.checkpoints)
     return render_template(
         "map.html",
+        visitors=visitors,
         findings=found,
         findings_json=Markup(_findings_data(found, slug, cells.key)),  # script_safe: no markup
         area=data.area,
@@ -165,6 +170,51 @@ def _findings_data(found: MapFindings, slug: str, cells_key: str) -> str:
         "labels": {**labels(FINDING_LABELS), "statuses": labels(STATUS_LABELS)},
     }
     return layers.script_safe(json.dumps(data, ensure_ascii=False, separators=(",", ":")))
+
+
+OCCUPANCY_LABELS = {
+    "title": N_("Visitors"),
+    "inside": N_("inside"),
+    "of": N_("of"),
+    "no_limit": N_("no limit"),
+    "open": N_("Entry open"),
+    "near": N_("Near the limit"),
+    "full": N_("Entry paused"),
+    "in": N_("in"),
+    "out": N_("out"),
+    "entries": N_("entries today"),
+    "limit": N_("Limit"),
+    "curve": N_("Today's occupancy"),
+    "failed": N_("the occupancy could not be loaded"),
+}
+
+
+def _occupancy_data(
+    slug: str, outline: shapely.Geometry, cells_key: str, gaps: CheckpointGaps
+) -> dict[str, Any] | None:
+    """What gridmgr-occupancy.js needs to show the area's visitors on the map and refresh them, with
+    the report's checkpoint states (None when the area has neither checkpoints nor caps)."""
+    now = occupancy(engine_of(), slug)
+    if not now.checkpoints and now.limit is None and not now.slots:
+        return None
+    data = {
+        "states": {str(c.id): c.state for c in gaps.checkpoints},
+        "cellsKey": cells_key,
+        "occupancyUrl": url_for("api.area_occupancy", slug=slug),
+        "curveUrl": url_for("api.area_curve", slug=slug),
+        "outline": json.loads(shapely.to_geojson(outline)),
+        "refreshMs": 5000,
+        "labels": labels(OCCUPANCY_LABELS),
+    }
+    return {
+        "json": Markup(layers.script_safe(json.dumps(data, ensure_ascii=False))),
+        "occupancy": now.occupancy,
+        "limit": now.limit,
+        "status": now.status,
+        "entries": now.entries,
+        "unstaffed": len(gaps.unstaffed),
+        "unattended": len(gaps.unattended),
+    }
 
 
 def _cells_frame(

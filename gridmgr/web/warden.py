@@ -15,6 +15,7 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 
 from gridmgr import services
 from gridmgr.errors import Forbidden
+from gridmgr.services.checkpoints import warden_checkpoints
 from gridmgr.services.mine import MyCell
 from gridmgr.web import engine_of
 from gridmgr.web.auth import roles_required
@@ -106,6 +107,7 @@ def _page(cells: Sequence[MyCell], *, single: bool):
     return render_template(
         "me.html",
         **_findings_context(),
+        my_gates=warden_checkpoints(engine_of(), _warden_name()),
         cells=cells,
         parts=parts,
         cells_key=key,

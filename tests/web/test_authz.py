@@ -16,7 +16,7 @@ from gridmgr.db.models import Base
 from gridmgr.db.store import reading
 
 from conftest import GEODATA
-from webtools import PASSWORD, Seeded, csrf_of, login, seed_park
+from webtools import PASSWORD, Seeded, csrf_of, login, seed_checkpoint, seed_park
 
 ROLES = ("anonymous", "manager", "planner", "warden_own", "warden_other")
 # warden1 holds the first cell, the one every /me/cells/… URL names; warden2 holds another
@@ -118,6 +118,12 @@ MATRIX: dict[tuple[str, str], Case] = {
         {"manager": (303, "/areas/{slug}/findings")},
         form=lambda p: {"note": "matrix"},
         writes=True,
+    ),
+    # the gate page of the park's checkpoint, where warden1 (warden_own) is posted
+    ("gates.gate", "GET"): Case(
+        "/areas/{slug}/checkpoints/{checkpoint_id}/gate",
+        {"manager": 200, "warden_own": 200},
+        cell_refusal="you are not posted at checkpoint",
     ),
     ("plan.preview", "POST"): Case(
         "/areas/{slug}/plan/preview",
@@ -285,7 +291,7 @@ def clients_on(tmp_path):
         park.findings = {  # type: ignore[attr-defined]
             key: f.record_finding(engine, park.slug, park.codes[0], new, boss)[0].id
             for key in ("fix_finding", "close_finding")
-        }
+        } | seed_checkpoint(engine, park)
         app = app_factory()
         clients = {r: _client(app, r) for r in ROLES}
         return app, park, clients

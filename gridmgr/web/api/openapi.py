@@ -426,6 +426,18 @@ _SCHEMAS: dict[str, Any] = {
             "wardens": {"type": "array", "items": {"type": "object"}},
             "worst": {"type": "array", "items": {"type": "object"}},
             "day": {"type": "object", "description": "with ?day=: the local day's rounds per cell"},
+            "checkpoints": {
+                "type": "object",
+                "description": "the area's checkpoints: how many, the ids of those nobody is "
+                "posted at and of those whose shift is on with no count since it began, and each "
+                "one's state (unstaffed, unattended, off, ok)",
+                "properties": {
+                    "total": _INT,
+                    "unstaffed": {"type": "array", "items": _INT},
+                    "unattended": {"type": "array", "items": _INT},
+                    "states": {"type": "array", "items": {"type": "object"}},
+                },
+            },
         },
     },
     "CellWardens": {
@@ -863,10 +875,11 @@ _DOCUMENT: dict[str, Any] = {
 
 def openapi_document() -> dict[str, Any]:
     """The OpenAPI 3.1 document of /api/v1 (a copy: callers may change it), with the findings'
-    paths and schemas (`openapi_findings`) merged in."""
-    from gridmgr.web.api import openapi_findings
+    paths and schemas (`openapi_findings`) and those of checkpoints (`openapi_checkpoints`) merged in."""
+    from gridmgr.web.api import openapi_checkpoints, openapi_findings
 
     document = copy.deepcopy(_DOCUMENT)
-    document["paths"].update(copy.deepcopy(openapi_findings.PATHS))
-    document["components"]["schemas"].update(copy.deepcopy(openapi_findings.SCHEMAS))
+    for part in (openapi_findings, openapi_checkpoints):
+        document["paths"].update(copy.deepcopy(part.PATHS))
+        document["components"]["schemas"].update(copy.deepcopy(part.SCHEMAS))
     return document

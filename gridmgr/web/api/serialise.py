@@ -23,6 +23,7 @@ from gridmgr.services.mine import WardenCells
 from gridmgr.services.plans import GridReport
 from gridmgr.services.posts import CellWardens
 from gridmgr.services.rounds import RoundRecord
+from gridmgr.web.api.checkpoints_json import gaps_to_json
 
 
 def area_summary_to_json(area: AreaSummary) -> dict[str, Any]:
@@ -158,6 +159,7 @@ def report_to_json(report: CoverageReport) -> dict[str, Any]:
             {"code": w.code, "status": w.status, "missed": w.missed, "extra_short": w.extra_short}
             for w in report.worst
         ],
+        "checkpoints": gaps_to_json(report.checkpoints),
     }
     if report.day is not None:
         out["day"] = {

@@ -16,7 +16,16 @@ import shapely.geometry
 from gridmgr.errors import NotFound
 
 from conftest import ROOT
-from webtools import PASSWORD, api_token, call_generated, csrf_of, login, seed_finding, seed_park
+from webtools import (
+    PASSWORD,
+    api_token,
+    call_generated,
+    csrf_of,
+    login,
+    seed_checkpoint,
+    seed_finding,
+    seed_park,
+)
 
 API = "/api/v1"
 LATER = datetime.now(UTC) + timedelta(days=3)  # "now" for rounds logged on days still to come
@@ -686,6 +695,11 @@ ALLOWED = {
     "POST /categories": {"manager"},
     "GET /me/findings": {"warden1"},
     "GET /photos/{photo_id}": {"manager", "planner", "warden1"},
+    # checkpoints (tests/web/api/test_checkpoints.py): warden1 is posted at the park's gate
+    "POST /areas/{slug}/checkpoints/{checkpoint_id}/counts": {"warden1", "manager"},
+    "GET /areas/{slug}/occupancy": {"manager", "planner", "warden1"},
+    "GET /areas/{slug}/occupancy/curve": {"manager", "planner", "warden1"},
+    "GET /areas/{slug}/checkpoints": {"manager", "planner"},
 }
 BODIES = {
     "POST /areas": {"name": "Matrix", "geometry": SQUARE},
@@ -700,12 +714,15 @@ BODIES = {
     },
     "POST /findings/{finding_id}/extend": {"deadline": "2099-12-31", "reason": "rain"},
     "POST /categories": {"names": ["Fire exits=消防通道"]},
+    "POST /areas/{slug}/checkpoints/{checkpoint_id}/counts": {"in": 1},
 }
 
 
 def _matrix_ids(engine, park, endpoint: str) -> dict[str, int]:
     """A finding (and photo) of warden1's cell in the state the endpoint acts on, made for one
     request: open for fix, close and extend; closed for reopen."""
+    if "checkpoint" in endpoint or "occupancy" in endpoint:
+        return seed_checkpoint(engine, park)
     if "{finding_id}" not in endpoint and "{photo_id}" not in endpoint:
         return {}
     return seed_finding(engine, park, closed=endpoint.endswith("/reopen"))
@@ -834,6 +851,7 @@ def test_schemathesis_against_the_apps_own_schema(site):
     ]
     real = {"slug": park.slug, "code": park.codes[5]}
     real |= _matrix_ids(app.extensions["gridmgr.engine"], park, "{finding_id}")
+    real |= seed_checkpoint(app.extensions["gridmgr.engine"], park)
     runs = []  # (who, strategy)
     for result in schema.get_all_operations():
         op = result.ok()

@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from webtools import login, seed_park
+from webtools import login, seed_checkpoint, seed_park
 
 PREFIX = "/grid"
 
@@ -59,3 +59,28 @@ def test_the_coverage_maps_findings_popup_fetches_under_the_prefix(site):
     )
     (finding,) = re.findall(r'"finding":"([^"]+)"', html)
     assert finding == f"{PREFIX}/api/v1/findings/"
+
+
+def test_the_visitors_layer_and_the_gate_page_fetch_under_the_prefix(site, engine):
+    app, seeded = site
+    gate = seed_checkpoint(engine, seeded)["checkpoint_id"]
+    base = f"http://localhost{PREFIX}/"
+    manager = app.test_client()
+    login(manager, "manager")
+    html = manager.get(f"/areas/{seeded.slug}/map", base_url=base).get_data(as_text=True)
+    area_api = f"{PREFIX}/api/v1/areas/{seeded.slug}"
+    assert re.findall(r'"(occupancyUrl|curveUrl)":\s*"([^"]+)"', html) == [
+        ("occupancyUrl", f"{area_api}/occupancy"),
+        ("curveUrl", f"{area_api}/occupancy/curve"),
+    ]
+    warden = app.test_client()
+    login(warden, "warden1")
+    page = warden.get(f"/areas/{seeded.slug}/checkpoints/{gate}/gate", base_url=base)
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert re.findall(r'"(occupancyUrl|countsUrl)":\s*"([^"]+)"', html) == [
+        ("occupancyUrl", f"{area_api}/occupancy"),
+        ("countsUrl", f"{area_api}/checkpoints/{gate}/counts"),
+    ]
+    assets = re.findall(r'(?:src|href)="(/[^"]*)"', html)
+    assert assets and all(a.startswith(f"{PREFIX}/") for a in assets), assets
