@@ -40,7 +40,8 @@ def test_rounds_replayed_through_two_servers_at_once_are_stored_once(kind):
     r = _bench().run(kind, wardens=6, managers=2, seconds=3, pg=pg, pause=0.05, manager_pause=1,
                      servers=2, replay=True)  # fmt: skip
     assert r["errors"] == []
-    assert r["acked"] > 20 and r["stored"] == r["acked"] and r["exactly_once"]
+    # at least one round per warden however busy the machine (how many more is the benchmark's)
+    assert r["acked"] >= 6 and r["stored"] == r["acked"] and r["exactly_once"]
     assert len(r["times"]["map page"]) >= 2  # managers on either server see the map
 
 
