@@ -373,6 +373,7 @@ class UploadSlot(Base):
     holder: Mapped[str] = mapped_column(String(64))
     until_s: Mapped[float] = mapped_column(Float)
 
+
 # --- checkpoints and visitor caps (卡点 / 限流) -------------------------------------------------------
 
 
