@@ -151,7 +151,8 @@ def _check_near(area: Area, lon: float, lat: float) -> None:
 
 def checkpoint_of(s: Session, area: Area, checkpoint_id: int) -> Checkpoint:
     """The area's checkpoint with this id, or NotFound listing the area's checkpoints."""
-    row = s.get(Checkpoint, checkpoint_id)
+    # an id past the databases' integer matches nothing (PostgreSQL would refuse the query)
+    row = s.get(Checkpoint, checkpoint_id) if 0 < checkpoint_id < 2**31 else None
     if row is None or row.area_id != area.id:
         known = (
             s.execute(

@@ -30,7 +30,7 @@ from gridmgr.rules.capacity import Cap, apply_count, next_slot, slot_at, status_
 from gridmgr.rules.clock import parse_moment
 from gridmgr.rules.schedule import day_bounds
 from gridmgr.services.checkpoints import capacity_for, capacity_of, checkpoint_of, is_posted
-from gridmgr.services.finding_views import Actor
+from gridmgr.services.finding_views import Actor, id_in_range
 
 MAX_KEY = 80
 MAX_REASON = 500
@@ -216,7 +216,7 @@ def _count(
         found = s.execute(
             select(Area.id, Area.timezone, Checkpoint.name)
             .join(Checkpoint, Checkpoint.area_id == Area.id)
-            .where(Area.slug == slug, Checkpoint.id == checkpoint_id)
+            .where(Area.slug == slug, Checkpoint.id == id_in_range(checkpoint_id))
         ).first()
         if found is None:  # say which of the two is missing
             checkpoint_of(s, get_area(s, slug), checkpoint_id)

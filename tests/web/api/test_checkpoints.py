@@ -133,6 +133,11 @@ def test_overrides_who_may_count_and_bad_bodies(site, engine):
     assert (
         missing.status_code == 404 and "no checkpoint 999" in missing.get_json()["error"]["message"]
     )
+    # an id past the databases' integer is not found (PostgreSQL refused the query: a 500 before)
+    huge = post(client, tok["manager"], slug, 2**54, {"in": 1})
+    assert (
+        huge.status_code == 404 and f"no checkpoint {2**54}" in huge.get_json()["error"]["message"]
+    )
     elsewhere = add_checkpoint(engine, slug, name="east", lon=PARK_GATE[0], lat=PARK_GATE[1])
     assert post(client, tok["warden1"], slug, elsewhere.id, {"in": 1}).status_code == 403
     key = uuid.uuid4().hex
