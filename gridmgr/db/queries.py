@@ -122,3 +122,8 @@ def plan_at(s, area_id: int, moment: datetime | None, slug: str) -> GridPlan:
             f"area {slug!r} had no grid plan at {moment.isoformat()}; its first dates from {aware_utc(plans[0].created_at).isoformat()}"
         )
     return earlier[-1]
+
+
+def id_in_range(value: int) -> int:
+    """An id that fits the databases' integer (a larger one matches nothing)."""
+    return value if 0 < value < 2**31 else 0

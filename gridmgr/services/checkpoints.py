@@ -22,7 +22,7 @@ from gridmgr.db.models import (
     Warden,
     utcnow,
 )
-from gridmgr.db.queries import get_area, record_audit
+from gridmgr.db.queries import get_area, id_in_range, record_audit
 from gridmgr.db.store import reading, transaction
 from gridmgr.errors import Conflict, InvalidInput, NotFound
 from gridmgr.geometry.projection import metric_crs, to_metric
@@ -151,8 +151,7 @@ def _check_near(area: Area, lon: float, lat: float) -> None:
 
 def checkpoint_of(s: Session, area: Area, checkpoint_id: int) -> Checkpoint:
     """The area's checkpoint with this id, or NotFound listing the area's checkpoints."""
-    # an id past the databases' integer matches nothing (PostgreSQL would refuse the query)
-    row = s.get(Checkpoint, checkpoint_id) if 0 < checkpoint_id < 2**31 else None
+    row = s.get(Checkpoint, id_in_range(checkpoint_id))
     if row is None or row.area_id != area.id:
         known = (
             s.execute(

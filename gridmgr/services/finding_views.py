@@ -24,6 +24,7 @@ from gridmgr.db.models import (
     Photo,
     Warden,
 )
+from gridmgr.db.queries import id_in_range
 from gridmgr.db.store import reading
 from gridmgr.errors import Forbidden, NotFound
 from gridmgr.rules.rectification import deadline_end_s
@@ -219,11 +220,6 @@ def load_finding(s: Session, finding_id: int, *, lock: bool = False) -> Finding:
     if finding is None:
         raise NotFound.of("no finding {id}", id=finding_id)
     return finding
-
-
-def id_in_range(value: int) -> int:
-    """An id that fits the databases' integer (a larger one matches nothing)."""
-    return value if 0 < value < 2**31 else 0
 
 
 def warden_id_of(s: Session, name: str | None) -> int | None:

@@ -26,7 +26,7 @@ from gridmgr.db.models import (
     FindingEvent,
     Photo,
 )
-from gridmgr.db.queries import record_audit
+from gridmgr.db.queries import id_in_range, record_audit
 from gridmgr.db.store import reading, transaction
 from gridmgr.errors import Conflict, Forbidden, InvalidInput, LimitExceeded, NotFound, Phrase
 from gridmgr.files.photos import Photo as PhotoFile
@@ -55,7 +55,6 @@ from gridmgr.services.finding_views import (
     finding_views,
     get_finding,
     holds_cell,
-    id_in_range,
     in_charge,
     load_finding,
     may_fix,

@@ -23,14 +23,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from gridmgr.db.models import Area, AreaDay, Checkpoint, CheckpointDay, GateEvent
-from gridmgr.db.queries import get_area, record_audit
+from gridmgr.db.queries import get_area, id_in_range, record_audit
 from gridmgr.db.store import greatest, insert_if_missing, reading, transaction
 from gridmgr.errors import Conflict, Forbidden, InvalidInput, NotFound
 from gridmgr.rules.capacity import Cap, apply_count, next_slot, slot_at, status_of
 from gridmgr.rules.clock import parse_moment
 from gridmgr.rules.schedule import day_bounds
 from gridmgr.services.checkpoints import capacity_for, capacity_of, checkpoint_of, is_posted
-from gridmgr.services.finding_views import Actor, id_in_range
+from gridmgr.services.finding_views import Actor
 
 MAX_KEY = 80
 MAX_REASON = 500
