@@ -43,6 +43,16 @@ def equal_area_cells(region: BaseGeometry, n: int) -> list[BaseGeometry]:
     region = shapely.orient_polygons(region)
     if n == 1:
         return [region]
+    # cut near the origin: far from it (projected metres in the millions) a sliver's intersections
+    # lose the digits that tell its halves' areas apart
+    xmin, ymin, xmax, ymax = region.bounds
+    centre = np.array([(xmin + xmax) / 2, (ymin + ymax) / 2])
+    local = shapely.transform(region, lambda xy: xy - centre)
+    return [shapely.transform(c, lambda xy: xy + centre) for c in _cells_near_origin(local, n)]
+
+
+def _cells_near_origin(region: BaseGeometry, n: int) -> list[BaseGeometry]:
+    """equal_area_cells for a region centred on the origin."""
     parts = shapely.get_parts(region)
     areas = shapely.area(parts)
     cell = areas.sum() / n
