@@ -82,6 +82,7 @@ class StaffCell:
     status: str  # ok | due | overdue | unscheduled: its rounds at the moment, by the 3+N rules
     rounds_done: int  # the day's rounds done so far: fixed ones (on time or late) and extra ones
     rounds_expected: int  # the day's rounds expected: fixed ones and extra ones
+    weight: float | None = None  # its workload, when the plan was made with a weight
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,11 @@ def area_staff(engine: Engine, slug: str, *, at: str | datetime | None = None) -
         rounds = read_rounds(s, ids, tz, moment, plan_id=plan.id)
     now = rounds.status(moment, tz)
     done = now.done + now.late + now.extra_done
+    weights = (
+        [None if np.isnan(w) else float(w) for w in cells["weight"].to_numpy(dtype=float)]
+        if "weight" in cells
+        else [None] * len(ids)
+    )
     staff = tuple(
         StaffCell(
             code=str(code),
@@ -123,6 +129,7 @@ def area_staff(engine: Engine, slug: str, *, at: str | datetime | None = None) -
             status=str(now.status[k]),
             rounds_done=int(done[k]),
             rounds_expected=int(now.expected[k]),
+            weight=weights[k],
         )
         for k, (i, code, m2, rhythm) in enumerate(
             zip(ids, cells["code"], cells["area_m2"], rounds.rhythms, strict=True)

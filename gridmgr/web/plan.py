@@ -66,7 +66,7 @@ def _render(
     engine = engine_of()
     area = preview.area if preview is not None else services.get_area(engine, slug)
     plans = services.list_plans(engine, slug)[::-1]  # newest first
-    report, map_parts = None, None
+    report, map_parts, weighed = None, None, False
     if preview is not None:
         report = preview.report
         colour = (form or MultiDict()).get("colour", "change")
@@ -84,7 +84,15 @@ def _render(
             else plan_cells_url(slug)
         )
         layer_name = gettext("Plan v{version}", version=area.plan_version)
-        map_parts = _map(area, cells_now, kind="plan", layer_name=layer_name)
+        weighed = not isinstance(cells_now, str) and "weight" in cells_now
+        colour = request.args.get("colour", "change")
+        map_parts = _map(
+            area,
+            cells_now,
+            kind="plan",
+            layer_name=layer_name,
+            colour_by="weight" if weighed and colour == "weight" else "change",
+        )
     return (
         render_template(
             "plan.html",
@@ -99,6 +107,7 @@ def _render(
             area_version=None if preview is None else preview.area_version,
             tokens=tokens or {},
             map_parts=map_parts,
+            weighed=preview is None and weighed,
             datums=DATUMS,
             can_change=g.user.role == "planner",
         ),

@@ -659,6 +659,11 @@ def test_a_weight_upload_is_balanced_coloured_and_committed(site, tmp_path):
             .all()
         )
     assert sum(stored) == pytest.approx(2 * len(points))
+    # the committed plan keeps its weights: plain by default, coloured by weight on asking
+    plain = client.get(f"/areas/{seeded.slug}/plan").get_data(as_text=True)
+    assert 'id="colour-weight"' in plain and "Within 5 % of the mean" not in plain
+    coloured = client.get(f"/areas/{seeded.slug}/plan?colour=weight").get_data(as_text=True)
+    assert "Within 5 % of the mean" in coloured and "Weight per cell" in coloured
 
 
 def test_split_where_and_snap_reach_the_grid_from_the_page(site):

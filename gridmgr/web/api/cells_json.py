@@ -19,7 +19,7 @@ import shapely
 from gridmgr.errors import InvalidInput
 from gridmgr.services.cellmap import PlanCells
 
-CELL_FIELDS = ("code", "area_m2", "wardens", "schedule", "status")
+CELL_FIELDS = ("code", "area_m2", "wardens", "schedule", "status", "weight")
 CELL_FORMATS = ("geojson", "compact")
 STATUSES = ("ok", "due", "overdue", "unstaffed", "unscheduled")  # compact status 0..4
 PRECISION_RANGE = (5, 7)
@@ -64,8 +64,8 @@ def check_precision(precision: int) -> None:
 
 def cells_to_geojson(data: PlanCells | None, fields: tuple[str, ...], precision: int) -> str:
     """The cells as GeoJSON text: a FeatureCollection, properties trimmed to `fields` (CELL_FIELDS
-    order): code, area_m2, wardens ([{name, role}]), schedule ({times, extra} or null) and status
-    (ok|due|overdue|unstaffed|unscheduled). Coordinates are rounded to `precision` decimals (5 to 7;
+    order): code, area_m2, wardens ([{name, role}]), schedule ({times, extra} or null), status
+    (ok|due|overdue|unstaffed|unscheduled) and, when the plan was made with a weight, weight. Coordinates are rounded to `precision` decimals (5 to 7;
     7 is about 1 cm). Geometries are written by GEOS for the whole plan at once, so 10,000 cells take
     a few tens of milliseconds. No plan (not gridded yet): no features.
     """
@@ -93,6 +93,8 @@ def cells_to_geojson(data: PlanCells | None, fields: tuple[str, ...], precision:
         ]
     if "status" in fields and states is not None:
         columns["status"] = list(states.status)
+    if "weight" in fields and "weight" in cells:
+        columns["weight"] = weight_column(cells["weight"])
     names = list(columns)
     rows = zip(*columns.values(), strict=True) if names else ([] for _ in texts)
     # one C-speed dump of the whole collection with NaN standing in for each geometry, then the
@@ -155,6 +157,8 @@ def cells_to_compact(data: PlanCells | None, fields: tuple[str, ...], precision:
         statuses = list(states.status) if states is not None else []
         columns["status"] = pd.Categorical(statuses, categories=STATUSES).codes.tolist()
         tables["status"] = list(STATUSES)
+    if "weight" in fields and "weight" in cells:
+        columns["weight"] = weight_column(cells["weight"])
     geometries, origin = _compact_geometries(np.asarray(cells.geometry.values), precision)
     return json.dumps(
         {
@@ -169,6 +173,13 @@ def cells_to_compact(data: PlanCells | None, fields: tuple[str, ...], precision:
         ensure_ascii=False,
         separators=(",", ":"),
     )
+
+
+def weight_column(weights: pd.Series) -> list[float | None]:
+    """Each cell's workload (households, visitors) rounded to 3 decimals; None where not weighed."""
+    values = np.round(weights.to_numpy(dtype=float), 3).astype(object)
+    values[pd.isna(weights.to_numpy(dtype=float))] = None
+    return values.tolist()
 
 
 def code_column(codes: pd.Series) -> list[str] | dict[str, Any]:

@@ -240,6 +240,11 @@ _SCHEMAS: dict[str, Any] = {
                                     "type": "string",
                                     "enum": ["ok", "due", "overdue", "unstaffed", "unscheduled"],
                                 },
+                                "weight": {
+                                    "type": ["number", "null"],
+                                    "description": "the cell's workload (households, visitors a "
+                                    "day) when the plan was made with a weight; absent otherwise",
+                                },
                             },
                         },
                     },
@@ -316,6 +321,12 @@ _SCHEMAS: dict[str, Any] = {
                         "type": "array",
                         "description": "an index into tables.status",
                         "items": {"type": "integer", "minimum": 0, "maximum": 4},
+                    },
+                    "weight": {
+                        "type": "array",
+                        "description": "each cell's workload when the plan was made with a "
+                        "weight (absent otherwise), null where a cell has none",
+                        "items": {"type": ["number", "null"]},
                     },
                 },
             },

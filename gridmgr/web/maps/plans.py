@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import shapely
 from flask import url_for
 from markupsafe import Markup
@@ -94,12 +95,12 @@ def area_map_parts(
     `kind` is "plan" (a plan's cells with their posts and schedules, `roster_cells`), "preview" (new
     cells coloured by what changes) or "staff" (the same cells as "plan", to pick). `cells` may be
     the URL of the API's cells of the active plan (`plan_cells_url`), which the page then fetches
-    (plans too large to inline). A preview whose cells carry ``weight`` may be coloured by it
-    (`colour_by` "weight": bands around the mean).
+    (plans too large to inline). A preview or inlined plan whose cells carry ``weight`` may be
+    coloured by it (`colour_by` "weight": bands around the mean).
     """
     m = page_map(outline, name=area_name)
     shown = cells if isinstance(cells, str) else _for_map(cells, kind)
-    if kind == "preview" and colour_by == "weight" and "weight" in shown:
+    if kind in ("preview", "plan") and colour_by == "weight" and "weight" in shown:
         assert not isinstance(shown, str)
         shown["band"] = weight_bands(shown["weight"].to_numpy(dtype=float))
         layer = layers.cells_layer(
@@ -145,7 +146,11 @@ def area_map_parts(
             name=layer_name,
             style=PLAN_STYLE,
             style_by=None,
-            tooltip_fields=labels(PLAN_TOOLTIP),
+            tooltip_fields=labels(
+                {**PLAN_TOOLTIP, "weight": WEIGHT_TOOLTIP["weight"]}
+                if not isinstance(shown, str) and "weight" in shown
+                else PLAN_TOOLTIP
+            ),
             value_labels={"role": labels(POST_ROLES)},
             loaded_message=gettext("the cells could not be loaded from the server"),
             loading_message=gettext("Loading cells…"),
@@ -156,8 +161,9 @@ def area_map_parts(
 
 
 def roster_cells(staff: AreaStaff) -> gpd.GeoDataFrame:
-    """The roster's cells as the plan and staff maps take them: code, m², posts and schedule."""
-    return gpd.GeoDataFrame(
+    """The roster's cells as the plan and staff maps take them: code, m², posts and schedule (and
+    weight, when the plan was made with one)."""
+    out = gpd.GeoDataFrame(
         {
             "code": [c.code for c in staff.cells],
             "area_m2": [c.area_m2 for c in staff.cells],
@@ -171,6 +177,9 @@ def roster_cells(staff: AreaStaff) -> gpd.GeoDataFrame:
         geometry=staff.shapes,
         crs="EPSG:4326",
     )  # fmt: skip
+    if any(c.weight is not None for c in staff.cells):
+        out["weight"] = [np.nan if c.weight is None else c.weight for c in staff.cells]
+    return out
 
 
 def _for_map(cells: gpd.GeoDataFrame, kind: str) -> gpd.GeoDataFrame:
@@ -180,11 +189,11 @@ def _for_map(cells: gpd.GeoDataFrame, kind: str) -> gpd.GeoDataFrame:
         geometry=cells.geometry.values,
         crs="EPSG:4326",
     )
+    if "weight" in cells:
+        out["weight"] = cells["weight"].round(1).to_numpy()
     if kind == "preview":
         out["change"] = cells["change"].to_numpy()
         out["wardens"] = cells["wardens"].to_numpy()
-        if "weight" in cells:
-            out["weight"] = cells["weight"].round(1).to_numpy()
     else:  # a plan's cells and the staff page's: posts as {name, role}, the page names the role
         # an object column: pandas-stubs take no list of lists for a column
         out["wardens"] = [  # type: ignore[assignment]

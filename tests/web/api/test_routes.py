@@ -328,6 +328,36 @@ def test_grid_balances_a_weight_given_in_the_body(site):
     assert '"target_weight" and "weight_field" need "weight"' in _error(lonely, 422)["message"]
 
 
+def test_cells_of_a_weighted_plan_carry_their_weight(site):
+    """A plan made with a weight serves each cell's weight, in GeoJSON and compact alike, summing to
+    the weight given; a plan made without one has no weight property."""
+    _, client, tok, park = site
+    h = tok["planner"]
+    cells = client.get(f"{API}/areas/{park.slug}/cells?fields=code", headers=h).get_json()
+    assert "weight" not in cells["features"][0]["properties"]
+    points = [
+        shapely.geometry.shape(f["geometry"]).representative_point().coords[0]
+        for f in cells["features"]
+    ]
+    weight = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"people": 1 + k % 4}, "geometry": {"type": "Point", "coordinates": xy}}
+        for k, xy in enumerate(points)
+    ]}  # fmt: skip
+    total = sum(1 + k % 4 for k in range(len(points)))
+    body = {"count": 6, "weight": weight, "weight_field": "people"}
+    made = client.post(f"{API}/areas/{park.slug}/grid", headers=h, json=body)
+    assert made.status_code == 201, made.get_data(as_text=True)
+    fc = client.get(f"{API}/areas/{park.slug}/cells", headers=h).get_json()
+    weights = [f["properties"]["weight"] for f in fc["features"]]
+    assert len(weights) == 6 and sum(weights) == pytest.approx(total, abs=0.01)
+    compact = client.get(
+        f"{API}/areas/{park.slug}/cells?format=compact&fields=code,weight", headers=h
+    ).get_json()
+    assert compact["columns"]["weight"] == weights
+    only = client.get(f"{API}/areas/{park.slug}/cells?fields=weight", headers=h).get_json()
+    assert [f["properties"] for f in only["features"]] == [{"weight": w} for w in weights]
+
+
 def test_cells_feature_collection_with_fields_and_precision(site):
     _, client, tok, park = site
     got = client.get(f"{API}/areas/{park.slug}/cells", headers=tok["manager"])
