@@ -185,6 +185,8 @@ def build_parser() -> argparse.ArgumentParser:
             "gridmgr area add park.geojson --name 儿童公园 --kind park  # ertong-gongyuan",
             "gridmgr area add zhaolin.geojson --name 兆麟公园 --slug zhaolin  # zhaolin",
             "gridmgr area add daoli.json --name Daoli --kind district --crs gcj02 --code 230102",
+            "gridmgr area add s1.geojson --name 新阳路街道 --kind street --parent daoli "
+            "--code 230102001",
         ),
     )
     add.add_argument(
@@ -212,6 +214,12 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--crs", default="wgs84", metavar="wgs84|gcj02|bd09", help=DATUM_HELP)
     add.add_argument("--feature", metavar="NAME|INDEX", help=FEATURE_HELP)
     add.add_argument(
+        "--parent",
+        metavar="SLUG",
+        help="make it a child of this area (district > street > community), clipped to it; a "
+        "gridded parent's cells move to it when it covers them all (default: a root area)",
+    )
+    add.add_argument(
         "--timezone",
         default="Asia/Shanghai",
         help="the area's clock for schedules and rounds, an IANA name (default: %(default)s)",
@@ -220,7 +228,8 @@ def build_parser() -> argparse.ArgumentParser:
     lst = area.add_parser(
         "list",
         help="list areas",
-        description="Every area: slug, kind, size, active plan and its cells.",
+        description="Every area: slug, kind, size, active plan and its cells; children indented "
+        "under their parent (district > street > community).",
         epilog=examples("gridmgr area list", "gridmgr area list --json"),
     )
     lst.add_argument("--json", action="store_true", help="print JSON, as GET /api/v1/areas answers")
@@ -569,6 +578,7 @@ def _cmd_area_add(args: argparse.Namespace) -> int:
     got = add_area(
         _engine(args), args.file, name=args.name, kind=args.kind, code=args.code, crs=args.crs,
         feature=_feature_arg(args.feature), timezone=args.timezone, slug=args.slug,
+        parent=args.parent,
     )  # fmt: skip
     for w in got.warnings:
         print(f"gridmgr: warning: {w}", file=sys.stderr)

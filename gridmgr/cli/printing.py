@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from gridmgr.geometry.gridding import format_quality
-from gridmgr.services.areas import AreaSummary
+from gridmgr.services.areas import AreaSummary, area_tree
 from gridmgr.services.coverage import CoverageReport
 from gridmgr.services.plans import GridReport
 from gridmgr.services.reports import PlanRow
@@ -14,12 +14,18 @@ from gridmgr.services.users import UserInfo
 
 
 def areas_text(rows: list[AreaSummary]) -> str:
-    """One line per area: slug, kind, hectares, active plan and cells."""
-    lines = [
-        f"{a.slug:<28} {a.kind:<10} {round(a.area_m2, 1) / 1e4:>10.2f} ha  "
-        f"plan v{a.plan_version or '-'}  {a.cells} cells"
-        for a in rows
-    ]
+    """One line per area in tree order, children indented under their parent: slug, kind, hectares,
+    active plan and cells, and the leader when one is set."""
+    lines = []
+    for depth, a in area_tree(rows):
+        name = "  " * depth + a.slug
+        people = a.leaders
+        lead = f"  leader {people.leader}" if people and people.leader else ""
+        deputy = f", deputy {people.deputy}" if people and people.deputy else ""
+        lines.append(
+            f"{name:<28} {a.kind:<10} {round(a.area_m2, 1) / 1e4:>10.2f} ha  "
+            f"plan v{a.plan_version or '-'}  {a.cells} cells{lead}{deputy}"
+        )
     return "\n".join(lines) or "no areas yet (gridmgr area add FILE --name NAME)"
 
 

@@ -84,7 +84,7 @@ _SCHEMAS: dict[str, Any] = {
     },
     "AreaSummary": {
         "type": "object",
-        "required": ["slug", "name", "kind", "area_m2", "plan_version", "cells"],
+        "required": ["slug", "name", "kind", "area_m2", "plan_version", "cells", "parent"],
         "properties": {
             "slug": _STR,
             "name": _STR,
@@ -92,6 +92,14 @@ _SCHEMAS: dict[str, Any] = {
             "area_m2": _NUM,
             "plan_version": {"type": ["integer", "null"]},
             "cells": _INT,
+            "parent": {
+                **_STR_OR_NULL,
+                "description": "the parent area's slug (district → street → community); null: a root",
+            },
+            "leader": {**_STR_OR_NULL, "description": "the area's leader (e.g. 街道书记, 网格长)"},
+            "leader_phone": _STR_OR_NULL,
+            "deputy": {**_STR_OR_NULL, "description": "the leader's deputy"},
+            "deputy_phone": _STR_OR_NULL,
         },
     },
     "NewArea": {
@@ -105,8 +113,18 @@ _SCHEMAS: dict[str, Any] = {
             },
             "geometry": _ref("GeoJSON"),
             "crs": {"type": "string", "enum": ["wgs84", "gcj02", "bd09"], "default": "wgs84"},
-            "code": {"type": "string", "description": "cell-code prefix, e.g. 370212"},
+            "code": {
+                "type": "string",
+                "description": "cell-code prefix, e.g. 370212, or an administrative code: 6 digits "
+                "(district), 9 (+ street), 12 (+ community); cells then read code + 3 digits",
+            },
             "timezone": {"type": "string", "default": "Asia/Shanghai"},
+            "parent": {
+                "type": "string",
+                "description": "the parent area's slug: the new area is its child, clipped to it "
+                "(one mostly outside it answers 422); a gridded parent's cells move to the child "
+                "when it covers them all, else 422 and nothing is written",
+            },
             "slug": {
                 "type": "string",
                 "pattern": f"^{SLUG_PATTERN}$",
@@ -124,6 +142,7 @@ _SCHEMAS: dict[str, Any] = {
             "kind": _STR,
             "area_m2": _NUM,
             "warnings": {"type": "array", "items": _STR},
+            "parent": _STR_OR_NULL,
         },
     },
     "AreaFeature": {
@@ -143,6 +162,7 @@ _SCHEMAS: dict[str, Any] = {
                     "area_m2",
                     "plan_version",
                     "cells",
+                    "parent",
                 ],
                 "properties": {
                     "slug": _STR,
@@ -153,6 +173,17 @@ _SCHEMAS: dict[str, Any] = {
                     "area_m2": _NUM,
                     "plan_version": {"type": ["integer", "null"]},
                     "cells": _INT,
+                    "parent": {
+                        **_STR_OR_NULL,
+                        "description": "the parent area's slug (district → street → community); null: a root",
+                    },
+                    "leader": {
+                        **_STR_OR_NULL,
+                        "description": "the area's leader (e.g. 街道书记, 网格长)",
+                    },
+                    "leader_phone": _STR_OR_NULL,
+                    "deputy": {**_STR_OR_NULL, "description": "the leader's deputy"},
+                    "deputy_phone": _STR_OR_NULL,
                 },
             },
         },
@@ -647,13 +678,22 @@ _DOCUMENT: dict[str, Any] = {
         "/areas": {
             "get": {
                 "operationId": "listAreas",
-                "summary": "every area (managers, planners)",
+                "summary": "every area (managers, planners); ?parent=SLUG: that area's children",
+                "parameters": [
+                    {
+                        "name": "parent",
+                        "in": "query",
+                        "required": False,
+                        "description": "list only the children of this area (its slug)",
+                        "schema": {"type": "string"},
+                    }
+                ],
                 "responses": {
                     "200": _ok(
                         "areas by slug, as `gridmgr area list --json` prints them",
                         {"type": "array", "items": _ref("AreaSummary")},
                     ),
-                    **_errors(401, 403),
+                    **_errors(401, 403, 404),
                 },
             },
             "post": {

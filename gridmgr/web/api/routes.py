@@ -212,8 +212,10 @@ def openapi():
 @bp.get("/areas")
 @roles_required(*READERS)
 def areas():
-    """Every area with its active plan's version and cell count, as `gridmgr area list --json` prints."""
-    rows = [area_summary_to_json(a) for a in services.list_areas(engine_of())]
+    """Every area with its active plan's version and cell count, as `gridmgr area list --json` prints;
+    ``?parent=SLUG``: that area's children."""
+    parent = request.args.get("parent") or None
+    rows = [area_summary_to_json(a) for a in services.list_areas(engine_of(), parent=parent)]
     return Response(json.dumps(rows, ensure_ascii=False), mimetype="application/json")
 
 
@@ -235,6 +237,7 @@ def add_area():
         code=_field(body, "code", str),
         crs=_field(body, "crs", str) or "wgs84",
         timezone=_field(body, "timezone", str) or "Asia/Shanghai",
+        parent=_field(body, "parent", str),
         actor=_actor(),
     )
     resp = Response(

@@ -16,7 +16,7 @@ import shapely
 
 from gridmgr.geometry.coverage import pieces_to_geojson
 from gridmgr.rules.schedule import Rhythm
-from gridmgr.services.areas import AreaAdded, AreaInfo, AreaSummary
+from gridmgr.services.areas import AreaAdded, AreaInfo, AreaSummary, Leaders
 from gridmgr.services.audit import AuditEntry
 from gridmgr.services.coverage import CoverageReport
 from gridmgr.services.mine import WardenCells
@@ -35,6 +35,19 @@ def area_summary_to_json(area: AreaSummary) -> dict[str, Any]:
         "area_m2": round(area.area_m2, 1),
         "plan_version": area.plan_version,
         "cells": area.cells,
+        "parent": area.parent,
+        **leaders_to_json(area.leaders),
+    }
+
+
+def leaders_to_json(people: Leaders | None) -> dict[str, Any]:
+    """An area's leader and deputy with their phones (null when not set)."""
+    people = people or Leaders()
+    return {
+        "leader": people.leader,
+        "leader_phone": people.leader_phone,
+        "deputy": people.deputy,
+        "deputy_phone": people.deputy_phone,
     }
 
 
@@ -46,6 +59,7 @@ def area_added_to_json(made: AreaAdded) -> dict[str, Any]:
         "kind": made.kind,
         "area_m2": made.area_m2,
         "warnings": list(made.warnings),
+        "parent": made.parent,
     }
 
 
@@ -121,6 +135,8 @@ def area_to_feature(area: AreaInfo) -> dict[str, Any]:
             "area_m2": round(area.area_m2, 1),
             "plan_version": area.plan_version,
             "cells": area.cells,
+            "parent": area.parent,
+            **leaders_to_json(area.leaders),
         },
     }
 
