@@ -15,7 +15,14 @@ from gridmgr.cli.checkpoints import add_checkpoint_commands
 from gridmgr.cli.findings import add_findings_commands
 from gridmgr.cli.helptext import HelpFormatter, examples
 from gridmgr.cli.maintain import add_maintain_commands
-from gridmgr.cli.printing import areas_text, coverage_text, grid_text, plans_text, plans_to_json
+from gridmgr.cli.printing import (
+    areas_text,
+    coverage_text,
+    grid_text,
+    import_report_text,
+    plans_text,
+    plans_to_json,
+)
 from gridmgr.cli.web import add_web_commands
 from gridmgr.errors import GridmgrError, InvalidInput
 
@@ -165,7 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     area = sub.add_parser(
         "area",
-        help="areas: add, list",
+        help="areas: add, import, list",
         description="The areas under management: parks, communities, districts.",
         epilog=examples(
             "gridmgr area add park.geojson --name 儿童公园 --kind park",
@@ -225,6 +232,46 @@ def build_parser() -> argparse.ArgumentParser:
         help="the area's clock for schedules and rounds, an IANA name (default: %(default)s)",
     )
     add.set_defaults(func=_cmd_area_add)
+    imp = area.add_parser(
+        "import",
+        help="store many child areas of one parent from a file; prints their slugs",
+        description="Store one child area of PARENT per polygon feature of FILE (a district's "
+        "streets, a street's communities), each clipped to the parent; print one slug per line. "
+        "Gaps and overlaps between the children are reported on stderr. A missing field, an empty "
+        "or repeated name, or a feature outside the parent refuses the whole file. A gridded "
+        "parent's cells move, with their wardens, schedules and history, to the child covering "
+        "most of each.",
+        epilog=examples(
+            "gridmgr area import streets.geojson --parent daoli-qu --level street --name-field name "
+            "--code-field code",
+            "gridmgr area import harbin.json --parent harbin --level district --name-field name "
+            "--code-field adcode --crs gcj02",
+        ),
+    )
+    imp.add_argument(
+        "file", metavar="FILE", help="the children's outlines: GeoJSON, GeoPackage or Shapefile"
+    )
+    imp.add_argument("--parent", required=True, metavar="SLUG", help="the parent area (required)")
+    imp.add_argument(
+        "--level",
+        required=True,
+        metavar="LEVEL",
+        help="the children's kind: street, community, district, ... (required)",
+    )
+    imp.add_argument(
+        "--name-field",
+        required=True,
+        metavar="FIELD",
+        help="the property holding each child's name; slugs are made from it (required)",
+    )
+    imp.add_argument(
+        "--code-field",
+        metavar="FIELD",
+        help="the property holding each child's administrative code (e.g. adcode: 230102), the "
+        "prefix of its cells' codes (default: none)",
+    )
+    imp.add_argument("--crs", default="wgs84", metavar="wgs84|gcj02|bd09", help=DATUM_HELP)
+    imp.set_defaults(func=_cmd_area_import)
     lst = area.add_parser(
         "list",
         help="list areas",
@@ -583,6 +630,21 @@ def _cmd_area_add(args: argparse.Namespace) -> int:
     for w in got.warnings:
         print(f"gridmgr: warning: {w}", file=sys.stderr)
     print(got.slug)
+    return 0
+
+
+def _cmd_area_import(args: argparse.Namespace) -> int:
+    from gridmgr.services.area_import import import_areas
+
+    got = import_areas(
+        _engine(args), args.file, parent=args.parent, level=args.level,
+        name_field=args.name_field, code_field=args.code_field, crs=args.crs,
+    )  # fmt: skip
+    for w in got.warnings:
+        print(f"gridmgr: warning: {w}", file=sys.stderr)
+    print(import_report_text(got), file=sys.stderr)
+    for slug in got.slugs:
+        print(slug)
     return 0
 
 

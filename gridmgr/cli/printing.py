@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from gridmgr.geometry.gridding import format_quality
+from gridmgr.services.area_import import ImportedAreas
 from gridmgr.services.areas import AreaSummary, area_tree
 from gridmgr.services.coverage import CoverageReport
 from gridmgr.services.plans import GridReport
@@ -27,6 +28,24 @@ def areas_text(rows: list[AreaSummary]) -> str:
             f"plan v{a.plan_version or '-'}  {a.cells} cells{lead}{deputy}"
         )
     return "\n".join(lines) or "no areas yet (gridmgr area add FILE --name NAME)"
+
+
+def import_report_text(r: ImportedAreas) -> str:
+    """How imported children cover their parent: gaps and overlaps between siblings, cells moved."""
+    g = r.ground
+    lines = [
+        f"{len(r.slugs)} child areas of {r.parent}; the children cover "
+        f"{g.coverage_ratio * 100:.2f}% of it, coverage error {r.coverage_error:.6f}",
+        f"gaps: {len(g.gaps)} ({sum(a for _, a in g.gaps):,.1f} m²), "
+        f"overlaps: {len(g.overlaps)} ({sum(a for _, a in g.overlaps):,.1f} m²)",
+    ]
+    if r.moved is not None:
+        lines.append(
+            f"plan v{r.moved.from_plan} of {r.parent} moved to its children: "
+            + ", ".join(f"{k} {n} cells" for k, n in sorted(r.moved.cells.items()))
+            + f"; {r.moved.findings} findings, {r.moved.checkpoints} checkpoints"
+        )
+    return "\n".join(lines)
 
 
 def grid_text(r: GridReport) -> str:

@@ -148,7 +148,7 @@ def add_area(
     if slug is not None:
         slug = check_slug(slug.strip())
     if code is not None:
-        code = _code_prefix(code)
+        code = check_code(code)
     _check_timezone(timezone)
     if kind is not None and not re.fullmatch(r"[\w-]{1,40}", kind):
         raise InvalidInput(f"area kind {kind!r}: use up to 40 letters, digits, '-' or '_'")
@@ -168,7 +168,7 @@ def add_area(
                 geom = within_parent(up, [geom], [name])[0]
             area_m2 = float(to_metric(geom, metric_crs(geom)).area)
             if slug is None:
-                slug = _free_slug(s, area_slug(name, kind))
+                slug = free_slug(s, area_slug(name, kind))
             else:
                 _check_slug_free(s, slug)
             area = Area(
@@ -221,7 +221,7 @@ def within_parent(
     return list(clipped)
 
 
-def _code_prefix(code: str) -> str:
+def check_code(code: str) -> str:
     """A checked cell-code prefix; all digits means an administrative code of the unit-grid standards:
     6-digit county, then 3-digit street, then 3-digit community (cells then read 230102001002001)."""
     code = code.strip()
@@ -257,7 +257,8 @@ def _check_slug_free(s: Session, slug: str) -> None:
         )
 
 
-def _free_slug(s: Session, base: str) -> str:
+def free_slug(s: Session, base: str) -> str:
+    """`base`, or `base`-2, -3, ... when another area has it already (in the caller's session)."""
     taken = set(s.execute(select(Area.slug).where(Area.slug.like(f"{base}%"))).scalars())
     if base not in taken:
         return base

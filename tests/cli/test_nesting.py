@@ -48,3 +48,62 @@ def test_area_add_with_a_parent_and_the_list_as_a_tree(run, tmp_path):
     assert {a["slug"]: a["parent"] for a in listed} == {"daoli": None, "west": "daoli"}
     err = run.fails("area", "add", west, "--name", "X", "--parent", "nowhere")
     assert err.startswith("gridmgr: error: no area 'nowhere'")
+
+
+def test_area_import_prints_one_slug_a_line_and_reports_gaps_on_stderr(run, tmp_path, capsys):
+    top = write_features(tmp_path / "d.geojson", [district()])
+    run("area", "add", top, "--name", "道里区", "--code", "230102")
+    shapes = strips([WEST + 0.02])
+    streets = write_features(
+        tmp_path / "s.geojson",
+        shapes,
+        [{"名称": "安静街道", "adcode": 230102001}, {"名称": "抚顺街道", "adcode": 230102002}],
+    )
+    out = run(
+        "area",
+        "import",
+        streets,
+        "--parent",
+        "daoli-qu",
+        "--level",
+        "street",
+        "--name-field",
+        "名称",
+        "--code-field",
+        "adcode",
+    )
+    assert out.splitlines() == ["anjing-jiedao", "fushun-jiedao"]
+    listed = json.loads(run("area", "list", "--json"))
+    assert [(a["slug"], a["parent"]) for a in listed] == [
+        ("anjing-jiedao", "daoli-qu"), ("daoli-qu", None), ("fushun-jiedao", "daoli-qu"),
+    ]  # fmt: skip
+    err = run.fails(
+        "area",
+        "import",
+        streets,
+        "--parent",
+        "daoli-qu",
+        "--level",
+        "street",
+        "--name-field",
+        "name",
+    )
+    assert "no field 'name' (--name-field); the features have: adcode, 名称" in err
+
+
+def test_the_import_report_names_gaps_overlaps_and_moves(engine, tmp_path):
+    from gridmgr import services
+    from gridmgr.cli.printing import import_report_text
+    from gridmgr.services.area_import import import_areas
+
+    top = write_features(tmp_path / "d.geojson", [district()])
+    services.add_area(engine, top, name="Daoli")
+    services.grid(engine, "daoli", count=4)
+    halves = write_features(
+        tmp_path / "h.geojson", strips([WEST + 0.02], north=45.766), [{"n": "A"}, {"n": "B"}]
+    )
+    got = import_areas(engine, halves, parent="daoli", level="street", name_field="n")
+    text = import_report_text(got).splitlines()
+    assert text[0].startswith("2 child areas of daoli; the children cover 96.")
+    assert text[1].startswith("gaps: 1 (") and "overlaps: 0 (0.0 m²)" in text[1]
+    assert text[2].startswith("plan v1 of daoli moved to its children: a ") and "b " in text[2]
