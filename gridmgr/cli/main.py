@@ -20,6 +20,7 @@ from gridmgr.cli.printing import (
     coverage_text,
     grid_text,
     import_report_text,
+    leaves_text,
     plans_text,
     plans_to_json,
 )
@@ -288,11 +289,14 @@ def build_parser() -> argparse.ArgumentParser:
         description="Make a new grid plan for AREA in one of three modes: --count N equal cells, "
         "--cell-size M metre squares or hexagons, or --from the cells a planner drew. Every "
         "warden keeps a post, schedules follow their ground, and cells that barely moved keep "
-        "their codes.",
+        "their codes. An area with child areas grids its leaf areas instead: --count N is shared "
+        "out by their land (largest remainder, at least one each), --cell-size M grids each; codes "
+        "follow each leaf's administrative code.",
         epilog=examples(
             "gridmgr grid daoli --count 654  # 654 equal cells",
             "gridmgr grid park --cell-size 50 --shape hex --split-by paths.geojson",
             "gridmgr grid park --from cells-drawn.geojson --dry-run  # what would change",
+            "gridmgr grid daoli-qu --count 654  # a district with streets: 654 shared by their land",
         ),
     )
     g.add_argument("area", metavar="AREA", help="the area's slug (gridmgr area list shows them)")
@@ -663,8 +667,11 @@ def _cmd_area_list(args: argparse.Namespace) -> int:
 
 def _cmd_grid(args: argparse.Namespace) -> int:
     from gridmgr.services import grid
+    from gridmgr.services.leaf_grid import holds_children
 
     _check_split_options(args)
+    if holds_children(_engine(args), args.area):
+        return _grid_leaves(args)
     r = grid(
         _engine(args), args.area, count=args.count, cell_size=args.cell_size, from_file=args.from_file,
         shape=args.shape, split_by=args.split_by, crs=args.crs, dry_run=args.dry_run,
@@ -677,6 +684,38 @@ def _cmd_grid(args: argparse.Namespace) -> int:
         _print_json(grid_report_to_json(r))
     else:
         print(grid_text(r))
+    return 0
+
+
+def _grid_leaves(args: argparse.Namespace) -> int:
+    """`grid PARENT --count N | --cell-size M`: every leaf area below it, N shared out by land."""
+    from gridmgr.services.leaf_grid import grid_leaves
+
+    other = [
+        flag
+        for flag, given in (
+            ("--from", args.from_file),
+            ("--split-by", args.split_by),
+            ("--weight", args.weight),
+            ("--target-weight", args.target_weight),
+        )
+        if given
+    ]
+    if other:
+        raise InvalidInput(
+            f"{args.area!r} holds child areas: gridding it grids its leaf areas with --count or "
+            f"--cell-size only; {', '.join(other)} work on one leaf at a time (gridmgr grid LEAF ...)"
+        )
+    r = grid_leaves(
+        _engine(args), args.area, count=args.count, cell_size=args.cell_size, shape=args.shape,
+        min_fraction=args.min_fraction, dry_run=args.dry_run,
+    )  # fmt: skip
+    if args.json:
+        from gridmgr.web.api.serialise import leaves_gridded_to_json
+
+        _print_json(leaves_gridded_to_json(r))
+    else:
+        print(leaves_text(r))
     return 0
 
 

@@ -9,6 +9,7 @@ from gridmgr.geometry.gridding import format_quality
 from gridmgr.services.area_import import ImportedAreas
 from gridmgr.services.areas import AreaSummary, area_tree
 from gridmgr.services.coverage import CoverageReport
+from gridmgr.services.leaf_grid import LeavesGridded
 from gridmgr.services.plans import GridReport
 from gridmgr.services.reports import PlanRow
 from gridmgr.services.users import UserInfo
@@ -44,6 +45,19 @@ def import_report_text(r: ImportedAreas) -> str:
             f"plan v{r.moved.from_plan} of {r.parent} moved to its children: "
             + ", ".join(f"{k} {n} cells" for k, n in sorted(r.moved.cells.items()))
             + f"; {r.moved.findings} findings, {r.moved.checkpoints} checkpoints"
+        )
+    return "\n".join(lines)
+
+
+def leaves_text(r: LeavesGridded) -> str:
+    """An area's leaves gridded: the total, then one line per leaf with its share and codes."""
+    head = "dry run: nothing written" if r.dry_run else "written"
+    lines = [f"{head}: {r.cells} cells over {len(r.leaves)} leaf areas of {r.area}"]
+    for x in r.leaves:
+        share = f" (share {x.share:.2f})" if x.share is not None else ""
+        plan = f"  plan v{x.plan_version}" if x.plan_version is not None else ""
+        lines.append(
+            f"  {x.slug:<28} {x.cells:>7} cells{share}  {x.first_code} … {x.last_code}{plan}"
         )
     return "\n".join(lines)
 

@@ -107,3 +107,35 @@ def test_the_import_report_names_gaps_overlaps_and_moves(engine, tmp_path):
     assert text[0].startswith("2 child areas of daoli; the children cover 96.")
     assert text[1].startswith("gaps: 1 (") and "overlaps: 0 (0.0 m²)" in text[1]
     assert text[2].startswith("plan v1 of daoli moved to its children: a ") and "b " in text[2]
+
+
+def test_grid_on_a_parent_grids_its_leaves_and_prints_the_counts(run, tmp_path):
+    top = write_features(tmp_path / "d.geojson", [district()])
+    run("area", "add", top, "--name", "Daoli", "--code", "230102")
+    props = [{"n": "A", "c": "230102001"}, {"n": "B", "c": "230102002"}]
+    streets = write_features(tmp_path / "s.geojson", strips([WEST + 0.015]), props)
+    run(
+        "area",
+        "import",
+        streets,
+        "--parent",
+        "daoli",
+        "--level",
+        "street",
+        "--name-field",
+        "n",
+        "--code-field",
+        "c",
+    )
+    got = json.loads(run("grid", "daoli", "--count", "40", "--json"))
+    assert got["cells"] == 40 and [x["slug"] for x in got["leaves"]] == ["a", "b"]
+    assert sum(x["cells"] for x in got["leaves"]) == 40
+    assert all(abs(x["cells"] - x["share"]) < 1 for x in got["leaves"])
+    assert got["leaves"][0]["first_code"] == "230102001001"
+    text = run("grid", "daoli", "--count", "41").splitlines()
+    assert text[0] == "written: 41 cells over 2 leaf areas of daoli"
+    assert text[1].split()[0] == "a" and "230102001001 … 230102001" in text[1]
+    err = run.fails("grid", "daoli", "--count", "1")
+    assert "1 cells cannot cover 2 areas" in err
+    err = run.fails("grid", "daoli", "--from", streets)
+    assert "holds child areas" in err and "--from" in err

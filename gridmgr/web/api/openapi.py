@@ -215,6 +215,46 @@ _SCHEMAS: dict[str, Any] = {
             "dry_run": {"type": "boolean", "default": False},
         },
     },
+    "LeavesGridded": {
+        "type": "object",
+        "description": "an area with child areas gridded leaf by leaf: count shared out by land",
+        "required": ["area", "dry_run", "mode", "cells", "leaves"],
+        "properties": {
+            "area": _STR,
+            "dry_run": {"type": "boolean"},
+            "mode": {"type": "string", "enum": ["count", "cell_size"]},
+            "cells": _INT,
+            "leaves": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": [
+                        "slug",
+                        "name",
+                        "code",
+                        "area_m2",
+                        "share",
+                        "cells",
+                        "plan_version",
+                    ],
+                    "properties": {
+                        "slug": _STR,
+                        "name": _STR,
+                        "code": _STR_OR_NULL,
+                        "area_m2": _NUM,
+                        "share": {
+                            "type": ["number", "null"],
+                            "description": "the leaf's exact share of count by land",
+                        },
+                        "cells": _INT,
+                        "first_code": _STR,
+                        "last_code": _STR,
+                        "plan_version": {"type": ["integer", "null"]},
+                    },
+                },
+            },
+        },
+    },
     "GridReport": {
         "type": "object",
         "required": ["dry_run", "mode", "cells", "previous_cells", "gained_staff", "lost_staff"],
@@ -725,11 +765,18 @@ _DOCUMENT: dict[str, Any] = {
             "parameters": [_SLUG],
             "post": {
                 "operationId": "gridArea",
-                "summary": "a new plan by count, cell size or drawn cells; staff carried over (planners)",
+                "summary": "a new plan by count, cell size or drawn cells; staff carried over; an "
+                "area with child areas: its leaves gridded, count shared out by land (planners)",
                 "requestBody": _body(_ref("GridRequest")),
                 "responses": {
-                    "200": _ok("dry run: what would change; nothing written", _ref("GridReport")),
-                    "201": _ok("the new plan is active", _ref("GridReport")),
+                    "200": _ok(
+                        "dry run: what would change; nothing written",
+                        {"anyOf": [_ref("GridReport"), _ref("LeavesGridded")]},
+                    ),
+                    "201": _ok(
+                        "the new plan is active (an area with child areas: each leaf's)",
+                        {"anyOf": [_ref("GridReport"), _ref("LeavesGridded")]},
+                    ),
                     **_errors(400, 401, 403, 404, 409, 413, 422),
                 },
             },

@@ -19,6 +19,7 @@ from gridmgr.rules.schedule import Rhythm
 from gridmgr.services.areas import AreaAdded, AreaInfo, AreaSummary, Leaders
 from gridmgr.services.audit import AuditEntry
 from gridmgr.services.coverage import CoverageReport
+from gridmgr.services.leaf_grid import LeavesGridded
 from gridmgr.services.mine import WardenCells
 from gridmgr.services.plans import GridReport
 from gridmgr.services.posts import CellWardens
@@ -85,6 +86,31 @@ def grid_report_to_json(report: GridReport) -> dict[str, Any]:
     if report.plan_version is not None:
         out["plan_version"] = report.plan_version
     return out
+
+
+def leaves_gridded_to_json(r: LeavesGridded) -> dict[str, Any]:
+    """An area's leaves gridded, as `POST /areas/{slug}/grid` on an area with children answers and
+    `gridmgr grid PARENT --json` prints."""
+    return {
+        "area": r.area,
+        "dry_run": r.dry_run,
+        "mode": r.mode,
+        "cells": r.cells,
+        "leaves": [
+            {
+                "slug": x.slug,
+                "name": x.name,
+                "code": x.code,
+                "area_m2": round(x.area_m2, 1),
+                "share": None if x.share is None else round(x.share, 4),
+                "cells": x.cells,
+                "first_code": x.first_code,
+                "last_code": x.last_code,
+                "plan_version": x.plan_version,
+            }
+            for x in r.leaves
+        ],
+    }
 
 
 def cell_wardens_to_json(done: CellWardens) -> dict[str, Any]:

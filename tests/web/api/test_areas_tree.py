@@ -62,3 +62,37 @@ def test_the_areas_page_shows_the_tree(app_factory):
     rows = re.findall(r'data-area="([\w-]+)" data-parent="([\w-]*)" data-depth="(\d)"', html)
     assert rows == [("daoli", "", "0"), ("s0", "daoli", "1"), ("s1", "daoli", "1")]
     assert html.count("└") == 2
+
+
+def test_grid_on_a_parent_by_api_grids_its_leaves(app_factory):
+    app = app_factory()
+    engine = app.extensions["gridmgr.engine"]
+    services.add_user(engine, "planner", role="planner", password=PASSWORD)
+    user = services.list_users(engine)[0]
+    tok = {"Authorization": f"Bearer {services.issue_token(engine, user.id)}"}
+    geo = shapely.geometry.mapping
+    services.add_area(engine, geojson=geo(district()), name="Daoli", kind="district")
+    for k, strip in enumerate(strips([WEST + 0.02])):
+        services.add_area(
+            engine, geojson=geo(strip), name=f"S{k}", parent="daoli", code=f"23010200{k + 1}"
+        )
+    client = app.test_client()
+    dry = client.post(f"{API}/areas/daoli/grid", headers=tok, json={"count": 20, "dry_run": True})
+    assert dry.status_code == 200, dry.get_data(as_text=True)
+    assert all(x["plan_version"] is None for x in dry.get_json()["leaves"])
+    made = client.post(f"{API}/areas/daoli/grid", headers=tok, json={"count": 20})
+    assert made.status_code == 201, made.get_data(as_text=True)
+    body = made.get_json()
+    assert body["cells"] == 20 and [x["cells"] for x in body["leaves"]] == [
+        x["cells"] for x in dry.get_json()["leaves"]
+    ]
+    assert (
+        client.get(f"{API}/areas/s0", headers=tok).get_json()["properties"]["cells"]
+        == body["leaves"][0]["cells"]
+    )
+    bad = client.post(
+        f"{API}/areas/daoli/grid",
+        headers=tok,
+        json={"cells": {"type": "FeatureCollection", "features": []}},
+    )
+    assert bad.status_code == 422 and "holds child areas" in bad.get_json()["error"]["message"]
