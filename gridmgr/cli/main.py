@@ -454,7 +454,8 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument(
         "--auto",
         action="store_true",
-        help="spread all wardens over all cells, instead of naming cells and --warden",
+        help="spread all wardens over all cells, instead of naming cells and --warden; on an "
+        "area with child areas they are shared over its leaf areas by their cells first",
     )
     a.set_defaults(func=_cmd_assign)
 
@@ -762,6 +763,18 @@ def _cmd_assign(args: argparse.Namespace) -> int:
             raise InvalidInput(
                 "--auto spreads all wardens: give no cell codes and no --warden with it"
             )
+        from gridmgr.services.leaf_grid import holds_children
+
+        if holds_children(_engine(args), args.area):
+            from gridmgr.services.leaf_staff import auto_assign_leaves
+
+            spread = auto_assign_leaves(_engine(args), args.area)
+            print(f"{spread.wardens} wardens spread over the leaf areas of {spread.area}:")
+            for leaf, got in spread.leaves.items():
+                print(
+                    f"  {leaf:<28} {got.wardens} wardens over {got.cells} cells ({got.posts} posts)"
+                )
+            return 0
         done = auto_assign(_engine(args), args.area)
         print(
             f"{done.wardens} wardens spread over {done.cells} cells ({done.posts} posts), "
