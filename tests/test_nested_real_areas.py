@@ -11,13 +11,14 @@ import re
 import numpy as np
 import pytest
 import shapely
-from nesttools import write_features
 from sqlalchemy import func, select
 
 from gridmgr import services
 from gridmgr.cli.main import main
 from gridmgr.db.models import Area, Assignment, Cell, GridPlan
 from gridmgr.db.store import make_engine, reading
+
+from nesttools import write_features
 
 STREET_CODES = [f"230102{k:03d}" for k in range(1, 6)]
 # made-up streets: Daoli cut west to east at these fractions of its width (unequal on purpose)

@@ -26,6 +26,7 @@ from gridmgr.cli.printing import (
 )
 from gridmgr.cli.web import add_web_commands
 from gridmgr.errors import GridmgrError, InvalidInput
+from gridmgr.rules.staffing import ROLES
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 1
@@ -51,7 +52,10 @@ FEATURE_HELP = (
     "use only this feature of the file: its name or 0-based index (default: all polygon features "
     "together)"
 )
-ROLE_HELP = "leader (网格长), member (网格员) or volunteer (default: %(default)s)"
+ROLE_HELP = (
+    "leader (网格长), member (网格员), volunteer, building_leader (楼栋长) or unit_leader (单元长) "
+    "(default: %(default)s)"
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -173,7 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     area = sub.add_parser(
         "area",
-        help="areas: add, import, list",
+        help="areas: add, import, list, set",
         description="The areas under management: parks, communities, districts.",
         epilog=examples(
             "gridmgr area add park.geojson --name 儿童公园 --kind park",
@@ -282,6 +286,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     lst.add_argument("--json", action="store_true", help="print JSON, as GET /api/v1/areas answers")
     lst.set_defaults(func=_cmd_area_list)
+    area_set = area.add_parser(
+        "set",
+        help="set an area's leader and deputy (the chain of responsibility)",
+        description="Set an area's settings: its leader and deputy with their phones (shown in "
+        "'area list', the area's JSON and exports of its cells and of the cells below it). An "
+        "empty value clears a field; what is not given stays. Audited.",
+        epilog=examples(
+            "gridmgr area set daoli-qu --leader 王伟 --leader-phone 13900000000",
+            "gridmgr area set xinyang-lu-jiedao --leader 张强 --deputy 李娜 --deputy-phone 13800000001",
+            "gridmgr area set daoli-qu --deputy ''  # no deputy",
+        ),
+    )
+    area_set.add_argument("slug", metavar="SLUG", help="the area's slug")
+    _add_leader_options(area_set)
+    area_set.set_defaults(func=_cmd_area_set)
 
     g = sub.add_parser(
         "grid",
@@ -410,16 +429,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     wa.add_argument("name", metavar="NAME", help="the warden's name, unique, up to 120 characters")
     wa.add_argument("--phone", help="a phone number, digits with + ( ) - or spaces (default: none)")
-    wa.add_argument(
-        "--role", default="member", choices=("leader", "member", "volunteer"), help=ROLE_HELP
-    )
+    wa.add_argument("--role", default="member", choices=ROLES, help=ROLE_HELP)
     wa.set_defaults(func=_cmd_warden_add)
     wi = warden.add_parser(
         "import",
         help="import wardens from a UTF-8 CSV with header name,phone[,role]",
         description="Import wardens from a CSV file in UTF-8 whose first line is the header "
-        "name,phone or name,phone,role; role is leader (网格长), member (网格员) or volunteer, "
-        "member when empty or left out. A bad line refuses the whole file, naming the line.",
+        "name,phone or name,phone,role; role is leader (网格长), member (网格员), volunteer, "
+        "building_leader (楼栋长) or unit_leader (单元长), member when empty or left out. A bad "
+        "line refuses the whole file, naming the line.",
         epilog="file:\n  name,phone,role\n  张伟,13800000000,leader\n  李娜,13900000000,\n\n"
         + examples("gridmgr warden import wardens.csv"),
     )
@@ -448,9 +466,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="the cells to post the warden to (none with --auto)",
     )
     a.add_argument("--warden", metavar="NAME", help="the warden to post, by name")
-    a.add_argument(
-        "--role", default="member", choices=("leader", "member", "volunteer"), help=ROLE_HELP
-    )
+    a.add_argument("--role", default="member", choices=ROLES, help=ROLE_HELP)
     a.add_argument(
         "--auto",
         action="store_true",
@@ -651,6 +667,38 @@ def _cmd_area_import(args: argparse.Namespace) -> int:
     for slug in got.slugs:
         print(slug)
     return 0
+
+
+def _add_leader_options(parser: argparse.ArgumentParser) -> None:
+    """`area set`'s --leader, --leader-phone, --deputy, --deputy-phone."""
+    parser.add_argument(
+        "--leader", metavar="NAME", help="the area's leader (e.g. 街道书记, 网格长)"
+    )
+    parser.add_argument("--leader-phone", metavar="P", help="the leader's phone")
+    parser.add_argument("--deputy", metavar="NAME", help="the leader's deputy")
+    parser.add_argument("--deputy-phone", metavar="P", help="the deputy's phone")
+
+
+def _cmd_area_set(args: argparse.Namespace) -> int:
+    _set_leaders(args)
+    return 0
+
+
+def _set_leaders(args: argparse.Namespace) -> None:
+    """`area set SLUG --leader ... --deputy ...`: the leaders set, then printed."""
+    from gridmgr.services.leaders import set_leaders
+
+    people = set_leaders(
+        _engine(args), args.slug, leader=args.leader, leader_phone=args.leader_phone,
+        deputy=args.deputy, deputy_phone=args.deputy_phone,
+    )  # fmt: skip
+    shown = [
+        f"leader {people.leader or '-'}"
+        + (f" {people.leader_phone}" if people.leader_phone else ""),
+        f"deputy {people.deputy or '-'}"
+        + (f" {people.deputy_phone}" if people.deputy_phone else ""),
+    ]
+    print(f"{args.slug}: {', '.join(shown)}")
 
 
 def _cmd_area_list(args: argparse.Namespace) -> int:

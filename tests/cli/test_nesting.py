@@ -6,9 +6,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from nesttools import WEST, district, strips, write_features
 
 from gridmgr.cli.main import main
+
+from nesttools import WEST, district, strips, write_features
 
 
 @pytest.fixture
@@ -139,3 +140,36 @@ def test_grid_on_a_parent_grids_its_leaves_and_prints_the_counts(run, tmp_path):
     assert "1 cells cannot cover 2 areas" in err
     err = run.fails("grid", "daoli", "--from", streets)
     assert "holds child areas" in err and "--from" in err
+
+
+def test_area_set_leaders_shows_them_in_the_list_and_json(run, tmp_path):
+    top = write_features(tmp_path / "d.geojson", [district()])
+    run("area", "add", top, "--name", "Daoli")
+    out = run(
+        "area",
+        "set",
+        "daoli",
+        "--leader",
+        "王伟",
+        "--leader-phone",
+        "13900000000",
+        "--deputy",
+        "李娜",
+    )
+    assert out.strip() == "daoli: leader 王伟 13900000000, deputy 李娜"
+    assert "leader 王伟, deputy 李娜" in run("area", "list")
+    listed = json.loads(run("area", "list", "--json"))[0]
+    assert (listed["leader"], listed["leader_phone"], listed["deputy"]) == (
+        "王伟",
+        "13900000000",
+        "李娜",
+    )
+    assert (
+        run("area", "set", "daoli", "--deputy", "").strip()
+        == "daoli: leader 王伟 13900000000, deputy -"
+    )
+    err = run.fails("area", "set", "daoli")
+    assert "say what to set" in err
+    run("warden", "add", "楼长甲", "--role", "building_leader")
+    err = run.fails("warden", "add", "x", "--role", "boss")
+    assert "invalid choice: 'boss'" in err and "unit_leader" in err

@@ -6,13 +6,13 @@ from __future__ import annotations
 import re
 
 import pytest
-from nesttools import WEST, district, strips, write_features
 
 from gridmgr import services
 from gridmgr.errors import InvalidInput
 from gridmgr.services.area_import import import_areas
 from gridmgr.services.leaf_grid import grid_leaves, holds_children
 
+from nesttools import WEST, district, strips, write_features
 from webtools import table_counts
 
 CUTS = [WEST + 0.0113, WEST + 0.0301]

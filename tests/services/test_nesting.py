@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import pytest
 import shapely
-from nesttools import EAST, NORTH, SOUTH, WEST, district, strips, write_features
 
 from gridmgr import services
 from gridmgr.errors import InvalidInput, NotFound
 from gridmgr.services.area_import import import_areas
 from gridmgr.services.areas import area_tree
 
+from nesttools import EAST, NORTH, SOUTH, WEST, district, strips, write_features
 from webtools import table_counts
 
 

@@ -278,7 +278,10 @@ _SCHEMAS: dict[str, Any] = {
         "required": ["name", "role"],
         "properties": {
             "name": _STR,
-            "role": {"type": "string", "enum": ["leader", "member", "volunteer"]},
+            "role": {
+                "type": "string",
+                "enum": ["leader", "member", "volunteer", "building_leader", "unit_leader"],
+            },
         },
     },
     "Schedule": {
@@ -533,7 +536,13 @@ _SCHEMAS: dict[str, Any] = {
                         "name": _STR,
                         "role": {
                             "type": "string",
-                            "enum": ["leader", "member", "volunteer"],
+                            "enum": [
+                                "leader",
+                                "member",
+                                "volunteer",
+                                "building_leader",
+                                "unit_leader",
+                            ],
                             "default": "member",
                         },
                     },

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import shapely
 import shapely.geometry
-from nesttools import WEST, district, strips
 
 from gridmgr import services
 
+from nesttools import WEST, district, strips
 from webtools import PASSWORD
 
 API = "/api/v1"
@@ -96,3 +96,21 @@ def test_grid_on_a_parent_by_api_grids_its_leaves(app_factory):
         json={"cells": {"type": "FeatureCollection", "features": []}},
     )
     assert bad.status_code == 422 and "holds child areas" in bad.get_json()["error"]["message"]
+
+
+def test_the_staff_page_offers_the_building_and_unit_leader_roles(app_factory):
+    from webtools import login
+
+    app = app_factory()
+    engine = app.extensions["gridmgr.engine"]
+    services.add_user(engine, "manager", role="manager", password=PASSWORD)
+    services.add_area(engine, geojson=shapely.geometry.mapping(district()), name="Daoli")
+    services.grid(engine, "daoli", count=2)
+    client = app.test_client()
+    login(client, "manager")
+    html = client.get("/areas/daoli/staff").get_data(as_text=True)
+    assert 'value="building_leader"' in html and 'value="unit_leader"' in html
+    zh = client.get("/areas/daoli/staff", headers={"Accept-Language": "zh-CN"}).get_data(
+        as_text=True
+    )
+    assert "楼栋长" in zh and "单元长" in zh
