@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from gridmgr.db.models import Area, Base, Cell, Checkpoint, Finding, GateEvent, GridPlan
 from gridmgr.db.queries import active_plan, record_audit
 from gridmgr.db.store import load_cells
-from gridmgr.errors import InvalidInput
+from gridmgr.errors import Conflict, InvalidInput
 from gridmgr.geometry.coverage import gaps_and_overlaps
 from gridmgr.geometry.nesting import main_holder
 from gridmgr.geometry.projection import metric_crs, to_metric
@@ -62,8 +62,20 @@ def move_cells_to_children(
             count=len(orphans),
             codes=", ".join(orphans[:_SHOWN]) + (", ..." if len(orphans) > _SHOWN else ""),
         )
+    # the parent's version as read: a re-grid of it committed meanwhile makes this a Conflict
+    bumped = s.execute(
+        update(Area)
+        .where(Area.id == parent.id, Area.version == parent.version)
+        .values(version=Area.version + 1)
+        .execution_options(synchronize_session=False)
+    ).rowcount  # type: ignore[attr-defined]  # an UPDATE's result is a CursorResult
+    if bumped != 1:
+        raise Conflict.of(
+            "area {slug!r} was re-gridded by someone else meanwhile; nothing was written — look at "
+            "its new plan and try again",
+            slug=parent.slug,
+        )
     plan.active = False
-    parent.version += 1
     ids = cells["id"].to_numpy()
     moved: dict[str, int] = {}
     cell_moves: list[dict[str, int]] = []

@@ -303,3 +303,42 @@ def test_children_imported_under_a_gridded_area_take_its_cells_and_all_their_his
         assert street.plan_version == 1 and street.cells == got.moved.cells[slug]
         report = services.coverage_report(engine, slug)
         assert report.cells_total == street.cells and not report.unstaffed
+
+
+def test_a_regrid_committed_while_children_arrive_makes_the_import_a_conflict(
+    engine, daoli, tmp_path
+):
+    """The move checks the parent's version as it read it: cells of a plan that is no longer the
+    parent's active one are never moved."""
+    from sqlalchemy import event
+
+    from gridmgr.errors import Conflict
+
+    if engine.dialect.name == "sqlite":
+        pytest.skip("SQLite writes one transaction at a time (BEGIN IMMEDIATE): no such race")
+    services.grid(engine, daoli, count=6)
+    raced = []
+
+    def quicker_planner(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("UPDATE AREAS SET VERSION") and not raced:
+            raced.append(True)  # another planner re-grids the district and commits first
+            services.grid(engine, daoli, count=8)
+
+    event.listen(engine, "before_cursor_execute", quicker_planner)
+    try:
+        with pytest.raises(Conflict, match="'daoli-qu' was re-gridded by someone else meanwhile"):
+            import_areas(
+                engine,
+                street_file(tmp_path, [WEST + 0.02, WEST + 0.035]),
+                parent=daoli,
+                level="street",
+                name_field="name",
+            )
+    finally:
+        event.remove(engine, "before_cursor_execute", quicker_planner)
+    assert raced
+    assert services.list_areas(engine, parent=daoli) == []
+    assert (
+        services.get_area(engine, daoli).cells == 8
+        and services.get_area(engine, daoli).plan_version == 2
+    )
