@@ -15,9 +15,18 @@ from gridmgr.cli.checkpoints import add_checkpoint_commands
 from gridmgr.cli.findings import add_findings_commands
 from gridmgr.cli.helptext import HelpFormatter, examples
 from gridmgr.cli.maintain import add_maintain_commands
-from gridmgr.cli.printing import areas_text, coverage_text, grid_text, plans_text, plans_to_json
+from gridmgr.cli.printing import (
+    areas_text,
+    coverage_text,
+    grid_text,
+    import_report_text,
+    leaves_text,
+    plans_text,
+    plans_to_json,
+)
 from gridmgr.cli.web import add_web_commands
 from gridmgr.errors import GridmgrError, InvalidInput
+from gridmgr.rules.staffing import ROLES
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 1
@@ -43,7 +52,10 @@ FEATURE_HELP = (
     "use only this feature of the file: its name or 0-based index (default: all polygon features "
     "together)"
 )
-ROLE_HELP = "leader (网格长), member (网格员) or volunteer (default: %(default)s)"
+ROLE_HELP = (
+    "leader (网格长), member (网格员), volunteer, building_leader (楼栋长) or unit_leader (单元长) "
+    "(default: %(default)s)"
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -165,7 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     area = sub.add_parser(
         "area",
-        help="areas: add, list",
+        help="areas: add, import, list, set",
         description="The areas under management: parks, communities, districts.",
         epilog=examples(
             "gridmgr area add park.geojson --name 儿童公园 --kind park",
@@ -185,6 +197,8 @@ def build_parser() -> argparse.ArgumentParser:
             "gridmgr area add park.geojson --name 儿童公园 --kind park  # ertong-gongyuan",
             "gridmgr area add zhaolin.geojson --name 兆麟公园 --slug zhaolin  # zhaolin",
             "gridmgr area add daoli.json --name Daoli --kind district --crs gcj02 --code 230102",
+            "gridmgr area add s1.geojson --name 新阳路街道 --kind street --parent daoli "
+            "--code 230102001",
         ),
     )
     add.add_argument(
@@ -212,19 +226,81 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--crs", default="wgs84", metavar="wgs84|gcj02|bd09", help=DATUM_HELP)
     add.add_argument("--feature", metavar="NAME|INDEX", help=FEATURE_HELP)
     add.add_argument(
+        "--parent",
+        metavar="SLUG",
+        help="make it a child of this area (district > street > community), clipped to it; a "
+        "gridded parent's cells move to it when it covers them all (default: a root area)",
+    )
+    add.add_argument(
         "--timezone",
         default="Asia/Shanghai",
         help="the area's clock for schedules and rounds, an IANA name (default: %(default)s)",
     )
     add.set_defaults(func=_cmd_area_add)
+    imp = area.add_parser(
+        "import",
+        help="store many child areas of one parent from a file; prints their slugs",
+        description="Store one child area of PARENT per polygon feature of FILE (a district's "
+        "streets, a street's communities), each clipped to the parent; print one slug per line. "
+        "Gaps and overlaps between the children are reported on stderr. A missing field, an empty "
+        "or repeated name, or a feature outside the parent refuses the whole file. A gridded "
+        "parent's cells move, with their wardens, schedules and history, to the child covering "
+        "most of each.",
+        epilog=examples(
+            "gridmgr area import streets.geojson --parent daoli-qu --level street --name-field name "
+            "--code-field code",
+            "gridmgr area import harbin.json --parent harbin --level district --name-field name "
+            "--code-field adcode --crs gcj02",
+        ),
+    )
+    imp.add_argument(
+        "file", metavar="FILE", help="the children's outlines: GeoJSON, GeoPackage or Shapefile"
+    )
+    imp.add_argument("--parent", required=True, metavar="SLUG", help="the parent area (required)")
+    imp.add_argument(
+        "--level",
+        required=True,
+        metavar="LEVEL",
+        help="the children's kind: street, community, district, ... (required)",
+    )
+    imp.add_argument(
+        "--name-field",
+        required=True,
+        metavar="FIELD",
+        help="the property holding each child's name; slugs are made from it (required)",
+    )
+    imp.add_argument(
+        "--code-field",
+        metavar="FIELD",
+        help="the property holding each child's administrative code (e.g. adcode: 230102), the "
+        "prefix of its cells' codes (default: none)",
+    )
+    imp.add_argument("--crs", default="wgs84", metavar="wgs84|gcj02|bd09", help=DATUM_HELP)
+    imp.set_defaults(func=_cmd_area_import)
     lst = area.add_parser(
         "list",
         help="list areas",
-        description="Every area: slug, kind, size, active plan and its cells.",
+        description="Every area: slug, kind, size, active plan and its cells; children indented "
+        "under their parent (district > street > community).",
         epilog=examples("gridmgr area list", "gridmgr area list --json"),
     )
     lst.add_argument("--json", action="store_true", help="print JSON, as GET /api/v1/areas answers")
     lst.set_defaults(func=_cmd_area_list)
+    area_set = area.add_parser(
+        "set",
+        help="set an area's leader and deputy (the chain of responsibility)",
+        description="Set an area's settings: its leader and deputy with their phones (shown in "
+        "'area list', the area's JSON and exports of its cells and of the cells below it). An "
+        "empty value clears a field; what is not given stays. Audited.",
+        epilog=examples(
+            "gridmgr area set daoli-qu --leader 王伟 --leader-phone 13900000000",
+            "gridmgr area set xinyang-lu-jiedao --leader 张强 --deputy 李娜 --deputy-phone 13800000001",
+            "gridmgr area set daoli-qu --deputy ''  # no deputy",
+        ),
+    )
+    area_set.add_argument("slug", metavar="SLUG", help="the area's slug")
+    _add_leader_options(area_set)
+    area_set.set_defaults(func=_cmd_area_set)
 
     g = sub.add_parser(
         "grid",
@@ -232,11 +308,14 @@ def build_parser() -> argparse.ArgumentParser:
         description="Make a new grid plan for AREA in one of three modes: --count N equal cells, "
         "--cell-size M metre squares or hexagons, or --from the cells a planner drew. Every "
         "warden keeps a post, schedules follow their ground, and cells that barely moved keep "
-        "their codes.",
+        "their codes. An area with child areas grids its leaf areas instead: --count N is shared "
+        "out by their land (largest remainder, at least one each), --cell-size M grids each; codes "
+        "follow each leaf's administrative code.",
         epilog=examples(
             "gridmgr grid daoli --count 654  # 654 equal cells",
             "gridmgr grid park --cell-size 50 --shape hex --split-by paths.geojson",
             "gridmgr grid park --from cells-drawn.geojson --dry-run  # what would change",
+            "gridmgr grid daoli-qu --count 654  # a district with streets: 654 shared by their land",
         ),
     )
     g.add_argument("area", metavar="AREA", help="the area's slug (gridmgr area list shows them)")
@@ -350,16 +429,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     wa.add_argument("name", metavar="NAME", help="the warden's name, unique, up to 120 characters")
     wa.add_argument("--phone", help="a phone number, digits with + ( ) - or spaces (default: none)")
-    wa.add_argument(
-        "--role", default="member", choices=("leader", "member", "volunteer"), help=ROLE_HELP
-    )
+    wa.add_argument("--role", default="member", choices=ROLES, help=ROLE_HELP)
     wa.set_defaults(func=_cmd_warden_add)
     wi = warden.add_parser(
         "import",
         help="import wardens from a UTF-8 CSV with header name,phone[,role]",
         description="Import wardens from a CSV file in UTF-8 whose first line is the header "
-        "name,phone or name,phone,role; role is leader (网格长), member (网格员) or volunteer, "
-        "member when empty or left out. A bad line refuses the whole file, naming the line.",
+        "name,phone or name,phone,role; role is leader (网格长), member (网格员), volunteer, "
+        "building_leader (楼栋长) or unit_leader (单元长), member when empty or left out. A bad "
+        "line refuses the whole file, naming the line.",
         epilog="file:\n  name,phone,role\n  张伟,13800000000,leader\n  李娜,13900000000,\n\n"
         + examples("gridmgr warden import wardens.csv"),
     )
@@ -388,13 +466,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="the cells to post the warden to (none with --auto)",
     )
     a.add_argument("--warden", metavar="NAME", help="the warden to post, by name")
-    a.add_argument(
-        "--role", default="member", choices=("leader", "member", "volunteer"), help=ROLE_HELP
-    )
+    a.add_argument("--role", default="member", choices=ROLES, help=ROLE_HELP)
     a.add_argument(
         "--auto",
         action="store_true",
-        help="spread all wardens over all cells, instead of naming cells and --warden",
+        help="spread all wardens over all cells, instead of naming cells and --warden; on an "
+        "area with child areas they are shared over its leaf areas by their cells first",
     )
     a.set_defaults(func=_cmd_assign)
 
@@ -569,11 +646,59 @@ def _cmd_area_add(args: argparse.Namespace) -> int:
     got = add_area(
         _engine(args), args.file, name=args.name, kind=args.kind, code=args.code, crs=args.crs,
         feature=_feature_arg(args.feature), timezone=args.timezone, slug=args.slug,
+        parent=args.parent,
     )  # fmt: skip
     for w in got.warnings:
         print(f"gridmgr: warning: {w}", file=sys.stderr)
     print(got.slug)
     return 0
+
+
+def _cmd_area_import(args: argparse.Namespace) -> int:
+    from gridmgr.services.area_import import import_areas
+
+    got = import_areas(
+        _engine(args), args.file, parent=args.parent, level=args.level,
+        name_field=args.name_field, code_field=args.code_field, crs=args.crs,
+    )  # fmt: skip
+    for w in got.warnings:
+        print(f"gridmgr: warning: {w}", file=sys.stderr)
+    print(import_report_text(got), file=sys.stderr)
+    for slug in got.slugs:
+        print(slug)
+    return 0
+
+
+def _add_leader_options(parser: argparse.ArgumentParser) -> None:
+    """`area set`'s --leader, --leader-phone, --deputy, --deputy-phone."""
+    parser.add_argument(
+        "--leader", metavar="NAME", help="the area's leader (e.g. 街道书记, 网格长)"
+    )
+    parser.add_argument("--leader-phone", metavar="P", help="the leader's phone")
+    parser.add_argument("--deputy", metavar="NAME", help="the leader's deputy")
+    parser.add_argument("--deputy-phone", metavar="P", help="the deputy's phone")
+
+
+def _cmd_area_set(args: argparse.Namespace) -> int:
+    _set_leaders(args)
+    return 0
+
+
+def _set_leaders(args: argparse.Namespace) -> None:
+    """`area set SLUG --leader ... --deputy ...`: the leaders set, then printed."""
+    from gridmgr.services.leaders import set_leaders
+
+    people = set_leaders(
+        _engine(args), args.slug, leader=args.leader, leader_phone=args.leader_phone,
+        deputy=args.deputy, deputy_phone=args.deputy_phone,
+    )  # fmt: skip
+    shown = [
+        f"leader {people.leader or '-'}"
+        + (f" {people.leader_phone}" if people.leader_phone else ""),
+        f"deputy {people.deputy or '-'}"
+        + (f" {people.deputy_phone}" if people.deputy_phone else ""),
+    ]
+    print(f"{args.slug}: {', '.join(shown)}")
 
 
 def _cmd_area_list(args: argparse.Namespace) -> int:
@@ -591,8 +716,11 @@ def _cmd_area_list(args: argparse.Namespace) -> int:
 
 def _cmd_grid(args: argparse.Namespace) -> int:
     from gridmgr.services import grid
+    from gridmgr.services.leaf_grid import holds_children
 
     _check_split_options(args)
+    if holds_children(_engine(args), args.area):
+        return _grid_leaves(args)
     r = grid(
         _engine(args), args.area, count=args.count, cell_size=args.cell_size, from_file=args.from_file,
         shape=args.shape, split_by=args.split_by, crs=args.crs, dry_run=args.dry_run,
@@ -605,6 +733,38 @@ def _cmd_grid(args: argparse.Namespace) -> int:
         _print_json(grid_report_to_json(r))
     else:
         print(grid_text(r))
+    return 0
+
+
+def _grid_leaves(args: argparse.Namespace) -> int:
+    """`grid PARENT --count N | --cell-size M`: every leaf area below it, N shared out by land."""
+    from gridmgr.services.leaf_grid import grid_leaves
+
+    other = [
+        flag
+        for flag, given in (
+            ("--from", args.from_file),
+            ("--split-by", args.split_by),
+            ("--weight", args.weight),
+            ("--target-weight", args.target_weight),
+        )
+        if given
+    ]
+    if other:
+        raise InvalidInput(
+            f"{args.area!r} holds child areas: gridding it grids its leaf areas with --count or "
+            f"--cell-size only; {', '.join(other)} work on one leaf at a time (gridmgr grid LEAF ...)"
+        )
+    r = grid_leaves(
+        _engine(args), args.area, count=args.count, cell_size=args.cell_size, shape=args.shape,
+        min_fraction=args.min_fraction, dry_run=args.dry_run,
+    )  # fmt: skip
+    if args.json:
+        from gridmgr.web.api.serialise import leaves_gridded_to_json
+
+        _print_json(leaves_gridded_to_json(r))
+    else:
+        print(leaves_text(r))
     return 0
 
 
@@ -651,6 +811,18 @@ def _cmd_assign(args: argparse.Namespace) -> int:
             raise InvalidInput(
                 "--auto spreads all wardens: give no cell codes and no --warden with it"
             )
+        from gridmgr.services.leaf_grid import holds_children
+
+        if holds_children(_engine(args), args.area):
+            from gridmgr.services.leaf_staff import auto_assign_leaves
+
+            spread = auto_assign_leaves(_engine(args), args.area)
+            print(f"{spread.wardens} wardens spread over the leaf areas of {spread.area}:")
+            for leaf, got in spread.leaves.items():
+                print(
+                    f"  {leaf:<28} {got.wardens} wardens over {got.cells} cells ({got.posts} posts)"
+                )
+            return 0
         done = auto_assign(_engine(args), args.area)
         print(
             f"{done.wardens} wardens spread over {done.cells} cells ({done.posts} posts), "

@@ -6,21 +6,60 @@ from __future__ import annotations
 from typing import Any
 
 from gridmgr.geometry.gridding import format_quality
-from gridmgr.services.areas import AreaSummary
+from gridmgr.services.area_import import ImportedAreas
+from gridmgr.services.areas import AreaSummary, area_tree
 from gridmgr.services.coverage import CoverageReport
+from gridmgr.services.leaf_grid import LeavesGridded
 from gridmgr.services.plans import GridReport
 from gridmgr.services.reports import PlanRow
 from gridmgr.services.users import UserInfo
 
 
 def areas_text(rows: list[AreaSummary]) -> str:
-    """One line per area: slug, kind, hectares, active plan and cells."""
-    lines = [
-        f"{a.slug:<28} {a.kind:<10} {round(a.area_m2, 1) / 1e4:>10.2f} ha  "
-        f"plan v{a.plan_version or '-'}  {a.cells} cells"
-        for a in rows
-    ]
+    """One line per area in tree order, children indented under their parent: slug, kind, hectares,
+    active plan and cells, and the leader when one is set."""
+    lines = []
+    for depth, a in area_tree(rows):
+        name = "  " * depth + a.slug
+        people = a.leaders
+        lead = f"  leader {people.leader}" if people and people.leader else ""
+        deputy = f", deputy {people.deputy}" if people and people.deputy else ""
+        lines.append(
+            f"{name:<28} {a.kind:<10} {round(a.area_m2, 1) / 1e4:>10.2f} ha  "
+            f"plan v{a.plan_version or '-'}  {a.cells} cells{lead}{deputy}"
+        )
     return "\n".join(lines) or "no areas yet (gridmgr area add FILE --name NAME)"
+
+
+def import_report_text(r: ImportedAreas) -> str:
+    """How imported children cover their parent: gaps and overlaps between siblings, cells moved."""
+    g = r.ground
+    lines = [
+        f"{len(r.slugs)} child areas of {r.parent}; the children cover "
+        f"{g.coverage_ratio * 100:.2f}% of it, coverage error {r.coverage_error:.6f}",
+        f"gaps: {len(g.gaps)} ({sum(a for _, a in g.gaps):,.1f} m²), "
+        f"overlaps: {len(g.overlaps)} ({sum(a for _, a in g.overlaps):,.1f} m²)",
+    ]
+    if r.moved is not None:
+        lines.append(
+            f"plan v{r.moved.from_plan} of {r.parent} moved to its children: "
+            + ", ".join(f"{k} {n} cells" for k, n in sorted(r.moved.cells.items()))
+            + f"; {r.moved.findings} findings, {r.moved.checkpoints} checkpoints"
+        )
+    return "\n".join(lines)
+
+
+def leaves_text(r: LeavesGridded) -> str:
+    """An area's leaves gridded: the total, then one line per leaf with its share and codes."""
+    head = "dry run: nothing written" if r.dry_run else "written"
+    lines = [f"{head}: {r.cells} cells over {len(r.leaves)} leaf areas of {r.area}"]
+    for x in r.leaves:
+        share = f" (share {x.share:.2f})" if x.share is not None else ""
+        plan = f"  plan v{x.plan_version}" if x.plan_version is not None else ""
+        lines.append(
+            f"  {x.slug:<28} {x.cells:>7} cells{share}  {x.first_code} … {x.last_code}{plan}"
+        )
+    return "\n".join(lines)
 
 
 def grid_text(r: GridReport) -> str:

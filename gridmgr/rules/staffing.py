@@ -9,8 +9,9 @@ import numpy.typing as npt
 
 from gridmgr.errors import InvalidInput
 
-# a warden's role in a cell: leader 网格长, member 网格员, volunteer
-ROLES = ("leader", "member", "volunteer")
+# a warden's role in a cell: leader 网格长, member 网格员, volunteer, and below the cell the building
+# leader 楼栋长 and the unit (stairwell) leader 单元长 of the chain of responsibility
+ROLES = ("leader", "member", "volunteer", "building_leader", "unit_leader")
 
 
 def spread_wardens(cell_area: npt.NDArray[np.floating], n_wardens: int) -> npt.NDArray[np.int64]:

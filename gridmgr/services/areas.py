@@ -6,19 +6,23 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import shapely
+from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from gridmgr.db.models import Area, Cell, GridPlan
 from gridmgr.db.queries import active_plan, record_audit
 from gridmgr.db.queries import get_area as area_row
 from gridmgr.db.store import reading, transaction
-from gridmgr.errors import Conflict, InvalidInput
+from gridmgr.errors import Conflict, InvalidInput, Phrase
 from gridmgr.files.areas import Limits, area_from_geojson, read_area
+from gridmgr.geometry.nesting import MIN_INSIDE_SHARE, clip_to_parent
 from gridmgr.geometry.projection import metric_crs, to_metric
 from gridmgr.rules.naming import area_slug, check_slug
+from gridmgr.services.moves import MovedCells, move_cells_to_children
 
 # --- areas ----------------------------------------------------------------------------------
 
@@ -36,6 +40,18 @@ class AreaInfo:
     outline: shapely.Geometry
     plan_version: int | None  # the active plan's, None before the first grid
     cells: int  # in the active plan
+    parent: str | None = None  # the parent area's slug (None: a root)
+    leaders: Leaders | None = None
+
+
+@dataclass(frozen=True)
+class Leaders:
+    """The people answerable for an area (the chain of responsibility): its leader and deputy."""
+
+    leader: str | None = None
+    leader_phone: str | None = None
+    deputy: str | None = None
+    deputy_phone: str | None = None
 
 
 @dataclass(frozen=True)
@@ -48,6 +64,8 @@ class AreaSummary:
     area_m2: float
     plan_version: int | None  # None before the first grid
     cells: int
+    parent: str | None = None  # the parent area's slug (None: a root)
+    leaders: Leaders | None = None
 
 
 @dataclass(frozen=True)
@@ -59,6 +77,8 @@ class AreaAdded:
     kind: str
     area_m2: float
     warnings: tuple[str, ...]  # what was repaired or left out while reading the outline
+    parent: str | None = None  # the parent's slug
+    moved: MovedCells | None = None  # the parent's cells that moved to it
 
 
 def get_area(engine: Engine, slug: str) -> AreaInfo:
@@ -81,7 +101,20 @@ def area_info(s: Session, area: Area) -> AreaInfo:
         outline=shapely.from_wkb(area.geometry),
         plan_version=plan.version if plan else None,
         cells=int(count or 0),
+        parent=_slug_of(s, area.parent_id),
+        leaders=leaders_of(area),
     )
+
+
+def leaders_of(area: Area) -> Leaders:
+    """An area row's leader and deputy."""
+    return Leaders(area.leader, area.leader_phone, area.deputy, area.deputy_phone)
+
+
+def _slug_of(s: Session, area_id: int | None) -> str | None:
+    if area_id is None:
+        return None
+    return s.execute(select(Area.slug).where(Area.id == area_id)).scalar_one()
 
 
 def add_area(
@@ -96,12 +129,16 @@ def add_area(
     crs: str = "wgs84",
     feature: int | str | None = None,
     timezone: str = "Asia/Shanghai",
+    parent: str | None = None,
     actor: str = "cli",
 ) -> AreaAdded:
     """Store a new area read from a file (or from parsed GeoJSON, an API body); returns its slug, name and size.
 
     The slug is `slug` when given (a clash is a Conflict), else made from the name in pinyin or ASCII
     (儿童公园 -> ertong-gongyuan), with -2, -3, ... when another area has it already.
+    With `parent` (a slug) the area is that area's child, clipped to it (one mostly outside it is
+    InvalidInput); a gridded parent's cells move to the child if it covers them all, else nothing
+    is written (an area holds cells or children, not both).
     """
     name = (name or "").strip()
     if not name:
@@ -111,7 +148,7 @@ def add_area(
     if slug is not None:
         slug = check_slug(slug.strip())
     if code is not None:
-        code = _code_prefix(code)
+        code = check_code(code)
     _check_timezone(timezone)
     if kind is not None and not re.fullmatch(r"[\w-]{1,40}", kind):
         raise InvalidInput(f"area kind {kind!r}: use up to 40 letters, digits, '-' or '_'")
@@ -121,12 +158,17 @@ def add_area(
         loaded = read_area(path, crs=crs, feature=feature, limits=Limits.from_env())
     else:
         raise InvalidInput("an area needs a file or GeoJSON with its outline")
-    geom = loaded.geometry
-    area_m2 = float(to_metric(geom, metric_crs(geom)).area)
+    geom: BaseGeometry = loaded.geometry
+    moved = None
     try:
         with transaction(engine) as s:
+            up = None
+            if parent is not None:
+                up = area_row(s, parent)
+                geom = within_parent(up, [geom], [name])[0]
+            area_m2 = float(to_metric(geom, metric_crs(geom)).area)
             if slug is None:
-                slug = _free_slug(s, area_slug(name, kind))
+                slug = free_slug(s, area_slug(name, kind))
             else:
                 _check_slug_free(s, slug)
             area = Area(
@@ -137,19 +179,49 @@ def add_area(
                 timezone=timezone,
                 geometry=shapely.to_wkb(geom),
                 area_m2=area_m2,
+                parent_id=up.id if up else None,
             )
             s.add(area)
             s.flush()
-            record_audit(s, actor, "area.add", area.id, name=name, source=loaded.source)
+            record_audit(
+                s, actor, "area.add", area.id, name=name, source=loaded.source, parent=parent
+            )
+            if up is not None:
+                moved = move_cells_to_children(s, up, [area], actor=actor)
     except IntegrityError:  # another area took the slug between our look and our write
         assert slug is not None  # the write that failed had its slug
         with reading(engine) as s:
             _check_slug_free(s, slug)
         raise
-    return AreaAdded(slug, name, kind, area_m2, tuple(loaded.warnings))
+    return AreaAdded(slug, name, kind, area_m2, tuple(loaded.warnings), parent, moved)
 
 
-def _code_prefix(code: str) -> str:
+def within_parent(
+    parent: Area, children: list[BaseGeometry], labels: list[str]
+) -> list[BaseGeometry]:
+    """The children's outlines clipped to the parent's; one outside it, or mostly outside, is
+    InvalidInput naming it (by its label)."""
+    clipped, share = clip_to_parent(
+        shapely.from_wkb(parent.geometry), np.array(children, dtype=object)
+    )
+    for label, part in zip(labels, share, strict=True):
+        if part < MIN_INSIDE_SHARE:
+            where = (
+                Phrase("lies outside it")
+                if part <= 0
+                else Phrase.of("has only {pct}% of its land inside it", pct=f"{part * 100:.1f}")
+            )
+            raise InvalidInput.of(
+                "{label} is not within the parent area {parent!r}: it {where}; check the file "
+                "and its --crs, or choose the right --parent",
+                label=label,
+                parent=parent.slug,
+                where=where,
+            )
+    return list(clipped)
+
+
+def check_code(code: str) -> str:
     """A checked cell-code prefix; all digits means an administrative code of the unit-grid standards:
     6-digit county, then 3-digit street, then 3-digit community (cells then read 230102001002001)."""
     code = code.strip()
@@ -185,7 +257,8 @@ def _check_slug_free(s: Session, slug: str) -> None:
         )
 
 
-def _free_slug(s: Session, base: str) -> str:
+def free_slug(s: Session, base: str) -> str:
+    """`base`, or `base`-2, -3, ... when another area has it already (in the caller's session)."""
     taken = set(s.execute(select(Area.slug).where(Area.slug.like(f"{base}%"))).scalars())
     if base not in taken:
         return base
@@ -195,19 +268,52 @@ def _free_slug(s: Session, base: str) -> str:
     return f"{base}-{k}"
 
 
-def list_areas(engine: Engine) -> list[AreaSummary]:
-    """Every area with its active plan's version and cell count, by slug (one query)."""
+def list_areas(engine: Engine, *, parent: str | None = None) -> list[AreaSummary]:
+    """Every area with its active plan's version and cell count and its parent's slug, by slug (one
+    query); with `parent` (a slug) only that area's children (NotFound when there is no such area)."""
+    up = aliased(Area)
     with reading(engine) as s:
-        rows = s.execute(
+        query = (
             select(
-                Area.slug, Area.name, Area.kind, Area.area_m2, GridPlan.version, func.count(Cell.id)
+                Area.slug,
+                Area.name,
+                Area.kind,
+                Area.area_m2,
+                GridPlan.version,
+                func.count(Cell.id),
+                up.slug,
+                Area.leader,
+                Area.leader_phone,
+                Area.deputy,
+                Area.deputy_phone,
             )
+            .outerjoin(up, up.id == Area.parent_id)
             .outerjoin(GridPlan, (GridPlan.area_id == Area.id) & GridPlan.active)
             .outerjoin(Cell, Cell.plan_id == GridPlan.id)
-            .group_by(Area.id, GridPlan.id)
+            .group_by(Area.id, GridPlan.id, up.id)
             .order_by(Area.slug)
-        ).all()
+        )
+        if parent is not None:
+            query = query.where(Area.parent_id == area_row(s, parent).id)
+        rows = s.execute(query).all()
     return [
-        AreaSummary(slug, name, kind, float(m2), version, int(cells))
-        for slug, name, kind, m2, version, cells in rows
+        AreaSummary(slug, name, kind, float(m2), version, int(cells), up_slug, Leaders(*people))
+        for slug, name, kind, m2, version, cells, up_slug, *people in rows
     ]
+
+
+def area_tree(rows: list[AreaSummary]) -> list[tuple[int, AreaSummary]]:
+    """The areas in tree order (each parent before its children, siblings by slug) with their depth
+    (0 for a root); an area whose parent is not among `rows` counts as a root."""
+    slugs = {a.slug for a in rows}
+    kids: dict[str | None, list[AreaSummary]] = {}
+    for a in rows:
+        kids.setdefault(a.parent if a.parent in slugs else None, []).append(a)
+    out: list[tuple[int, AreaSummary]] = []
+    stack = [(0, a) for a in reversed(sorted(kids.get(None, []), key=lambda a: a.slug))]
+    while stack:
+        depth, a = stack.pop()
+        out.append((depth, a))
+        below = sorted(kids.get(a.slug, []), key=lambda a: a.slug)
+        stack.extend((depth + 1, k) for k in reversed(below))
+    return out

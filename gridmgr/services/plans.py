@@ -36,6 +36,7 @@ from gridmgr.db.store import (
     reading,
     transaction,
 )
+from gridmgr.db.tree import children_ids
 from gridmgr.errors import Conflict, InvalidInput, NotFound
 from gridmgr.files.areas import Limits, features_from_geojson, read_features, read_line_features
 from gridmgr.files.weights import read_weights, weight_source_name, weights_from_geojson
@@ -103,7 +104,7 @@ class Preview:
 
 
 @dataclass
-class _Current:
+class CurrentPlan:
     info: AreaInfo
     area_id: int
     version: int
@@ -116,9 +117,10 @@ class _Current:
     schedules: dict[int, dict[str, Any]]  # by position in cells
 
 
-def _current(engine: Engine, slug: str) -> _Current:
+def current_plan(engine: Engine, slug: str) -> CurrentPlan:
     with reading(engine) as s:
         area = get_area(s, slug)
+        _check_leaf(s, area)
         plan = active_plan(s, area.id)
         cells = load_cells(s, plan.id) if plan else load_cells(s, -1)
         ids = cells["id"].to_numpy()
@@ -138,7 +140,7 @@ def _current(engine: Engine, slug: str) -> _Current:
                 schedules[pos[cell_id]] = dict(zip(keys, values, strict=True))
         scheduled = np.array([k in schedules for k in range(len(ids))], dtype=bool)
         prefix = area.code_prefix or area_code_prefix(area.name, area.slug, cells["code"].tolist())
-        return _Current(
+        return CurrentPlan(
             area_info(s, area),
             area.id,
             area.version,
@@ -149,6 +151,20 @@ def _current(engine: Engine, slug: str) -> _Current:
             posts,
             scheduled,
             schedules,
+        )
+
+
+def _check_leaf(s: Session, area: Area) -> None:
+    """InvalidInput when the area holds child areas: only leaves hold cells."""
+    kids = children_ids(s, area.id)
+    if kids:
+        names = s.execute(select(Area.slug).where(Area.id.in_(kids)).order_by(Area.slug)).scalars()
+        raise InvalidInput.of(
+            "area {slug!r} holds child areas ({children}); an area holds cells or child areas, not "
+            "both: grid it with --count N or --cell-size M to grid all its leaf areas at once, or "
+            "grid a child",
+            slug=area.slug,
+            children=", ".join(list(names)[:10]),
         )
 
 
@@ -248,11 +264,11 @@ def _grid(
     dry_run: bool = False,
     expect_version: int | None = None,
     actor: str = "cli",
-) -> tuple[GridReport, _Current, _NewPlan]:
+) -> tuple[GridReport, CurrentPlan, NewPlan]:
     """The new cells of any mode, numbered and staffed, and the report (written unless a dry run)."""
     limits = Limits.from_env()
     params: dict[str, Any]
-    cur = _current(engine, slug)
+    cur = current_plan(engine, slug)
     if expect_version is not None:
         _check_version(slug, cur.version, expect_version)
     if cells_geojson is not None:
@@ -292,7 +308,7 @@ def _grid(
         if weight or weight_geojson is not None:
             name = weight_source_name(weight) if weight else f"request body:{weight_field or ''}"
             params.update(weight=name, target_weight=target_weight)
-    new = _new_plan(cur, cells)
+    new = new_plan(cur, cells)
     report = _commit_plan(engine, cur, new, mode, params, dry_run=dry_run, actor=actor)
     return report, cur, new
 
@@ -340,7 +356,7 @@ def _clipped_cells(
 
 def restore_plan(engine: Engine, slug: str, version: int, *, actor: str = "cli") -> GridReport:
     """Make an earlier plan's cells (and codes) active again as a new version, current staff carried over."""
-    cur = _current(engine, slug)
+    cur = current_plan(engine, slug)
     with reading(engine) as s:
         plan = s.execute(
             select(GridPlan).where(
@@ -353,14 +369,14 @@ def restore_plan(engine: Engine, slug: str, version: int, *, actor: str = "cli")
                 "area {slug!r} has no plan version {version}", slug=slug, version=version
             )
         old = load_cells(s, plan.id)
-    new = _new_plan(cur, old[["code", "area_m2", "geometry"]], old["seq"].to_numpy())
+    new = new_plan(cur, old[["code", "area_m2", "geometry"]], old["seq"].to_numpy())
     return _commit_plan(
         engine, cur, new, "restore", {"version": version}, dry_run=False, actor=actor
     )
 
 
 @dataclass
-class _NewPlan:
+class NewPlan:
     """New cells as a commit writes them, worked out once for both a dry run and the write."""
 
     cells: gpd.GeoDataFrame  # with their final codes
@@ -370,7 +386,7 @@ class _NewPlan:
     mig: regrid.Migration | None  # staff and schedules carried over (None: no plan before)
 
 
-def _new_plan(cur: _Current, cells: gpd.GeoDataFrame, seqs: np.ndarray | None = None) -> _NewPlan:
+def new_plan(cur: CurrentPlan, cells: gpd.GeoDataFrame, seqs: np.ndarray | None = None) -> NewPlan:
     """Migrate staff onto the cells and number them: kept codes where barely changed, else unused numbers."""
     crs_m = metric_crs(cur.geometry)
     new_m = to_metric(np.asarray(cells.geometry.values), crs_m)
@@ -403,10 +419,10 @@ def _new_plan(cur: _Current, cells: gpd.GeoDataFrame, seqs: np.ndarray | None = 
             codes[k] = f"{cur.prefix}{next_seq + n:0{width}d}"
         next_seq += len(fresh)
         cells["code"] = codes
-    return _NewPlan(cells, seqs, next_seq, new_m, mig)
+    return NewPlan(cells, seqs, next_seq, new_m, mig)
 
 
-def _cells_with_changes(new: _NewPlan) -> gpd.GeoDataFrame:
+def _cells_with_changes(new: NewPlan) -> gpd.GeoDataFrame:
     """The new cells (code, area_m2, geometry) with their posts counted and what changes for each."""
     out = new.cells[["code", "area_m2", "geometry"]].copy()
     n, mig = len(out), new.mig
@@ -427,8 +443,8 @@ def _cells_with_changes(new: _NewPlan) -> gpd.GeoDataFrame:
 
 def _commit_plan(
     engine: Engine,
-    cur: _Current,
-    new: _NewPlan,
+    cur: CurrentPlan,
+    new: NewPlan,
     mode: str,
     params: dict[str, Any],
     *,
@@ -436,7 +452,20 @@ def _commit_plan(
     actor: str,
 ) -> GridReport:
     """The report on a new plan and, unless a dry run, the plan written as the area's active one."""
-    cells, seqs, next_seq, new_m, mig = new.cells, new.seqs, new.next_seq, new.metric, new.mig
+    report = plan_report(cur, new, mode, dry_run=dry_run)
+    if dry_run:
+        return report
+    # worked out before the write lock is taken, in Python on both databases: the fast coverage union
+    # takes under a second at 100k cells where PostGIS's ST_Union takes several
+    ground = gaps_and_overlaps(cur.geometry, np.asarray(new.cells.geometry.values))
+    with transaction(engine) as s:
+        version = write_plan(s, cur, new, mode, params, ground, actor=actor)
+    return replace(report, plan_version=version)
+
+
+def plan_report(cur: CurrentPlan, new: NewPlan, mode: str, *, dry_run: bool) -> GridReport:
+    """What a new plan is and does to the staff (no plan version: not written)."""
+    cells, new_m, mig = new.cells, new.metric, new.mig
     quality = quality_of(cells, cur.geometry)
     made = cells.attrs.get("quality", {})
     quality.update({k: v for k, v in made.items() if k in _LINE_FIGURES})
@@ -444,7 +473,7 @@ def _commit_plan(
     if mode == "import":
         overlap = float(shapely.area(new_m).sum() - shapely.area(shapely.union_all(new_m)))
         drawn = DrawnGround(quality["coverage_error"], overlap)
-    report = GridReport(
+    return GridReport(
         dry_run=dry_run,
         mode=mode,
         cells=len(cells),
@@ -457,66 +486,76 @@ def _commit_plan(
         quality=quality,
         gaps_and_overlaps=drawn,
     )
-    if dry_run:
-        return report
-    # worked out before the write lock is taken, in Python on both databases: the fast coverage union
-    # takes under a second at 100k cells where PostGIS's ST_Union takes several
-    gaps, overlaps = gaps_and_overlaps(cur.geometry, np.asarray(cells.geometry.values))
-    with transaction(engine) as s:
-        bumped = s.execute(
-            update(Area)
-            .where(Area.id == cur.area_id, Area.version == cur.version)
-            .values(version=Area.version + 1, next_seq=next_seq)
-        ).rowcount  # type: ignore[attr-defined]  # an UPDATE's result is a CursorResult
-        if bumped != 1:
-            raise Conflict.of(
-                "the area was re-gridded by someone else meanwhile; nothing was written — look at the new plan and try again"
-            )
+
+
+def write_plan(
+    s: Session,
+    cur: CurrentPlan,
+    new: NewPlan,
+    mode: str,
+    params: dict[str, Any],
+    ground: tuple[BaseGeometry, BaseGeometry],
+    *,
+    actor: str,
+) -> int:
+    """Write the new plan as the area's active one in the caller's transaction, posts, schedules and
+    findings carried over; its version. `ground`: the cells' gaps and overlaps (WGS84). Conflict when
+    the area changed since `cur` was read."""
+    cells, seqs, next_seq, new_m, mig = new.cells, new.seqs, new.next_seq, new.metric, new.mig
+    gaps, overlaps = ground
+    bumped = s.execute(
+        update(Area)
+        .where(Area.id == cur.area_id, Area.version == cur.version)
+        .values(version=Area.version + 1, next_seq=next_seq)
+    ).rowcount  # type: ignore[attr-defined]  # an UPDATE's result is a CursorResult
+    if bumped != 1:
+        raise Conflict.of(
+            "the area was re-gridded by someone else meanwhile; nothing was written — look at the new plan and try again"
+        )
+    s.execute(
+        update(GridPlan)
+        .where(GridPlan.area_id == cur.area_id, GridPlan.active)
+        .values(active=False)
+    )
+    last = (
         s.execute(
-            update(GridPlan)
-            .where(GridPlan.area_id == cur.area_id, GridPlan.active)
-            .values(active=False)
-        )
-        last = (
-            s.execute(
-                select(func.max(GridPlan.version)).where(GridPlan.area_id == cur.area_id)
-            ).scalar()
-            or 0
-        )
-        plan = GridPlan(
-            area_id=cur.area_id,
-            version=last + 1,
-            active=True,
-            mode=mode,
-            params=json.dumps(params),
-            created_by=actor,
-        )
-        s.add(plan)
-        s.flush()
-        ids = insert_cells(s, plan.id, cells, seqs)
-        plan.gaps, plan.overlaps = shapely.to_wkb(gaps), shapely.to_wkb(overlaps)
-        if mig:
-            rows = [{"cell_id": int(ids[k]), "warden_id": w, "role": r} for k, w, r in mig.posts]
-            if rows:
-                bulk_insert(s, Assignment, rows)
-            sch_rows = [
-                {"cell_id": int(ids[k]), **cur.schedules[int(j)]}
-                for k, j in enumerate(mig.schedule_from)
-                if j >= 0
-            ]
-            if sch_rows:
-                bulk_insert(s, Schedule, sch_rows)
-        moved = _move_findings(s, cur, ids, new_m, mig) if mig else 0
-        record_audit(
-            s, actor, "plan.create", cur.area_id, version=plan.version, mode=mode,
-            cells=len(cells), findings_moved=moved,
-        )  # fmt: skip
-        version = plan.version
-    return replace(report, plan_version=version)
+            select(func.max(GridPlan.version)).where(GridPlan.area_id == cur.area_id)
+        ).scalar()
+        or 0
+    )
+    plan = GridPlan(
+        area_id=cur.area_id,
+        version=last + 1,
+        active=True,
+        mode=mode,
+        params=json.dumps(params),
+        created_by=actor,
+    )
+    s.add(plan)
+    s.flush()
+    ids = insert_cells(s, plan.id, cells, seqs)
+    plan.gaps, plan.overlaps = shapely.to_wkb(gaps), shapely.to_wkb(overlaps)
+    if mig:
+        rows = [{"cell_id": int(ids[k]), "warden_id": w, "role": r} for k, w, r in mig.posts]
+        if rows:
+            bulk_insert(s, Assignment, rows)
+        sch_rows = [
+            {"cell_id": int(ids[k]), **cur.schedules[int(j)]}
+            for k, j in enumerate(mig.schedule_from)
+            if j >= 0
+        ]
+        if sch_rows:
+            bulk_insert(s, Schedule, sch_rows)
+    moved = _move_findings(s, cur, ids, new_m, mig) if mig else 0
+    record_audit(
+        s, actor, "plan.create", cur.area_id, version=plan.version, mode=mode,
+        cells=len(cells), findings_moved=moved,
+    )  # fmt: skip
+    return int(plan.version)
 
 
 def _move_findings(
-    s: Session, cur: _Current, new_ids: np.ndarray, new_m: np.ndarray, mig: regrid.Migration
+    s: Session, cur: CurrentPlan, new_ids: np.ndarray, new_m: np.ndarray, mig: regrid.Migration
 ) -> int:
     """Move the area's findings with their ground onto the new plan's cells (their point's cell, else
     the one overlapping their old cell most), in the plan's transaction; codes as recorded stay."""

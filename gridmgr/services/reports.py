@@ -107,12 +107,16 @@ def plan_cells(engine: Engine, slug: str, *, version: int | None = None) -> gpd.
 def export_plan(
     engine: Engine, slug: str, path: str | Path, *, crs: str = "wgs84", version: int | None = None
 ) -> Exported:
-    """Write a plan (the active one by default: codes, areas, wardens, schedules) to GeoJSON or GeoPackage."""
+    """Write a plan (the active one by default: codes, areas, wardens, schedules, and the leaders of
+    the cells' area and the areas above it) to GeoJSON or GeoPackage."""
     from gridmgr.files.export import write_cells
     from gridmgr.geometry.datum import from_wgs84, parse_datum
+    from gridmgr.services.leaders import area_chain_leaders
 
     datum = parse_datum(crs)
     cells = plan_cells(engine, slug, version=version)
+    # the chain of responsibility above every cell: the leaders of its area and the areas above it
+    cells["leaders"] = area_chain_leaders(engine, slug)
     if datum != "wgs84":
         cells = cells.set_geometry(
             gpd.GeoSeries(from_wgs84(np.asarray(cells.geometry.values), datum), crs="EPSG:4326")

@@ -17,8 +17,10 @@ from sqlalchemy import Engine, delete, insert, select
 from sqlalchemy.orm import Session
 
 from gridmgr.db.models import (
+    Area,
     Assignment,
     Cell,
+    GridPlan,
     Schedule,
     Warden,
 )
@@ -207,52 +209,62 @@ def assign(
 def auto_assign(engine: Engine, slug: str, *, actor: str = "cli") -> AutoAssigned:
     """Spread all wardens over the active plan: replaces its posts; one transaction."""
     with transaction(engine) as s:
-        area, _plan, cells = active_cells(s, slug)
+        area, plan, cells = active_cells(s, slug)
         wardens = s.execute(select(Warden.id, Warden.role).order_by(Warden.id)).all()
         if not wardens:
             raise InvalidInput.of("there are no wardens to assign; add or import some first")
-        n, w = len(cells), len(wardens)
-        load = _workload(s, cells)
-        crs_m = metric_crs(shapely.from_wkb(area.geometry))
-        cell_id_of = cells["id"].to_numpy()
-        rows = []
-        if w >= n:
-            order = np.asarray(
-                cells["seq"]
-            ).argsort()  # wardens in id order fill cells in code order
-            counts = staffing.spread_wardens(load, w)
-            k = 0
-            for c in order:
-                for _ in range(counts[c]):
-                    rows.append(
-                        {
-                            "cell_id": int(cell_id_of[c]),
-                            "warden_id": wardens[k][0],
-                            "role": wardens[k][1],
-                        }
-                    )
-                    k += 1
-        else:
-            centres = shapely.centroid(to_metric(np.asarray(cells.geometry.values), crs_m))
-            group = staffing.contiguous_groups(
-                shapely.get_x(centres), shapely.get_y(centres), load, w
-            )
-            for c, g in enumerate(group):
+        return spread_wardens_in(s, area, plan, cells, [(w, r) for w, r in wardens], actor=actor)
+
+
+def spread_wardens_in(
+    s: Session,
+    area: Area,
+    plan: GridPlan,
+    cells: gpd.GeoDataFrame,
+    wardens: list[tuple[int, str]],
+    *,
+    actor: str,
+) -> AutoAssigned:
+    """Post these wardens (id, role) over the plan's cells, contiguous and balanced, replacing its
+    posts, in the caller's transaction."""
+    n, w = len(cells), len(wardens)
+    load = _workload(s, cells)
+    crs_m = metric_crs(shapely.from_wkb(area.geometry))
+    cell_id_of = cells["id"].to_numpy()
+    rows = []
+    if w >= n:
+        order = np.asarray(cells["seq"]).argsort()  # wardens in id order fill cells in code order
+        counts = staffing.spread_wardens(load, w)
+        k = 0
+        for c in order:
+            for _ in range(counts[c]):
                 rows.append(
                     {
                         "cell_id": int(cell_id_of[c]),
-                        "warden_id": wardens[g][0],
-                        "role": wardens[g][1],
+                        "warden_id": wardens[k][0],
+                        "role": wardens[k][1],
                     }
                 )
-        s.execute(
-            delete(Assignment).where(
-                Assignment.cell_id.in_(select(Cell.id).where(Cell.plan_id == _plan.id))
+                k += 1
+    else:
+        centres = shapely.centroid(to_metric(np.asarray(cells.geometry.values), crs_m))
+        group = staffing.contiguous_groups(shapely.get_x(centres), shapely.get_y(centres), load, w)
+        for c, g in enumerate(group):
+            rows.append(
+                {
+                    "cell_id": int(cell_id_of[c]),
+                    "warden_id": wardens[g][0],
+                    "role": wardens[g][1],
+                }
             )
+    s.execute(
+        delete(Assignment).where(
+            Assignment.cell_id.in_(select(Cell.id).where(Cell.plan_id == plan.id))
         )
-        bulk_insert(s, Assignment, rows)
-        by = "weight" if "weight" in cells and cells["weight"].notna().all() else "area"
-        record_audit(s, actor, "assign.auto", area.id, wardens=w, cells=n, by=by)
+    )
+    bulk_insert(s, Assignment, rows)
+    by = "weight" if "weight" in cells and cells["weight"].notna().all() else "area"
+    record_audit(s, actor, "assign.auto", area.id, wardens=w, cells=n, by=by)
     return AutoAssigned(n, w, len(rows), by)
 
 

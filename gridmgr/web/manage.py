@@ -18,6 +18,7 @@ from shapely.geometry.base import BaseGeometry
 
 from gridmgr import services
 from gridmgr.geometry.coverage import Ground
+from gridmgr.services.areas import area_tree
 from gridmgr.services.checkpoints import CheckpointGaps
 from gridmgr.services.findings_map import MapFindings, map_findings
 from gridmgr.services.occupancy import occupancy
@@ -44,8 +45,9 @@ PIECE_LABELS = {"gap": N_("Gap"), "overlap": N_("Overlap")}
 @bp.get("/areas")
 @roles_required("manager", "planner")
 def areas():
-    """Every area with its plan and cell count, linking to its map and plan pages."""
-    return render_template("areas.html", areas=services.list_areas(engine_of()))
+    """Every area in tree order (children indented under their parent) with its plan and cell count,
+    linking to its map and plan pages."""
+    return render_template("areas.html", areas=area_tree(services.list_areas(engine_of())))
 
 
 @bp.get("/areas/<slug>/map")

@@ -18,7 +18,13 @@ def N_(text: str) -> str:
 # code -> English word: the roles of a post (rules.staffing.ROLES) and of a login
 # (services.users.USER_ROLES), a round's status on the warden's page (services.mine.ROUND_STATUSES),
 # the kinds of area the new-area form offers (any other kind is shown as typed)
-POST_ROLES = {"leader": N_("leader"), "member": N_("member"), "volunteer": N_("volunteer")}
+POST_ROLES = {
+    "leader": N_("leader"),
+    "member": N_("member"),
+    "volunteer": N_("volunteer"),
+    "building_leader": N_("building_leader"),
+    "unit_leader": N_("unit_leader"),
+}
 USER_ROLES = {"manager": N_("manager"), "planner": N_("planner"), "warden": N_("warden")}
 ROUND_STATUSES = {
     "done": N_("done"),

@@ -84,7 +84,7 @@ _SCHEMAS: dict[str, Any] = {
     },
     "AreaSummary": {
         "type": "object",
-        "required": ["slug", "name", "kind", "area_m2", "plan_version", "cells"],
+        "required": ["slug", "name", "kind", "area_m2", "plan_version", "cells", "parent"],
         "properties": {
             "slug": _STR,
             "name": _STR,
@@ -92,6 +92,14 @@ _SCHEMAS: dict[str, Any] = {
             "area_m2": _NUM,
             "plan_version": {"type": ["integer", "null"]},
             "cells": _INT,
+            "parent": {
+                **_STR_OR_NULL,
+                "description": "the parent area's slug (district → street → community); null: a root",
+            },
+            "leader": {**_STR_OR_NULL, "description": "the area's leader (e.g. 街道书记, 网格长)"},
+            "leader_phone": _STR_OR_NULL,
+            "deputy": {**_STR_OR_NULL, "description": "the leader's deputy"},
+            "deputy_phone": _STR_OR_NULL,
         },
     },
     "NewArea": {
@@ -105,8 +113,18 @@ _SCHEMAS: dict[str, Any] = {
             },
             "geometry": _ref("GeoJSON"),
             "crs": {"type": "string", "enum": ["wgs84", "gcj02", "bd09"], "default": "wgs84"},
-            "code": {"type": "string", "description": "cell-code prefix, e.g. 370212"},
+            "code": {
+                "type": "string",
+                "description": "cell-code prefix, e.g. 370212, or an administrative code: 6 digits "
+                "(district), 9 (+ street), 12 (+ community); cells then read code + 3 digits",
+            },
             "timezone": {"type": "string", "default": "Asia/Shanghai"},
+            "parent": {
+                "type": "string",
+                "description": "the parent area's slug: the new area is its child, clipped to it "
+                "(one mostly outside it answers 422); a gridded parent's cells move to the child "
+                "when it covers them all, else 422 and nothing is written",
+            },
             "slug": {
                 "type": "string",
                 "pattern": f"^{SLUG_PATTERN}$",
@@ -124,6 +142,7 @@ _SCHEMAS: dict[str, Any] = {
             "kind": _STR,
             "area_m2": _NUM,
             "warnings": {"type": "array", "items": _STR},
+            "parent": _STR_OR_NULL,
         },
     },
     "AreaFeature": {
@@ -143,6 +162,7 @@ _SCHEMAS: dict[str, Any] = {
                     "area_m2",
                     "plan_version",
                     "cells",
+                    "parent",
                 ],
                 "properties": {
                     "slug": _STR,
@@ -153,6 +173,17 @@ _SCHEMAS: dict[str, Any] = {
                     "area_m2": _NUM,
                     "plan_version": {"type": ["integer", "null"]},
                     "cells": _INT,
+                    "parent": {
+                        **_STR_OR_NULL,
+                        "description": "the parent area's slug (district → street → community); null: a root",
+                    },
+                    "leader": {
+                        **_STR_OR_NULL,
+                        "description": "the area's leader (e.g. 街道书记, 网格长)",
+                    },
+                    "leader_phone": _STR_OR_NULL,
+                    "deputy": {**_STR_OR_NULL, "description": "the leader's deputy"},
+                    "deputy_phone": _STR_OR_NULL,
                 },
             },
         },
@@ -184,6 +215,46 @@ _SCHEMAS: dict[str, Any] = {
             "dry_run": {"type": "boolean", "default": False},
         },
     },
+    "LeavesGridded": {
+        "type": "object",
+        "description": "an area with child areas gridded leaf by leaf: count shared out by land",
+        "required": ["area", "dry_run", "mode", "cells", "leaves"],
+        "properties": {
+            "area": _STR,
+            "dry_run": {"type": "boolean"},
+            "mode": {"type": "string", "enum": ["count", "cell_size"]},
+            "cells": _INT,
+            "leaves": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": [
+                        "slug",
+                        "name",
+                        "code",
+                        "area_m2",
+                        "share",
+                        "cells",
+                        "plan_version",
+                    ],
+                    "properties": {
+                        "slug": _STR,
+                        "name": _STR,
+                        "code": _STR_OR_NULL,
+                        "area_m2": _NUM,
+                        "share": {
+                            "type": ["number", "null"],
+                            "description": "the leaf's exact share of count by land",
+                        },
+                        "cells": _INT,
+                        "first_code": _STR,
+                        "last_code": _STR,
+                        "plan_version": {"type": ["integer", "null"]},
+                    },
+                },
+            },
+        },
+    },
     "GridReport": {
         "type": "object",
         "required": ["dry_run", "mode", "cells", "previous_cells", "gained_staff", "lost_staff"],
@@ -207,7 +278,10 @@ _SCHEMAS: dict[str, Any] = {
         "required": ["name", "role"],
         "properties": {
             "name": _STR,
-            "role": {"type": "string", "enum": ["leader", "member", "volunteer"]},
+            "role": {
+                "type": "string",
+                "enum": ["leader", "member", "volunteer", "building_leader", "unit_leader"],
+            },
         },
     },
     "Schedule": {
@@ -473,7 +547,13 @@ _SCHEMAS: dict[str, Any] = {
                         "name": _STR,
                         "role": {
                             "type": "string",
-                            "enum": ["leader", "member", "volunteer"],
+                            "enum": [
+                                "leader",
+                                "member",
+                                "volunteer",
+                                "building_leader",
+                                "unit_leader",
+                            ],
                             "default": "member",
                         },
                     },
@@ -658,13 +738,22 @@ _DOCUMENT: dict[str, Any] = {
         "/areas": {
             "get": {
                 "operationId": "listAreas",
-                "summary": "every area (managers, planners)",
+                "summary": "every area (managers, planners); ?parent=SLUG: that area's children",
+                "parameters": [
+                    {
+                        "name": "parent",
+                        "in": "query",
+                        "required": False,
+                        "description": "list only the children of this area (its slug)",
+                        "schema": {"type": "string"},
+                    }
+                ],
                 "responses": {
                     "200": _ok(
                         "areas by slug, as `gridmgr area list --json` prints them",
                         {"type": "array", "items": _ref("AreaSummary")},
                     ),
-                    **_errors(401, 403),
+                    **_errors(401, 403, 404),
                 },
             },
             "post": {
@@ -696,11 +785,18 @@ _DOCUMENT: dict[str, Any] = {
             "parameters": [_SLUG],
             "post": {
                 "operationId": "gridArea",
-                "summary": "a new plan by count, cell size or drawn cells; staff carried over (planners)",
+                "summary": "a new plan by count, cell size or drawn cells; staff carried over; an "
+                "area with child areas: its leaves gridded, count shared out by land (planners)",
                 "requestBody": _body(_ref("GridRequest")),
                 "responses": {
-                    "200": _ok("dry run: what would change; nothing written", _ref("GridReport")),
-                    "201": _ok("the new plan is active", _ref("GridReport")),
+                    "200": _ok(
+                        "dry run: what would change; nothing written",
+                        {"anyOf": [_ref("GridReport"), _ref("LeavesGridded")]},
+                    ),
+                    "201": _ok(
+                        "the new plan is active (an area with child areas: each leaf's)",
+                        {"anyOf": [_ref("GridReport"), _ref("LeavesGridded")]},
+                    ),
                     **_errors(400, 401, 403, 404, 409, 413, 422),
                 },
             },

@@ -20,6 +20,7 @@ from gridmgr.errors import Forbidden, InvalidInput, LimitExceeded
 from gridmgr.files.geojson import check_nesting
 from gridmgr.services.audit import list_audit
 from gridmgr.services.cellmap import plan_cells_at
+from gridmgr.services.leaf_grid import grid_leaves, holds_children
 from gridmgr.services.mine import warden_cells
 from gridmgr.services.posts import set_cell_wardens
 from gridmgr.services.rounds import record_round
@@ -40,6 +41,7 @@ from gridmgr.web.api.serialise import (
     audit_entry_to_json,
     cell_wardens_to_json,
     grid_report_to_json,
+    leaves_gridded_to_json,
     report_to_json,
     round_to_json,
     warden_cells_to_json,
@@ -212,8 +214,10 @@ def openapi():
 @bp.get("/areas")
 @roles_required(*READERS)
 def areas():
-    """Every area with its active plan's version and cell count, as `gridmgr area list --json` prints."""
-    rows = [area_summary_to_json(a) for a in services.list_areas(engine_of())]
+    """Every area with its active plan's version and cell count, as `gridmgr area list --json` prints;
+    ``?parent=SLUG``: that area's children."""
+    parent = request.args.get("parent") or None
+    rows = [area_summary_to_json(a) for a in services.list_areas(engine_of(), parent=parent)]
     return Response(json.dumps(rows, ensure_ascii=False), mimetype="application/json")
 
 
@@ -235,6 +239,7 @@ def add_area():
         code=_field(body, "code", str),
         crs=_field(body, "crs", str) or "wgs84",
         timezone=_field(body, "timezone", str) or "Asia/Shanghai",
+        parent=_field(body, "parent", str),
         actor=_actor(),
     )
     resp = Response(
@@ -292,6 +297,8 @@ def grid(slug: str):
     if shape not in ("square", "hex"):
         raise InvalidInput(f'"shape" must be square or hex, not {shape!r}')
     dry_run = bool(_field(body, "dry_run", bool))
+    if holds_children(engine_of(), slug):
+        return _grid_leaves(slug, body, count, cell_size, shape, dry_run)
     report = services.grid(
         engine_of(),
         slug,
@@ -307,6 +314,25 @@ def grid(slug: str):
         actor=_actor(),
     )
     return grid_report_to_json(report), 200 if dry_run else 201
+
+
+def _grid_leaves(
+    slug: str, body: dict, count: int | None, cell_size: float | None, shape: str, dry_run: bool
+):
+    """An area with children: its leaves gridded, `count` shared out by their land."""
+    other = [
+        k for k in ("cells", "weight", "target_weight", "weight_field") if body.get(k) is not None
+    ]
+    if other or (count is None and cell_size is None):
+        raise InvalidInput(
+            f'{slug!r} holds child areas: gridding it grids its leaf areas by "count" or '
+            f'"cell_size" only; grid one leaf at a time for {", ".join(other) or "the rest"}'
+        )
+    done = grid_leaves(
+        engine_of(), slug, count=count, cell_size=None if cell_size is None else float(cell_size),
+        shape=shape, dry_run=dry_run, actor=_actor(),
+    )  # fmt: skip
+    return leaves_gridded_to_json(done), 200 if dry_run else 201
 
 
 @bp.get("/areas/<slug>/cells")

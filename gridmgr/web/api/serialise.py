@@ -16,9 +16,10 @@ import shapely
 
 from gridmgr.geometry.coverage import pieces_to_geojson
 from gridmgr.rules.schedule import Rhythm
-from gridmgr.services.areas import AreaAdded, AreaInfo, AreaSummary
+from gridmgr.services.areas import AreaAdded, AreaInfo, AreaSummary, Leaders
 from gridmgr.services.audit import AuditEntry
 from gridmgr.services.coverage import CoverageReport
+from gridmgr.services.leaf_grid import LeavesGridded
 from gridmgr.services.mine import WardenCells
 from gridmgr.services.plans import GridReport
 from gridmgr.services.posts import CellWardens
@@ -35,6 +36,19 @@ def area_summary_to_json(area: AreaSummary) -> dict[str, Any]:
         "area_m2": round(area.area_m2, 1),
         "plan_version": area.plan_version,
         "cells": area.cells,
+        "parent": area.parent,
+        **leaders_to_json(area.leaders),
+    }
+
+
+def leaders_to_json(people: Leaders | None) -> dict[str, Any]:
+    """An area's leader and deputy with their phones (null when not set)."""
+    people = people or Leaders()
+    return {
+        "leader": people.leader,
+        "leader_phone": people.leader_phone,
+        "deputy": people.deputy,
+        "deputy_phone": people.deputy_phone,
     }
 
 
@@ -46,6 +60,7 @@ def area_added_to_json(made: AreaAdded) -> dict[str, Any]:
         "kind": made.kind,
         "area_m2": made.area_m2,
         "warnings": list(made.warnings),
+        "parent": made.parent,
     }
 
 
@@ -71,6 +86,31 @@ def grid_report_to_json(report: GridReport) -> dict[str, Any]:
     if report.plan_version is not None:
         out["plan_version"] = report.plan_version
     return out
+
+
+def leaves_gridded_to_json(r: LeavesGridded) -> dict[str, Any]:
+    """An area's leaves gridded, as `POST /areas/{slug}/grid` on an area with children answers and
+    `gridmgr grid PARENT --json` prints."""
+    return {
+        "area": r.area,
+        "dry_run": r.dry_run,
+        "mode": r.mode,
+        "cells": r.cells,
+        "leaves": [
+            {
+                "slug": x.slug,
+                "name": x.name,
+                "code": x.code,
+                "area_m2": round(x.area_m2, 1),
+                "share": None if x.share is None else round(x.share, 4),
+                "cells": x.cells,
+                "first_code": x.first_code,
+                "last_code": x.last_code,
+                "plan_version": x.plan_version,
+            }
+            for x in r.leaves
+        ],
+    }
 
 
 def cell_wardens_to_json(done: CellWardens) -> dict[str, Any]:
@@ -121,6 +161,8 @@ def area_to_feature(area: AreaInfo) -> dict[str, Any]:
             "area_m2": round(area.area_m2, 1),
             "plan_version": area.plan_version,
             "cells": area.cells,
+            "parent": area.parent,
+            **leaders_to_json(area.leaders),
         },
     }
 

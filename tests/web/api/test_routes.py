@@ -177,6 +177,11 @@ def test_areas_list_add_and_read_back(site):
         "area_m2": 0,
         "plan_version": 1,
         "cells": 30,
+        "parent": None,
+        "leader": None,
+        "leader_phone": None,
+        "deputy": None,
+        "deputy_phone": None,
     }
     made = client.post(
         f"{API}/areas",
@@ -199,6 +204,11 @@ def test_areas_list_add_and_read_back(site):
         "area_m2": 0,
         "plan_version": None,
         "cells": 0,
+        "parent": None,
+        "leader": None,
+        "leader_phone": None,
+        "deputy": None,
+        "deputy_phone": None,
     }
     empty = client.get(f"{API}/areas/pier-square/cells", headers=tok["manager"]).get_json()
     assert empty == {"type": "FeatureCollection", "features": []}
