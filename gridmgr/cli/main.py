@@ -16,6 +16,7 @@ from gridmgr.cli.findings import add_findings_commands
 from gridmgr.cli.helptext import HelpFormatter, examples
 from gridmgr.cli.maintain import add_maintain_commands
 from gridmgr.cli.printing import areas_text, coverage_text, grid_text, plans_text, plans_to_json
+from gridmgr.cli.rollup import add_rollup_commands
 from gridmgr.cli.web import add_web_commands
 from gridmgr.errors import GridmgrError, InvalidInput
 
@@ -537,6 +538,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_findings_commands(sub, _engine)
     add_maintain_commands(sub, _engine)
     add_checkpoint_commands(sub, _engine)
+    add_rollup_commands(sub, _engine)
     return parser
 
 

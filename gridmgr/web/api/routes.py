@@ -175,6 +175,9 @@ def _moment_arg(name: str = "at") -> str | None:
     return text
 
 
+moment_arg = _moment_arg  # for the routes other modules add to bp
+
+
 def _actor() -> str:
     return g.user.username
 
