@@ -124,10 +124,23 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         engine.dispose()
         raise
 
-    from gridmgr.web import api, audit, auth, findings, gates, inputs, manage, plan, staff, warden
+    from gridmgr.web import (
+        api,
+        audit,
+        auth,
+        findings,
+        gates,
+        inputs,
+        manage,
+        plan,
+        scope,
+        staff,
+        warden,
+    )  # fmt: skip
 
     _gate_large_uploads(app)
     auth.init_app(app)
+    scope.init_app(app)
     for module in (auth, manage, plan, warden, api, staff, audit, findings, gates):
         app.register_blueprint(module.bp)
     inputs.init_app(app)

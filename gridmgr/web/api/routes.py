@@ -46,6 +46,7 @@ from gridmgr.web.api.serialise import (
 )
 from gridmgr.web.auth import checked_login, roles_required
 from gridmgr.web.inputs import UNSTORABLE_TEXT
+from gridmgr.web.scope import area_arg, visible_rows
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -216,7 +217,7 @@ def openapi():
 @roles_required(*READERS)
 def areas():
     """Every area with its active plan's version and cell count, as `gridmgr area list --json` prints."""
-    rows = [area_summary_to_json(a) for a in services.list_areas(engine_of())]
+    rows = [area_summary_to_json(a) for a in visible_rows(services.list_areas(engine_of()))]
     return Response(json.dumps(rows, ensure_ascii=False), mimetype="application/json")
 
 
@@ -425,7 +426,7 @@ def audit():
     """The audit log, newest first: who changed what, when (managers)."""
     events = list_audit(
         engine_of(),
-        area=request.args.get("area") or None,
+        area=area_arg(request.args.get("area")),
         limit=_int_arg("limit", 100),
         before=_int_arg("before", None),
     )
