@@ -132,6 +132,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         gates,
         inputs,
         manage,
+        overview,
         plan,
         scope,
         staff,
@@ -141,7 +142,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     _gate_large_uploads(app)
     auth.init_app(app)
     scope.init_app(app)
-    for module in (auth, manage, plan, warden, api, staff, audit, findings, gates):
+    for module in (auth, manage, plan, warden, api, staff, audit, findings, gates, overview):
         app.register_blueprint(module.bp)
     inputs.init_app(app)
     _error_handlers(app)
