@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from gridmgr.services.daily_report import DailyReport
 from gridmgr.services.rollup import Rollup, RollupRow
 
 HEADERS = ("area", "cells", "wardens", "coverage", "unstaffed", "due", "overdue", "ok",
@@ -49,3 +50,21 @@ def rollup_text(r: Rollup) -> str:
 def _width(text: str) -> int:
     """Columns the text takes in a terminal: CJK characters take two."""
     return sum(2 if "\u2e80" <= ch <= "\ua4cf" or "\uac00" <= ch <= "\uffdc" else 1 for ch in text)
+
+
+def daily_text(report: DailyReport) -> str:
+    """The daily report: the roll-up table, the cells most behind, the open findings."""
+    lines = [f"daily report {report.day.isoformat()}", rollup_text(report.rollup), ""]
+    if report.worst:
+        lines.append("cells most behind:")
+        lines += [f"  {w.area_name} {w.code}  {w.status}, {w.missed} missed" for w in report.worst]
+    else:
+        lines.append("no cell behind")
+    overdue = sum(f.overdue for f in report.findings)
+    lines.append(f"open findings: {len(report.findings)} ({overdue} overdue)")
+    lines += [
+        f"  {f.area_name} {f.cell}  {f.category}: {f.text[:40]}"
+        f"{'  deadline ' + f.deadline if f.deadline else ''}{'  OVERDUE' if f.overdue else ''}"
+        for f in report.findings[:20]
+    ]
+    return "\n".join(lines)

@@ -1,4 +1,5 @@
-"""The `gridmgr rollup` command: an area's figures and each child's at a moment, as a table or JSON."""
+"""The `gridmgr rollup` and `gridmgr report` commands: an area's figures and each child's at a moment
+(a table or JSON), and the daily report (日报) as text or an XLSX workbook."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from gridmgr.cli.helptext import examples
 
 
 def add_rollup_commands(sub, engine_of: Callable) -> None:
-    """Register `rollup`."""
+    """Register `rollup` and `report`."""
     ru = sub.add_parser(
         "rollup",
         help="an area's figures and each child's (责任链), added up from the leaves",
@@ -31,6 +32,24 @@ def add_rollup_commands(sub, engine_of: Callable) -> None:
     )
     ru.add_argument("--json", action="store_true", help="print the roll-up as the API's JSON")
     ru.set_defaults(func=lambda a: _cmd_rollup(a, engine_of(a)))
+    rp = sub.add_parser(
+        "report",
+        help="the daily report (日报) of an area: its children's figures, worst cells, open findings",
+        description="The daily report of an area: one row per child with the roll-up figures at "
+        "the end of the day (now, for today) and the total, the cells most behind and the "
+        "findings still open. Printed as text, or written as an XLSX workbook with Chinese "
+        "headers with -o.",
+        epilog=examples(
+            "gridmgr report daoli-qu  # today, so far",
+            "gridmgr report daoli-qu --day 2026-11-24 -o 道里区日报.xlsx",
+        ),
+    )
+    rp.add_argument("area", metavar="AREA", help="the area's slug")
+    rp.add_argument(
+        "--day", metavar="YYYY-MM-DD", help="the day, on the area's clock (default: today)"
+    )
+    rp.add_argument("-o", "--output", metavar="FILE.xlsx", help="write the report as XLSX")
+    rp.set_defaults(func=lambda a: _cmd_report(a, engine_of(a)))
 
 
 def _cmd_rollup(args: argparse.Namespace, engine) -> int:
@@ -43,4 +62,22 @@ def _cmd_rollup(args: argparse.Namespace, engine) -> int:
         print(json.dumps(rollup_to_json(r), ensure_ascii=False, indent=2))
     else:
         print(rollup_text(r))
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace, engine) -> int:
+    from gridmgr.cli.printing_rollup import daily_text
+    from gridmgr.errors import InvalidInput
+    from gridmgr.services.daily_report import daily_report, export_daily_report
+
+    if args.output:
+        if not args.output.lower().endswith(".xlsx"):
+            raise InvalidInput(f"{args.output}: the daily report is written as .xlsx")
+        report = export_daily_report(engine, args.area, args.day, args.output)
+        print(
+            f"wrote the daily report of {report.rollup.area} for {report.day.isoformat()} "
+            f"to {args.output}"
+        )
+    else:
+        print(daily_text(daily_report(engine, args.area, args.day)))
     return 0

@@ -90,6 +90,18 @@ class AreaRef:
 
 
 @dataclass(frozen=True)
+class WorstCell:
+    """A cell among the subtree's most behind (as the coverage report ranks them: overdue before
+    due, then most rounds missed), with the leaf area it lies in."""
+
+    area: str
+    area_name: str
+    code: str
+    status: str  # due | overdue
+    missed: int
+
+
+@dataclass(frozen=True)
 class Rollup:
     """An area's row and its children's at a moment, with the path up from the root."""
 
@@ -99,22 +111,29 @@ class Rollup:
     total: RollupRow
     children: tuple[RollupRow, ...]  # by slug
     ancestors: tuple[AreaRef, ...]  # from the root down to the parent
+    worst: tuple[WorstCell, ...] = ()  # when asked for
 
 
-def rollup(engine: Engine, slug: str, *, at: str | datetime | None = None) -> Rollup:
-    """The roll-up of an area at `at` (default now; ISO without offset: the area's clock)."""
+def rollup(
+    engine: Engine, slug: str, *, at: str | datetime | None = None, worst: int = 0
+) -> Rollup:
+    """The roll-up of an area at `at` (default now; ISO without offset: the area's clock), with the
+    `worst` cells most behind over the whole subtree."""
     with reading(engine) as s:
-        return rollup_in(s, engine, slug, at=at)
+        return rollup_in(s, engine, slug, at=at, worst=worst)
 
 
-def rollup_in(s: Session, engine: Engine, slug: str, *, at: str | datetime | None = None) -> Rollup:
+def rollup_in(
+    s: Session, engine: Engine, slug: str, *, at: str | datetime | None = None, worst: int = 0
+) -> Rollup:
     """`rollup` in the caller's session."""
     root = get_area(s, slug)
     tz = ZoneInfo(root.timezone)
     moment = parse_moment(at, tz)
     tree = _tree(s, root.id)
     leaves = [i for i in tree.ids if i not in tree.parents]
-    counts = _leaf_counts(s, engine, tree, leaves, moment, latest=at is None)
+    behind: list[tuple[int, int, int, int]] = []  # (rank, missed, cell id, leaf id) of cells behind
+    counts = _leaf_counts(s, engine, tree, leaves, moment, latest=at is None, behind=behind)
     summed = _summed(tree, counts)
     children = tuple(
         _row(tree, k, summed[k])
@@ -130,6 +149,25 @@ def rollup_in(s: Session, engine: Engine, slug: str, *, at: str | datetime | Non
         total=_row(tree, root.id, summed[root.id]),
         children=children,
         ancestors=tuple(AreaRef(str(names[i]), str(full[i])) for i in up),
+        worst=_worst(s, tree, behind, worst),
+    )
+
+
+def _worst(
+    s: Session, tree: _Tree, behind: list[tuple[int, int, int, int]], n: int
+) -> tuple[WorstCell, ...]:
+    """The n cells most behind: overdue before due, then most rounds missed, then by area and id."""
+    if n <= 0 or not behind:
+        return ()
+    chosen = sorted(behind, key=lambda b: (-b[0], -b[1], tree.slug[b[3]], b[2]))[:n]
+    codes = dict(
+        s.execute(select(Cell.id, Cell.code).where(Cell.id.in_([b[2] for b in chosen]))).all()
+    )
+    return tuple(
+        WorstCell(
+            tree.slug[leaf], tree.name[leaf], str(codes[cid]), ("", "due", "overdue")[rank], missed
+        )
+        for rank, missed, cid, leaf in chosen
     )
 
 
@@ -224,6 +262,7 @@ def _leaf_counts(
     moment: datetime,
     *,
     latest: bool,
+    behind: list[tuple[int, int, int, int]],
 ) -> dict[int, npt.NDArray[np.float64]]:
     """Each leaf's counts (COUNTS) at the moment, with the active plans when `latest` (else the
     plans in force then), one query per table for all the leaves."""
@@ -233,7 +272,7 @@ def _leaf_counts(
     plans = _plans_at(s, leaves, None if latest else moment)
     if plans:
         _ground(s, engine, plans, out)
-        _rounds(s, tree, plans, moment, out)
+        _rounds(s, tree, plans, moment, out, behind)
     for tz in sorted({tree.tz[i] for i in leaves}):
         of_tz = [i for i in leaves if tree.tz[i] == tz]
         figs = figures_by_area(s, of_tz, int(moment.timestamp()), ZoneInfo(tz))
@@ -299,8 +338,10 @@ def _rounds(
     plans: dict[int, int],
     moment: datetime,
     out: dict[int, npt.NDArray[np.float64]],
+    behind: list[tuple[int, int, int, int]],
 ) -> None:
-    """Each planned leaf's cells, wardens, staffing and round status at the moment, by the 3+N rules."""
+    """Each planned leaf's cells, wardens, staffing and round status at the moment, by the 3+N rules;
+    the cells due or overdue go into `behind` as (rank, missed, cell id, leaf id)."""
     leaf_of_plan = {p: a for a, p in plans.items()}
     plan_ids = sorted(leaf_of_plan)
     cells = int_rows(
@@ -348,6 +389,9 @@ def _rounds(
         add["ok"] += _per(ks, now.status == "ok", m)
         add["rounds_expected_today"] += _per(ks, now.expected, m)
         add["rounds_done_today"] += _per(ks, done, m)
+        rank = np.select([now.status == "overdue", now.status == "due"], [2, 1], 0)
+        for k in np.flatnonzero(rank > 0).tolist():
+            behind.append((int(rank[k]), int(now.missed[k]), int(ids[k]), leaves[int(ks[k])]))
     for k, a in enumerate(leaves):
         for name, values in add.items():
             out[a][COUNTS.index(name)] = values[k]

@@ -128,6 +128,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         api,
         audit,
         auth,
+        daily_report,
         findings,
         gates,
         inputs,
@@ -142,7 +143,19 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     _gate_large_uploads(app)
     auth.init_app(app)
     scope.init_app(app)
-    for module in (auth, manage, plan, warden, api, staff, audit, findings, gates, overview):
+    for module in (
+        auth,
+        manage,
+        plan,
+        warden,
+        api,
+        staff,
+        audit,
+        findings,
+        gates,
+        overview,
+        daily_report,
+    ):
         app.register_blueprint(module.bp)
     inputs.init_app(app)
     _error_handlers(app)

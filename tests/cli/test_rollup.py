@@ -57,3 +57,16 @@ def test_rollup_of_an_unknown_area_or_a_bad_moment_is_exit_2(engine, run):
     seed_tree(engine, [None], random.Random(1), gridded=1.0)
     assert "nowhere" in run.fails("rollup", "nowhere")
     assert "ISO time" in run.fails("rollup", "t0", "--at", "yesterday")
+
+
+def test_report_prints_the_day_or_writes_the_xlsx(engine, run, tmp_path):
+    tree = seed_tree(engine, [None, 0, 0], random.Random(2), names=["道里区", "新阳路街道", "经纬街道"], gridded=1.0)  # fmt: skip
+    text = run("report", tree.slugs[0], "--day", "2026-11-20")
+    assert text.startswith("daily report 2026-11-20\n道里区")
+    assert "open findings:" in text
+    out = tmp_path / "日报.xlsx"
+    said = run("report", tree.slugs[0], "--day", "2026-11-20", "-o", out)
+    assert said.strip() == f"wrote the daily report of {tree.slugs[0]} for 2026-11-20 to {out}"
+    assert out.stat().st_size > 0
+    assert "has not begun" in run.fails("report", tree.slugs[0], "--day", "2999-01-01")
+    assert ".xlsx" in run.fails("report", tree.slugs[0], "-o", tmp_path / "x.csv")

@@ -77,6 +77,7 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("manage.areas", "GET"): Case("/areas", {"manager": 200, "planner": 200}),
     ("manage.coverage_map", "GET"): Case("/areas/{slug}/map", {"manager": 200, "planner": 200}),
     ("overview.page", "GET"): Case("/areas/{slug}/overview", {"manager": 200}),
+    ("report.page", "GET"): Case("/areas/{slug}/report", {"manager": 200, "planner": 200}),
     ("plan.page", "GET"): Case("/areas/{slug}/plan", {"manager": 200, "planner": 200}),
     ("plan.new_area", "GET"): Case("/areas/new", {"planner": 200}),
     ("staff.wardens", "GET"): Case("/wardens", {"manager": 200}),
