@@ -36,17 +36,18 @@ S = TypeVar("S", bound=Slugged)
 
 
 def may_act_on(engine: Engine, user: Scoped, slug: str) -> bool:
-    """Whether the user may see and change the area: unscoped users any area that exists, scoped
-    ones their area and its descendants."""
+    """Whether the user may see and change the area: unscoped users any area (an unknown one is the
+    view's to refuse, listing the areas), scoped ones their area and its descendants only."""
+    if user.scope_id is None:
+        return True
     with reading(engine) as s:
         area_id = s.execute(select(Area.id).where(Area.slug == slug)).scalar()
-        if area_id is None:
-            return True  # not ours to refuse: the view's own lookup answers 404 listing the areas
-        return user.scope_id is None or is_within(s, int(area_id), user.scope_id)
+        return area_id is not None and is_within(s, int(area_id), user.scope_id)
 
 
 def check_area(engine: Engine, user: Scoped, slug: str) -> None:
-    """NotFound unless the user may act on the area (a scoped user is told nothing of others)."""
+    """NotFound unless the user may act on the area (a scoped user is told nothing of other areas,
+    not even which exist)."""
     if user.scope_id is not None and not may_act_on(engine, user, slug):
         raise NotFound.of(
             "no area {slug!r} within your area {scope!r}", slug=slug[:80], scope=user.scope or ""

@@ -115,6 +115,9 @@ def test_a_street_managers_token_sees_its_street_only(city, engine):
         got = client.get(API + url, headers=tok["chen"])
         assert got.status_code == 404, url
         assert "within your area" in got.get_json()["error"]["message"]
+    unknown = client.get(f"{API}/areas/nowhere/rollup", headers=tok["chen"])
+    assert unknown.status_code == 404
+    assert district not in unknown.get_json()["error"]["message"]  # no list of other areas
     child = client.get(f"{API}/areas/{tree.slugs[3]}/coverage", headers=tok["chen"])
     assert child.status_code == 200
     assert row_counts(engine) == before
