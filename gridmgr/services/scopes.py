@@ -5,6 +5,7 @@ request naming an area, a finding or a photo, and the filter of the lists it sho
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Protocol, TypeVar
 
 from sqlalchemy import Engine, select
@@ -13,6 +14,7 @@ from gridmgr.db.models import Area, Finding, Photo
 from gridmgr.db.store import reading
 from gridmgr.db.tree import is_within, subtree_ids
 from gridmgr.errors import NotFound
+from gridmgr.services.roster import WardenRow
 
 
 class Scoped(Protocol):
@@ -97,3 +99,20 @@ def visible(engine: Engine, user: Scoped, rows: Iterable[S]) -> list[S]:
     with reading(engine) as s:
         slugs = set(s.execute(select(Area.slug).where(Area.id.in_(ids))).scalars())
     return [r for r in rows if r.slug in slugs]
+
+
+def wardens_in_scope(engine: Engine, user: Scoped, rows: Iterable[WardenRow]) -> list[WardenRow]:
+    """The roster as the user may see it: a scoped user sees the wardens holding no cell (to post
+    them) and those holding cells in its areas, with only those cells."""
+    rows = list(rows)
+    ids = visible_area_ids(engine, user)
+    if ids is None:
+        return rows
+    with reading(engine) as s:
+        slugs = set(s.execute(select(Area.slug).where(Area.id.in_(ids))).scalars())
+    out = []
+    for w in rows:
+        cells = {slug: codes for slug, codes in w.cells.items() if slug in slugs}
+        if cells or not w.cells:
+            out.append(replace(w, cells=cells, cell_count=sum(map(len, cells.values()))))
+    return out

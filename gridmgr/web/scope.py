@@ -10,7 +10,15 @@ from collections.abc import Iterable
 from flask import Flask, g, request
 
 from gridmgr.errors import Forbidden
-from gridmgr.services.scopes import S, check_area, check_finding, check_photo, visible
+from gridmgr.services.roster import WardenRow
+from gridmgr.services.scopes import (
+    S,
+    check_area,
+    check_finding,
+    check_photo,
+    visible,
+    wardens_in_scope,
+)
 from gridmgr.web import engine_of
 
 ADDS_TOP_AREAS = {"api.add_area", "plan.new_area"}
@@ -56,3 +64,11 @@ def area_arg(value: str | None) -> str | None:
     """An optional `?area=` filter; a scoped user's default is its own area."""
     user = g.get("user")
     return value or (getattr(user, "scope", None) if user is not None else None)
+
+
+def visible_wardens(rows: Iterable[WardenRow]) -> list[WardenRow]:
+    """The roster as the current user may see it (a scoped user: its areas' wardens and free ones)."""
+    user = g.get("user")
+    if user is None or getattr(user, "scope_id", None) is None:
+        return list(rows)
+    return wardens_in_scope(engine_of(), user, rows)

@@ -399,3 +399,10 @@ def test_scoped_users_act_only_within_their_area_and_refusals_write_nothing(
     assert "/areas/other/" not in inside
     audit = clients["manager_out"].get(f"/audit?area={park.slug}")
     assert audit.status_code == 404
+    roster = clients["manager_out"].get("/wardens").get_data(as_text=True)
+    assert (
+        f"/areas/{park.slug}/staff" not in roster and "warden1" not in roster
+    )  # they hold cells there
+    assert f"/areas/{park.slug}/staff" in clients["manager_in"].get("/wardens").get_data(
+        as_text=True
+    )
