@@ -139,7 +139,7 @@ def page(slug: str):
         tooltip = {"name": gettext("Area"), "value": gettext(FIGURES[figure])}
         layers.cells_layer(
             m, frame, name=gettext("Areas below"), style={b.key: b.style for b in legend},
-            style_by="band", tooltip_fields=tooltip, popup_fields=tooltip, id_field="slug",
+            style_by="band", tooltip_fields=tooltip, id_field="slug",
         )  # fmt: skip
         layers.legend(m, [(b.label, b.style) for b in legend], title=gettext(FIGURES[figure]))
     rows = _sorted(children, sort, descending)

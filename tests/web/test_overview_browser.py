@@ -36,13 +36,13 @@ def test_drill_down_from_the_district_to_a_communitys_coverage_map(engine, app_f
             assert band is not None and band.startswith("b")
         assert page.locator("tr[data-child]").count() == 2
 
-        page.locator(f"tr[data-child='{street}'] a.drill").click()
+        page.locator(f".gm-feature[data-id='{street}']").click()  # on the map
         page.wait_for_url(f"**/areas/{street}/overview**")
         assert page.locator("h1.area-name").inner_text() == "新阳路街道"
         assert page.locator(f"nav.breadcrumb a[data-crumb='{district}']").inner_text() == "道里区"
         page.locator(f".gm-feature[data-id='{community}']").wait_for(state="attached")
 
-        page.locator(f"tr[data-child='{community}'] a.drill").click()
+        page.locator(f"tr[data-child='{community}'] a.drill").click()  # in the table
         page.wait_for_url(f"**/areas/{community}/overview**")
         assert page.locator("h1.area-name").inner_text() == "建国社区"
         crumbs = page.locator("nav.breadcrumb a").all_inner_texts()
