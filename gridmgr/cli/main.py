@@ -24,6 +24,7 @@ from gridmgr.cli.printing import (
     plans_text,
     plans_to_json,
 )
+from gridmgr.cli.rollup import add_rollup_commands
 from gridmgr.cli.web import add_web_commands
 from gridmgr.errors import GridmgrError, InvalidInput
 from gridmgr.rules.staffing import ROLES
@@ -614,6 +615,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_findings_commands(sub, _engine)
     add_maintain_commands(sub, _engine)
     add_checkpoint_commands(sub, _engine)
+    add_rollup_commands(sub, _engine)
     return parser
 
 

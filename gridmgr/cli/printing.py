@@ -136,10 +136,16 @@ def coverage_text(r: CoverageReport) -> str:
 
 
 def users_text(rows: list[UserInfo]) -> str:
-    """One line per login: name, role and the warden it is."""
-    return "\n".join(f"{u.username:<24} {u.role:<8} {u.warden or ''}" for u in rows)
+    """One line per login: name, role and the warden it is, or the area it is scoped to."""
+    return "\n".join(
+        f"{u.username:<24} {u.role:<8} {u.warden or (f'scope {u.scope}' if u.scope else '')}".rstrip()
+        for u in rows
+    )
 
 
 def users_to_json(rows: list[UserInfo]) -> list[dict[str, Any]]:
-    """`gridmgr user list --json`: each login's id, name, role and warden."""
-    return [{"id": u.id, "username": u.username, "role": u.role, "warden": u.warden} for u in rows]
+    """`gridmgr user list --json`: each login's id, name, role, warden and scope (an area's slug)."""
+    return [
+        {"id": u.id, "username": u.username, "role": u.role, "warden": u.warden, "scope": u.scope}
+        for u in rows
+    ]

@@ -37,6 +37,7 @@ def add_web_commands(sub, engine_of) -> None:
             "gridmgr user add li --role manager",
             "gridmgr user add wang --role planner",
             "gridmgr user add zhang --role warden --warden 张伟",
+            "gridmgr user add chen --role manager --scope xinyang-lu  # one street only",
         ),
     )
     ua.add_argument("name", metavar="NAME", help="the login's user name")
@@ -51,6 +52,12 @@ def add_web_commands(sub, engine_of) -> None:
         "--warden",
         metavar="NAME",
         help="for a warden login: the warden it is, by name (default: none)",
+    )
+    ua.add_argument(
+        "--scope",
+        metavar="SLUG",
+        help="for a manager or planner: see and change only this area and the areas below it "
+        "(default: every area)",
     )
     ua.set_defaults(func=lambda a: _cmd_user_add(a, engine_of(a)))
     ul = user.add_parser(
@@ -174,8 +181,15 @@ def _read_password() -> str:
 def _cmd_user_add(args: argparse.Namespace, engine) -> int:
     from gridmgr.services import add_user
 
-    u = add_user(engine, args.name, role=args.role, password=_read_password(), warden=args.warden)
-    print(f"user {u.username} ({u.role}) added")
+    u = add_user(
+        engine,
+        args.name,
+        role=args.role,
+        password=_read_password(),
+        warden=args.warden,
+        scope=args.scope,
+    )
+    print(f"user {u.username} ({u.role}{f', scope {u.scope}' if u.scope else ''}) added")
     return 0
 
 

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from gridmgr.db.models import Cell, Round, Schedule
@@ -40,13 +40,15 @@ def read_rounds(
     moment: datetime,
     *,
     plan_id: int | None = None,
+    plan_ids: Sequence[int] | None = None,
     day: date | None = None,
 ) -> CellRounds:
     """The schedules of the cells `ids` and the rounds logged in them from two days before the day (of
     `moment`, or `day`) up to `moment`, for `CellRounds.status`.
 
     Give `plan_id` when the cells are the whole plan: the rows are then selected by plan, not by a
-    list of ids. A million rounds arrive as one text the database joins (`int_rows`).
+    list of ids; `plan_ids` likewise when the cells are all those of several plans (a roll-up's
+    leaves). A million rounds arrive as one text the database joins (`int_rows`).
     """
     ids = np.asarray(ids, np.int64)
     by_id = np.argsort(ids)
@@ -55,11 +57,11 @@ def read_rounds(
         found = np.searchsorted(ids, np.asarray(cell_ids, np.int64), sorter=by_id)
         return by_id[found].astype(np.int64)
 
-    of_cells = (
-        select(Cell.id).where(Cell.plan_id == plan_id)
-        if plan_id is not None
-        else [int(i) for i in ids]
-    )
+    of_cells: Select[tuple[int]] | Select[int] | list[int] = [int(i) for i in ids]
+    if plan_id is not None:
+        of_cells = select(Cell.id).where(Cell.plan_id == plan_id)
+    elif plan_ids is not None:
+        of_cells = select(Cell.id).where(Cell.plan_id.in_([int(p) for p in plan_ids]))
     schedules = (
         plan_schedules(plan_id)
         if plan_id is not None

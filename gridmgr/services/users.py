@@ -13,8 +13,8 @@ from sqlalchemy import Engine, delete, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from gridmgr.db.models import ApiToken, User, Warden, new_session_key, utcnow
-from gridmgr.db.queries import record_audit
+from gridmgr.db.models import ApiToken, Area, User, Warden, new_session_key, utcnow
+from gridmgr.db.queries import get_area, record_audit
 from gridmgr.db.store import reading, transaction
 from gridmgr.errors import Conflict, Forbidden, InvalidInput, NotFound
 
@@ -26,16 +26,25 @@ _DUMMY_HASH = generate_password_hash("not a password of anyone's")
 
 @dataclass(frozen=True)
 class UserInfo:
-    """A login: its id, name, role, and the warden it is (None for managers and planners)."""
+    """A login: its id, name, role, the warden it is (None for managers and planners) and, for a
+    scoped manager or planner, the area (slug and id) it is limited to with its descendants."""
 
     id: int
     username: str
     role: str  # manager | planner | warden
     warden: str | None
+    scope: str | None = None
+    scope_id: int | None = None
 
 
-# users with the name of the warden each is (None for managers and planners); a statement is immutable
-_WITH_WARDEN = select(User, Warden.name).outerjoin(Warden, Warden.id == User.warden_id)
+# users with the name of the warden each is (None for managers and planners) and the slug of the
+# area each is scoped to (None: every area); a statement is immutable
+_WITH_WARDEN = (
+    select(User, Warden.name, Area.slug)
+    .outerjoin(Warden, Warden.id == User.warden_id)
+    .outerjoin(Area, Area.id == User.scope_area_id)
+)
+SCOPED_ROLES = ("manager", "planner")
 
 
 def add_user(
@@ -45,9 +54,12 @@ def add_user(
     role: str,
     password: str,
     warden: str | None = None,
+    scope: str | None = None,
     actor: str = "cli",
 ) -> UserInfo:
-    """Create a login; a warden user is tied to the warden whose cells it may see and log."""
+    """Create a login; a warden user is tied to the warden whose cells it may see and log; a
+    manager or planner given a `scope` (an area's slug) sees and changes only that area and its
+    descendants."""
     username = (username or "").strip()
     if not username or len(username) > 80 or any(c.isspace() for c in username):
         raise InvalidInput("a user name needs 1 to 80 characters and no spaces")
@@ -56,6 +68,10 @@ def add_user(
     check_password_rules(password)
     if role == "warden" and not warden:
         raise InvalidInput("a warden user needs --warden NAME: the warden whose cells it holds")
+    if scope is not None and role not in SCOPED_ROLES:
+        raise InvalidInput(
+            f"--scope is for managers and planners; a {role} sees what its own cells need"
+        )
     with transaction(engine) as s:
         if s.execute(select(User.id).where(User.username == username)).first():
             raise Conflict(f"a user named {username!r} already exists")
@@ -64,16 +80,20 @@ def add_user(
             warden_id = s.execute(select(Warden.id).where(Warden.name == warden)).scalar()
             if warden_id is None:
                 raise NotFound(f"no warden named {warden!r}; add it first (gridmgr warden add)")
+        scope_id = get_area(s, scope).id if scope is not None else None
         user = User(
             username=username,
             password_hash=generate_password_hash(password),
             role=role,
             warden_id=warden_id,
+            scope_area_id=scope_id,
         )
         s.add(user)
         s.flush()
-        record_audit(s, actor, "user.add", None, username=username, role=role, warden=warden)
-        return UserInfo(user.id, username, role, warden)
+        record_audit(
+            s, actor, "user.add", scope_id, username=username, role=role, warden=warden, scope=scope
+        )
+        return UserInfo(user.id, username, role, warden, scope, scope_id)
 
 
 def check_password_rules(password: str) -> None:
@@ -93,10 +113,10 @@ def authenticate(engine: Engine, username: str, password: str) -> UserInfo:
     if row is None:
         _password_matches(_DUMMY_HASH, password or "")
         raise Forbidden.of("wrong user name or password")
-    user, warden = row
+    user, warden, scope = row
     if not _password_matches(user.password_hash, password or ""):
         raise Forbidden.of("wrong user name or password")
-    return _user_info(user, warden)
+    return _user_info(user, warden, scope)
 
 
 # a password check is made slow on purpose (scrypt, a fraction of a second of a whole core): a burst
@@ -213,12 +233,12 @@ def list_users(engine: Engine) -> list[UserInfo]:
     """Every user with role and warden, by name."""
     with reading(engine) as s:
         rows = s.execute(_WITH_WARDEN.order_by(User.username)).all()
-    return [_user_info(u, w) for u, w in rows]
+    return [_user_info(u, w, a) for u, w, a in rows]
 
 
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def _user_info(user: User, warden: str | None) -> UserInfo:
-    return UserInfo(user.id, user.username, user.role, warden)
+def _user_info(user: User, warden: str | None, scope: str | None = None) -> UserInfo:
+    return UserInfo(user.id, user.username, user.role, warden, scope, user.scope_area_id)

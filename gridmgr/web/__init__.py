@@ -124,11 +124,38 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         engine.dispose()
         raise
 
-    from gridmgr.web import api, audit, auth, findings, gates, inputs, manage, plan, staff, warden
+    from gridmgr.web import (
+        api,
+        audit,
+        auth,
+        daily_report,
+        findings,
+        gates,
+        inputs,
+        manage,
+        overview,
+        plan,
+        scope,
+        staff,
+        warden,
+    )  # fmt: skip
 
     _gate_large_uploads(app)
     auth.init_app(app)
-    for module in (auth, manage, plan, warden, api, staff, audit, findings, gates):
+    scope.init_app(app)
+    for module in (
+        auth,
+        manage,
+        plan,
+        warden,
+        api,
+        staff,
+        audit,
+        findings,
+        gates,
+        overview,
+        daily_report,
+    ):
         app.register_blueprint(module.bp)
     inputs.init_app(app)
     _error_handlers(app)

@@ -13,6 +13,7 @@ from gridmgr.services.audit import AuditEntry, audit_areas, list_audit
 from gridmgr.web import engine_of
 from gridmgr.web.auth import roles_required
 from gridmgr.web.i18n import gettext
+from gridmgr.web.scope import area_arg, visible_rows
 from gridmgr.web.words import N_
 
 bp = Blueprint("audit", __name__)
@@ -58,8 +59,8 @@ FIELDS = {
 @roles_required("manager")
 def log():
     """The audit log, newest first, optionally of one area; `before` (an event id) pages back."""
-    areas = audit_areas(engine_of())
-    area = request.args.get("area") or None
+    areas = visible_rows(audit_areas(engine_of()))
+    area = area_arg(request.args.get("area"))
     before = _whole_arg("before")
     events = list_audit(engine_of(), area=area, limit=PAGE_SIZE + 1, before=before)
     older = None

@@ -27,6 +27,7 @@ from gridmgr.web.auth import roles_required
 from gridmgr.web.i18n import area_m2, current_locale, gettext, labels
 from gridmgr.web.maps import layers
 from gridmgr.web.maps.page import layer_switch, page_map, page_parts
+from gridmgr.web.scope import visible_rows
 from gridmgr.web.words import N_, POST_ROLES
 
 bp = Blueprint("manage", __name__)
@@ -45,9 +46,10 @@ PIECE_LABELS = {"gap": N_("Gap"), "overlap": N_("Overlap")}
 @bp.get("/areas")
 @roles_required("manager", "planner")
 def areas():
-    """Every area in tree order (children indented under their parent) with its plan and cell count,
-    linking to its map and plan pages."""
-    return render_template("areas.html", areas=area_tree(services.list_areas(engine_of())))
+    """Every area the user may see in tree order (children indented under their parent) with its plan
+    and cell count, linking to its map and plan pages."""
+    rows = visible_rows(services.list_areas(engine_of()))
+    return render_template("areas.html", areas=area_tree(rows))
 
 
 @bp.get("/areas/<slug>/map")

@@ -15,6 +15,7 @@ from gridmgr.web.auth import roles_required
 from gridmgr.web.i18n import error_text, gettext, labels, ngettext
 from gridmgr.web.maps import layers
 from gridmgr.web.maps.plans import area_map_parts, plan_cells_url, roster_cells
+from gridmgr.web.scope import visible_wardens
 
 bp = Blueprint("staff", __name__)
 
@@ -48,7 +49,7 @@ def _wardens_page(*, form: MultiDict | None = None, error: str | None = None, st
     return (
         render_template(
             "wardens.html",
-            wardens=services.list_wardens(engine_of()),
+            wardens=visible_wardens(services.list_wardens(engine_of())),
             roles=ROLES,
             form=form or MultiDict(),
             error=error,

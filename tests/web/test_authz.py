@@ -76,6 +76,8 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("i18n.switch", "GET"): Case("/lang/en?next=/areas", {r: (302, "/areas") for r in ROLES}),
     ("manage.areas", "GET"): Case("/areas", {"manager": 200, "planner": 200}),
     ("manage.coverage_map", "GET"): Case("/areas/{slug}/map", {"manager": 200, "planner": 200}),
+    ("overview.page", "GET"): Case("/areas/{slug}/overview", {"manager": 200}),
+    ("report.page", "GET"): Case("/areas/{slug}/report", {"manager": 200, "planner": 200}),
     ("plan.page", "GET"): Case("/areas/{slug}/plan", {"manager": 200, "planner": 200}),
     ("plan.new_area", "GET"): Case("/areas/new", {"planner": 200}),
     ("staff.wardens", "GET"): Case("/wardens", {"manager": 200}),
@@ -323,3 +325,84 @@ def test_a_warden_cannot_log_in_another_wardens_cell(engine, app_factory, client
     after = row_counts(engine)
     assert after["rounds"] == before["rounds"] + 1
     assert after["audit_events"] == before["audit_events"] + 1
+
+
+# --- scoped users: the same endpoints for managers and planners limited to an area -------------
+
+SCOPED = {  # login -> (the role it has, where its scope is: over the park or beside it)
+    "manager_in": ("manager", "district"),
+    "planner_in": ("planner", "district"),
+    "manager_out": ("manager", "other"),
+    "planner_out": ("planner", "other"),
+}
+NAMES_THE_PARK = ("{slug}", "{fix_finding}", "{close_finding}", "{checkpoint_id}")
+
+
+def scope_park(engine, park: Seeded) -> None:
+    """A district over the park and another area beside it, and a scoped login per SCOPED."""
+    from sqlalchemy import update
+
+    from gridmgr import services
+    from gridmgr.db.models import Area
+    from gridmgr.db.store import transaction
+
+    services.add_area(engine, GEODATA / "demo_park.geojson", name="District", slug="district")
+    services.add_area(engine, GEODATA / "demo_community.geojson", name="Other", slug="other")
+    with transaction(engine) as s:
+        district = s.execute(select(Area.id).where(Area.slug == "district")).scalar_one()
+        s.execute(update(Area).where(Area.slug == park.slug).values(parent_id=district))
+    for username, (role, scope) in SCOPED.items():
+        services.add_user(engine, username, role=role, password=PASSWORD, scope=scope)
+
+
+def test_scoped_users_act_only_within_their_area_and_refusals_write_nothing(
+    engine, app_factory, clients_on
+):
+    """Every page endpoint for managers and planners scoped over the park (as their role, reading)
+    and beside it (404 for whatever names the park or its findings and gates, nothing written);
+    adding a top-level area is 403 for every scoped user; lists show only the scope's areas."""
+    app, park, _ = clients_on(engine, app_factory)
+    scope_park(engine, park)
+    clients = {}
+    for username in SCOPED:
+        clients[username] = app.test_client()
+        assert login(clients[username], username).status_code == 302
+    for key, case in MATRIX.items():
+        endpoint, method = key
+        if case.fresh or "anonymous" not in case.roles:
+            continue
+        for username, (role, where) in SCOPED.items():
+            client = clients[username]
+            if where == "district" and method != "GET":
+                continue  # writes as the role itself: the role matrix above covers them
+            before = row_counts(engine)
+            got = _request(client, case, park, method, role)
+            body, after = got.get_data(as_text=True), row_counts(engine)
+            want = case.allowed.get(role)
+            status = want[0] if isinstance(want, tuple) else want
+            if endpoint == "plan.new_area":
+                status = 403  # a scoped user adds no area outside its scope
+            elif where == "other" and any(n in case.path for n in NAMES_THE_PARK):
+                status = 404  # outside the scope, whatever the role: as if it did not exist
+            elif status is None:
+                status = 403
+            assert got.status_code == status, (endpoint, method, username, body[:300])
+            if status >= 400 or method == "GET":
+                assert after == before, (endpoint, method, username)
+            if status in (403, 404):
+                assert 'role="alert"' in body and "Traceback" not in body
+    listed = clients["manager_out"].get("/areas").get_data(as_text=True)
+    assert "/areas/other/plan" in listed and f"/areas/{park.slug}/" not in listed
+    assert "/areas/district/" not in listed
+    inside = clients["manager_in"].get("/areas").get_data(as_text=True)
+    assert f"/areas/{park.slug}/map" in inside and "/areas/district/plan" in inside
+    assert "/areas/other/" not in inside
+    audit = clients["manager_out"].get(f"/audit?area={park.slug}")
+    assert audit.status_code == 404
+    roster = clients["manager_out"].get("/wardens").get_data(as_text=True)
+    assert (
+        f"/areas/{park.slug}/staff" not in roster and "warden1" not in roster
+    )  # they hold cells there
+    assert f"/areas/{park.slug}/staff" in clients["manager_in"].get("/wardens").get_data(
+        as_text=True
+    )

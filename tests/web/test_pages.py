@@ -164,7 +164,10 @@ def test_who_sees_which_page(site, username, path, status):
 
 @pytest.mark.parametrize(
     ("username", "links"),
-    [("manager", ["map", "findings", "staff", "plan"]), ("planner", ["map", "findings", "plan"])],
+    [
+        ("manager", ["map", "findings", "staff", "overview", "plan"]),
+        ("planner", ["map", "findings", "plan"]),
+    ],
 )
 def test_the_areas_list_links_each_role_to_its_pages(site, username, links):
     app, seeded = site

@@ -983,10 +983,10 @@ _DOCUMENT: dict[str, Any] = {
 def openapi_document() -> dict[str, Any]:
     """The OpenAPI 3.1 document of /api/v1 (a copy: callers may change it), with the findings'
     paths and schemas (`openapi_findings`) and those of checkpoints (`openapi_checkpoints`) merged in."""
-    from gridmgr.web.api import openapi_checkpoints, openapi_findings
+    from gridmgr.web.api import openapi_checkpoints, openapi_findings, openapi_rollup
 
     document = copy.deepcopy(_DOCUMENT)
-    for part in (openapi_findings, openapi_checkpoints):
+    for part in (openapi_findings, openapi_checkpoints, openapi_rollup):
         document["paths"].update(copy.deepcopy(part.PATHS))
         document["components"]["schemas"].update(copy.deepcopy(part.SCHEMAS))
     return document

@@ -48,6 +48,7 @@ from gridmgr.web.api.serialise import (
 )
 from gridmgr.web.auth import checked_login, roles_required
 from gridmgr.web.inputs import UNSTORABLE_TEXT
+from gridmgr.web.scope import area_arg, visible_rows
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -177,6 +178,9 @@ def _moment_arg(name: str = "at") -> str | None:
     return text
 
 
+moment_arg = _moment_arg  # for the routes other modules add to bp
+
+
 def _actor() -> str:
     return g.user.username
 
@@ -215,9 +219,12 @@ def openapi():
 @roles_required(*READERS)
 def areas():
     """Every area with its active plan's version and cell count, as `gridmgr area list --json` prints;
-    ``?parent=SLUG``: that area's children."""
+    ``?parent=SLUG``: that area's children (those the user may see)."""
     parent = request.args.get("parent") or None
-    rows = [area_summary_to_json(a) for a in services.list_areas(engine_of(), parent=parent)]
+    rows = [
+        area_summary_to_json(a)
+        for a in visible_rows(services.list_areas(engine_of(), parent=parent))
+    ]
     return Response(json.dumps(rows, ensure_ascii=False), mimetype="application/json")
 
 
@@ -448,7 +455,7 @@ def audit():
     """The audit log, newest first: who changed what, when (managers)."""
     events = list_audit(
         engine_of(),
-        area=request.args.get("area") or None,
+        area=area_arg(request.args.get("area")),
         limit=_int_arg("limit", 100),
         before=_int_arg("before", None),
     )

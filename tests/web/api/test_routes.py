@@ -740,6 +740,8 @@ ALLOWED = {
     "GET /areas/{slug}/occupancy": {"manager", "planner", "warden1"},
     "GET /areas/{slug}/occupancy/curve": {"manager", "planner", "warden1"},
     "GET /areas/{slug}/checkpoints": {"manager", "planner"},
+    # nested areas (tests/web/api/test_rollup.py)
+    "GET /areas/{slug}/rollup": {"manager", "planner"},
 }
 BODIES = {
     "POST /areas": {"name": "Matrix", "geometry": SQUARE},

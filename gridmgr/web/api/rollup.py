@@ -1,0 +1,22 @@
+"""The roll-up endpoint (DESIGN.md, "Areas nest"), added to the API blueprint: an area's figures and
+each child's at a moment. Managers and planners; a scoped user only within its area."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Response
+
+from gridmgr.services.rollup import rollup
+from gridmgr.web import reports_engine_of
+from gridmgr.web.api.rollup_json import rollup_to_json
+from gridmgr.web.api.routes import READERS, bp, moment_arg
+from gridmgr.web.auth import roles_required
+
+
+@bp.get("/areas/<slug>/rollup")
+@roles_required(*READERS)
+def area_rollup(slug: str):
+    """`{"area", "at", "total": ROW, "children": [ROW...]}` at `?at=` (default now)."""
+    r = rollup(reports_engine_of(), slug, at=moment_arg())
+    return Response(json.dumps(rollup_to_json(r), ensure_ascii=False), mimetype="application/json")
