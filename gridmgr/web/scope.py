@@ -1,7 +1,7 @@
 """Scoped users on every page and endpoint: each request naming an area (its slug), a finding or a
 photo is checked against the user's scope before its view runs (`services.scopes`), so no view can
 forget it. An area outside the scope answers 404, as if it did not exist; adding a top-level area
-answers 403. Lists of areas are filtered with `visible_rows`."""
+answers 403 (a child of an area within the scope may be added). Lists of areas are filtered with `visible_rows`."""
 
 from __future__ import annotations
 
@@ -36,6 +36,10 @@ def init_app(app: Flask) -> None:
         args = request.view_args or {}
         engine = engine_of()
         if request.endpoint in ADDS_TOP_AREAS:
+            parent = _parent_asked()
+            if parent:  # a child of an area within the scope is within it
+                check_area(engine, user, parent)
+                return None
             raise Forbidden.of(
                 "you see only {scope} and the areas below it; ask an unscoped planner to add "
                 "areas outside it",
@@ -50,6 +54,13 @@ def init_app(app: Flask) -> None:
         if "photo_id" in args:
             check_photo(engine, user, int(args["photo_id"]))
         return None
+
+
+def _parent_asked() -> str | None:
+    """The parent an add-area request names (the API's JSON `parent`, the form's `parent`)."""
+    body = request.get_json(silent=True) if request.is_json else None
+    value = body.get("parent") if isinstance(body, dict) else request.form.get("parent")
+    return value if isinstance(value, str) and value.strip() else None
 
 
 def visible_rows(rows: Iterable[S]) -> list[S]:

@@ -121,3 +121,37 @@ def test_a_street_managers_token_sees_its_street_only(city, engine):
     child = client.get(f"{API}/areas/{tree.slugs[3]}/coverage", headers=tok["chen"])
     assert child.status_code == 200
     assert row_counts(engine) == before
+
+
+def test_a_scoped_planner_adds_children_within_its_scope_only(city, engine):
+    """A child of an area within the scope may be added (201); a child of one outside is a 404 and a
+    top-level area a 403, neither writing anything."""
+    import shapely
+    from shapely.geometry import mapping, shape
+
+    client, _tok, tree = city
+    street, other = tree.slugs[1], tree.slugs[2]
+    services.add_user(engine, "lin", role="planner", password=PASSWORD, scope=street)
+    h = tokens_for(engine, ["lin"])["lin"]
+    boss = tokens_for(engine, ["boss"])["boss"]
+
+    def small_inside(slug: str) -> dict:
+        outline = shape(client.get(f"{API}/areas/{slug}", headers=h).get_json()["geometry"])
+        return mapping(shapely.box(*outline.representative_point().buffer(1e-4).bounds))
+
+    inside = small_inside(street)
+    before = row_counts(engine)
+    top = client.post(f"{API}/areas", headers=h, json={"name": "Top", "geometry": inside})
+    assert top.status_code == 403
+    outside = shape(client.get(f"{API}/areas/{other}", headers=boss).get_json()["geometry"])
+    body = {"name": "Stray", "geometry": mapping(outside.representative_point().buffer(1e-4)),
+            "parent": other}  # fmt: skip
+    stray = client.post(f"{API}/areas", headers=h, json=body)
+    assert stray.status_code == 404 and "within your area" in stray.get_json()["error"]["message"]
+    assert row_counts(engine) == before
+    made = client.post(
+        f"{API}/areas", headers=h, json={"name": "Block 9", "geometry": inside, "parent": street}
+    )
+    assert made.status_code == 201, made.get_data(as_text=True)
+    slug = made.get_json()["slug"]
+    assert client.get(f"{API}/areas/{slug}", headers=h).get_json()["properties"]["parent"] == street
