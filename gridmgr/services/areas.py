@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -26,6 +25,9 @@ from gridmgr.rules.naming import area_slug, check_slug
 from gridmgr.services.moves import MovedCells, move_cells_to_children
 
 # --- areas ----------------------------------------------------------------------------------
+
+# how far over the area limit an area may be that holds child areas and no cells of its own
+HOLDER_FACTOR = 20
 
 
 @dataclass(frozen=True)
@@ -154,9 +156,10 @@ def add_area(
     if kind is not None and not re.fullmatch(r"[\w-]{1,40}", kind):
         raise InvalidInput(f"area kind {kind!r}: use up to 40 letters, digits, '-' or '_'")
     limits = Limits.from_env()
-    # an area over the size limit is stored (a city that will hold districts); only its cells are
-    # refused (`check_grid_size`), so the limit still bounds what one area's gridding costs
-    reading_limits = replace(limits, max_area_km2=math.inf)
+    # an area over the size limit (up to HOLDER_FACTOR times it) is stored: a city that will hold
+    # districts; only its cells are refused (`check_grid_size`), so the limit still bounds what one
+    # area's gridding costs
+    reading_limits = replace(limits, max_area_km2=limits.max_area_km2 * HOLDER_FACTOR)
     if geojson is not None:
         loaded = area_from_geojson(geojson, crs=crs, feature=feature, limits=reading_limits)
     elif path is not None:

@@ -359,3 +359,9 @@ def test_an_area_over_the_size_limit_holds_children_but_no_cells_of_its_own(
     path = street_file(tmp_path, [WEST + 0.017, WEST + 0.034])
     import_areas(engine, path, parent=made.slug, level="street", name_field="name")
     assert grid_leaves(engine, made.slug, count=10).cells == 10
+    # up to 20 times the limit only: past it an area is refused as before, nothing written
+    monkeypatch.setenv("GRIDMGR_MAX_AREA_KM2", "0.5")
+    before = table_counts(engine)
+    with pytest.raises(LimitExceeded, match="over the limit of 10 km²"):
+        services.add_area(engine, top, name="Too big")
+    assert table_counts(engine) == before
