@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +17,7 @@ from gridmgr.db.models import Area, Cell, GridPlan
 from gridmgr.db.queries import active_plan, record_audit
 from gridmgr.db.queries import get_area as area_row
 from gridmgr.db.store import reading, transaction
-from gridmgr.errors import Conflict, InvalidInput, Phrase
+from gridmgr.errors import Conflict, InvalidInput, LimitExceeded, Phrase
 from gridmgr.files.areas import Limits, area_from_geojson, read_area
 from gridmgr.geometry.nesting import MIN_INSIDE_SHARE, clip_to_parent
 from gridmgr.geometry.projection import metric_crs, to_metric
@@ -25,6 +25,9 @@ from gridmgr.rules.naming import area_slug, check_slug
 from gridmgr.services.moves import MovedCells, move_cells_to_children
 
 # --- areas ----------------------------------------------------------------------------------
+
+# how far over the area limit an area may be that holds child areas and no cells of its own
+HOLDER_FACTOR = 20
 
 
 @dataclass(frozen=True)
@@ -152,10 +155,15 @@ def add_area(
     _check_timezone(timezone)
     if kind is not None and not re.fullmatch(r"[\w-]{1,40}", kind):
         raise InvalidInput(f"area kind {kind!r}: use up to 40 letters, digits, '-' or '_'")
+    limits = Limits.from_env()
+    # an area over the size limit (up to HOLDER_FACTOR times it) is stored: a city that will hold
+    # districts; only its cells are refused (`check_grid_size`), so the limit still bounds what one
+    # area's gridding costs
+    reading_limits = replace(limits, max_area_km2=limits.max_area_km2 * HOLDER_FACTOR)
     if geojson is not None:
-        loaded = area_from_geojson(geojson, crs=crs, feature=feature, limits=Limits.from_env())
+        loaded = area_from_geojson(geojson, crs=crs, feature=feature, limits=reading_limits)
     elif path is not None:
-        loaded = read_area(path, crs=crs, feature=feature, limits=Limits.from_env())
+        loaded = read_area(path, crs=crs, feature=feature, limits=reading_limits)
     else:
         raise InvalidInput("an area needs a file or GeoJSON with its outline")
     geom: BaseGeometry = loaded.geometry
@@ -193,7 +201,30 @@ def add_area(
         with reading(engine) as s:
             _check_slug_free(s, slug)
         raise
-    return AreaAdded(slug, name, kind, area_m2, tuple(loaded.warnings), parent, moved)
+    warnings = list(loaded.warnings)
+    if area_m2 / 1e6 > limits.max_area_km2:
+        warnings.append(
+            Phrase.of(
+                "the area is {km2} km², over the limit of {limit} km² for one area's cells: it can "
+                "hold child areas (gridmgr area import) but not cells of its own; raise "
+                "GRIDMGR_MAX_AREA_KM2 to grid it whole",
+                km2=f"{area_m2 / 1e6:,.1f}",
+                limit=f"{limits.max_area_km2:,.0f}",
+            )
+        )
+    return AreaAdded(slug, name, kind, area_m2, tuple(warnings), parent, moved)
+
+
+def check_grid_size(slug: str, area_m2: float, limits: Limits) -> None:
+    """LimitExceeded when an area is over the size limit for cells of its own (GRIDMGR_MAX_AREA_KM2)."""
+    if area_m2 / 1e6 > limits.max_area_km2:
+        raise LimitExceeded.of(
+            "area {slug!r} is {km2} km², over the limit of {limit} km² for one area's cells; give "
+            "it child areas (gridmgr area import) and grid those, or raise GRIDMGR_MAX_AREA_KM2",
+            slug=slug,
+            km2=f"{area_m2 / 1e6:,.1f}",
+            limit=f"{limits.max_area_km2:,.0f}",
+        )
 
 
 def within_parent(

@@ -47,7 +47,7 @@ from gridmgr.geometry.gridding import cells_from_area, quality_of
 from gridmgr.geometry.projection import metric_crs, to_metric
 from gridmgr.geometry.shapes import FLAT_DEGREES, has_area, polygonal
 from gridmgr.rules.naming import area_code_prefix
-from gridmgr.services.areas import AreaInfo, area_info
+from gridmgr.services.areas import AreaInfo, area_info, check_grid_size
 
 # figures of cutting along lines that the report keeps from gridding (the rest is measured again)
 _LINE_FIGURES = (
@@ -121,6 +121,7 @@ def current_plan(engine: Engine, slug: str) -> CurrentPlan:
     with reading(engine) as s:
         area = get_area(s, slug)
         _check_leaf(s, area)
+        check_grid_size(slug, float(area.area_m2), Limits.from_env())
         plan = active_plan(s, area.id)
         cells = load_cells(s, plan.id) if plan else load_cells(s, -1)
         ids = cells["id"].to_numpy()

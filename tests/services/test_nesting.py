@@ -342,3 +342,26 @@ def test_a_regrid_committed_while_children_arrive_makes_the_import_a_conflict(
         services.get_area(engine, daoli).cells == 8
         and services.get_area(engine, daoli).plan_version == 2
     )
+
+
+def test_an_area_over_the_size_limit_holds_children_but_no_cells_of_its_own(
+    engine, tmp_path, monkeypatch
+):
+    from gridmgr.errors import LimitExceeded
+    from gridmgr.services.leaf_grid import grid_leaves
+
+    monkeypatch.setenv("GRIDMGR_MAX_AREA_KM2", "8")  # the district is about 12 km², a street 4
+    top = write_features(tmp_path / "district.geojson", [district()])
+    made = services.add_area(engine, top, name="道里区")
+    assert any("over the limit of 8 km² for one area's cells" in w for w in made.warnings)
+    with pytest.raises(LimitExceeded, match=r"'daoli-qu' is 1\d\.\d km², over the limit of 8 km²"):
+        services.grid(engine, made.slug, count=4)
+    path = street_file(tmp_path, [WEST + 0.017, WEST + 0.034])
+    import_areas(engine, path, parent=made.slug, level="street", name_field="name")
+    assert grid_leaves(engine, made.slug, count=10).cells == 10
+    # up to 20 times the limit only: past it an area is refused as before, nothing written
+    monkeypatch.setenv("GRIDMGR_MAX_AREA_KM2", "0.5")
+    before = table_counts(engine)
+    with pytest.raises(LimitExceeded, match="over the limit of 10 km²"):
+        services.add_area(engine, top, name="Too big")
+    assert table_counts(engine) == before
