@@ -15,6 +15,7 @@ from gridmgr.services.coverage import (
     coverage_map,
     coverage_report,
 )
+from gridmgr.services.location_rule import requires_location, set_require_location
 from gridmgr.services.mine import MyCell, WardenCells, warden_cells
 from gridmgr.services.plans import (
     GridReport,
@@ -124,9 +125,11 @@ __all__ = [
     "plan_cells",
     "preview_grid",
     "record_round",
+    "requires_location",
     "restore_plan",
     "revoke_token",
     "saved_upload",
+    "set_require_location",
     "set_schedule",
     "stash_upload",
     "stashed_upload",

@@ -18,6 +18,7 @@ from gridmgr.errors import Forbidden
 from gridmgr.services.checkpoints import warden_checkpoints
 from gridmgr.services.mine import MyCell
 from gridmgr.web import engine_of
+from gridmgr.web.api.locations import form_location
 from gridmgr.web.auth import roles_required
 from gridmgr.web.i18n import gettext, labels
 from gridmgr.web.maps import layers
@@ -58,6 +59,8 @@ def log_round(slug: str, code: str):
         _warden_name(),
         note=note[:NOTE_MAX] if note else None,
         actor=g.user.username,
+        location=form_location(request.form),
+        manager=False,
     ).round
     local = done.at.astimezone(ZoneInfo(held.timezone))
     flash(

@@ -497,6 +497,20 @@ _SCHEMAS: dict[str, Any] = {
                 "type": "string",
                 "description": "managers name the warden; a warden logs for itself",
             },
+            "location": {
+                "description": "where the phone was, WGS84 as phones report it; required (and "
+                "in the cell) in an area that requires a location",
+                **_ref("Location"),
+            },
+        },
+    },
+    "Location": {
+        "type": "object",
+        "required": ["lon", "lat"],
+        "properties": {
+            "lon": {"type": "number", "minimum": -180, "maximum": 180},
+            "lat": {"type": "number", "minimum": -90, "maximum": 90},
+            "accuracy_m": {"type": ["number", "null"], "minimum": 0, "maximum": 2000},
         },
     },
     "Round": {
@@ -509,6 +523,22 @@ _SCHEMAS: dict[str, Any] = {
             "warden": _STR_OR_NULL,
             "at": _STR,
             "note": _STR_OR_NULL,
+            "received_at": {
+                "type": ["string", "null"],
+                "description": "when the server stored it",
+            },
+            "late_entry": {
+                "type": "boolean",
+                "description": "received more than 15 minutes after `at`",
+            },
+            "backfilled": {"type": "boolean", "description": "dated back by a manager"},
+            "location": {"oneOf": [_ref("Location"), {"type": "null"}]},
+            "in_cell": {
+                "type": ["boolean", "null"],
+                "description": "the location within max(accuracy, 30 m) of the cell; null "
+                "without a location",
+            },
+            "distance_m": {"type": ["number", "null"], "description": "metres from the cell"},
         },
     },
     "MyCells": {
@@ -875,11 +905,13 @@ _DOCUMENT: dict[str, Any] = {
 
 def openapi_document() -> dict[str, Any]:
     """The OpenAPI 3.1 document of /api/v1 (a copy: callers may change it), with the findings'
-    paths and schemas (`openapi_findings`) and those of checkpoints (`openapi_checkpoints`) merged in."""
-    from gridmgr.web.api import openapi_checkpoints, openapi_findings
+    paths and schemas (`openapi_findings`), those of checkpoints (`openapi_checkpoints`) and of
+    rounds lists (`openapi_rounds`) merged in, method by method."""
+    from gridmgr.web.api import openapi_checkpoints, openapi_findings, openapi_rounds
 
     document = copy.deepcopy(_DOCUMENT)
-    for part in (openapi_findings, openapi_checkpoints):
-        document["paths"].update(copy.deepcopy(part.PATHS))
+    for part in (openapi_findings, openapi_checkpoints, openapi_rounds):
+        for path, item in copy.deepcopy(part.PATHS).items():
+            document["paths"].setdefault(path, {}).update(item)
         document["components"]["schemas"].update(copy.deepcopy(part.SCHEMAS))
     return document

@@ -91,6 +91,22 @@ def round_to_json(made: RoundRecord) -> dict[str, Any]:
         "warden": made.warden,
         "at": made.at.isoformat(),
         "note": made.note,
+        **round_evidence_to_json(made),
+    }
+
+
+def round_evidence_to_json(made: RoundRecord) -> dict[str, Any]:
+    """A round's evidence: when the server received it, late or backfilled, where the phone was."""
+    where = made.location
+    return {
+        "received_at": made.received_at.isoformat() if made.received_at else None,
+        "late_entry": made.late_entry,
+        "backfilled": made.backfilled,
+        "location": (
+            {"lon": where.lon, "lat": where.lat, "accuracy_m": where.accuracy_m} if where else None
+        ),
+        "in_cell": made.in_cell,
+        "distance_m": made.distance_m,
     }
 
 
