@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from gridmgr import __version__
+from gridmgr.cli.area_set import add_area_set_command
 from gridmgr.cli.checkpoints import add_checkpoint_commands
 from gridmgr.cli.findings import add_findings_commands
 from gridmgr.cli.helptext import HelpFormatter, examples
@@ -165,11 +166,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     area = sub.add_parser(
         "area",
-        help="areas: add, list",
+        help="areas: add, list, set",
         description="The areas under management: parks, communities, districts.",
         epilog=examples(
             "gridmgr area add park.geojson --name 儿童公园 --kind park",
             "gridmgr area list --json",
+            "gridmgr area set ertong-gongyuan --require-location",
         ),
     ).add_subparsers(
         dest="verb", metavar="VERB", parser_class=_Parser, help="what to do with areas"
@@ -225,6 +227,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     lst.add_argument("--json", action="store_true", help="print JSON, as GET /api/v1/areas answers")
     lst.set_defaults(func=_cmd_area_list)
+    add_area_set_command(area, _engine)
 
     g = sub.add_parser(
         "grid",

@@ -78,13 +78,10 @@ def stamp_entry(
     """
     when = received_at if at is None else at
     if when > received_at + CLOCK_SKEW:
-        ahead = _minutes(when - received_at)
         raise InvalidInput.of(
-            "{at} is {ahead} minutes ahead of the server's clock ({now}); {what} cannot be "
-            "dated in the future: check the phone's clock",
+            "{at} is in the future; {what} cannot be dated ahead of the server's clock (more "
+            "than 2 minutes): check the phone's clock",
             at=when.isoformat(),
-            ahead=ahead,
-            now=received_at.isoformat(timespec="seconds"),
             what=what,
         )
     if not manager and when < received_at - WARDEN_WINDOW:
@@ -96,7 +93,3 @@ def stamp_entry(
         )
     late = received_at - when > LATE_AFTER
     return Stamp(at=when, received_at=received_at, late_entry=late, backfilled=manager and late)
-
-
-def _minutes(span: timedelta) -> int:
-    return max(1, int(span.total_seconds() // 60))
