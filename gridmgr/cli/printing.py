@@ -87,6 +87,14 @@ def coverage_text(r: CoverageReport) -> str:
             f"{r.day.date.isoformat()}: {expected} rounds expected, {done} done, {late} late, "
             f"{missed} missed"
         )
+    proof = r.evidence
+    if proof.rounds_today:
+        unproven = r.unproven()
+        lines.append(
+            f"rounds today: {proof.rounds_today}, {proof.rounds_without_proof} without proof (no "
+            f"position in the cell), {proof.late_entries} entered late"
+            + (f"; unproven cells: {', '.join(unproven)}" if unproven else "")
+        )
     gates = r.checkpoints
     if gates.total:
         lines.append(

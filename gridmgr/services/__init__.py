@@ -42,6 +42,7 @@ from gridmgr.services.roster import (
     unassign,
     warden_names,
 )
+from gridmgr.services.round_list import CellRounds, cell_rounds
 from gridmgr.services.rounds import Recorded, RoundRecord, record_round
 from gridmgr.services.staff import (
     Assigned,
@@ -81,6 +82,7 @@ __all__ = [
     "AreaSummary",
     "Assigned",
     "AutoAssigned",
+    "CellRounds",
     "CellStates",
     "CoverageMap",
     "CoverageReport",
@@ -107,6 +109,7 @@ __all__ = [
     "assign",
     "authenticate",
     "auto_assign",
+    "cell_rounds",
     "check_unchanged",
     "coverage_map",
     "coverage_report",

@@ -8,7 +8,7 @@ assembly into typed results, which the API serialises (`gridmgr.web.api.serialis
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -29,6 +29,7 @@ from gridmgr.rules.clock import parse_moment
 from gridmgr.rules.schedule import CellStatus
 from gridmgr.services.areas import AreaInfo, area_info
 from gridmgr.services.checkpoints import NO_CHECKPOINTS, CheckpointGaps, read_checkpoint_gaps
+from gridmgr.services.round_evidence import NO_EVIDENCE, RoundEvidence, read_round_evidence
 from gridmgr.services.round_status import CellRounds, read_rounds
 
 WORST_SHOWN = 10
@@ -125,6 +126,17 @@ class CoverageReport:
     cells: CellStates | None = None  # when each cell's state was asked for
     # the area's checkpoints (issue 17): unstaffed and unattended ones are gaps too
     checkpoints: CheckpointGaps = NO_CHECKPOINTS
+    # rounds as evidence (issue 16): today's rounds per cell, those without proof, late entries
+    evidence: RoundEvidence = NO_EVIDENCE
+    evidence_codes: npt.NDArray[np.object_] = field(
+        default_factory=lambda: np.zeros(0, dtype=object)
+    )  # the cells `evidence` counts, in its order
+
+    def unproven(self) -> tuple[str, ...]:
+        """Cells whose rounds today all lack proof (no position, or one outside the cell)."""
+        if not len(self.evidence.rounds):
+            return ()
+        return tuple(str(c) for c in self.evidence_codes[self.evidence.unproven()])
 
 
 @dataclass(frozen=True)
@@ -196,6 +208,7 @@ class _Read:
     gaps: BaseGeometry  # WGS84, before sliver removal
     overlaps: BaseGeometry
     checkpoints: CheckpointGaps
+    evidence: RoundEvidence
 
 
 def _read(
@@ -252,6 +265,7 @@ def _read(
         gaps=gaps,
         overlaps=overlaps,
         checkpoints=read_checkpoint_gaps(s, area, moment),
+        evidence=read_round_evidence(s, plan.id, ids, tz, moment),
     )
 
 
@@ -318,6 +332,8 @@ def _report(read: _Read, *, day: date | None = None, with_cells: bool = False) -
         day=summary,
         cells=cells,
         checkpoints=read.checkpoints,
+        evidence=read.evidence,
+        evidence_codes=codes,
     )
 
 

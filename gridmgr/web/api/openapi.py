@@ -426,6 +426,22 @@ _SCHEMAS: dict[str, Any] = {
             "wardens": {"type": "array", "items": {"type": "object"}},
             "worst": {"type": "array", "items": {"type": "object"}},
             "day": {"type": "object", "description": "with ?day=: the local day's rounds per cell"},
+            "rounds_today": {
+                "type": "integer",
+                "description": "rounds logged today (the area's clock) up to `at`",
+            },
+            "rounds_without_proof": {
+                "type": "integer",
+                "description": "of those, rounds without a position in the cell",
+            },
+            "late_entries": {
+                "type": "integer",
+                "description": "of those, rounds entered over 15 minutes after their time",
+            },
+            "unproven": {
+                **_CODES,
+                "description": "cells whose rounds today all lack proof",
+            },
             "checkpoints": {
                 "type": "object",
                 "description": "the area's checkpoints: how many, the ids of those nobody is "

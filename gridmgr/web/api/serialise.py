@@ -176,6 +176,11 @@ def report_to_json(report: CoverageReport) -> dict[str, Any]:
             for w in report.worst
         ],
         "checkpoints": gaps_to_json(report.checkpoints),
+        # rounds as evidence: today's rounds, those without a position in the cell, late entries
+        "rounds_today": report.evidence.rounds_today,
+        "rounds_without_proof": report.evidence.rounds_without_proof,
+        "late_entries": report.evidence.late_entries,
+        "unproven": list(report.unproven()),
     }
     if report.day is not None:
         out["day"] = {
@@ -222,7 +227,14 @@ def warden_cells_to_json(mine: WardenCells) -> dict[str, Any]:
                 ],
                 "extra": {"done": c.extra.done, "expected": c.extra.expected},
                 "logged": [
-                    {"at": g.at.isoformat(), "warden": g.warden, "note": g.note} for g in c.logged
+                    {
+                        "at": g.at.isoformat(),
+                        "warden": g.warden,
+                        "note": g.note,
+                        "late_entry": g.late_entry,
+                        "in_cell": g.in_cell,
+                    }
+                    for g in c.logged
                 ],
                 "last_round": _iso(c.last_round),
                 "next_round": _iso(c.next_round),
