@@ -124,11 +124,23 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         engine.dispose()
         raise
 
-    from gridmgr.web import api, audit, auth, findings, gates, inputs, manage, plan, staff, warden
+    from gridmgr.web import (
+        api,
+        audit,
+        auth,
+        findings,
+        gates,
+        inputs,
+        manage,
+        offline,
+        plan,
+        staff,
+        warden,
+    )
 
     _gate_large_uploads(app)
     auth.init_app(app)
-    for module in (auth, manage, plan, warden, api, staff, audit, findings, gates):
+    for module in (auth, manage, plan, warden, api, staff, audit, findings, gates, offline):
         app.register_blueprint(module.bp)
     inputs.init_app(app)
     _error_handlers(app)

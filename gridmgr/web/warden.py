@@ -12,6 +12,7 @@ import folium
 import geopandas as gpd
 import shapely
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from markupsafe import Markup
 
 from gridmgr import services
 from gridmgr.errors import Forbidden
@@ -23,6 +24,7 @@ from gridmgr.web.auth import roles_required
 from gridmgr.web.i18n import gettext, labels
 from gridmgr.web.maps import layers
 from gridmgr.web.maps.page import page_map, page_parts
+from gridmgr.web.offline_data import offline_data
 from gridmgr.web.words import N_
 
 bp = Blueprint("warden", __name__)
@@ -117,6 +119,7 @@ def _page(cells: Sequence[MyCell], *, single: bool):
         single=single,
         labels=labels(layers.STATUS_LABELS),
         note_max=NOTE_MAX,
+        offline_json=Markup(offline_data()),  # script_safe: no markup
     )
 
 

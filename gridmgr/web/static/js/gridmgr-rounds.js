@@ -54,7 +54,11 @@
     box.className = "gm-rounds";
     box.setAttribute("data-rounds-of", code);
     box.textContent = "…";
-    content.appendChild(box);
+    // the popup's content becomes a node of its own (a function's would be made again, without the list)
+    var wrapper = document.createElement("div");
+    while (content.firstChild) wrapper.appendChild(content.firstChild);
+    wrapper.appendChild(box);
+    popup.setContent(wrapper);
     var url = data.rounds.replace("{code}", encodeURIComponent(code)) + "?day=" + data.day;
     fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (resp) { if (!resp.ok) throw new Error("HTTP " + resp.status); return resp.json(); })
