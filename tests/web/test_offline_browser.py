@@ -156,3 +156,9 @@ def test_the_warden_page_works_offline_and_sends_each_entry_once(engine, app_fac
         ]
         assert all(i.get_attribute("data-in-cell") == "true" for i in items.all())
         desk.close()
+
+        # logging out (the login page) forgets the offline copy of the page
+        phone.goto(f"{base}/login")
+        phone.wait_for_function(
+            "caches.keys().then(k => !k.includes('gridmgr-warden-v1'))", timeout=10_000
+        )
