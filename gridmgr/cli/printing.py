@@ -83,9 +83,10 @@ def coverage_text(r: CoverageReport) -> str:
         cells = r.day.cells
         expected, done = sum(c.expected for c in cells), sum(c.done for c in cells)
         late, missed = sum(c.late for c in cells), sum(c.missed for c in cells)
+        bare = sum(c.without_proof for c in cells)
         lines.append(
             f"{r.day.date.isoformat()}: {expected} rounds expected, {done} done, {late} late, "
-            f"{missed} missed"
+            f"{missed} missed" + (f"; {bare} rounds without proof" if bare else "")
         )
     proof = r.evidence
     if proof.rounds_today:

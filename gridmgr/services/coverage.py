@@ -65,6 +65,8 @@ class CellDay:
     done: int
     late: int
     missed: int
+    rounds: int = 0  # rounds logged that day (up to the report's moment)
+    without_proof: int = 0  # of those, without a position in the cell
 
 
 @dataclass(frozen=True)
@@ -209,6 +211,7 @@ class _Read:
     overlaps: BaseGeometry
     checkpoints: CheckpointGaps
     evidence: RoundEvidence
+    day_evidence: RoundEvidence | None  # with a day summary: that day's
 
 
 def _read(
@@ -266,6 +269,7 @@ def _read(
         overlaps=overlaps,
         checkpoints=read_checkpoint_gaps(s, area, moment),
         evidence=read_round_evidence(s, plan.id, ids, tz, moment),
+        day_evidence=None if day is None else read_round_evidence(s, plan.id, ids, tz, moment, day),
     )
 
 
@@ -285,17 +289,21 @@ def _report(read: _Read, *, day: date | None = None, with_cells: bool = False) -
     summary = None
     if day is not None:
         past = read.rounds.status(read.moment, read.tz, day=day)
+        zeros = np.zeros(n, np.int64)
+        proof = read.day_evidence or RoundEvidence(zeros, zeros, zeros)
         summary = DaySummary(
             day,
             tuple(
-                CellDay(str(c), int(e), int(d), int(la), int(m))
-                for c, e, d, la, m, r in zip(
+                CellDay(str(c), int(e), int(d), int(la), int(m), int(n), int(bare))
+                for c, e, d, la, m, r, n, bare in zip(
                     codes,
                     past.expected,
                     past.done,
                     past.late,
                     past.missed,
                     read.rounds.rhythms,
+                    proof.rounds,
+                    proof.without_proof,
                     strict=True,
                 )
                 if r is not None

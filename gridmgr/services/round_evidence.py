@@ -5,7 +5,7 @@ entered late. The coverage report and the manager's map count them apart from th
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -52,16 +52,22 @@ NO_EVIDENCE = RoundEvidence()
 
 
 def read_round_evidence(
-    s: Session, plan_id: int, ids: npt.NDArray[np.int64], tz: ZoneInfo, moment: datetime
+    s: Session,
+    plan_id: int,
+    ids: npt.NDArray[np.int64],
+    tz: ZoneInfo,
+    moment: datetime,
+    day: date | None = None,
 ) -> RoundEvidence:
-    """Count the rounds of the plan's cells (`ids`, the order of the result) from the start of
-    `moment`'s local day up to `moment`, grouped in the database."""
+    """Count the rounds of the plan's cells (`ids`, the order of the result) from the start of the
+    local `day` (default `moment`'s) up to its end or `moment`, whichever is first, in the database."""
     n = len(ids)
     if n == 0:
         return NO_EVIDENCE
-    local = moment.astimezone(tz).date()
+    local = day or moment.astimezone(tz).date()
     start = int(datetime.combine(local, time(0), tz).timestamp())
-    end = int(min(moment, datetime.combine(local + timedelta(days=1), time(0), tz)).timestamp())
+    midnight = datetime.combine(local + timedelta(days=1), time(0), tz)  # the next day's start
+    end = int(moment.timestamp()) if moment < midnight else int(midnight.timestamp()) - 1
     unproven = case((Round.in_cell.is_(True), 0), else_=1)
     late = case((Round.late_entry.is_(True), 1), else_=0)
     rows = s.execute(

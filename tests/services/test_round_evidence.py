@@ -61,6 +61,17 @@ def test_the_report_counts_rounds_without_proof_apart(engine, park):
         proof.rounds_today, proof.rounds_without_proof, proof.late_entries,
     )  # fmt: skip
     assert set(out["unproven"]) == unproven
+    # the day summary of today gives the same per cell
+    today = report.at.date()
+    summary = services.coverage_report(engine, park.slug, day=today)
+    per_cell = {c.code: (c.rounds, c.without_proof) for c in summary.day.cells}
+    for code in park.codes[:6]:
+        v = logged.get(code, [])
+        assert per_cell[code] == (len(v), sum(not p for p, _ in v))
+    yesterday = services.coverage_report(engine, park.slug, day=today - timedelta(days=1))
+    assert all(c.rounds == 0 for c in yesterday.day.cells)
+    day_json = report_to_json(summary)["day"]["cells"]
+    assert sum(c["without_proof"] for c in day_json) == proof.rounds_without_proof
 
 
 def test_a_day_without_rounds_counts_nothing(engine, park):

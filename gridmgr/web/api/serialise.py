@@ -192,6 +192,8 @@ def report_to_json(report: CoverageReport) -> dict[str, Any]:
                     "done": c.done,
                     "late": c.late,
                     "missed": c.missed,
+                    "rounds": c.rounds,
+                    "without_proof": c.without_proof,
                 }
                 for c in report.day.cells
             ],
