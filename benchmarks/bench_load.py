@@ -76,6 +76,20 @@ def setup(
         engine.dispose()
 
 
+def cell_positions(url: str, slug: str) -> dict[str, dict[str, float]]:
+    """A phone's position inside each cell (a point on its surface, WGS84, 10 m accuracy), sent with
+    every round as a warden's phone does (rounds as evidence, issue 16)."""
+    engine = make_engine(url)
+    try:
+        cells = services.plan_cells(engine, slug)
+    finally:
+        engine.dispose()
+    return {
+        str(code): {"lon": p.x, "lat": p.y, "accuracy_m": 10.0}
+        for code, p in zip(cells["code"], cells.geometry.representative_point(), strict=True)
+    }
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -164,12 +178,15 @@ def warden_loop(
     stop: threading.Event | None = None,
     timeout: float = 30,
     replay: bool = False,
+    where: dict[str, float] | None = None,
 ) -> None:
     """One warden logging rounds until `until` (or `stop`); a lost answer or a 5xx is retried with
     the same Idempotency-Key, 4 times at once, or for `retry_for` seconds, 0.1 s apart. Given several
     ports, each try goes to the next server; with `replay`, every request goes to every server at
-    once first (the answers must all name one round)."""
+    once first (the answers must all name one round). `where`: the phone's position, sent with
+    every round."""
     ports = port if isinstance(port, list) else [port]
+    payload = {"note": "load", **({"location": where} if where else {})}
     path = f"/api/v1/areas/{slug}/cells/{code}/rounds"
     jitter = random.Random(code)  # people do not all tap at once
     time.sleep(jitter.uniform(0, pause))
@@ -179,7 +196,11 @@ def warden_loop(
         with rec.lock:
             rec.sent.add(key)
         headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": key}
-        if replay and len(ports) > 1 and _replayed_everywhere(ports, path, headers, rec, timeout):
+        if (
+            replay
+            and len(ports) > 1
+            and _replayed_everywhere(ports, path, headers, rec, timeout, payload)
+        ):
             _sleep_until(pause * jitter.uniform(0.5, 1.5), until)
             continue
         first_failure = None
@@ -187,7 +208,7 @@ def warden_loop(
             t0 = time.perf_counter()
             try:
                 status, body, _ = request(
-                    ports[next(turn) % len(ports)], "POST", path, body={"note": "load"},
+                    ports[next(turn) % len(ports)], "POST", path, body=payload,
                     headers=headers, timeout=timeout,
                 )  # fmt: skip
             except (OSError, http.client.HTTPException) as exc:  # no answer: the server went away
@@ -210,7 +231,12 @@ def warden_loop(
 
 
 def _replayed_everywhere(
-    ports: list[int], path: str, headers: dict[str, str], rec: Recorder, timeout: float
+    ports: list[int],
+    path: str,
+    headers: dict[str, str],
+    rec: Recorder,
+    timeout: float,
+    body: dict | None = None,
 ) -> bool:
     """One round's request sent to every server at the same moment with one key: every answer must
     name the same round, and exactly one say it was made (201). False if any went unanswered (the
@@ -223,7 +249,12 @@ def _replayed_everywhere(
         t0 = time.perf_counter()
         try:
             answers[k] = request(
-                ports[k], "POST", path, body={"note": "load"}, headers=headers, timeout=timeout
+                ports[k],
+                "POST",
+                path,
+                body=body or {"note": "load"},
+                headers=headers,
+                timeout=timeout,
             )[:2]
         except (OSError, http.client.HTTPException) as exc:
             rec.error(f"round: {type(exc).__name__}")
@@ -309,6 +340,22 @@ def floor(port: int, n: int = 200) -> float:
     return statistics.median(times)
 
 
+def rounds_in_cell(url: str) -> int:
+    """How many stored rounds carry a position in their cell (every one the wardens sent should)."""
+    from sqlalchemy import func, select
+
+    from gridmgr.db.models import Round
+
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return int(
+                conn.execute(select(func.count()).where(Round.in_cell.is_(True))).scalar() or 0
+            )
+    finally:
+        engine.dispose()
+
+
 def rounds_by_key(url: str) -> dict[str | None, int]:
     """How many stored rounds carry each Idempotency-Key."""
     from sqlalchemy import func, select
@@ -353,6 +400,7 @@ def run(
         url, drop = fresh_database(kind, Path(tmp), pg)
         try:
             slug, tokens, logins = setup(url, Path(tmp), wardens, managers)
+            positions = cell_positions(url, slug)
             started = start_servers(url, Path(tmp), servers)
             ports = [p for p, _ in started]
             try:
@@ -364,7 +412,7 @@ def run(
                            for k, m in enumerate(logins)}  # fmt: skip
                 until = time.monotonic() + seconds
                 threads = [threading.Thread(target=warden_loop, args=(ports[k % servers:] + ports[:k % servers], slug, c, t, until, rec, pause),
-                                            kwargs={"replay": replay})
+                                            kwargs={"replay": replay, "where": positions[c]})
                            for k, (c, t) in enumerate(tokens)]  # fmt: skip
                 threads += [threading.Thread(target=manager_loop, args=(ports[k % servers], slug, m, until, rec, manager_pause, cookies[m]))
                             for k, m in enumerate(logins)]  # fmt: skip
@@ -377,8 +425,10 @@ def run(
             finally:
                 stop_servers(started)
             total, acked, once = stored_once(url, rec.acked)
+            in_cell = rounds_in_cell(url)
             return {"db": kind, "servers": servers, "wall_s": wall, "floor_s": base, "times": rec.times,
-                    "errors": rec.errors, "stored": total, "acked": acked, "exactly_once": once}  # fmt: skip
+                    "errors": rec.errors, "stored": total, "acked": acked, "exactly_once": once,
+                    "in_cell": in_cell}  # fmt: skip
         finally:
             drop()
 
@@ -423,6 +473,8 @@ def report(r: dict) -> None:
     print(f"errors: {len(r['errors'])} {r['errors'][:5]}")
     print(f"rounds acknowledged {r['acked']:,}, stored {r['stored']:,}: "
           f"{'each exactly once' if r['exactly_once'] else 'NOT exactly once'}")  # fmt: skip
+    if "in_cell" in r:
+        print(f"rounds with a position in their cell: {r['in_cell']:,} of {r['stored']:,}")
 
 
 def main() -> int:

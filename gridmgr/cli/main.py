@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from gridmgr import __version__
+from gridmgr.cli.area_set import add_area_set_command
 from gridmgr.cli.checkpoints import add_checkpoint_commands
 from gridmgr.cli.findings import add_findings_commands
 from gridmgr.cli.helptext import HelpFormatter, examples
@@ -183,6 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=examples(
             "gridmgr area add park.geojson --name 儿童公园 --kind park",
             "gridmgr area list --json",
+            "gridmgr area set ertong-gongyuan --require-location",
         ),
     ).add_subparsers(
         dest="verb", metavar="VERB", parser_class=_Parser, help="what to do with areas"
@@ -287,21 +289,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     lst.add_argument("--json", action="store_true", help="print JSON, as GET /api/v1/areas answers")
     lst.set_defaults(func=_cmd_area_list)
-    area_set = area.add_parser(
-        "set",
-        help="set an area's leader and deputy (the chain of responsibility)",
-        description="Set an area's settings: its leader and deputy with their phones (shown in "
-        "'area list', the area's JSON and exports of its cells and of the cells below it). An "
-        "empty value clears a field; what is not given stays. Audited.",
-        epilog=examples(
-            "gridmgr area set daoli-qu --leader 王伟 --leader-phone 13900000000",
-            "gridmgr area set xinyang-lu-jiedao --leader 张强 --deputy 李娜 --deputy-phone 13800000001",
-            "gridmgr area set daoli-qu --deputy ''  # no deputy",
-        ),
-    )
-    area_set.add_argument("slug", metavar="SLUG", help="the area's slug")
-    _add_leader_options(area_set)
-    area_set.set_defaults(func=_cmd_area_set)
+    add_area_set_command(area, _engine)
 
     g = sub.add_parser(
         "grid",
@@ -669,38 +657,6 @@ def _cmd_area_import(args: argparse.Namespace) -> int:
     for slug in got.slugs:
         print(slug)
     return 0
-
-
-def _add_leader_options(parser: argparse.ArgumentParser) -> None:
-    """`area set`'s --leader, --leader-phone, --deputy, --deputy-phone."""
-    parser.add_argument(
-        "--leader", metavar="NAME", help="the area's leader (e.g. 街道书记, 网格长)"
-    )
-    parser.add_argument("--leader-phone", metavar="P", help="the leader's phone")
-    parser.add_argument("--deputy", metavar="NAME", help="the leader's deputy")
-    parser.add_argument("--deputy-phone", metavar="P", help="the deputy's phone")
-
-
-def _cmd_area_set(args: argparse.Namespace) -> int:
-    _set_leaders(args)
-    return 0
-
-
-def _set_leaders(args: argparse.Namespace) -> None:
-    """`area set SLUG --leader ... --deputy ...`: the leaders set, then printed."""
-    from gridmgr.services.leaders import set_leaders
-
-    people = set_leaders(
-        _engine(args), args.slug, leader=args.leader, leader_phone=args.leader_phone,
-        deputy=args.deputy, deputy_phone=args.deputy_phone,
-    )  # fmt: skip
-    shown = [
-        f"leader {people.leader or '-'}"
-        + (f" {people.leader_phone}" if people.leader_phone else ""),
-        f"deputy {people.deputy or '-'}"
-        + (f" {people.deputy_phone}" if people.deputy_phone else ""),
-    ]
-    print(f"{args.slug}: {', '.join(shown)}")
 
 
 def _cmd_area_list(args: argparse.Namespace) -> int:

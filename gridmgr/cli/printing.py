@@ -122,9 +122,18 @@ def coverage_text(r: CoverageReport) -> str:
         cells = r.day.cells
         expected, done = sum(c.expected for c in cells), sum(c.done for c in cells)
         late, missed = sum(c.late for c in cells), sum(c.missed for c in cells)
+        bare = sum(c.without_proof for c in cells)
         lines.append(
             f"{r.day.date.isoformat()}: {expected} rounds expected, {done} done, {late} late, "
-            f"{missed} missed"
+            f"{missed} missed" + (f"; {bare} rounds without proof" if bare else "")
+        )
+    proof = r.evidence
+    if proof.rounds_today:
+        unproven = r.unproven()
+        lines.append(
+            f"rounds today: {proof.rounds_today}, {proof.rounds_without_proof} without proof (no "
+            f"position in the cell), {proof.late_entries} entered late"
+            + (f"; unproven cells: {', '.join(unproven)}" if unproven else "")
         )
     gates = r.checkpoints
     if gates.total:

@@ -15,6 +15,7 @@ from gridmgr.services.coverage import (
     coverage_map,
     coverage_report,
 )
+from gridmgr.services.location_rule import requires_location, set_require_location
 from gridmgr.services.mine import MyCell, WardenCells, warden_cells
 from gridmgr.services.plans import (
     GridReport,
@@ -41,6 +42,7 @@ from gridmgr.services.roster import (
     unassign,
     warden_names,
 )
+from gridmgr.services.round_list import CellRounds, cell_rounds
 from gridmgr.services.rounds import Recorded, RoundRecord, record_round
 from gridmgr.services.staff import (
     Assigned,
@@ -80,6 +82,7 @@ __all__ = [
     "AreaSummary",
     "Assigned",
     "AutoAssigned",
+    "CellRounds",
     "CellStates",
     "CoverageMap",
     "CoverageReport",
@@ -106,6 +109,7 @@ __all__ = [
     "assign",
     "authenticate",
     "auto_assign",
+    "cell_rounds",
     "check_unchanged",
     "coverage_map",
     "coverage_report",
@@ -124,9 +128,11 @@ __all__ = [
     "plan_cells",
     "preview_grid",
     "record_round",
+    "requires_location",
     "restore_plan",
     "revoke_token",
     "saved_upload",
+    "set_require_location",
     "set_schedule",
     "stash_upload",
     "stashed_upload",

@@ -8,7 +8,7 @@ assembly into typed results, which the API serialises (`gridmgr.web.api.serialis
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -29,6 +29,7 @@ from gridmgr.rules.clock import parse_moment
 from gridmgr.rules.schedule import CellStatus
 from gridmgr.services.areas import AreaInfo, area_info
 from gridmgr.services.checkpoints import NO_CHECKPOINTS, CheckpointGaps, read_checkpoint_gaps
+from gridmgr.services.round_evidence import NO_EVIDENCE, RoundEvidence, read_round_evidence
 from gridmgr.services.round_status import CellRounds, read_rounds
 
 WORST_SHOWN = 10
@@ -64,6 +65,8 @@ class CellDay:
     done: int
     late: int
     missed: int
+    rounds: int = 0  # rounds logged that day (up to the report's moment)
+    without_proof: int = 0  # of those, without a position in the cell
 
 
 @dataclass(frozen=True)
@@ -125,6 +128,17 @@ class CoverageReport:
     cells: CellStates | None = None  # when each cell's state was asked for
     # the area's checkpoints (issue 17): unstaffed and unattended ones are gaps too
     checkpoints: CheckpointGaps = NO_CHECKPOINTS
+    # rounds as evidence (issue 16): today's rounds per cell, those without proof, late entries
+    evidence: RoundEvidence = NO_EVIDENCE
+    evidence_codes: npt.NDArray[np.object_] = field(
+        default_factory=lambda: np.zeros(0, dtype=object)
+    )  # the cells `evidence` counts, in its order
+
+    def unproven(self) -> tuple[str, ...]:
+        """Cells whose rounds today all lack proof (no position, or one outside the cell)."""
+        if not len(self.evidence.rounds):
+            return ()
+        return tuple(str(c) for c in self.evidence_codes[self.evidence.unproven()])
 
 
 @dataclass(frozen=True)
@@ -196,6 +210,8 @@ class _Read:
     gaps: BaseGeometry  # WGS84, before sliver removal
     overlaps: BaseGeometry
     checkpoints: CheckpointGaps
+    evidence: RoundEvidence
+    day_evidence: RoundEvidence | None  # with a day summary: that day's
 
 
 def _read(
@@ -252,6 +268,8 @@ def _read(
         gaps=gaps,
         overlaps=overlaps,
         checkpoints=read_checkpoint_gaps(s, area, moment),
+        evidence=read_round_evidence(s, plan.id, ids, tz, moment),
+        day_evidence=None if day is None else read_round_evidence(s, plan.id, ids, tz, moment, day),
     )
 
 
@@ -271,17 +289,21 @@ def _report(read: _Read, *, day: date | None = None, with_cells: bool = False) -
     summary = None
     if day is not None:
         past = read.rounds.status(read.moment, read.tz, day=day)
+        zeros = np.zeros(n, np.int64)
+        proof = read.day_evidence or RoundEvidence(zeros, zeros, zeros)
         summary = DaySummary(
             day,
             tuple(
-                CellDay(str(c), int(e), int(d), int(la), int(m))
-                for c, e, d, la, m, r in zip(
+                CellDay(str(c), int(e), int(d), int(la), int(m), int(n), int(bare))
+                for c, e, d, la, m, r, n, bare in zip(
                     codes,
                     past.expected,
                     past.done,
                     past.late,
                     past.missed,
                     read.rounds.rhythms,
+                    proof.rounds,
+                    proof.without_proof,
                     strict=True,
                 )
                 if r is not None
@@ -318,6 +340,8 @@ def _report(read: _Read, *, day: date | None = None, with_cells: bool = False) -
         day=summary,
         cells=cells,
         checkpoints=read.checkpoints,
+        evidence=read.evidence,
+        evidence_codes=codes,
     )
 
 

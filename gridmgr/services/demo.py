@@ -185,12 +185,17 @@ def _rounds(engine: Engine, slug: str, codes: list[str], names: list[str],
                     continue
                 record_round(engine, slug, code, holder[code], at=at,
                              note="消毒完成" if rng.random() < 0.3 else None, actor=ACTOR,
-                             now=now)  # fmt: skip
+                             now=_sent(at, now), manager=False)  # fmt: skip
             for extra in range(r["extra"]):
                 at = datetime(day.year, day.month, day.day, 10 + 4 * extra, 30, tzinfo=now.tzinfo)
                 if at < now and not (day == now.date() and extra > 0):
                     record_round(engine, slug, code, holder[code], at=at, note="加密消毒",
-                                 actor=ACTOR, now=now)  # fmt: skip
+                                 actor=ACTOR, now=_sent(at, now), manager=False)  # fmt: skip
+
+
+def _sent(at: datetime, now: datetime) -> datetime:
+    """When the demo's warden sent a round done at `at`: a minute later (never after the demo's now)."""
+    return min(at + timedelta(minutes=1), now)
 
 
 def _hhmm(minutes: int) -> str:

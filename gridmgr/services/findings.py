@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -33,6 +33,7 @@ from gridmgr.files.photos import Photo as PhotoFile
 from gridmgr.files.photos import photo_from_bytes
 from gridmgr.geometry.projection import metric_crs, to_metric
 from gridmgr.rules.clock import parse_moment
+from gridmgr.rules.evidence import stamp_entry
 from gridmgr.rules.rectification import (
     MAX_NOTE,
     MAX_PERSON,
@@ -75,7 +76,6 @@ PHOTOS_PER_STAGE = 5  # at most this many photos of a finding, and of its fix
 NEAR_M = 200  # a finding's point lies in its cell or at most this far from it
 MAX_KEY = 80
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
-FUTURE_SLACK = timedelta(minutes=5)
 
 
 # --- recording -------------------------------------------------------------------------------------
@@ -162,7 +162,7 @@ def record_finding(
             elif by is not None and finder_id is None:
                 raise NotFound.of("no warden named {warden!r}", warden=by)
             category = resolve_category(s, new.category)
-            when = _moment(new.at, tz)
+            when = _moment(new.at, tz, manager=actor.role != "warden")
             found_day = when.astimezone(tz).date()
             check_plan(
                 fixed_now=new.fixed_now,
@@ -227,8 +227,12 @@ def record_finding(
     return made, True
 
 
-def _moment(at: str | datetime | None, tz: ZoneInfo) -> datetime:
-    """When a problem was found: not in the future, not before 2000 (a mistyped year)."""
+def _moment(at: str | datetime | None, tz: ZoneInfo, *, manager: bool) -> datetime:
+    """When a problem was found: by the rules of `rules.evidence` against the server's clock (a
+    warden's at most 24 hours back, never ahead), not before 2000 (a mistyped year)."""
+    received = datetime.now(UTC).replace(microsecond=0)
+    if at is None:
+        return received
     when = parse_moment(at, tz)
     try:
         stamp = when.timestamp()
@@ -236,11 +240,7 @@ def _moment(at: str | datetime | None, tz: ZoneInfo) -> datetime:
         stamp = float("-inf")
     if stamp < EARLIEST.timestamp():
         raise InvalidInput.of("{at!r} is before {year}; check the year", at=str(at), year=2000)
-    if when > datetime.now(UTC) + FUTURE_SLACK:
-        raise InvalidInput.of(
-            "{at} is in the future; record a finding when it is found", at=when.isoformat()
-        )
-    return when
+    return stamp_entry(when, received, manager=manager, what=Phrase("a finding")).at
 
 
 def _check_location(lon: float | None, lat: float | None) -> None:

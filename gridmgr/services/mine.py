@@ -47,6 +47,8 @@ class LoggedRound:
     at: datetime  # on the area's clock
     warden: str | None  # None once the warden was removed
     note: str | None
+    late_entry: bool = False  # received more than 15 minutes after `at`
+    in_cell: bool | None = None  # the phone's position in the cell; None without one
 
 
 @dataclass(frozen=True)
@@ -120,7 +122,9 @@ def warden_cells(
         earliest = min(moments.values(), default=datetime.now(UTC))
         latest = max(moments.values(), default=earliest)
         logs = s.execute(
-            select(Round.cell_id, Round.at_s, Warden.name, Round.note)
+            select(
+                Round.cell_id, Round.at_s, Warden.name, Round.note, Round.late_entry, Round.in_cell
+            )
             .outerjoin(Warden, Warden.id == Round.warden_id)
             .where(
                 Round.cell_id.in_(ids),
@@ -138,9 +142,9 @@ def warden_cells(
         )
     first_tz = posts[0][7] if posts else "UTC"
     reference = moments.get(first_tz) or parse_moment(at, ZoneInfo(first_tz))
-    by_cell: dict[int, list[tuple[int, str | None, str | None]]] = {}
-    for c, a, w, n in logs:
-        by_cell.setdefault(int(c), []).append((a, w, n))
+    by_cell: dict[int, list[tuple[int, str | None, str | None, bool, bool | None]]] = {}
+    for c, a, w, n, late, inside in logs:
+        by_cell.setdefault(int(c), []).append((a, w, n, bool(late), inside))
     cells = []
     for cell_id, code, area_m2, wkb, role, slug, name, tz_name in posts:
         tz = ZoneInfo(tz_name)
@@ -162,8 +166,8 @@ def warden_cells(
                 rounds=_fixed_rounds(now, k, tz),
                 extra=ExtraRounds(int(now.extra_done[k]), 0 if rhythm is None else rhythm.extra),
                 logged=tuple(
-                    LoggedRound(_local(a, tz), w, n)
-                    for a, w, n in by_cell.get(int(cell_id), [])
+                    LoggedRound(_local(a, tz), w, n, late, inside)
+                    for a, w, n, late, inside in by_cell.get(int(cell_id), [])
                     if d0 <= a < d1 and a <= moment.timestamp()
                 ),
                 last_round=None if last is None else _local(last, tz),

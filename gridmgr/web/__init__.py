@@ -133,6 +133,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         gates,
         inputs,
         manage,
+        offline,
         overview,
         plan,
         scope,
@@ -155,6 +156,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         gates,
         overview,
         daily_report,
+        offline,
     ):
         app.register_blueprint(module.bp)
     inputs.init_app(app)

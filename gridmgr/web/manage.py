@@ -25,6 +25,7 @@ from gridmgr.services.occupancy import occupancy
 from gridmgr.web import engine_of, reports_engine_of
 from gridmgr.web.auth import roles_required
 from gridmgr.web.i18n import area_m2, current_locale, gettext, labels
+from gridmgr.web.map_rounds import proof_counts, rounds_data, rounds_today_texts
 from gridmgr.web.maps import layers
 from gridmgr.web.maps.page import layer_switch, page_map, page_parts
 from gridmgr.web.scope import visible_rows
@@ -38,6 +39,7 @@ CELL_TOOLTIP = {
     "wardens": N_("Wardens"),
     "last_round": N_("Last round"),
     "next_round": N_("Next round"),
+    "rounds_today": N_("Rounds today"),
 }
 PIECES_LISTED = 5
 PIECE_LABELS = {"gap": N_("Gap"), "overlap": N_("Overlap")}
@@ -68,9 +70,9 @@ def coverage_map(slug: str):
     report = data.report
     m = page_map(data.area.outline, name=data.area.name)
     if report.cells is not None and data.shapes is not None:
-        source: gpd.GeoDataFrame | str = _cells_frame(
-            report.cells, data.shapes, ZoneInfo(report.timezone)
-        )
+        frame = _cells_frame(report.cells, data.shapes, ZoneInfo(report.timezone))
+        frame["rounds_today"] = rounds_today_texts(report)
+        source: gpd.GeoDataFrame | str = frame
     else:
         # compact: about a fifth of the GeoJSON's bytes; the plan is the one in force at `at`
         source = url_for(
@@ -134,6 +136,8 @@ def coverage_map(slug: str):
         counts=_report_counts(report),
         figures=_figures(report.ground),
         status_labels=labels(layers.STATUS_LABELS),
+        rounds_json=Markup(rounds_data(report, slug, cells.key)),  # script_safe: no markup
+        proof=proof_counts(report),
     )
 
 

@@ -134,6 +134,7 @@ def _area_page(
             error=error,
             map_parts=map_parts,
             status_labels=labels(layers.STATUS_LABELS),
+            require_location=services.requires_location(engine, slug),
         ),
         status,
     )
@@ -208,6 +209,22 @@ def auto(slug: str):
             posts=d.posts,
             wardens=d.wardens,
             cells=d.cells,
+        ),
+    )
+
+
+@bp.post("/areas/<slug>/staff/location")
+@roles_required("manager")
+def require_location(slug: str):
+    """Require (or not) a position in the cell with each warden's round."""
+    wanted = request.form.get("require_location") == "1"
+    return _act(
+        slug,
+        lambda: services.set_require_location(engine_of(), slug, wanted, actor=_actor()),
+        lambda _changed: (
+            gettext("Rounds in this area now need a position in the cell.")
+            if wanted
+            else gettext("Rounds in this area are taken without a position again.")
         ),
     )
 

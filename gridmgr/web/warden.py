@@ -12,16 +12,19 @@ import folium
 import geopandas as gpd
 import shapely
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from markupsafe import Markup
 
 from gridmgr import services
 from gridmgr.errors import Forbidden
 from gridmgr.services.checkpoints import warden_checkpoints
 from gridmgr.services.mine import MyCell
 from gridmgr.web import engine_of
+from gridmgr.web.api.locations import form_location
 from gridmgr.web.auth import roles_required
 from gridmgr.web.i18n import gettext, labels
 from gridmgr.web.maps import layers
 from gridmgr.web.maps.page import page_map, page_parts
+from gridmgr.web.offline_data import offline_data
 from gridmgr.web.words import N_
 
 bp = Blueprint("warden", __name__)
@@ -58,6 +61,8 @@ def log_round(slug: str, code: str):
         _warden_name(),
         note=note[:NOTE_MAX] if note else None,
         actor=g.user.username,
+        location=form_location(request.form),
+        manager=False,
     ).round
     local = done.at.astimezone(ZoneInfo(held.timezone))
     flash(
@@ -114,6 +119,7 @@ def _page(cells: Sequence[MyCell], *, single: bool):
         single=single,
         labels=labels(layers.STATUS_LABELS),
         note_max=NOTE_MAX,
+        offline_json=Markup(offline_data()),  # script_safe: no markup
     )
 
 

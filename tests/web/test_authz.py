@@ -174,6 +174,15 @@ MATRIX: dict[tuple[str, str], Case] = {
         form=lambda p: {},
         writes=True,
     ),
+    ("staff.require_location", "POST"): Case(
+        "/areas/{slug}/staff/location",
+        {"manager": (302, "/areas/{slug}/staff")},
+        form=lambda p: {"require_location": "1"},
+        writes=True,
+    ),
+    # the warden page's service worker and manifest: public, like the static files
+    ("offline.service_worker", "GET"): Case("/sw.js", EVERYONE),
+    ("offline.manifest", "GET"): Case("/manifest.webmanifest", EVERYONE),
     ("plan.commit", "POST"): Case(
         "/areas/{slug}/plan/commit",
         {"planner": (302, "/areas/{slug}/plan")},

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 
 import pytest
 from PIL import Image
+from playwright.sync_api import expect
 
 from webtools import browser_login, chromium, live_server, seed_park
 
@@ -45,7 +46,9 @@ def test_a_warden_reports_on_a_phone_and_the_manager_closes_it(engine, app_facto
             form.locator("button[data-action=report]").click()
             phone.wait_for_load_state("networkidle")
             mine = phone.locator("#findings li[data-finding]")
-            assert mine.count() == 1 and "垃圾桶满溢" in mine.inner_text()
+            # sent through the page's queue (gridmgr-warden.js), then the page loads again
+            expect(mine).to_have_count(1, timeout=15_000)
+            assert "垃圾桶满溢" in mine.inner_text()
             fid = int(mine.get_attribute("data-finding"))
         finding = f.get_finding(engine, fid, f.Actor("manager", "manager"))
         assert finding.person == "warden1" and len(finding.photos) == 1

@@ -4,6 +4,7 @@ from gridmgr.web.api import (
     checkpoints,  # noqa: F401  (adds the checkpoints routes to bp)
     findings,  # noqa: F401  (adds the findings routes to bp)
     rollup,  # noqa: F401  (adds the roll-up route to bp)
+    rounds,  # noqa: F401  (adds the rounds list to bp)
 )
 from gridmgr.web.api.routes import bp
 

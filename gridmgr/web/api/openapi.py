@@ -511,6 +511,22 @@ _SCHEMAS: dict[str, Any] = {
             "wardens": {"type": "array", "items": {"type": "object"}},
             "worst": {"type": "array", "items": {"type": "object"}},
             "day": {"type": "object", "description": "with ?day=: the local day's rounds per cell"},
+            "rounds_today": {
+                "type": "integer",
+                "description": "rounds logged today (the area's clock) up to `at`",
+            },
+            "rounds_without_proof": {
+                "type": "integer",
+                "description": "of those, rounds without a position in the cell",
+            },
+            "late_entries": {
+                "type": "integer",
+                "description": "of those, rounds entered over 15 minutes after their time",
+            },
+            "unproven": {
+                **_CODES,
+                "description": "cells whose rounds today all lack proof",
+            },
             "checkpoints": {
                 "type": "object",
                 "description": "the area's checkpoints: how many, the ids of those nobody is "
@@ -588,6 +604,20 @@ _SCHEMAS: dict[str, Any] = {
                 "type": "string",
                 "description": "managers name the warden; a warden logs for itself",
             },
+            "location": {
+                "description": "where the phone was, WGS84 as phones report it; required (and "
+                "in the cell) in an area that requires a location",
+                **_ref("Location"),
+            },
+        },
+    },
+    "Location": {
+        "type": "object",
+        "required": ["lon", "lat"],
+        "properties": {
+            "lon": {"type": "number", "minimum": -180, "maximum": 180},
+            "lat": {"type": "number", "minimum": -90, "maximum": 90},
+            "accuracy_m": {"type": ["number", "null"], "minimum": 0, "maximum": 2000},
         },
     },
     "Round": {
@@ -600,6 +630,22 @@ _SCHEMAS: dict[str, Any] = {
             "warden": _STR_OR_NULL,
             "at": _STR,
             "note": _STR_OR_NULL,
+            "received_at": {
+                "type": ["string", "null"],
+                "description": "when the server stored it",
+            },
+            "late_entry": {
+                "type": "boolean",
+                "description": "received more than 15 minutes after `at`",
+            },
+            "backfilled": {"type": "boolean", "description": "dated back by a manager"},
+            "location": {"oneOf": [_ref("Location"), {"type": "null"}]},
+            "in_cell": {
+                "type": ["boolean", "null"],
+                "description": "the location within max(accuracy, 30 m) of the cell; null "
+                "without a location",
+            },
+            "distance_m": {"type": ["number", "null"], "description": "metres from the cell"},
         },
     },
     "MyCells": {
@@ -982,11 +1028,18 @@ _DOCUMENT: dict[str, Any] = {
 
 def openapi_document() -> dict[str, Any]:
     """The OpenAPI 3.1 document of /api/v1 (a copy: callers may change it), with the findings'
-    paths and schemas (`openapi_findings`) and those of checkpoints (`openapi_checkpoints`) merged in."""
-    from gridmgr.web.api import openapi_checkpoints, openapi_findings, openapi_rollup
+    paths and schemas (`openapi_findings`), those of checkpoints (`openapi_checkpoints`), of the
+    roll-up (`openapi_rollup`) and of rounds lists (`openapi_rounds`) merged in, method by method."""
+    from gridmgr.web.api import (
+        openapi_checkpoints,
+        openapi_findings,
+        openapi_rollup,
+        openapi_rounds,
+    )
 
     document = copy.deepcopy(_DOCUMENT)
-    for part in (openapi_findings, openapi_checkpoints, openapi_rollup):
-        document["paths"].update(copy.deepcopy(part.PATHS))
+    for part in (openapi_findings, openapi_checkpoints, openapi_rollup, openapi_rounds):
+        for path, item in copy.deepcopy(part.PATHS).items():
+            document["paths"].setdefault(path, {}).update(item)
         document["components"]["schemas"].update(copy.deepcopy(part.SCHEMAS))
     return document

@@ -33,6 +33,7 @@ from gridmgr.web.api.cells_json import (
     check_precision,
     collector_paused,
 )
+from gridmgr.web.api.locations import location_of
 from gridmgr.web.api.openapi import openapi_document
 from gridmgr.web.api.serialise import (
     area_added_to_json,
@@ -435,6 +436,8 @@ def rounds(slug: str, code: str):
         note=_field(body, "note", str),
         idempotency_key=request.headers.get("Idempotency-Key") or None,
         actor=_actor(),
+        location=location_of(body.get("location")),
+        manager=g.user.role != "warden",
     )
     return round_to_json(recorded.round), 201 if recorded.new else 200
 

@@ -131,6 +131,22 @@ def round_to_json(made: RoundRecord) -> dict[str, Any]:
         "warden": made.warden,
         "at": made.at.isoformat(),
         "note": made.note,
+        **round_evidence_to_json(made),
+    }
+
+
+def round_evidence_to_json(made: RoundRecord) -> dict[str, Any]:
+    """A round's evidence: when the server received it, late or backfilled, where the phone was."""
+    where = made.location
+    return {
+        "received_at": made.received_at.isoformat() if made.received_at else None,
+        "late_entry": made.late_entry,
+        "backfilled": made.backfilled,
+        "location": (
+            {"lon": where.lon, "lat": where.lat, "accuracy_m": where.accuracy_m} if where else None
+        ),
+        "in_cell": made.in_cell,
+        "distance_m": made.distance_m,
     }
 
 
@@ -202,6 +218,11 @@ def report_to_json(report: CoverageReport) -> dict[str, Any]:
             for w in report.worst
         ],
         "checkpoints": gaps_to_json(report.checkpoints),
+        # rounds as evidence: today's rounds, those without a position in the cell, late entries
+        "rounds_today": report.evidence.rounds_today,
+        "rounds_without_proof": report.evidence.rounds_without_proof,
+        "late_entries": report.evidence.late_entries,
+        "unproven": list(report.unproven()),
     }
     if report.day is not None:
         out["day"] = {
@@ -213,6 +234,8 @@ def report_to_json(report: CoverageReport) -> dict[str, Any]:
                     "done": c.done,
                     "late": c.late,
                     "missed": c.missed,
+                    "rounds": c.rounds,
+                    "without_proof": c.without_proof,
                 }
                 for c in report.day.cells
             ],
@@ -248,7 +271,14 @@ def warden_cells_to_json(mine: WardenCells) -> dict[str, Any]:
                 ],
                 "extra": {"done": c.extra.done, "expected": c.extra.expected},
                 "logged": [
-                    {"at": g.at.isoformat(), "warden": g.warden, "note": g.note} for g in c.logged
+                    {
+                        "at": g.at.isoformat(),
+                        "warden": g.warden,
+                        "note": g.note,
+                        "late_entry": g.late_entry,
+                        "in_cell": g.in_cell,
+                    }
+                    for g in c.logged
                 ],
                 "last_round": _iso(c.last_round),
                 "next_round": _iso(c.next_round),

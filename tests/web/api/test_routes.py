@@ -719,6 +719,7 @@ ALLOWED = {
     "PUT /areas/{slug}/cells/{code}/wardens": {"manager"},
     "PUT /areas/{slug}/cells/{code}/schedule": {"manager"},
     "POST /areas/{slug}/cells/{code}/rounds": {"warden1", "manager"},
+    "GET /areas/{slug}/cells/{code}/rounds": {"manager", "planner", "warden1"},
     "GET /me/cells": {"warden1"},
     "GET /audit": {"manager"},
     # findings (tests/web/api/test_findings.py): each request on a finding made for it
