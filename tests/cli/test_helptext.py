@@ -129,7 +129,7 @@ def gridmgr_help(*words: str) -> str:
             ["name,phone[,role]", "UTF-8", "\n  name,phone,role\n  张伟,13800000000,leader\n"],
         ),
         (("log",), ["never in the future (default: now)", "local time"]),
-        (("assign",), ["leader (网格长), member (网格员) or volunteer (default: member)"]),
+        (("assign",), ["building_leader (楼栋长) or unit_leader (单元长) (default: member)"]),
         (("grid",), ["mode 1:", "mode 2:", "mode 3:", "--dry-run"]),
         (("area", "add"), ["--slug SLUG", "ertong-gongyuan", "gridmgr area add park.geojson"]),
     ],
