@@ -147,5 +147,19 @@ def test_harbin_districts_daoli_streets_654_cells_and_2078_wardens(
         assert np.isclose(
             sum(land.values()), services.get_area(engine, "daoli-qu").area_m2, rtol=1e-6
         )
+        # every level's roll-up: its children add up to its total, district → city
+        for slug in [city, "daoli-qu"]:
+            got = json.loads(gridmgr("rollup", slug, "--json"))
+            kids, total = got["children"], got["total"]
+            for key in ("cells", "wardens", "unstaffed", "due", "overdue", "ok"):
+                assert total[key] == sum(k[key] for k in kids), (slug, key)
+        city_total = json.loads(gridmgr("rollup", city, "--json"))["total"]
+        assert city_total["cells"] == 654 and city_total["wardens"] == 2078
+        daoli_row = json.loads(gridmgr("rollup", "daoli-qu", "--json"))["total"]
+        assert daoli_row == next(
+            k
+            for k in json.loads(gridmgr("rollup", city, "--json"))["children"]
+            if k["slug"] == "daoli-qu"
+        )
     finally:
         engine.dispose()
