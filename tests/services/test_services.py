@@ -484,7 +484,10 @@ def test_park_round_at_0810_ok_at_1000_others_overdue_due_again_at_1230(engine, 
         engine, park, at=f"{tomorrow}T12:30", day=datetime.fromisoformat(tomorrow).date()
     )
     row = next(c for c in summary.day.cells if c.code == first)
-    assert row == CellDay(code=first, expected=3, done=1, late=0, missed=0)
+    # the round was logged without a position: a round without proof (issue 16)
+    assert row == CellDay(
+        code=first, expected=3, done=1, late=0, missed=0, rounds=1, without_proof=1
+    )
 
 
 def test_coverage_of_an_earlier_moment_uses_the_plan_of_then(engine, park):
