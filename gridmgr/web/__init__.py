@@ -128,6 +128,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         api,
         audit,
         auth,
+        compression,
         daily_report,
         findings,
         gates,
@@ -158,6 +159,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     ):
         app.register_blueprint(module.bp)
     inputs.init_app(app)
+    compression.init_app(app)
     _error_handlers(app)
 
     tile_sources = _tile_sources(app.config)
