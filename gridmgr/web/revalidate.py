@@ -33,4 +33,5 @@ def revalidated(resp: Response, *, moment_key: str | None = None) -> Response:
     for name in TELLING:
         digest.update(f"\n{name}: {resp.headers.get(name, '')}".encode())
     resp.set_etag(digest.hexdigest()[:40], weak=weak)
-    return resp.make_conditional(request)
+    resp.make_conditional(request)  # a 304 without body when If-None-Match names this ETag
+    return resp
