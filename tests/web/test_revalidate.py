@@ -109,3 +109,13 @@ def test_the_etag_follows_every_change_the_answer_depends_on(site, engine):
                 stale = _get(clients["warden1" if "/me/" in url else "manager"], url,
                              **{"If-None-Match": tag})  # fmt: skip
                 assert stale.status_code == 200 and stale.get_data(), (change, url)
+
+
+def test_the_api_documents_the_304_of_every_answer_with_an_etag(site):
+    clients, park = site
+    document = _get(clients["manager"], f"{API}/openapi.json").get_json()
+    for _, url in _urls(park.slug):
+        if not url.startswith(API):
+            continue
+        path = url.removeprefix(API).split("?")[0].replace(park.slug, "{slug}")
+        assert "304" in document["paths"][path]["get"]["responses"], path
