@@ -36,9 +36,30 @@ def init_app(app: Flask) -> None:
         if resp.status_code == 206:  # a byte range of the file as it is: Content-Range counts those
             resp.headers.add("Vary", "Accept-Encoding")
             return resp
+        if _kept_compressed(resp):  # the client holds this answer compressed: a 304, not compressed
+            resp.headers.add("Vary", "Accept-Encoding")
+            return resp
         if request.endpoint == "static" and resp.is_streamed and resp.status_code == 200:
-            resp.direct_passthrough = (
-                False  # a small file of ours: read, compressed, its length known
-            )
+            # a small file of ours: read, compressed, its length known
+            resp.direct_passthrough = False
             resp.make_sequence()
         return compress.after_request(resp)
+
+
+def _kept_compressed(resp: Response) -> bool:
+    """Whether If-None-Match names this answer's strong ETag as compressed (`"tag:gzip"`, as
+    Flask-Compress marks it) in an encoding the client still accepts; `resp` is then that 304."""
+    tag, weak = resp.get_etag()
+    if resp.status_code != 200 or not tag or weak or not request.if_none_match:
+        return False
+    for algorithm in ("br", "gzip"):
+        if request.accept_encodings[algorithm] > 0 and request.if_none_match.contains(
+            f"{tag}:{algorithm}"
+        ):
+            resp.set_etag(f"{tag}:{algorithm}")
+            resp.make_conditional(request)
+            if resp.status_code == 304:
+                return True
+            resp.set_etag(tag)  # not a match after all: Flask-Compress marks it as it compresses
+            return False
+    return False

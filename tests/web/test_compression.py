@@ -110,3 +110,31 @@ def test_a_byte_range_of_a_static_file_is_sent_as_stored(site):
     part = _get(clients["manager"], path, **{"Accept-Encoding": "gzip", "Range": "bytes=0-99"})
     assert part.status_code == 206 and "Content-Encoding" not in part.headers
     assert part.get_data() == whole[:100]
+
+
+def test_a_compressed_answer_revalidates_in_the_encoding_the_client_holds(site):
+    clients, park = site
+    url = f"{API}/areas/{park.slug}/cells?format=compact"
+    tags = {}
+    for encoding in ("gzip", "br"):
+        got = _get(clients["manager"], url, **{"Accept-Encoding": encoding})
+        tags[encoding] = got.headers["ETag"]
+        assert tags[encoding].endswith(f':{encoding}"'), tags
+    plain = _get(clients["manager"], url).headers["ETag"]
+    assert tags == {e: f'{plain[:-1]}:{e}"' for e in ("gzip", "br")}  # marked by encoding
+    for accept, held, status in [
+        ("gzip", "gzip", 304),
+        ("gzip, br", "br", 304),
+        ("gzip, br", "gzip", 304),  # the gzip copy it holds is still good
+        ("gzip, br;q=0", "br", 200),  # it no longer takes br: the answer again, in gzip
+        ("identity", "gzip", 200),
+    ]:
+        got = _get(
+            clients["manager"], url, **{"Accept-Encoding": accept, "If-None-Match": tags[held]}
+        )
+        assert got.status_code == status, (accept, held)
+        assert _varies(got), (accept, held)
+        if status == 304:
+            assert got.get_data() == b"" and got.headers["ETag"] == tags[held]
+        else:
+            assert got.get_data() and got.headers["ETag"] != tags[held]
