@@ -126,8 +126,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     from gridmgr.web import (
         api,
+        assets,
         audit,
         auth,
+        compression,
         daily_report,
         findings,
         gates,
@@ -160,6 +162,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     ):
         app.register_blueprint(module.bp)
     inputs.init_app(app)
+    compression.init_app(app)
+    assets.init_app(app)
     _error_handlers(app)
 
     tile_sources = _tile_sources(app.config)

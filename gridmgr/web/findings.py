@@ -17,6 +17,7 @@ from gridmgr.services.ledger_exports import export_findings_gpkg, export_ledger
 from gridmgr.web import engine_of
 from gridmgr.web.auth import roles_required
 from gridmgr.web.i18n import current_locale, gettext
+from gridmgr.web.revalidate import revalidated
 from gridmgr.web.words import N_
 
 bp = Blueprint("findings", __name__)
@@ -137,7 +138,7 @@ def export(slug: str, kind: str):
     resp = Response(data, mimetype=EXPORTS[kind])
     name = f"{slug}-ledger.{kind}" if kind != "gpkg" else f"{slug}-findings.gpkg"
     resp.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    return resp
+    return revalidated(resp)
 
 
 # --- the warden's forms (on /me) --------------------------------------------------------------------

@@ -27,6 +27,7 @@ from gridmgr.web.api.findings_json import (
 )
 from gridmgr.web.api.routes import READERS, bp, json_body
 from gridmgr.web.auth import roles_required
+from gridmgr.web.revalidate import revalidated
 
 EVERYONE = ("manager", "planner", "warden")
 UPLOAD_SLACK = 64 * 1024  # multipart headers around one photo
@@ -210,7 +211,7 @@ def findings(slug: str):
     if page.page < page.pages:
         query: dict[str, Any] = request.args.to_dict() | {"page": str(page.page + 1)}
         resp.headers["Link"] = f'<{url_for("api.findings", slug=slug, **query)}>; rel="next"'
-    return resp
+    return revalidated(resp)
 
 
 @bp.get("/areas/<slug>/ledger")
@@ -224,7 +225,7 @@ def area_ledger(slug: str):
         date_to=request.args.get("to") or None,
         period=request.args.get("period") or "month",
     )
-    return _json(ledger_json(got))
+    return revalidated(_json(ledger_json(got)), moment_key="at")
 
 
 @bp.get("/categories")

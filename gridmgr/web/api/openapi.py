@@ -1042,4 +1042,19 @@ def openapi_document() -> dict[str, Any]:
         for path, item in copy.deepcopy(part.PATHS).items():
             document["paths"].setdefault(path, {}).update(item)
         document["components"]["schemas"].update(copy.deepcopy(part.SCHEMAS))
+    for path in REVALIDATED:  # web/revalidate.py: an ETag on the 200, a 304 on If-None-Match
+        document["paths"][path]["get"]["responses"]["304"] = {
+            "description": "Not Modified: If-None-Match named the answer's ETag (sent with every "
+            "200, with Cache-Control: private, no-cache); no body"
+        }
     return document
+
+
+REVALIDATED = (
+    "/areas/{slug}/cells",
+    "/areas/{slug}/coverage",
+    "/areas/{slug}/rollup",
+    "/areas/{slug}/ledger",
+    "/areas/{slug}/findings",
+    "/me/cells",
+)

@@ -12,6 +12,7 @@ from gridmgr.web import reports_engine_of
 from gridmgr.web.api.rollup_json import rollup_to_json
 from gridmgr.web.api.routes import READERS, bp, moment_arg
 from gridmgr.web.auth import roles_required
+from gridmgr.web.revalidate import revalidated
 
 
 @bp.get("/areas/<slug>/rollup")
@@ -19,4 +20,5 @@ from gridmgr.web.auth import roles_required
 def area_rollup(slug: str):
     """`{"area", "at", "total": ROW, "children": [ROW...]}` at `?at=` (default now)."""
     r = rollup(reports_engine_of(), slug, at=moment_arg())
-    return Response(json.dumps(rollup_to_json(r), ensure_ascii=False), mimetype="application/json")
+    body = json.dumps(rollup_to_json(r), ensure_ascii=False)
+    return revalidated(Response(body, mimetype="application/json"), moment_key="at")

@@ -13,7 +13,7 @@ import sys
 from datetime import date, datetime
 from typing import Any, overload
 
-from flask import Blueprint, Response, g, request, url_for
+from flask import Blueprint, Response, g, jsonify, request, url_for
 
 from gridmgr import services
 from gridmgr.errors import Forbidden, InvalidInput, LimitExceeded
@@ -49,6 +49,7 @@ from gridmgr.web.api.serialise import (
 )
 from gridmgr.web.auth import checked_login, roles_required
 from gridmgr.web.inputs import UNSTORABLE_TEXT
+from gridmgr.web.revalidate import revalidated
 from gridmgr.web.scope import area_arg, visible_rows
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -367,7 +368,7 @@ def cells(slug: str):
             schedules="schedule" in fields,
         )
         body = encode(data, fields, precision)
-    return Response(body, mimetype="application/json")
+    return revalidated(Response(body, mimetype="application/json"))
 
 
 @bp.get("/areas/<slug>/coverage")
@@ -382,8 +383,11 @@ def coverage(slug: str):
     if day is not None and not 1971 <= day.year <= 9000:
         raise InvalidInput(f"day {day_text!r} is out of range; give a day from 1971 to 9000")
     report = services.coverage_report(reports_engine_of(), slug, at=_moment_arg(), day=day)
-    return Response(
-        json.dumps(report_to_json(report), ensure_ascii=False), mimetype="application/json"
+    return revalidated(
+        Response(
+            json.dumps(report_to_json(report), ensure_ascii=False), mimetype="application/json"
+        ),
+        moment_key="at",
     )
 
 
@@ -449,7 +453,8 @@ def my_cells():
     warden = g.user.warden
     if not warden:
         raise Forbidden("this login is not linked to a warden; ask a manager")
-    return warden_cells_to_json(warden_cells(engine_of(), warden, at=_moment_arg()))
+    mine = warden_cells_to_json(warden_cells(engine_of(), warden, at=_moment_arg()))
+    return revalidated(jsonify(mine), moment_key="at")
 
 
 @bp.get("/audit")

@@ -78,6 +78,8 @@ def base_map(
     outline_label: str = "Area",
     outline_name: str = "Area outline",
     switch_title: str = "Base map",
+    leaflet_js: str | None = None,
+    leaflet_css: str | None = None,
 ) -> folium.Map:
     """A Folium map fitted to an area, with its outline, that loads Leaflet only from `assets`.
 
@@ -108,6 +110,8 @@ def base_map(
         The field name before the area's name in the outline's tooltip, in the page's language.
     outline_name
         The outline's name in the layer control, in the page's language.
+    leaflet_js, leaflet_css
+        URLs of Leaflet's script and style sheet (default: under `assets`), e.g. content-hashed ones.
     """
     minx, miny, maxx, maxy = (float(v) for v in shapely.bounds(area))
     m = folium.Map(
@@ -122,11 +126,11 @@ def base_map(
     if basemaps_js is None:
         basemaps_js = helper_js.rsplit("/", 1)[0] + "/gridmgr-basemaps.js"
     m.default_js = [
-        ("leaflet", f"{assets}/{LEAFLET}/leaflet.js"),
+        ("leaflet", leaflet_js or f"{assets}/{LEAFLET}/leaflet.js"),
         ("gridmgr_map", helper_js),
         ("gridmgr_basemaps", basemaps_js),
     ]
-    m.default_css = [("leaflet_css", f"{assets}/{LEAFLET}/leaflet.css")]
+    m.default_css = [("leaflet_css", leaflet_css or f"{assets}/{LEAFLET}/leaflet.css")]
     if basemaps is None:
         tiles = (
             (Tiles(tiles_url, attribution or tiles_url, max_native_zoom=19),) if tiles_url else ()

@@ -30,6 +30,8 @@ def page_map(
         assets=url_for("static", filename="vendor"),
         helper_js=url_for("static", filename="js/gridmgr-map.js"),
         basemaps_js=url_for("static", filename="js/gridmgr-basemaps.js"),
+        leaflet_js=url_for("static", filename=f"vendor/{layers.LEAFLET}/leaflet.js"),
+        leaflet_css=url_for("static", filename=f"vendor/{layers.LEAFLET}/leaflet.css"),
         name=name,
         outline=outline,
         outline_label=gettext("Area"),
