@@ -3,7 +3,7 @@ map coloured by a figure, and the path up limited to what the viewer may see."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import shapely
@@ -12,6 +12,7 @@ from sqlalchemy import Engine, select
 
 from gridmgr.db.models import Area
 from gridmgr.db.store import reading
+from gridmgr.services.areas import Leaders, leaders_of
 from gridmgr.services.rollup import AreaRef, Rollup, rollup_in
 
 
@@ -24,6 +25,7 @@ class Overview:
     shapes: dict[str, BaseGeometry]
     timezone: str
     breadcrumb: tuple[AreaRef, ...]  # the ancestors the viewer may see, from the top down
+    leaders: dict[str, Leaders] = field(default_factory=dict)  # the area's and its children's
 
 
 def overview(
@@ -35,10 +37,11 @@ def overview(
         r = rollup_in(s, engine, slug, at=at)
         slugs = [r.area, *(c.slug for c in r.children)]
         rows = s.execute(
-            select(Area.slug, Area.geometry, Area.timezone).where(Area.slug.in_(slugs))
+            select(Area.slug, Area.geometry, Area.timezone, Area).where(Area.slug.in_(slugs))
         ).all()
-    geoms = {str(sl): shapely.from_wkb(g) for sl, g, _ in rows}
-    tz = next(str(z) for sl, _, z in rows if sl == r.area)
+        leaders = {str(sl): leaders_of(area) for sl, _, _, area in rows}
+    geoms = {str(sl): shapely.from_wkb(g) for sl, g, _, _ in rows}
+    tz = next(str(z) for sl, _, z, _ in rows if sl == r.area)
     crumbs = r.ancestors
     if scope is not None:
         seen = [a.slug for a in crumbs]
@@ -49,4 +52,5 @@ def overview(
         shapes={c.slug: geoms[c.slug] for c in r.children},
         timezone=tz,
         breadcrumb=crumbs,
+        leaders=leaders,
     )

@@ -139,3 +139,21 @@ def test_the_page_in_chinese_and_english(city):
     client.get("/lang/en")
     en = client.get(f"/areas/{tree.slugs[0]}/overview").get_data(as_text=True)
     assert "Areas below" in en and "Rectification rate" in en
+
+
+def test_the_leaders_of_the_area_and_its_children_are_named(city, engine):
+    """Issue 15: a named leader (and deputy) per area, shown on its overview."""
+    from gridmgr.services.leaders import set_leaders
+
+    app, tree = city
+    district, street = tree.slugs[0], tree.slugs[1]
+    set_leaders(engine, district, leader="王伟", leader_phone="13900000000", deputy="李娜")
+    set_leaders(engine, street, leader="张强")
+    client = app.test_client()
+    login(client, "boss")
+    top = client.get(f"/areas/{district}/overview").get_data(as_text=True)
+    own = re.search(rf'<p class="leaders" data-leaders="{district}">(.*?)</p>', top).group(1)
+    assert "王伟 (13900000000)" in own and "李娜" in own
+    kid = re.search(rf'data-leader="{street}">(.*?)</small>', top).group(1)
+    assert "张强" in kid
+    assert f'data-leader="{tree.slugs[2]}"' not in top  # no leader named: nothing shown
