@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from gridmgr.db.models import Cell, Finding, FindingCategory, GridPlan
 from gridmgr.db.queries import get_area
 from gridmgr.db.store import raw_rows, reading
+from gridmgr.db.tree import subtree_ids
 from gridmgr.errors import Forbidden, InvalidInput
 from gridmgr.geometry.arrays import Ints
 from gridmgr.rules.rectification import (
@@ -112,9 +113,10 @@ class Scope:
 
 
 def scope_of(s: Session, slug: str) -> Scope:
-    """The ledger's scope for an area's slug (NotFound listing the areas)."""
+    """The ledger's scope for an area's slug: the area and every area below it (a district's ledger
+    covers its streets' and communities' findings); NotFound listing the areas."""
     area = get_area(s, slug)
-    return Scope(area.slug, area.name, [area.id], ZoneInfo(area.timezone))
+    return Scope(area.slug, area.name, subtree_ids(s, area.id), ZoneInfo(area.timezone))
 
 
 def day_range(scope: Scope, date_from: str | None, date_to: str | None) -> tuple[int, int] | None:

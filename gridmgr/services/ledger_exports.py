@@ -16,7 +16,7 @@ import pandas as pd
 import shapely
 from sqlalchemy import Engine, select
 
-from gridmgr.db.models import Cell, Finding, FindingCategory
+from gridmgr.db.models import Area, Cell, Finding, FindingCategory
 from gridmgr.db.store import raw_rows, reading
 from gridmgr.errors import InvalidInput
 from gridmgr.files.ledger import (
@@ -173,7 +173,7 @@ def export_ledger(
             raise InvalidInput(f"cannot write {path}: {exc.strerror or exc}") from None
         return Export("csv", n, path=path)
     summary = ledger(engine, slug, date_from=date_from, date_to=date_to)
-    facts = _summary_facts(summary)
+    facts = _summary_facts(summary) + _leader_facts(engine, slug)
     cats = [
         (c.name_zh or c.key, c.found, c.rectified, c.rate) for c in summary.by_category if c.found
     ]
@@ -201,6 +201,34 @@ def _summary_facts(summary: Ledger) -> list[tuple[str, object]]:
         ("已逾期", f.overdue),
         ("整改率", f.rate if f.rate is not None else "—"),
     ]
+
+
+def _leader_facts(engine: Engine, slug: str) -> list[tuple[str, object]]:
+    """The chain of responsibility on the summary sheet: the area's leader and deputy, then the
+    leader of every area below it that has one (the units answerable for their findings)."""
+    with reading(engine) as s:
+        top = scope_of(s, slug)
+        rows = s.execute(
+            select(
+                Area.id, Area.name, Area.leader, Area.leader_phone, Area.deputy, Area.deputy_phone
+            ).where(Area.id.in_(top.area_ids))
+        ).all()
+    by_id = {r[0]: r for r in rows}
+    facts: list[tuple[str, object]] = []
+
+    def person(name: str | None, phone: str | None) -> str:
+        return f"{name} {phone}" if phone else str(name)
+
+    _, _, leader, leader_phone, deputy, deputy_phone = by_id[top.area_ids[0]]
+    if leader:
+        facts.append(("负责人", person(leader, leader_phone)))
+    if deputy:
+        facts.append(("副职", person(deputy, deputy_phone)))
+    for area_id in top.area_ids[1:]:
+        _, name, leader, leader_phone, _, _ = by_id[area_id]
+        if leader:
+            facts.append((f"责任单位：{name}", person(leader, leader_phone)))
+    return facts
 
 
 def export_findings_gpkg(
