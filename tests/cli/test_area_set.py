@@ -5,37 +5,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from sqlalchemy import select
 
-from gridmgr.cli.main import main
-
 from conftest import GEODATA
-
-
-@pytest.fixture
-def run(db_url, capsys, monkeypatch):
-    """The command line in this process (each command's engine disposed after it)."""
-    from gridmgr.db import store
-
-    made = []
-    make = store.make_engine
-    monkeypatch.setattr(store, "make_engine", lambda url=None: made.append(make(url)) or made[-1])
-
-    def call(args, status: int) -> str:
-        try:
-            assert main(["--db", db_url, *map(str, args)]) == status, capsys.readouterr()
-        finally:
-            while made:
-                made.pop().dispose()
-        out = capsys.readouterr()
-        return out.out if status == 0 else out.err
-
-    def ok(*args: str) -> str:
-        return call(args, 0)
-
-    ok.fails = lambda *args: call(args, 2)  # type: ignore[attr-defined]
-    return ok
 
 
 def test_require_location_on_and_off_and_log_as_an_audited_backfill(run, engine):

@@ -8,10 +8,6 @@ import shutil
 import subprocess
 import sys
 
-import pytest
-
-from gridmgr.cli.main import main
-
 from conftest import GEODATA, ROOT
 
 
@@ -23,31 +19,6 @@ def gridmgr(db_url: str, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [*cmd, *map(str, args)], capture_output=True, text=True, cwd=ROOT, env=env, timeout=120
     )
-
-
-@pytest.fixture
-def run(db_url, capsys, monkeypatch):
-    """The command line in this process (each command's engine disposed after it)."""
-    from gridmgr.db import store
-
-    made = []
-    make = store.make_engine
-    monkeypatch.setattr(store, "make_engine", lambda url=None: made.append(make(url)) or made[-1])
-
-    def call(args, status: int) -> str:
-        try:
-            assert main(["--db", db_url, *map(str, args)]) == status, capsys.readouterr()
-        finally:
-            while made:
-                made.pop().dispose()
-        out = capsys.readouterr()
-        return out.out if status == 0 else out.err
-
-    def ok(*args: str) -> str:
-        return call(args, 0)
-
-    ok.fails = lambda *args: call(args, 2)  # type: ignore[attr-defined]
-    return ok
 
 
 def test_old_daowai_and_sun_island_through_the_command_line(run):
