@@ -1,6 +1,6 @@
 """gridmgr.web.maps.page: every page map is built one way, its URLs from the app (`url_for`), so the
 service works under a path prefix (behind a proxy at /grid/) on the coverage, plan, staff and warden
-pages alike."""
+pages alike, and the overview."""
 
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ def site(engine, app_factory, tmp_path):
         ("planner", "/areas/{slug}/plan", True),
         ("manager", "/areas/{slug}/staff", True),
         ("warden1", "/me", False),  # a warden's few cells are always in the page
+        ("manager", "/areas/{slug}/overview", False),  # children's outlines are in the page
     ],
 )
 def test_a_page_map_under_a_path_prefix_asks_only_for_urls_under_it(site, username, path, fetched):
