@@ -236,6 +236,8 @@ def _print_caps(caps) -> None:
         parts.append(f"{cap.max_capacity:,} × {cap.percent}%")
     if cap.instant is not None:
         parts.append(f"instant cap {cap.instant:,}")
+    if caps.children:
+        parts.append(f"the sum of its {caps.children} child areas' limits")
     limit = "no limit" if caps.limit is None else f"limit {caps.limit:,} inside at once"
     print(f"{caps.area}: {limit}" + (f" ({'; '.join(parts)})" if parts else ""))
     for s in caps.slots:

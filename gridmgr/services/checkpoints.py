@@ -24,6 +24,7 @@ from gridmgr.db.models import (
 )
 from gridmgr.db.queries import get_area, id_in_range, record_audit
 from gridmgr.db.store import reading, transaction
+from gridmgr.db.tree import subtree_ids
 from gridmgr.errors import Conflict, InvalidInput, NotFound
 from gridmgr.geometry.projection import metric_crs, to_metric
 from gridmgr.rules.capacity import (
@@ -69,11 +70,22 @@ class CapacityInfo:
     area: str
     cap: Cap
     slots: tuple[Slot, ...]
+    children: int = 0  # a parent's child areas: its limit and slots are theirs summed
+    children_limit: int | None = None
 
     @property
     def limit(self) -> int | None:
-        """People allowed inside at once."""
-        return self.cap.limit
+        """People allowed inside at once; a parent's is its children's summed."""
+        return self.children_limit if self.children else self.cap.limit
+
+
+@dataclass(frozen=True)
+class SummedCapacity:
+    """A parent area's limit and slots, from its children's (its own caps are its children's sum)."""
+
+    limit: int | None
+    slots: tuple[Slot, ...]
+    children: int
 
 
 @dataclass(frozen=True)
@@ -119,6 +131,7 @@ def add_checkpoint(
         )
     with transaction(engine) as s:
         area = get_area(s, slug)
+        _refuse_parent(s, area, "a checkpoint belongs to the child area it stands in: add it there")
         _check_near(area, lon, lat)
         taken = s.execute(
             select(Checkpoint.id).where(Checkpoint.area_id == area.id, Checkpoint.name == name)
@@ -132,6 +145,14 @@ def add_checkpoint(
             s, actor, "checkpoint.add", area.id, checkpoint=row.id, name=name, lon=lon, lat=lat
         )
         return CheckpointInfo(row.id, slug, name, row.lon, row.lat, ())
+
+
+def _refuse_parent(s: Session, area: Area, why: str) -> None:
+    """InvalidInput, saying `why`, when the area has child areas."""
+    kids = s.execute(select(Area.slug).where(Area.parent_id == area.id).order_by(Area.slug))
+    names = list(kids.scalars())
+    if names:
+        raise InvalidInput(f"area {area.slug!r} has child areas ({', '.join(names)}); {why}")
 
 
 def _check_near(area: Area, lon: float, lat: float) -> None:
@@ -293,6 +314,7 @@ def set_capacity(
     parsed = checked_slots([parse_slot(t) for t in slots or []])
     with transaction(engine) as s:
         area = get_area(s, slug)
+        _refuse_parent(s, area, "a parent's cap is the sum of its children's: set caps on them")
         row = s.get(AreaCap, area.id)
         if row is None:
             row = AreaCap(area_id=area.id)
@@ -338,10 +360,52 @@ def capacity_for(s: Session, area_id: int, slug: str) -> CapacityInfo:
     return CapacityInfo(slug, cap, tuple(Slot(a, b, q) for a, b, q in slots))
 
 
+def summed_capacity(s: Session, area_id: int, below: list[int]) -> SummedCapacity:
+    """A parent's limit and slots from the areas `below` it (its subtree, itself first): a parent's
+    limit is the sum of its children's (None unless every child has one); its slots are its
+    leaves' slots, the quotas of equal slots added."""
+    rows = s.execute(select(Area.id, Area.parent_id).where(Area.id.in_(below))).all()
+    parents = {int(a): p for a, p in rows}
+    caps = {
+        int(a): Cap(n, None if p is None else Decimal(p), i)
+        for a, n, p, i in s.execute(
+            select(AreaCap.area_id, AreaCap.max_capacity, AreaCap.percent, AreaCap.instant).where(
+                AreaCap.area_id.in_(below)
+            )
+        )
+    }
+    kids: dict[int, list[int]] = {}
+    for child, parent in parents.items():
+        if child != area_id and parent is not None:
+            kids.setdefault(int(parent), []).append(int(child))
+
+    def limit(node: int) -> int | None:
+        if node not in kids:  # a leaf: its own caps
+            return caps.get(node, Cap()).limit
+        limits = [limit(k) for k in kids[node]]
+        return None if any(v is None for v in limits) else sum(v for v in limits if v is not None)
+
+    leaves = [a for a in below if a not in kids]
+    quotas: dict[tuple[str, str], int] = {}
+    for start, end, quota in s.execute(
+        select(CapacitySlot.slot_start, CapacitySlot.slot_end, CapacitySlot.quota).where(
+            CapacitySlot.area_id.in_(leaves)
+        )
+    ):
+        quotas[(start, end)] = quotas.get((start, end), 0) + int(quota)
+    slots = tuple(Slot(a, b, q) for (a, b), q in sorted(quotas.items()))
+    return SummedCapacity(limit(area_id), slots, len(kids.get(area_id, [])))
+
+
 def get_capacity(engine: Engine, slug: str) -> CapacityInfo:
-    """The area's caps and slots."""
+    """The area's caps and slots; a parent's are its children's summed."""
     with reading(engine) as s:
-        return capacity_of(s, get_area(s, slug))
+        area = get_area(s, slug)
+        below = subtree_ids(s, area.id)
+        if len(below) == 1:
+            return capacity_of(s, area)
+        summed = summed_capacity(s, area.id, below)
+        return CapacityInfo(slug, Cap(), summed.slots, summed.children, summed.limit)
 
 
 def checkpoint_gaps(

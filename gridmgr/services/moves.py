@@ -11,10 +11,10 @@ import numpy as np
 import shapely
 from pyproj import CRS
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import Table, bindparam, func, select, update
+from sqlalchemy import Table, bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
-from gridmgr.db.models import Area, Base, Cell, Checkpoint, Finding, GateEvent, GridPlan
+from gridmgr.db.models import Area, AreaDay, Base, Cell, Checkpoint, Finding, GateEvent, GridPlan
 from gridmgr.db.queries import active_plan, record_audit
 from gridmgr.db.store import load_cells
 from gridmgr.errors import Conflict, InvalidInput
@@ -132,7 +132,39 @@ def _move_checkpoints(
         gate_moves.append({"gid": gate.id, "aid": children[nearest].id})
     _executemany(s, Checkpoint, "id", "gid", {"area_id": "aid"}, gate_moves)
     _executemany(s, GateEvent, "checkpoint_id", "gid", {"area_id": "aid"}, gate_moves)
+    _recount_days(s, [parent.id, *(c.id for c in children)])
     return len(gate_moves)
+
+
+def _recount_days(s: Session, area_ids: list[int]) -> None:
+    """These areas' day counters rebuilt from their gate events (the events moved with their gates,
+    so each child's people inside are the ones its gates counted)."""
+    sums = s.execute(
+        select(
+            GateEvent.area_id, GateEvent.day, GateEvent.slot,
+            func.sum(GateEvent.n_in), func.sum(GateEvent.n_out),
+        )
+        .where(GateEvent.area_id.in_(area_ids))
+        .group_by(GateEvent.area_id, GateEvent.day, GateEvent.slot)
+    ).all()  # fmt: skip
+    days: dict[tuple[int, str], tuple[int, int, dict[str, int]]] = {}
+    for area_id, day, slot, n_in, n_out in sums:
+        entries, exits, slots = days.get((int(area_id), day), (0, 0, {}))
+        if slot is not None:
+            slots[slot] = slots.get(slot, 0) + int(n_in)
+        days[(int(area_id), day)] = (entries + int(n_in), exits + int(n_out), slots)
+    s.execute(delete(AreaDay).where(AreaDay.area_id.in_(area_ids)))
+    s.add_all(
+        AreaDay(
+            area_id=a,
+            day=d,
+            occupancy=n_in - n_out,
+            entries=n_in,
+            exits=n_out,
+            slot_entries=json.dumps(slots, sort_keys=True),
+        )
+        for (a, d), (n_in, n_out, slots) in days.items()
+    )
 
 
 def _executemany(

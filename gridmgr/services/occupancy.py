@@ -25,11 +25,18 @@ from sqlalchemy.orm import Session
 from gridmgr.db.models import Area, AreaDay, Checkpoint, CheckpointDay, GateEvent
 from gridmgr.db.queries import get_area, id_in_range, record_audit
 from gridmgr.db.store import greatest, insert_if_missing, reading, transaction
+from gridmgr.db.tree import subtree_ids
 from gridmgr.errors import Conflict, Forbidden, InvalidInput, NotFound
 from gridmgr.rules.capacity import Cap, apply_count, next_slot, slot_at, status_of
 from gridmgr.rules.clock import parse_moment
 from gridmgr.rules.schedule import day_bounds
-from gridmgr.services.checkpoints import capacity_for, capacity_of, checkpoint_of, is_posted
+from gridmgr.services.checkpoints import (
+    capacity_for,
+    capacity_of,
+    checkpoint_of,
+    is_posted,
+    summed_capacity,
+)
 from gridmgr.services.finding_views import Actor
 
 MAX_KEY = 80
@@ -99,11 +106,13 @@ class Occupancy:
     current_slot: SlotUse | None
     next_slot: SlotUse | None
     checkpoints: tuple[CheckpointCount, ...]
+    children: int = 0  # a parent's child areas: its figures are theirs summed
+    children_limit: int | None = None  # a parent's limit: its children's summed
 
     @property
     def limit(self) -> int | None:
-        """People allowed inside at once (None: no limit)."""
-        return self.cap.limit
+        """People allowed inside at once (None: no limit); a parent's is its children's summed."""
+        return self.children_limit if self.children else self.cap.limit
 
     @property
     def status(self) -> str:
@@ -348,12 +357,15 @@ def occupancy(engine: Engine, slug: str, *, at: str | datetime | None = None) ->
         tz = ZoneInfo(area.timezone)
         local = _checked_moment(at, tz).astimezone(tz)
         day = local.date().isoformat()
+        below = subtree_ids(s, area.id)  # a parent counts its children's gates
         caps = capacity_of(s, area)
-        row = s.execute(
+        summed = summed_capacity(s, area.id, below) if len(below) > 1 else None
+        slots_in_force = list(summed.slots if summed else caps.slots)
+        days = s.execute(
             select(AreaDay.occupancy, AreaDay.entries, AreaDay.exits, AreaDay.slot_entries).where(
-                AreaDay.area_id == area.id, AreaDay.day == day
+                AreaDay.area_id.in_(below), AreaDay.day == day
             )
-        ).first()
+        ).all()
         gates = s.execute(
             select(
                 Checkpoint.id, Checkpoint.name, Checkpoint.lon, Checkpoint.lat,
@@ -363,15 +375,18 @@ def occupancy(engine: Engine, slug: str, *, at: str | datetime | None = None) ->
                 CheckpointDay,
                 (CheckpointDay.checkpoint_id == Checkpoint.id) & (CheckpointDay.day == day),
             )
-            .where(Checkpoint.area_id == area.id)
+            .where(Checkpoint.area_id.in_(below))
             .order_by(Checkpoint.id)
         ).all()  # fmt: skip
         name, timezone = area.name, area.timezone
-    inside, entries, exits, per_slot_text = row if row is not None else (0, 0, 0, "{}")
-    per_slot: dict[str, int] = json.loads(per_slot_text or "{}")
-    uses = tuple(SlotUse(p.start, p.end, p.quota, per_slot.get(p.label, 0)) for p in caps.slots)
-    now_slot = slot_at(list(caps.slots), local.time())
-    coming = next_slot(list(caps.slots), local.time())
+    inside, entries, exits = (sum(int(d[k]) for d in days) for k in range(3))
+    per_slot: dict[str, int] = {}
+    for d in days:
+        for label, n in json.loads(d[3] or "{}").items():
+            per_slot[label] = per_slot.get(label, 0) + int(n)
+    uses = tuple(SlotUse(p.start, p.end, p.quota, per_slot.get(p.label, 0)) for p in slots_in_force)
+    now_slot = slot_at(slots_in_force, local.time())
+    coming = next_slot(slots_in_force, local.time())
     return Occupancy(
         area=slug,
         name=name,
@@ -397,24 +412,32 @@ def occupancy(engine: Engine, slug: str, *, at: str | datetime | None = None) ->
             )
             for gid, gname, lon, lat, n_in, n_out, last in gates
         ),
+        children=summed.children if summed else 0,
+        children_limit=summed.limit if summed else None,
     )
 
 
 def _day_events(
     engine: Engine, slug: str, day: date | None
-) -> tuple[date, ZoneInfo, Cap, np.ndarray]:
-    """A day's events as an (n, 3) array of at_s, in, out, in the order they were stored."""
+) -> tuple[date, ZoneInfo, int | None, np.ndarray]:
+    """A day's limit and its events (the area's and every area's below it) as an (n, 3) array of
+    at_s, in, out, in the order they were stored."""
     with reading(engine) as s:
         area = get_area(s, slug)
         tz = ZoneInfo(area.timezone)
         target = day or datetime.now(tz).date()
-        cap = capacity_of(s, area).cap
+        below = subtree_ids(s, area.id)  # a parent's day is its children's
+        limit = (
+            summed_capacity(s, area.id, below).limit
+            if len(below) > 1
+            else capacity_of(s, area).limit
+        )
         rows = s.execute(
             select(GateEvent.at_s, GateEvent.n_in, GateEvent.n_out)
-            .where(GateEvent.area_id == area.id, GateEvent.day == target.isoformat())
+            .where(GateEvent.area_id.in_(below), GateEvent.day == target.isoformat())
             .order_by(GateEvent.id)
         ).all()
-    return target, tz, cap, np.asarray(rows, dtype=np.int64).reshape(-1, 3)
+    return target, tz, limit, np.asarray(rows, dtype=np.int64).reshape(-1, 3)
 
 
 def occupancy_curve(
@@ -424,7 +447,7 @@ def occupancy_curve(
     highest count inside during the step, up to now for today."""
     if not 1 <= step_min <= 240:
         raise InvalidInput("the curve's step must be 1 to 240 minutes")
-    target, tz, cap, events = _day_events(engine, slug, day)
+    target, tz, limit, events = _day_events(engine, slug, day)
     start, end = day_bounds(target, tz)
     now = datetime.now(UTC).timestamp()
     last = min(end, now) if start <= now else end
@@ -451,7 +474,7 @@ def occupancy_curve(
         .strftime("%H:%M")
         for k in range(n)
     )
-    return Curve(slug, target, step_min, times, tuple(int(v) for v in peak), cap.limit)
+    return Curve(slug, target, step_min, times, tuple(int(v) for v in peak), limit)
 
 
 def recount(engine: Engine, slug: str, *, day: date | None = None) -> Recount:

@@ -77,3 +77,40 @@ def test_the_real_command_prints_the_checkpoints_id(db_url):
     assert got.returncode == 0 and got.stdout.strip().isdigit(), got.stderr
     bad = gridmgr(db_url, "capacity", "set", slug.strip(), "--percent", "30")
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
+
+
+def test_a_parents_occupancy_and_caps_are_its_childrens_summed(run, tmp_path):
+    import shapely
+
+    slug = run("area", "add", GEODATA / "demo_park.geojson", "--name", "Old Daowai").strip()
+    outline = shapely.from_geojson((GEODATA / "demo_park.geojson").read_text("utf-8"))
+    x0, y0, x1, y1 = outline.bounds
+    mid = (x0 + x1) / 2
+    halves = [shapely.box(x0, y0, mid, y1), shapely.box(mid, y0, x1, y1)]
+    features = [
+        {"type": "Feature", "properties": {"name": f"block {k}"},
+         "geometry": json.loads(shapely.to_geojson(h.intersection(outline)))}
+        for k, h in enumerate(halves)
+    ]  # fmt: skip
+    blocks = tmp_path / "blocks.geojson"
+    blocks.write_text(json.dumps({"type": "FeatureCollection", "features": features}), "utf-8")
+    kids = run(
+        "area", "import", blocks, "--parent", slug, "--level", "block", "--name-field", "name"
+    ).split()
+    assert len(kids) == 2
+    gates = []
+    for k, (kid, half) in enumerate(zip(kids, halves, strict=True)):
+        at = half.intersection(outline).representative_point()
+        gates.append(run("checkpoint", "add", kid, "--name", "门", "--lonlat", f"{at.x},{at.y}"))
+        run("capacity", "set", kid, "--instant", str(100 * (k + 1)))
+        run("count", kid, gates[-1].strip(), "--in", str(50 * (k + 1)))
+    now = json.loads(run("occupancy", slug, "--json"))
+    assert (now["occupancy"], now["limit"], now["limit_from"]) == (150, 300, "children")
+    assert sorted(c["in"] for c in now["checkpoints"]) == [50, 100]
+    assert "limit 300 inside at once (the sum of its 2 child areas' limits)" in run(
+        "capacity", "show", slug
+    )
+    assert "sum of its children" in run.fails("capacity", "set", slug, "--instant", "600")
+    assert "add it there" in run.fails(
+        "checkpoint", "add", slug, "--name", "x", "--lonlat", "120.4641,36.1030"
+    )

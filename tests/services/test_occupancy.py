@@ -3,11 +3,13 @@ the counter against the events, gates racing at the limit, the day's curve."""
 
 from __future__ import annotations
 
+import json
 import threading
 import uuid
 from datetime import date
 
 import pytest
+import shapely
 from sqlalchemy import select
 
 from gridmgr import services
@@ -196,3 +198,79 @@ def test_the_days_curve_peaks_per_step_and_carries_on(engine, site):
     assert len(curve.times) == 144 and curve.times[54] == "09:00"
     assert curve.occupancy[53:59] == (0, 8, 2, 2, 2, 6)
     assert curve.occupancy[-1] == 6
+
+
+# --- a parent's caps are its children's summed ------------------------------------------------------
+
+
+@pytest.fixture
+def quarter(engine):
+    """Old Daowai as a parent of two blocks (its west and east halves), a gate in each; slugs and
+    gate ids."""
+    park = services.add_area(engine, GEODATA / "demo_park.geojson", name="Old Daowai")
+    outline = services.get_area(engine, park.slug).outline
+    x0, y0, x1, y1 = outline.bounds
+    mid = (x0 + x1) / 2
+    blocks, gates = [], []
+    for k, box in enumerate((shapely.box(x0, y0, mid, y1), shapely.box(mid, y0, x1, y1))):
+        half = box.intersection(outline)
+        block = services.add_area(
+            engine, geojson=json.loads(shapely.to_geojson(half)), name=f"block {k}",
+            slug=f"block-{k}", parent=park.slug,
+        ).slug  # fmt: skip
+        at = half.representative_point()
+        gates.append(add_checkpoint(engine, block, name="gate", lon=at.x, lat=at.y).id)
+        blocks.append(block)
+    return park.slug, blocks, gates
+
+
+def test_a_parents_limit_slots_and_counts_are_its_childrens_summed(engine, quarter):
+    parent, (west, east), (gw, ge) = quarter
+    set_capacity(engine, west, instant=100, slots=["08:00-12:00=50"])
+    set_capacity(
+        engine, east, max_capacity=1000, percent=30, slots=["08:00-12:00=70", "12:00-18:00=20"]
+    )
+    day = "2026-01-10"
+    record_count(engine, west, gw, BOSS, n_in=40, at=f"{day}T09:00")
+    record_count(engine, east, ge, BOSS, n_in=60, at=f"{day}T09:30")
+    record_count(engine, east, ge, BOSS, n_out=10, at=f"{day}T10:00")
+    record_count(engine, east, ge, BOSS, n_in=15, at=f"{day}T13:00")
+    then = occupancy(engine, parent, at=f"{day}T13:30")
+    kids = [occupancy(engine, b, at=f"{day}T13:30") for b in (west, east)]
+    assert then.limit == 100 + 300 == sum(k.limit or 0 for k in kids)
+    assert then.occupancy == 105 == sum(k.occupancy for k in kids)
+    assert (then.entries, then.exits, then.children) == (115, 10, 2)
+    assert [(s.start, s.end, s.quota, s.entries) for s in then.slots] == [
+        ("08:00", "12:00", 120, 100), ("12:00", "18:00", 20, 15),
+    ]  # fmt: skip
+    assert {(c.id, c.n_in, c.n_out) for c in then.checkpoints} == {(gw, 40, 0), (ge, 75, 10)}
+    assert recount(engine, parent, day=date(2026, 1, 10)) == Recount(105, 115, 10)
+    curve = occupancy_curve(engine, parent, day=date(2026, 1, 10), step_min=60)
+    assert curve.limit == 400 and max(curve.occupancy) == 105
+    caps = services.checkpoints.get_capacity(engine, parent)
+    assert (caps.limit, caps.children, [s.quota for s in caps.slots]) == (400, 2, [120, 20])
+    # each block still refuses past its own limit: the parent can never pass the sum
+    with pytest.raises(AtCapacity):
+        record_count(engine, west, gw, BOSS, n_in=61, at=f"{day}T13:40")
+
+
+def test_a_parent_without_a_limit_on_every_child_has_no_limit(engine, quarter):
+    parent, (west, _), _ = quarter
+    set_capacity(engine, west, instant=100)
+    now = occupancy(engine, parent)
+    assert (now.limit, now.status, now.children) == (None, "open", 2)
+
+
+def test_caps_and_gates_go_on_the_children_of_a_parent_and_nothing_is_written(engine, quarter):
+    parent, _, _ = quarter
+
+    def audited():
+        with reading(engine) as s:
+            return len(s.execute(select(AuditEvent.id)).all())
+
+    before = audited()
+    with pytest.raises(InvalidInput, match=r"block-0, block-1.*sum of its children"):
+        set_capacity(engine, parent, instant=600)
+    with pytest.raises(InvalidInput, match=r"has child areas.*add it there"):
+        add_checkpoint(engine, parent, name="north gate", lon=GATE[0], lat=GATE[1])
+    assert audited() == before and occupancy(engine, parent).limit is None

@@ -62,6 +62,7 @@ def occupancy_to_json(now: Occupancy) -> dict[str, Any]:
         "max_capacity": cap.max_capacity,
         "percent": None if cap.percent is None else float(cap.percent),
         "instant": cap.instant,
+        "limit_from": "children" if now.children else "own",
     }
 
 
@@ -102,6 +103,7 @@ def capacity_to_json(caps: CapacityInfo) -> dict[str, Any]:
         "percent": None if cap.percent is None else float(cap.percent),
         "instant": cap.instant,
         "slots": [{"from": s.start, "to": s.end, "quota": s.quota} for s in caps.slots],
+        "limit_from": "children" if caps.children else "own",
     }
 
 

@@ -112,6 +112,11 @@ SCHEMAS: dict[str, Any] = {
             "max_capacity": _INT_OR_NULL,
             "percent": {"type": ["number", "null"]},
             "instant": _INT_OR_NULL,
+            "limit_from": {
+                "type": "string",
+                "enum": ["own", "children"],
+                "description": "a parent area's limit, slots and counts are its children's summed",
+            },
         },
     },
     "OccupancyCurve": {

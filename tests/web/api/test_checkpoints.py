@@ -3,11 +3,14 @@ and 2), replays, overrides, who may count and read, and the answers' shapes."""
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import pytest
+import shapely
 
 from gridmgr import services
+from gridmgr.services.area_import import import_areas
 from gridmgr.services.checkpoints import add_checkpoint, set_capacity
 
 from webtools import PARK_GATE, seed_checkpoint, seed_park
@@ -168,3 +171,32 @@ def test_the_coverage_report_names_unstaffed_and_unattended_checkpoints(site, en
     assert {s["id"]: s["state"] for s in report["checkpoints"]["states"]} == {
         gate: "ok", bare: "unstaffed",
     }  # fmt: skip
+
+
+def test_a_parents_occupancy_is_its_childrens_summed_through_the_api(site, engine, tmp_path):
+    """Blocks imported under the gridded park take its gate with today's counts; the park's figures
+    are then its blocks' summed, its limit theirs."""
+    client, tok, slug, gate = site
+    set_capacity(engine, slug, instant=80)
+    assert post(client, tok["warden1"], slug, gate, {"in": 30}).status_code == 201
+    assert post(client, tok["warden1"], slug, gate, {"out": 4}).status_code == 201
+    outline = services.get_area(engine, slug).outline
+    x0, y0, x1, y1 = outline.bounds
+    mid = (x0 + x1) / 2
+    features = [
+        {"type": "Feature", "properties": {"name": name},
+         "geometry": json.loads(shapely.to_geojson(shapely.box(a, y0, b, y1).intersection(outline)))}
+        for name, a, b in (("west", x0, mid), ("east", mid, x1))
+    ]  # fmt: skip
+    path = tmp_path / "blocks.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}), "utf-8")
+    kids = import_areas(engine, path, parent=slug, level="block", name_field="name").slugs
+    held = [k for k in kids if services.checkpoints.list_checkpoints(engine, k)]
+    assert len(held) == 1  # the gate went to the block it stands in, with its counts
+    for k in kids:
+        set_capacity(engine, k, instant=60 if k in held else 40)
+    child = client.get(f"{API}/areas/{held[0]}/occupancy", headers=tok["manager"]).get_json()
+    assert (child["occupancy"], child["entries_today"], child["limit"]) == (26, 30, 60)
+    parent = client.get(f"{API}/areas/{slug}/occupancy", headers=tok["manager"]).get_json()
+    assert (parent["occupancy"], parent["limit"], parent["limit_from"]) == (26, 100, "children")
+    assert [(c["id"], c["in"], c["out"]) for c in parent["checkpoints"]] == [(gate, 30, 4)]
