@@ -6,6 +6,7 @@ Everything that differs between SQLite and PostgreSQL lives here.
 from __future__ import annotations
 
 import os
+import threading
 import typing
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -79,6 +80,9 @@ def make_engine(url: str | None = None) -> Engine:
     )
 
 
+READS_ONLY = "gridmgr_reads_only"  # an execution option: this connection's transaction only reads
+
+
 def _sqlite_pragmas(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _connect(dbapi_conn, _record):
@@ -91,8 +95,10 @@ def _sqlite_pragmas(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(conn):
-        # take the write lock at the start, so two writers queue instead of failing half-way
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # a write takes the write lock at the start, so two writers queue instead of failing
+        # half-way; a read does not take it (WAL: readers see the last commit and never wait)
+        reads = conn.get_execution_options().get(READS_ONLY, False)
+        conn.exec_driver_sql("BEGIN" if reads else "BEGIN IMMEDIATE")
 
 
 def is_postgres(engine: Engine) -> bool:
@@ -104,6 +110,7 @@ def is_postgres(engine: Engine) -> bool:
 def transaction(engine: Engine) -> Iterator[Session]:
     """A session whose work is committed as one transaction, or rolled back entirely on any error."""
     with (
+        _writer_turn(engine),
         _database_faults(engine),
         Session(engine, expire_on_commit=False) as session,
         session.begin(),
@@ -111,10 +118,29 @@ def transaction(engine: Engine) -> Iterator[Session]:
         yield session
 
 
+_WRITERS: dict[str, threading.RLock] = {}
+_WRITERS_LOCK = threading.Lock()
+
+
+@contextmanager
+def _writer_turn(engine: Engine) -> Iterator[None]:
+    """On SQLite, this process's writers to one file take turns in the order they came (SQLite's
+    busy handler would have them sleep and retry, and a few wait seconds); other databases: nothing."""
+    if engine.dialect.name != "sqlite":
+        yield
+        return
+    key = str(engine.url)
+    with _WRITERS_LOCK:
+        turn = _WRITERS.setdefault(key, threading.RLock())
+    with turn:
+        yield
+
+
 @contextmanager
 def reading(engine: Engine) -> Iterator[Session]:
     """A session for reads."""
-    with _database_faults(engine), Session(engine, expire_on_commit=False) as session:
+    bind = engine.execution_options(**{READS_ONLY: True})
+    with _database_faults(engine), Session(bind, expire_on_commit=False) as session:
         yield session
 
 

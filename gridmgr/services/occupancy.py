@@ -18,7 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
-from sqlalchemy import CursorResult, Engine, Result, func, select, update
+from sqlalchemy import CursorResult, Engine, Result, Table, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -188,19 +188,33 @@ def _rows(result: Result[Any]) -> int:
     return typing.cast(CursorResult[Any], result).rowcount
 
 
-def _locked_day(s: Session, area_id: int, day: str) -> AreaDay:
-    """The area's row of the day, locked for this transaction (made first if missing: two gates
-    counting the day's first people at once make one row)."""
-    locked = select(AreaDay).where(AreaDay.area_id == area_id, AreaDay.day == day).with_for_update()
-    row = s.execute(locked).scalar_one_or_none()
+def _add_to_day(s: Session, area_id: int, day: str, n_in: int, n_out: int) -> tuple[int, Any]:
+    """Add a count to the area's row of the day, which stays locked to the commit (two gates racing
+    queue here, and only here); the row's id and its values before (made first if missing: two
+    gates counting the day's first people at once make one row)."""
+    days = typing.cast(Table, AreaDay.__table__)
+    bump = (
+        update(days)
+        .where(days.c.area_id == area_id, days.c.day == day)
+        .values(
+            occupancy=days.c.occupancy + n_in - n_out,
+            entries=days.c.entries + n_in,
+            exits=days.c.exits + n_out,
+        )
+        .returning(
+            days.c.id, days.c.occupancy - n_in + n_out, days.c.entries - n_in,
+            days.c.exits - n_out, days.c.slot_entries,
+        )
+    )  # fmt: skip
+    row = s.execute(bump).first()
     if row is None:
         insert_if_missing(
             s, AreaDay,
             {"area_id": area_id, "day": day, "occupancy": 0, "entries": 0, "exits": 0,
              "slot_entries": "{}"},
         )  # fmt: skip
-        row = s.execute(locked).scalar_one()
-    return row
+        row = s.execute(bump).one()
+    return int(row[0]), row[1:]
 
 
 class _Replayed(Exception):
@@ -245,23 +259,14 @@ def _count(
         caps = capacity_for(s, area_id, slug)
         slots = list(caps.slots)
         slot = slot_at(slots, local.time())
-        row = _locked_day(s, area_id, day)
         if (
             key is not None
             and s.execute(select(GateEvent.id).where(GateEvent.idempotency_key == key)).first()
         ):
-            raise _Replayed
-        per_slot: dict[str, int] = json.loads(row.slot_entries or "{}")
-        counted = apply_count(
-            occupancy=row.occupancy, entries=row.entries, exits=row.exits, n_in=n_in,
-            n_out=n_out, limit=caps.limit, slots=slots, slot=slot,
-            slot_entries=per_slot.get(slot.label, 0) if slot else 0, override=override,
-        )  # fmt: skip
-        row.occupancy, row.entries, row.exits = counted.occupancy, counted.entries, counted.exits
-        if slot is not None and counted.slot_entries is not None:
-            per_slot[slot.label] = counted.slot_entries
-            row.slot_entries = json.dumps(per_slot, sort_keys=True)
+            raise _Replayed  # a retry whose first try was stored: its answer, nothing written
         stamp = int(when.timestamp())
+        # the gate's own row first (only this gate's counts wait for it), the area's day last: it is
+        # held to the commit, so as little as possible runs after it
         bump = (
             update(CheckpointDay)
             .where(CheckpointDay.checkpoint_id == checkpoint_id, CheckpointDay.day == day)
@@ -278,15 +283,32 @@ def _count(
                  "last_at_s": None},
             )  # fmt: skip
             s.execute(bump)
-        event = GateEvent(
-            area_id=area_id, checkpoint_id=checkpoint_id, day=day, at_s=stamp,
-            received_at_s=int(datetime.now(UTC).timestamp()), n_in=n_in, n_out=n_out,
-            entered_by=actor.name, override=override, reason=reason if override else None,
-            idempotency_key=key, occupancy_after=counted.occupancy, limit_after=caps.limit,
-            slot=slot.label if slot else None,
-        )  # fmt: skip
-        s.add(event)
-        s.flush()
+        day_id, (occupancy, entries, exits, slot_text) = _add_to_day(s, area_id, day, n_in, n_out)
+        per_slot: dict[str, int] = json.loads(slot_text or "{}")
+        counted = apply_count(
+            occupancy=occupancy, entries=entries, exits=exits, n_in=n_in, n_out=n_out,
+            limit=caps.limit, slots=slots, slot=slot,
+            slot_entries=per_slot.get(slot.label, 0) if slot else 0, override=override,
+        )  # fmt: skip  # refused: the exception rolls the whole count back
+        if slot is not None and counted.slot_entries is not None and n_in:
+            per_slot[slot.label] = counted.slot_entries
+            s.execute(
+                update(AreaDay)
+                .where(AreaDay.id == day_id)
+                .values(slot_entries=json.dumps(per_slot, sort_keys=True))
+            )
+        events = typing.cast(Table, GateEvent.__table__)
+        event_id = s.execute(
+            insert(events)
+            .values(
+                area_id=area_id, checkpoint_id=checkpoint_id, day=day, at_s=stamp,
+                received_at_s=int(datetime.now(UTC).timestamp()), n_in=n_in, n_out=n_out,
+                entered_by=actor.name, override=override, reason=reason if override else None,
+                idempotency_key=key, occupancy_after=counted.occupancy, limit_after=caps.limit,
+                slot=slot.label if slot else None,
+            )
+            .returning(events.c.id)
+        ).scalar_one()  # fmt: skip
         if override:
             record_audit(
                 s, actor.name, "count.override", area_id, checkpoint=checkpoint_id, n_in=n_in,
@@ -294,7 +316,7 @@ def _count(
                 limit=caps.limit,
             )  # fmt: skip
         return CountResult(
-            event.id, slug, checkpoint_id, n_in, n_out, datetime.fromtimestamp(stamp, tz),
+            int(event_id), slug, checkpoint_id, n_in, n_out, datetime.fromtimestamp(stamp, tz),
             counted.occupancy, caps.limit, override,
         )  # fmt: skip
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 
 import geopandas as gpd
 import numpy as np
@@ -222,3 +223,42 @@ def test_a_read_only_database_gives_one_clear_error_and_keeps_its_data(db_url, e
     assert "Traceback" not in done.stderr
     with reading(engine) as s:
         assert s.execute(text("SELECT name FROM wardens")).scalars().all() == ["before"]
+
+
+def test_a_read_never_waits_for_a_writer_and_writers_take_turns(engine):
+    """While one transaction is writing (and holds SQLite's write lock to its commit), a read sees
+    the last commit at once; writers of one process queue for their turn and each commits."""
+    holding, read_done, seen = threading.Event(), threading.Event(), []
+
+    def writer() -> None:
+        with transaction(engine) as s:
+            s.execute(text("CREATE TABLE IF NOT EXISTS probe (n integer)"))
+        with transaction(engine) as s:
+            s.execute(text("INSERT INTO probe VALUES (1)"))
+            holding.set()
+            seen.append(read_done.wait(20))  # still in the transaction when the read finished
+
+    t = threading.Thread(target=writer)
+    t.start()
+    assert holding.wait(20)
+    with reading(engine) as s:
+        assert s.execute(text("SELECT count(*) FROM probe")).scalar() == 0  # the last commit
+    read_done.set()
+    t.join()
+    assert seen == [True]
+    adders = [
+        threading.Thread(target=lambda: [_insert_probe(engine) for _ in range(20)])
+        for _ in range(6)
+    ]
+    for a in adders:
+        a.start()
+    for a in adders:
+        a.join()
+    with reading(engine) as s:
+        assert s.execute(text("SELECT count(*) FROM probe")).scalar() == 1 + 6 * 20
+
+
+def _insert_probe(engine) -> None:
+    with transaction(engine) as s:
+        n = s.execute(text("SELECT count(*) FROM probe")).scalar()
+        s.execute(text("INSERT INTO probe VALUES (:n)"), {"n": n})
