@@ -4,10 +4,10 @@ count and occupancy."""
 from __future__ import annotations
 
 import argparse
-import json
 from collections.abc import Callable
 
 from gridmgr.cli.helptext import examples
+from gridmgr.cli.json_output import print_json
 from gridmgr.errors import InvalidInput
 
 
@@ -178,10 +178,6 @@ def _lonlat(text: str) -> tuple[float, float]:
     return lon, lat
 
 
-def _print_json(data: object) -> None:
-    print(json.dumps(data, ensure_ascii=False, indent=2))
-
-
 def _cmd_add(args: argparse.Namespace, engine) -> int:
     from gridmgr.services.checkpoints import add_checkpoint
     from gridmgr.web.api.checkpoints_json import checkpoint_to_json
@@ -189,7 +185,7 @@ def _cmd_add(args: argparse.Namespace, engine) -> int:
     lon, lat = _lonlat(args.lonlat)
     made = add_checkpoint(engine, args.area, name=args.name, lon=lon, lat=lat)
     if args.json:
-        _print_json(checkpoint_to_json(made))
+        print_json(checkpoint_to_json(made))
     else:
         print(made.id)
     return 0
@@ -201,7 +197,7 @@ def _cmd_staff(args: argparse.Namespace, engine) -> int:
 
     gate = staff_checkpoint(engine, args.area, args.id, args.warden, shift=args.shift)
     if args.json:
-        _print_json(checkpoint_to_json(gate))
+        print_json(checkpoint_to_json(gate))
     else:
         print(f"checkpoint {gate.id} ({gate.name}): {_posts(gate)}")
     return 0
@@ -220,7 +216,7 @@ def _cmd_list(args: argparse.Namespace, engine) -> int:
 
     gates = list_checkpoints(engine, args.area)
     if args.json:
-        _print_json([checkpoint_to_json(g) for g in gates])
+        print_json([checkpoint_to_json(g) for g in gates])
         return 0
     if not gates:
         print(f"area {args.area!r} has no checkpoints yet (gridmgr checkpoint add)")
@@ -257,7 +253,7 @@ def _cmd_capacity_set(args: argparse.Namespace, engine) -> int:
         slots=args.slot,
     )
     if args.json:
-        _print_json(capacity_to_json(caps))
+        print_json(capacity_to_json(caps))
     else:
         _print_caps(caps)
     return 0
@@ -269,7 +265,7 @@ def _cmd_capacity_show(args: argparse.Namespace, engine) -> int:
 
     caps = get_capacity(engine, args.area)
     if args.json:
-        _print_json(capacity_to_json(caps))
+        print_json(capacity_to_json(caps))
     else:
         _print_caps(caps)
     return 0
@@ -292,7 +288,7 @@ def _cmd_count(args: argparse.Namespace, engine) -> int:
         reason=args.reason,
     )
     if args.json:
-        _print_json(count_to_json(made))
+        print_json(count_to_json(made))
     else:
         limit = "no limit" if made.limit is None else f"of {made.limit:,}"
         print(f"{made.occupancy:,} inside {limit}: {made.status}")
@@ -305,7 +301,7 @@ def _cmd_occupancy(args: argparse.Namespace, engine) -> int:
 
     now = occupancy(engine, args.area, at=args.at)
     if args.json:
-        _print_json(occupancy_to_json(now))
+        print_json(occupancy_to_json(now))
         return 0
     limit = "no limit" if now.limit is None else f"of {now.limit:,}"
     print(f"{now.name} {now.day}: {now.occupancy:,} inside {limit} ({now.status})")

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 from collections.abc import Callable
 from pathlib import Path
 
 from gridmgr.cli.helptext import examples
+from gridmgr.cli.json_output import print_json
 from gridmgr.errors import InvalidInput
 
 LIST_PAGE = 1000
@@ -192,17 +192,13 @@ def add_findings_commands(sub, engine_of: Callable) -> None:
     led.set_defaults(func=lambda a: _cmd_ledger(a, engine_of(a)))
 
 
-def _print_json(data: object) -> None:
-    print(json.dumps(data, ensure_ascii=False, indent=2))
-
-
 def _cmd_category_list(args: argparse.Namespace, engine) -> int:
     from gridmgr.services.categories import list_categories
     from gridmgr.web.api.findings_json import category_json
 
     rows = list_categories(engine)
     if args.json:
-        _print_json([category_json(c) for c in rows])
+        print_json([category_json(c) for c in rows])
     else:
         for c in rows:
             print(f"{c.key:<16} {c.name_en:<24} {c.name_zh}")
@@ -274,7 +270,7 @@ def _cmd_finding_add(args: argparse.Namespace, engine) -> int:
         photos=_photos(args.photo or []),
     )
     if args.json:
-        _print_json(finding_json(made))
+        print_json(finding_json(made))
     else:
         print(made.id)
     return 0
@@ -297,7 +293,7 @@ def _cmd_finding_act(args: argparse.Namespace, engine, verb: str) -> int:
     else:
         done = f.extend_finding(engine, args.id, f.CLI, deadline=args.deadline, reason=args.reason)
     if args.json:
-        _print_json(finding_json(done))
+        print_json(finding_json(done))
     else:
         extra = f", deadline {done.deadline}" if verb == "extend" else ""
         print(f"finding {done.id} is {done.status}{extra}")
@@ -321,7 +317,7 @@ def _cmd_finding_list(args: argparse.Namespace, engine) -> int:
             break
         page += 1
     if args.json:
-        _print_json([finding_json(v) for v in items])
+        print_json([finding_json(v) for v in items])
         return 0
     for v in items:
         state = "overdue" if v.overdue else v.status
@@ -338,7 +334,7 @@ def _cmd_finding_show(args: argparse.Namespace, engine) -> int:
 
     view = get_finding(engine, args.id, CLI)
     if args.json:
-        _print_json(finding_json(view))
+        print_json(finding_json(view))
         return 0
     print(f"finding {view.id} in {view.cell} of {view.area}: {view.status}")
     print(f"  {view.category}: {view.text}")
@@ -370,7 +366,7 @@ def _cmd_ledger(args: argparse.Namespace, engine) -> int:
         engine, args.area, date_from=args.date_from, date_to=args.date_to, period=args.period
     )
     if args.json:
-        _print_json(ledger_json(got))
+        print_json(ledger_json(got))
         return 0
     f = got.figures
     rate = "–" if f.rate is None else f"{f.rate:.1%}"

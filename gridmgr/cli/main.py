@@ -15,6 +15,7 @@ from gridmgr.cli.area_set import add_area_set_command
 from gridmgr.cli.checkpoints import add_checkpoint_commands
 from gridmgr.cli.findings import add_findings_commands
 from gridmgr.cli.helptext import HelpFormatter, examples
+from gridmgr.cli.json_output import print_json
 from gridmgr.cli.maintain import add_maintain_commands
 from gridmgr.cli.printing import (
     areas_text,
@@ -616,11 +617,6 @@ def _engine(args: argparse.Namespace):
     return engine
 
 
-def _print_json(data: object) -> None:
-    """JSON as `--json` prints it: the API's object, indented, non-ASCII kept."""
-    print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
-
-
 def _cmd_init(args: argparse.Namespace) -> int:
     from gridmgr.db.store import upgrade
 
@@ -666,7 +662,7 @@ def _cmd_area_list(args: argparse.Namespace) -> int:
     if args.json:
         from gridmgr.web.api.serialise import area_summary_to_json
 
-        _print_json([area_summary_to_json(r) for r in rows])
+        print_json([area_summary_to_json(r) for r in rows])
     else:
         print(areas_text(rows))
     return 0
@@ -688,7 +684,7 @@ def _cmd_grid(args: argparse.Namespace) -> int:
     if args.json:
         from gridmgr.web.api.serialise import grid_report_to_json
 
-        _print_json(grid_report_to_json(r))
+        print_json(grid_report_to_json(r))
     else:
         print(grid_text(r))
     return 0
@@ -720,7 +716,7 @@ def _grid_leaves(args: argparse.Namespace) -> int:
     if args.json:
         from gridmgr.web.api.serialise import leaves_gridded_to_json
 
-        _print_json(leaves_gridded_to_json(r))
+        print_json(leaves_gridded_to_json(r))
     else:
         print(leaves_text(r))
     return 0
@@ -731,7 +727,7 @@ def _cmd_plan_list(args: argparse.Namespace) -> int:
 
     rows = list_plans(_engine(args), args.area)
     if args.json:
-        _print_json(plans_to_json(rows))
+        print_json(plans_to_json(rows))
     else:
         print(plans_text(rows))
     return 0
@@ -836,7 +832,7 @@ def _cmd_coverage(args: argparse.Namespace) -> int:
     if args.json:
         from gridmgr.web.api.serialise import report_to_json
 
-        _print_json(report_to_json(r))
+        print_json(report_to_json(r))
     else:
         print(coverage_text(r))
     return 0
@@ -986,7 +982,7 @@ def _cmd_cells(args: argparse.Namespace) -> int:
     out = write_cells(cells, args.output)
     quality = cells.attrs["quality"]
     if args.json:
-        print(json.dumps({"output": str(out), **quality}, ensure_ascii=False, indent=2))
+        print_json({"output": str(out), **quality})
     else:
         print(f"wrote {len(cells)} cells to {out}")
         print(format_quality(quality))

@@ -4,10 +4,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 from collections.abc import Callable
 
 from gridmgr.cli.helptext import examples
+from gridmgr.cli.json_output import print_json
 
 
 def add_rollup_commands(sub, engine_of: Callable) -> None:
@@ -59,7 +59,7 @@ def _cmd_rollup(args: argparse.Namespace, engine) -> int:
 
     r = rollup(engine, args.area, at=args.at)
     if args.json:
-        print(json.dumps(rollup_to_json(r), ensure_ascii=False, indent=2))
+        print_json(rollup_to_json(r))
     else:
         print(rollup_text(r))
     return 0

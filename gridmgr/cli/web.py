@@ -8,6 +8,7 @@ import sys
 from typing import Any
 
 from gridmgr.cli.helptext import examples
+from gridmgr.cli.json_output import print_json
 from gridmgr.errors import InvalidInput
 
 
@@ -210,14 +211,13 @@ def _cmd_user_remove(args: argparse.Namespace, engine) -> int:
 
 
 def _cmd_user_list(args: argparse.Namespace, engine) -> int:
-    import json
 
     from gridmgr.cli.printing import users_text, users_to_json
     from gridmgr.services import list_users
 
     rows = list_users(engine)
     if args.json:
-        print(json.dumps(users_to_json(rows), ensure_ascii=False, indent=2))
+        print_json(users_to_json(rows))
     elif rows:
         print(users_text(rows))
     return 0
