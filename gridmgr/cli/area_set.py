@@ -1,16 +1,18 @@
-"""`gridmgr area set SLUG …`: change an area's settings. Each setting's options are added and applied
-by a pair of functions of its own (`--require-location`, the leaders), so settings join without
-clashing."""
+"""`gridmgr area set SLUG …`: change an area's settings. Each setting has its options, the service
+arguments they ask for, and the line saying what it is now (`--require-location`, the leaders), so
+settings join without clashing; all given are written in one transaction."""
 
 from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
+from typing import Any
 
 from gridmgr.cli.helptext import examples
 from gridmgr.errors import InvalidInput
 
-Applier = Callable[[argparse.Namespace, object], list[str]]
+Wanted = Callable[[argparse.Namespace], dict[str, Any]]  # the setting's service arguments, if asked
+Told = Callable[[argparse.Namespace, Any], list[str]]  # the lines saying what it is now
 
 
 def add_area_set_command(area_sub, engine_of: Callable) -> argparse.ArgumentParser:
@@ -34,21 +36,29 @@ def add_area_set_command(area_sub, engine_of: Callable) -> argparse.ArgumentPars
     p.add_argument("area", metavar="SLUG", help="the area's slug")
     add_require_location_options(p)
     add_leader_options(p)
-    p.set_defaults(
-        func=lambda a: run_area_set(a, engine_of(a), [apply_require_location, apply_leaders])
-    )
+    settings: list[tuple[Wanted, Told]] = [
+        (wanted_require_location, told_require_location),
+        (wanted_leaders, told_leaders),
+    ]
+    p.set_defaults(func=lambda a: run_area_set(a, engine_of(a), settings))
     return p
 
 
-def run_area_set(args: argparse.Namespace, engine: object, appliers: list[Applier]) -> int:
-    """Apply every setting given and print what changed; no setting given is an error (status 2)."""
-    lines = [line for apply in appliers for line in apply(args, engine)]
-    if not lines:
+def run_area_set(
+    args: argparse.Namespace, engine: object, settings: list[tuple[Wanted, Told]]
+) -> int:
+    """Apply every setting given in one transaction and print what changed; no setting given is an
+    error (status 2)."""
+    from gridmgr.services.area_settings import set_area_settings
+
+    wanted = {k: v for want, _ in settings for k, v in want(args).items()}
+    if not wanted:
         raise InvalidInput(
             f"area set {args.area}: name a setting to change, e.g. --require-location or --leader "
             "(gridmgr area set --help lists them)"
         )
-    print("\n".join(lines))
+    done = set_area_settings(engine, args.area, actor="cli", **wanted)  # type: ignore[arg-type]
+    print("\n".join(line for _, tell in settings for line in tell(args, done)))
     return 0
 
 
@@ -71,15 +81,17 @@ def add_require_location_options(p: argparse.ArgumentParser) -> None:
     )
 
 
-def apply_require_location(args: argparse.Namespace, engine: object) -> list[str]:
-    """Set the area's location requirement when an option asked; the line saying what it is now."""
-    from gridmgr.services.location_rule import set_require_location
+def wanted_require_location(args: argparse.Namespace) -> dict[str, Any]:
+    """`require_location` when an option asked for it."""
+    return {} if args.require_location is None else {"require_location": args.require_location}
 
-    if args.require_location is None:
+
+def told_require_location(args: argparse.Namespace, done: Any) -> list[str]:
+    """The line saying whether rounds need a position now (none when not asked)."""
+    if done.require_location_changed is None:
         return []
-    changed = set_require_location(engine, args.area, args.require_location, actor="cli")  # type: ignore[arg-type]
     state = "require a position in the cell" if args.require_location else "need no position"
-    return [f"{args.area}: rounds {state}{'' if changed else ' (unchanged)'}"]
+    return [f"{args.area}: rounds {state}{'' if done.require_location_changed else ' (unchanged)'}"]
 
 
 def add_leader_options(p: argparse.ArgumentParser) -> None:
@@ -90,17 +102,21 @@ def add_leader_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--deputy-phone", metavar="P", help="the deputy's phone")
 
 
-def apply_leaders(args: argparse.Namespace, engine: object) -> list[str]:
-    """Set the leaders when an option asked; the line naming them as they are now."""
-    from gridmgr.services.leaders import set_leaders
+def wanted_leaders(args: argparse.Namespace) -> dict[str, Any]:
+    """`leaders` (the fields given) when an option asked for them."""
+    given = {
+        "leader": args.leader, "leader_phone": args.leader_phone, "deputy": args.deputy,
+        "deputy_phone": args.deputy_phone,
+    }  # fmt: skip
+    asked = {k: v for k, v in given.items() if v is not None}
+    return {"leaders": asked} if asked else {}
 
-    given = (args.leader, args.leader_phone, args.deputy, args.deputy_phone)
-    if all(v is None for v in given):
+
+def told_leaders(args: argparse.Namespace, done: Any) -> list[str]:
+    """The line naming the leaders as they are now (none when not asked)."""
+    people = done.leaders
+    if people is None:
         return []
-    people = set_leaders(
-        engine, args.area, leader=args.leader, leader_phone=args.leader_phone,  # type: ignore[arg-type]
-        deputy=args.deputy, deputy_phone=args.deputy_phone,
-    )  # fmt: skip
     shown = [
         f"leader {people.leader or '-'}"
         + (f" {people.leader_phone}" if people.leader_phone else ""),

@@ -31,23 +31,32 @@ def set_leaders(
 ) -> Leaders:
     """Set the area's leader and deputy (and their phones); None keeps a field, "" clears it. Audited
     with the old and new values; one transaction. Returns the area's leaders now."""
-    given = {
-        k: v
-        for k, v in zip(_FIELDS, (leader, leader_phone, deputy, deputy_phone), strict=True)
-        if v is not None
-    }
-    if not given:
+    checked = checked_leaders(
+        leader=leader, leader_phone=leader_phone, deputy=deputy, deputy_phone=deputy_phone
+    )
+    if not checked:
         raise InvalidInput(
             "say what to set: --leader NAME, --leader-phone P, --deputy NAME or --deputy-phone P"
         )
-    checked = {k: _checked(k, v) for k, v in given.items()}
     with transaction(engine) as s:
-        area = get_area(s, slug)
-        old = {k: getattr(area, k) for k in checked}
-        for k, v in checked.items():
-            setattr(area, k, v)
-        record_audit(s, actor, "area.leaders", area.id, old=old, new=checked)
-        return leaders_of(area)
+        return apply_leaders(s, get_area(s, slug), checked, actor=actor)
+
+
+def checked_leaders(**given: str | None) -> dict[str, str | None]:
+    """The leader fields given (None: not given), each checked and tidied ("" clears a field: None)."""
+    unknown = set(given) - set(_FIELDS)
+    if unknown:
+        raise InvalidInput(f"no such leader field: {', '.join(sorted(unknown))}")
+    return {k: _checked(k, v) for k, v in given.items() if v is not None}
+
+
+def apply_leaders(s: Session, area: Area, checked: dict[str, str | None], *, actor: str) -> Leaders:
+    """Set checked leader fields in the caller's transaction, audited; the area's leaders now."""
+    old = {k: getattr(area, k) for k in checked}
+    for k, v in checked.items():
+        setattr(area, k, v)
+    record_audit(s, actor, "area.leaders", area.id, old=old, new=checked)
+    return leaders_of(area)
 
 
 def _checked(field: str, value: str) -> str | None:

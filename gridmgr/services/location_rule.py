@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
+from gridmgr.db.models import Area
 from gridmgr.db.queries import get_area, record_audit
 from gridmgr.db.store import reading, transaction
 
@@ -14,11 +16,15 @@ def set_require_location(engine: Engine, slug: str, required: bool, *, actor: st
 
     Returns whether the setting changed (setting what is already set changes nothing)."""
     with transaction(engine) as s:
-        area = get_area(s, slug)
-        if bool(area.require_location) == required:
-            return False
-        area.require_location = required
-        record_audit(s, actor, "area.require_location", area.id, required=required)
+        return apply_require_location(s, get_area(s, slug), required, actor=actor)
+
+
+def apply_require_location(s: Session, area: Area, required: bool, *, actor: str) -> bool:
+    """`set_require_location` in the caller's transaction; whether the setting changed."""
+    if bool(area.require_location) == required:
+        return False
+    area.require_location = required
+    record_audit(s, actor, "area.require_location", area.id, required=required)
     return True
 
 

@@ -46,3 +46,29 @@ def test_require_location_on_and_off_and_log_as_an_audited_backfill(run, engine)
         "log", slug, code, "--warden", "张伟", "--at",
         (datetime.now(UTC) + timedelta(hours=1)).isoformat(),
     )  # fmt: skip
+
+
+def test_settings_given_together_are_one_write_and_bad_input_writes_none(run, engine):
+    from gridmgr import services
+    from gridmgr.db.models import AuditEvent
+    from gridmgr.db.store import reading
+
+    slug = run(
+        "area", "add", GEODATA / "demo_park.geojson", "--name", "Park", "--slug", "p"
+    ).strip()
+
+    def audited():
+        with reading(engine) as s:
+            return s.execute(select(AuditEvent.action)).scalars().all()
+
+    before = audited()
+    err = run.fails("area", "set", slug, "--require-location", "--leader-phone", "call me")
+    assert "phone number" in err
+    assert not services.requires_location(engine, slug) and audited() == before
+    told = run("area", "set", slug, "--require-location", "--leader", "王伟", "--deputy", "李娜")
+    assert told.splitlines() == [
+        "p: rounds require a position in the cell",
+        "p: leader 王伟, deputy 李娜",
+    ]
+    assert services.requires_location(engine, slug)
+    assert audited()[len(before) :] == ["area.require_location", "area.leaders"]
