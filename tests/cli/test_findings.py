@@ -12,8 +12,6 @@ from datetime import date, timedelta
 
 import pytest
 
-from gridmgr.cli.main import main
-
 from conftest import GEODATA, ROOT
 
 SOON = (date.today() + timedelta(days=10)).isoformat()
@@ -30,29 +28,8 @@ def gridmgr(db_url: str, *args: str) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture
-def area(db_url, capsys, monkeypatch):
-    """A park of 10 cells and a warden, made through the command line (in this process; each
-    command's engine disposed after it, as the end of a process would)."""
-    from gridmgr.db import store
-
-    made = []
-    make = store.make_engine
-    monkeypatch.setattr(store, "make_engine", lambda url=None: made.append(make(url)) or made[-1])
-
-    def call(args, status: int) -> str:
-        try:
-            assert main(["--db", db_url, *map(str, args)]) == status, capsys.readouterr()
-        finally:
-            while made:
-                made.pop().dispose()
-        out = capsys.readouterr()
-        return out.out if status == 0 else out.err
-
-    def run(*args: str) -> str:
-        return call(args, 0)
-
-    run.fails = lambda *args: call(args, 2)  # type: ignore[attr-defined]
-
+def area(run):
+    """A park of 10 cells and a warden, made through the command line (in this process)."""
     slug = run("area", "add", GEODATA / "demo_park.geojson", "--name", "Harbin sweep").strip()
     run("grid", slug, "--count", "10")
     run("warden", "add", "张伟")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from gridmgr.web.api.rollup_json import ROW_FIELDS
+
 JSON = "application/json"
 _INT = {"type": "integer", "minimum": 0}
 
@@ -46,22 +48,7 @@ _ROW: dict[str, Any] = {
     "type": "object",
     "description": "an area's figures: a leaf's from its plan and ledger, an inner area's the sum "
     "of its leaves' (coverage_ratio weighted by area, rectification_rate over the subtree)",
-    "required": [
-        "slug",
-        "name",
-        "cells",
-        "wardens",
-        "coverage_ratio",
-        "unstaffed",
-        "due",
-        "overdue",
-        "ok",
-        "rounds_expected_today",
-        "rounds_done_today",
-        "findings_open",
-        "findings_overdue",
-        "rectification_rate",
-    ],
+    "required": list(ROW_FIELDS),
     "additionalProperties": False,
     "properties": {
         "slug": {"type": "string"},
