@@ -321,11 +321,10 @@ def ledger(
         _group(key, by_cat.get(int(cid), [0] * 7), name_en=en, name_zh=zh)
         for cid, key, en, zh in categories
     ]
-    by_cell = _merged(
-        [(str(code_of.get(k, k)), v) for k, v in _by_key(coded[:, 6], counts).items()]
-    )
-    days = _local_days(coded[:, 4], scope.tz).astype(np.int64)
-    by_period = _merged([(_period_of(d, period), v) for d, v in _by_key(days, counts).items()])
+    cell_ids, cell_sums = _summed(coded[:, 6], counts)
+    by_cell = _merged([str(code_of.get(k, k)) for k in cell_ids.tolist()], cell_sums)
+    day_ids, day_sums = _summed(_local_days(coded[:, 4], scope.tz).astype(np.int64), counts)
+    by_period = _merged([_period_of(d, period) for d in day_ids.tolist()], day_sums)
     return Ledger(
         area=scope.slug,
         name=scope.name,
@@ -346,15 +345,19 @@ def _group(key: str, v: Sequence[int] | Ints, **names: str) -> GroupFigures:
     return GroupFigures(key, found, rectified, is_open, overdue, rate_of(rectified, found), **names)
 
 
-def _merged(pairs: Sequence[tuple[str, Sequence[int] | Ints]]) -> list[GroupFigures]:
-    """Groups whose keys show the same (two cells of one code, the buckets of one day), added up,
-    in key order; groups with nothing found left out."""
-    merged: dict[str, list[int]] = {}
-    for key, v in pairs:
-        into = merged.setdefault(key, [0] * 7)
-        for k in range(7):
-            into[k] += int(v[k])
-    return [_group(key, v) for key, v in sorted(merged.items()) if v[0]]
+def _merged(keys: list[str], sums: Ints) -> list[GroupFigures]:
+    """Groups whose keys show the same (two cells of one code, the days of one month), added up, in
+    key order; groups with nothing found left out. `sums`: one row of `_sums`' counts per key."""
+    if not keys:
+        return []
+    labels, inverse = np.unique(np.array(keys, dtype=object), return_inverse=True)
+    added = np.zeros((len(labels), sums.shape[1]), dtype=np.int64)
+    np.add.at(added, inverse, sums)
+    return [
+        _group(str(label), row)
+        for label, row in zip(labels.tolist(), added.tolist(), strict=True)
+        if row[0]
+    ]
 
 
 def _sums(
@@ -415,14 +418,20 @@ def _coded(s: Session, where: Sequence[ColumnElement[bool]], today: str) -> Ints
     return np.array(rows, dtype=np.int64).reshape(-1, 7)
 
 
-def _by_key(keys: np.ndarray, counts: np.ndarray) -> dict[int, np.ndarray]:
-    """The counts' columns added up per distinct integer key."""
+def _summed(keys: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, Ints]:
+    """The distinct integer keys, sorted, and the counts' columns added up per key (a row each)."""
     if not len(keys):
-        return {}
+        return np.zeros(0, dtype=np.int64), np.zeros((0, counts.shape[1]), dtype=np.int64)
     uniq, inverse = np.unique(keys, return_inverse=True)
     sums = np.column_stack(
         [np.bincount(inverse, weights=c, minlength=len(uniq)) for c in counts.T]
     ).astype(np.int64)
+    return uniq, sums
+
+
+def _by_key(keys: np.ndarray, counts: np.ndarray) -> dict[int, np.ndarray]:
+    """The counts' columns added up per distinct integer key."""
+    uniq, sums = _summed(keys, counts)
     return {int(u): sums[k] for k, u in enumerate(uniq)}
 
 

@@ -3,7 +3,11 @@ ETag changes with what the answer depends on (a warden assigned, a round logged,
 
 from __future__ import annotations
 
+import json
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from webtools import login, seed_finding, seed_park
 
@@ -119,3 +123,35 @@ def test_the_api_documents_the_304_of_every_answer_with_an_etag(site):
             continue
         path = url.removeprefix(API).split("?")[0].replace(park.slug, "{slug}")
         assert "304" in document["paths"][path]["get"]["responses"], path
+
+
+KEYS = st.text(min_size=1, max_size=6).filter(lambda k: k != "at")
+VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(KEYS, inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@given(rest=st.dictionaries(KEYS, VALUES, max_size=5), at1=st.text(), at2=st.text())
+def test_a_json_answer_with_a_moment_reads_back_whole_and_its_etag_ignores_the_moment(
+    rest, at1, at2
+):
+    from flask import Flask
+
+    from gridmgr.web.revalidate import revalidated_json
+
+    app = Flask("t")
+    tags = []
+    for at in (at1, at2):
+        with app.test_request_context("/x"):
+            resp = revalidated_json({**rest, "at": at}, moment_key="at")
+            assert json.loads(resp.get_data()) == {**rest, "at": at}
+            tags.append(resp.get_etag())
+    assert tags[0] == tags[1] and tags[0][1] is True  # weak, the same whatever the moment
+    with app.test_request_context("/x"):
+        other = revalidated_json({**rest, "at": at1, "more": 1}, moment_key="at").get_etag()
+    assert other != tags[0]
+    with app.test_request_context("/x?at=2030-01-02"):  # a moment asked for: part of the answer
+        asked = revalidated_json({**rest, "at": at1}, moment_key="at").get_etag()
+    assert asked[1] is False

@@ -27,7 +27,7 @@ from gridmgr.web.api.findings_json import (
 )
 from gridmgr.web.api.routes import READERS, bp, json_body
 from gridmgr.web.auth import roles_required
-from gridmgr.web.revalidate import revalidated
+from gridmgr.web.revalidate import revalidated, revalidated_json
 
 EVERYONE = ("manager", "planner", "warden")
 UPLOAD_SLACK = 64 * 1024  # multipart headers around one photo
@@ -225,7 +225,7 @@ def area_ledger(slug: str):
         date_to=request.args.get("to") or None,
         period=request.args.get("period") or "month",
     )
-    return revalidated(_json(ledger_json(got)), moment_key="at")
+    return revalidated_json(ledger_json(got), moment_key="at")
 
 
 @bp.get("/categories")

@@ -3,16 +3,12 @@ each child's at a moment. Managers and planners; a scoped user only within its a
 
 from __future__ import annotations
 
-import json
-
-from flask import Response
-
 from gridmgr.services.rollup import rollup
 from gridmgr.web import reports_engine_of
 from gridmgr.web.api.rollup_json import rollup_to_json
 from gridmgr.web.api.routes import READERS, bp, moment_arg
 from gridmgr.web.auth import roles_required
-from gridmgr.web.revalidate import revalidated
+from gridmgr.web.revalidate import revalidated_json
 
 
 @bp.get("/areas/<slug>/rollup")
@@ -20,5 +16,4 @@ from gridmgr.web.revalidate import revalidated
 def area_rollup(slug: str):
     """`{"area", "at", "total": ROW, "children": [ROW...]}` at `?at=` (default now)."""
     r = rollup(reports_engine_of(), slug, at=moment_arg())
-    body = json.dumps(rollup_to_json(r), ensure_ascii=False)
-    return revalidated(Response(body, mimetype="application/json"), moment_key="at")
+    return revalidated_json(rollup_to_json(r), moment_key="at")

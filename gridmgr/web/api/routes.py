@@ -13,7 +13,7 @@ import sys
 from datetime import date, datetime
 from typing import Any, overload
 
-from flask import Blueprint, Response, g, jsonify, request, url_for
+from flask import Blueprint, Response, g, request, url_for
 
 from gridmgr import services
 from gridmgr.errors import Forbidden, InvalidInput, LimitExceeded
@@ -49,7 +49,7 @@ from gridmgr.web.api.serialise import (
 )
 from gridmgr.web.auth import checked_login, roles_required
 from gridmgr.web.inputs import UNSTORABLE_TEXT
-from gridmgr.web.revalidate import revalidated
+from gridmgr.web.revalidate import revalidated, revalidated_json
 from gridmgr.web.scope import area_arg, visible_rows
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -454,7 +454,7 @@ def my_cells():
     if not warden:
         raise Forbidden("this login is not linked to a warden; ask a manager")
     mine = warden_cells_to_json(warden_cells(engine_of(), warden, at=_moment_arg()))
-    return revalidated(jsonify(mine), moment_key="at")
+    return revalidated_json(mine, moment_key="at")
 
 
 @bp.get("/audit")
