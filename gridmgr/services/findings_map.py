@@ -64,40 +64,46 @@ def map_findings(engine: Engine, slug: str, *, closed_days: int = 30) -> MapFind
             .scalars()
             .all()
         )
-        rows = s.execute(
+        newest = (
             select(
-                Finding.id,
-                case((late, "overdue"), else_=Finding.status),
-                Finding.lon,
-                Finding.lat,
-                Finding.cell_id,
+                Finding.id.label("fid"),
+                case((late, "overdue"), else_=Finding.status).label("state"),
+                Finding.lon.label("lon"),
+                Finding.lat.label("lat"),
+                Finding.cell_id.label("cell_id"),
             )
             .where(mine, shown)
             .order_by(Finding.found_at_s.desc(), Finding.id.desc())
             .limit(MAP_FINDINGS_MAX)
-        ).all()
-        need = sorted({r.cell_id for r in rows if r.lon is None and r.cell_id is not None})
-        inside: dict[int, tuple[float, float]] = {}
-        if need:
-            got = s.execute(select(Cell.id, Cell.geometry).where(Cell.id.in_(need))).all()
-            pts = shapely.point_on_surface(shapely.from_wkb(np.array([g for _, g in got])))
-            inside = {
-                int(i): (float(x), float(y))
-                for (i, _), x, y in zip(got, shapely.get_x(pts), shapely.get_y(pts), strict=True)
-            }
-    ids, states, lon, lat = [], [], [], []
-    for fid, state, x, y, cell_id in rows:
-        where = (x, y) if x is not None else inside.get(cell_id)
-        if where is None:
-            continue
-        ids.append(int(fid))
-        states.append(str(state))
-        lon.append(round(float(where[0]), 7))
-        lat.append(round(float(where[1]), 7))
+            .subquery()
+        )
+        rows = s.execute(select(newest)).all()
+        # the inside point of each cell holding a marker without a point of its own (one join)
+        got = s.execute(
+            select(Cell.id, Cell.geometry)
+            .where(Cell.id.in_(select(newest.c.cell_id).where(newest.c.lon.is_(None))))
+        ).all()  # fmt: skip
+    inside_x, inside_y = np.full(0, np.nan), np.full(0, np.nan)
+    cell_index: dict[int, int] = {}
+    if got:
+        pts = shapely.point_on_surface(shapely.from_wkb(np.array([g for _, g in got])))
+        inside_x, inside_y = shapely.get_x(pts), shapely.get_y(pts)
+        cell_index = {int(i): k for k, (i, _) in enumerate(got)}
+    n = len(rows)
+    ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=n)
+    x = np.array([np.nan if r[2] is None else r[2] for r in rows], dtype=float)
+    y = np.array([np.nan if r[3] is None else r[3] for r in rows], dtype=float)
+    at_cell = np.array([cell_index.get(r[4], -1) if r[2] is None else -1 for r in rows], dtype=int)
+    from_cell = at_cell >= 0
+    x[from_cell], y[from_cell] = inside_x[at_cell[from_cell]], inside_y[at_cell[from_cell]]
+    placed = ~np.isnan(x)
+    ids_shown = ids[placed].tolist()
+    states = [str(r[1]) for r, keep in zip(rows, placed.tolist(), strict=True) if keep]
+    lon, lat = np.round(x[placed], 7).tolist(), np.round(y[placed], 7).tolist()
     counts = {
         "open": int(open_n),
         "overdue": int(overdue_n),
         "fixed": int(fixed_n),
         "closed_recently": int(total - open_n - fixed_n),
     }
-    return MapFindings(ids, states, lon, lat, cells_open, counts, int(total))
+    return MapFindings(ids_shown, states, lon, lat, cells_open, counts, int(total))
