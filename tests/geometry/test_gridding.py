@@ -11,7 +11,7 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
-from hypothesis import assume, given
+from hypothesis import given
 from hypothesis import strategies as st
 
 from gridmgr.errors import InvalidInput, LimitExceeded
@@ -114,10 +114,6 @@ def dividing_lines(draw, area: shapely.Geometry) -> shapely.MultiLineString:
 @given(area=areas(), count=st.integers(4, 40), use_count=st.booleans(), data=st.data())
 def test_split_by_mode_tiles_and_never_crosses_a_line(area, count, use_count, data):
     split = data.draw(dividing_lines(area))
-    # a road drawn twice: an open defect (issue 18) leaves ground across one of the two lines in
-    # some of these (test_a_road_drawn_twice_across_a_ring_divides_every_cell below); the random
-    # street networks of tests/geometry/test_crumbs.py cover dual carriageways meanwhile
-    assume(not _drawn_twice(split))
     cell_m2 = metric_area(area) / count
     if use_count:
         try:
@@ -143,25 +139,17 @@ def test_split_by_mode_tiles_and_never_crosses_a_line(area, count, use_count, da
     )
 
 
-def _drawn_twice(lines: shapely.Geometry) -> bool:
-    """Whether two of the lines run side by side (a pair drawn 5 mm to 2 m apart)."""
-    parts = shapely.get_parts(lines)
-    return any(
-        shapely.hausdorff_distance(a, b) < 3 / METRES_PER_DEG_LAT
-        for k, a in enumerate(parts)
-        for b in parts[k + 1 :]
-    )
-
-
-@pytest.mark.xfail(strict=True, reason="open defect (issue 18), found by the property test")
 def test_a_road_drawn_twice_across_a_ring_divides_every_cell():
-    """Found on 2026-12-02: a road drawn twice 1 m apart across a ring (an area with a hole) beside
-    an island, in count mode (4 cells): a cell takes 79 m² of ground across one of the two lines
-    that is not a crumb. The strict xfail turns red once the defect is fixed: then remove the mark
-    and the `assume` in test_split_by_mode_tiles_and_never_crosses_a_line."""
+    """Found on 2026-12-02 (issue 18): a road drawn twice 1 m apart across a ring (an area with a
+    hole) beside an island, in count mode (4 cells). The block south of the road, the strip between
+    the lines joined to it, is a U around the hole's tip; every vertical, horizontal or diagonal
+    cut into halves crossed the notch, so a cell took 79 m² on the far side of the hole, beside the
+    strip and across the lines (bisection now turns the cut until both halves are whole:
+    tests/geometry/test_bisection.py::test_a_block_notched_by_a_hole_splits_into_two_whole_halves)."""
     case = json.loads((DATA / "paired_road_across_a_ring.json").read_text())
     area, lines = shapely.from_wkt(case["area"]), shapely.from_wkt(case["lines"])
     cells = cells_from_area(area, count=case["count"], split_by=lines)
+    assert (shapely.get_num_geometries(cells.geometry.values) == 1).all()  # the area allows it
     crs = metric_crs(area)
     assert_no_cell_crosses(
         assert_tiles(cells, area),
