@@ -23,7 +23,7 @@ from gridmgr.geometry.blocks import (
 )
 from gridmgr.geometry.lattice import Lattice
 from gridmgr.geometry.lattice_cells import lattice_cells
-from gridmgr.geometry.noding import add_shared_vertices
+from gridmgr.geometry.noding import WELD_M, add_shared_vertices, welded
 from gridmgr.geometry.projection import WGS84, metric_crs, to_metric, to_wgs84
 from gridmgr.geometry.shapes import FLAT_DEGREES, check_cells, has_area, made_valid
 from gridmgr.geometry.weighted import (
@@ -138,7 +138,8 @@ def cells_from_area(
         assert count is not None  # _check_options: exactly one of cell_size and count is given
         metric_geoms = _count_cells(blocks, int(count), xy, mass)
         order = _row_order(metric_geoms, math.sqrt(region_area / count))
-        metric_geoms = add_shared_vertices(metric_geoms[order], tolerance=1e-6)
+        metric_geoms = welded(metric_geoms[order], tolerance=WELD_M)
+        metric_geoms = add_shared_vertices(metric_geoms, tolerance=1e-6)
         area_m2 = shapely.area(metric_geoms)
         perimeter = shapely.length(metric_geoms)
         geometry = _repaired(to_wgs84(metric_geoms, crs))

@@ -53,7 +53,11 @@ def has_area(geoms: BaseGeometry | GeoArray, grid: float) -> Bools:
     out = sure.copy()
     thin = np.flatnonzero(~sure & (area > 0))
     if len(thin):
-        out[thin] = shapely.area(shapely.set_precision(geoms[thin], grid)) > 0
+        # GEOS may raise a floating-point flag on a coordinate a hair off zero (1e-249), with the
+        # right answer: numpy would turn the flag into a warning
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
+            snapped = shapely.set_precision(geoms[thin], grid)
+        out[thin] = shapely.area(snapped) > 0
     return np.asarray(out, dtype=bool)
 
 
