@@ -11,7 +11,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from gridmgr.errors import InvalidInput, Phrase
-from gridmgr.geometry.arrays import Bools, GeoArray
+from gridmgr.geometry.arrays import Bools, GeoArray, GeometryOrArray
 
 POLYGONAL = (3, 6)  # Polygon, MultiPolygon
 # the grid cells are written on (7 decimals of a degree, about 1 cm): a polygon that vanishes on it
@@ -38,6 +38,17 @@ def polygonal(geom: shapely.Geometry | GeoArray) -> BaseGeometry:
 def made_valid(geom: BaseGeometry) -> BaseGeometry:
     """A valid polygonal geometry covering what an invalid one meant (lines and points it collapses to dropped)."""
     return geom if geom.is_valid else polygonal(shapely.make_valid(geom))
+
+
+TINY = 1e-100  # a coordinate smaller than this (degrees or metres) is zero
+
+
+def without_tiny_coordinates(geoms: GeometryOrArray) -> GeometryOrArray:
+    """The geometries with every coordinate under TINY in size set to zero: nothing on the ground,
+    but GEOS raises floating-point flags on such numbers (1e-249, or subnormal 2e-313, the sine of
+    a multiple of pi), which numpy turns into warnings."""
+    out: GeometryOrArray = shapely.transform(geoms, lambda xy: np.where(np.abs(xy) < TINY, 0.0, xy))  # type: ignore[type-var]
+    return out
 
 
 def has_area(geoms: BaseGeometry | GeoArray, grid: float) -> Bools:
