@@ -27,6 +27,7 @@ _NEGLIGIBLE = 1e-10  # parts smaller than this share of a piece are numerical du
 # then finer steps around the best of them
 _FAN_STEP = 5
 _FINE_STEP = 0.5
+FAN = [float(a) for a in range(0, 180, _FAN_STEP) if a % 45]  # the directions not tried first
 
 
 @dataclass
@@ -213,14 +214,14 @@ class _Cut:
     angle: float  # the direction of the cut's normal, degrees
 
 
-def _direction(angle: float) -> tuple[float, float]:
+def cut_direction(angle: float) -> tuple[float, float]:
     """The unit normal (cos, sin) of a cut at `angle` degrees (exact for the four main ones)."""
     if angle in _DIRECTIONS:
         return _DIRECTIONS[int(angle)]
     return math.cos(math.radians(angle)), math.sin(math.radians(angle))
 
 
-def _fine_fan(angle: float) -> list[float]:
+def fine_fan(angle: float) -> list[float]:
     """Directions around `angle` (degrees) within one coarse step, in fine steps, nearest first."""
     offsets = np.arange(_FINE_STEP, _FAN_STEP, _FINE_STEP)
     around = np.column_stack([angle - offsets, angle + offsets]).ravel()
@@ -264,7 +265,7 @@ def _cut(
 ) -> _Cut | None:
     """The cut at `angle` leaving exactly k / n of the piece (islands included) below it, or None
     when there is none that way (the target falls inside an island's share, or a half is empty)."""
-    c, s = _direction(angle)
+    c, s = cut_direction(angle)
     anchor_p = (
         (piece.anchor_xy - origin) @ np.array([c, s]) if len(piece.anchor_mass) else np.zeros(0)
     )
@@ -316,9 +317,9 @@ def _bisect(piece: _Piece, islands: GeoArray) -> list[_Piece]:
         # no straight or diagonal cut keeps both halves whole (each crosses a notch, or passes a
         # hole that pokes into the piece): turn the cut through a fan of directions, then finer
         # around the best of them; a cut through the notch's mouth leaves both halves whole
-        best = _search(cut_at, ks, [a for a in range(0, 180, _FAN_STEP) if a % 45], best)
+        best = _search(cut_at, ks, FAN, best)
     if best is not None and best.badness > 0.0 and whole_piece:
-        best = _search(cut_at, ks, _fine_fan(best.angle), best)
+        best = _search(cut_at, ks, fine_fan(best.angle), best)
     if best is None:
         if len(piece.anchor_id) == 0:
             raise RuntimeError("no cut found")  # unreachable: area below a cut is continuous
