@@ -43,7 +43,10 @@ def equal_area_cells(region: BaseGeometry, n: int) -> list[BaseGeometry]:
     """Split a metric (Multi)Polygon into exactly `n` cells of equal area.
 
     Each piece is cut across its longest extent where its area splits k : n-k; a cut that would
-    leave a half in two pieces is traded for another direction or a neighbouring k. A separate
+    leave a half in two pieces is traded for another direction or a neighbouring k, and when the
+    vertical, horizontal and diagonal cuts all do (each crosses a notch, or passes a hole poking
+    into the piece), the cut is turned through a fan of directions until one keeps both halves
+    whole (the least split one otherwise). A separate
     island smaller than one cell hangs on the nearest point of the mainland as a point mass, so
     the cell that takes it is cut smaller by the island's area and stays equal to the rest.
     """
