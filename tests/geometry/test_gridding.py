@@ -192,9 +192,13 @@ def test_roads_past_a_hole_tip_by_cell_size_divide_every_cell():
     diamond hole), the hole's tip poking between two of them. The two pieces of the band beside
     the hole are crumbs and join the block across a road; a lattice cell then holds 18,859 m² of
     the block's own ground, 7,229 m² of a crumb and, apart from both once the roads are taken out,
-    1,278 m² more of the block's own ground beside the hole's tip. Not traced or fixed yet (it
-    happens without the bisection and welding changes too); the strict xfail
-    turns red once it is."""
+    1,278 m² more of the block's own ground beside the hole's tip. Traced: the lowest road passes
+    9.8 cm from the hole's tip (11.7 cm once snapped to the 5 cm grid), so gridding keeps the
+    1,278 m² joined to the cell's ground through that neck, while this check looks 10 cm inside
+    the cells and sees the road cut it off (and `has_area` counts ground no wider than 10 cm as
+    none). A tolerance to settle (close such necks when cutting, or look less deep here), not
+    yet done; it fails the same before the bisection and welding fixes. The strict xfail turns
+    red once it is settled."""
     case = json.loads((DATA / "roads_past_a_hole_tip_by_cell_size.json").read_text())
     area, lines = shapely.from_wkb(case["area_wkb"]), shapely.from_wkb(case["lines_wkb"])
     cell_m2 = metric_area(area) / case["cell_size_of_count"]
