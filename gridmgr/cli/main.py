@@ -441,7 +441,8 @@ def build_parser() -> argparse.ArgumentParser:
         "assign",
         help="post a warden to cells, or spread all wardens (--auto)",
         description="Post the warden --warden to the cells named, or with --auto spread every "
-        "warden over the cells: each cell staffed, each warden a compact group, balanced by area.",
+        "warden over the cells: each cell staffed, each warden a compact group, balanced by "
+        "weight times rounds a day when the plan was made with --weight, else by area.",
         epilog=examples(
             "gridmgr assign daoli DAOLI-001 DAOLI-002 --warden 张伟 --role leader",
             "gridmgr assign daoli --auto",

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 import shapely
 from shapely.geometry.base import BaseGeometry
 
@@ -21,6 +23,11 @@ _DIRECTIONS = {
 _SAMPLES = 33  # cut positions tried per round while narrowing down a cut on a large piece
 _MAX_BREAKPOINTS = 512  # vertices evaluated at once when solving a cut exactly
 _NEGLIGIBLE = 1e-10  # parts smaller than this share of a piece are numerical dust
+# when no main direction keeps both halves whole: a fan of directions this many degrees apart,
+# then finer steps around the best of them
+_FAN_STEP = 5
+_FINE_STEP = 0.5
+FAN = [float(a) for a in range(0, 180, _FAN_STEP) if a % 45]  # the directions not tried first
 
 
 @dataclass
@@ -36,7 +43,10 @@ def equal_area_cells(region: BaseGeometry, n: int) -> list[BaseGeometry]:
     """Split a metric (Multi)Polygon into exactly `n` cells of equal area.
 
     Each piece is cut across its longest extent where its area splits k : n-k; a cut that would
-    leave a half in two pieces is traded for another direction or a neighbouring k. A separate
+    leave a half in two pieces is traded for another direction or a neighbouring k, and when the
+    vertical, horizontal and diagonal cuts all do (each crosses a notch, or passes a hole poking
+    into the piece), the cut is turned through a fan of directions until one keeps both halves
+    whole (the least split one otherwise). A separate
     island smaller than one cell hangs on the nearest point of the mainland as a point mass, so
     the cell that takes it is cut smaller by the island's area and stays equal to the rest.
     """
@@ -195,6 +205,88 @@ def _split_badness(geom: BaseGeometry) -> float:
     return float(areas.sum() - areas.max()) if len(areas) else 0.0
 
 
+@dataclass(frozen=True)
+class _Cut:
+    """A cut of a piece into two halves (k cells below it), and how far they are from whole."""
+
+    badness: float  # area outside the largest part of each half: 0 when both are one piece
+    below: BaseGeometry
+    above: BaseGeometry
+    k: int
+    on_below: npt.NDArray[np.bool_]  # which of the piece's islands hang below the cut
+    angle: float  # the direction of the cut's normal, degrees
+
+
+def cut_direction(angle: float) -> tuple[float, float]:
+    """The unit normal (cos, sin) of a cut at `angle` degrees (exact for the four main ones)."""
+    if angle in _DIRECTIONS:
+        return _DIRECTIONS[int(angle)]
+    return math.cos(math.radians(angle)), math.sin(math.radians(angle))
+
+
+def fine_fan(angle: float) -> list[float]:
+    """Directions around `angle` (degrees) within one coarse step, in fine steps, nearest first."""
+    offsets = np.arange(_FINE_STEP, _FAN_STEP, _FINE_STEP)
+    around = np.column_stack([angle - offsets, angle + offsets]).ravel()
+    return [float(a % 180.0) for a in around]
+
+
+def _search(
+    cut_at: Callable[[int, float], _Cut | None],
+    ks: list[int],
+    angles: Sequence[float],
+    best: _Cut | None,
+) -> _Cut | None:
+    """The best of `best` and the cuts for each k in each direction; the first that keeps both
+    halves whole ends the search."""
+    for k in ks:
+        for angle in angles:
+            best = _better(best, cut_at(k, angle))
+            if best is not None and best.badness == 0.0:
+                return best
+    return best
+
+
+def _better(best: _Cut | None, cut: _Cut | None) -> _Cut | None:
+    """The better of two cuts: the one whose halves are closer to whole (the first on a tie)."""
+    if cut is None:
+        return best
+    if best is None or cut.badness < best.badness:
+        return cut
+    return best
+
+
+def _cut(
+    piece: _Piece,
+    edges: Floats,
+    origin: Floats,
+    reach: float,
+    floor: float,
+    total: float,
+    k: int,
+    angle: float,
+) -> _Cut | None:
+    """The cut at `angle` leaving exactly k / n of the piece (islands included) below it, or None
+    when there is none that way (the target falls inside an island's share, or a half is empty)."""
+    c, s = cut_direction(angle)
+    anchor_p = (
+        (piece.anchor_xy - origin) @ np.array([c, s]) if len(piece.anchor_mass) else np.zeros(0)
+    )
+    want = total * k / piece.n
+    t = _solve_cut(edges, c, s, want, anchor_p, piece.anchor_mass)
+    cutter = _halfplane(origin, c, s, t, reach)
+    below = _clean(shapely.intersection(piece.geom, cutter), floor)
+    above = _clean(shapely.difference(piece.geom, cutter), floor)
+    if below.is_empty or above.is_empty:
+        return None
+    on_below = anchor_p <= t
+    achieved = below.area + float(piece.anchor_mass[on_below].sum())
+    if abs(achieved - want) > 1e-9 * total:
+        return None  # the target fell inside an island's share: no exact cut this way
+    badness = _split_badness(below) + _split_badness(above)
+    return _Cut(badness, below, above, k, on_below, angle)
+
+
 def _bisect(piece: _Piece, islands: GeoArray) -> list[_Piece]:
     """Cut a piece in two whose areas (islands included) are exactly k : n-k of it."""
     geom, n = piece.geom, piece.n
@@ -216,34 +308,21 @@ def _bisect(piece: _Piece, islands: GeoArray) -> list[_Piece]:
     half = n // 2
     ks = list(dict.fromkeys(k for k in (half, n - half, half - 1, n - half + 1) if 1 <= k < n))
 
-    if shapely.get_num_geometries(geom) > 1:
+    whole_piece = shapely.get_num_geometries(geom) == 1
+    if not whole_piece:
         ks = ks[:2]  # a piece already in several parts: no cut makes both halves whole
-    best = None
-    for k in ks:
-        for angle in angles:
-            c, s = _DIRECTIONS[angle]
-            anchor_p = (
-                (piece.anchor_xy - origin) @ np.array([c, s])
-                if len(piece.anchor_mass)
-                else np.zeros(0)
-            )
-            t = _solve_cut(edges, c, s, total * k / n, anchor_p, piece.anchor_mass)
-            cutter = _halfplane(origin, c, s, t, reach)
-            below = _clean(shapely.intersection(geom, cutter), floor)
-            above = _clean(shapely.difference(geom, cutter), floor)
-            if below.is_empty or above.is_empty:
-                continue
-            on_below = anchor_p <= t
-            achieved = below.area + float(piece.anchor_mass[on_below].sum())
-            if abs(achieved - total * k / n) > 1e-9 * total:
-                continue  # the target fell inside an island's share: no exact cut this way
-            badness = _split_badness(below) + _split_badness(above)
-            if best is None or badness < best[0]:
-                best = (badness, below, above, k, on_below)
-            if badness == 0.0:
-                break
-        if best is not None and best[0] == 0.0:
-            break
+
+    def cut_at(k: int, angle: float) -> _Cut | None:
+        return _cut(piece, edges, origin, reach, floor, total, k, angle)
+
+    best = _search(cut_at, ks, angles, None)
+    if best is not None and best.badness > 0.0 and whole_piece:
+        # no straight or diagonal cut keeps both halves whole (each crosses a notch, or passes a
+        # hole that pokes into the piece): turn the cut through a fan of directions, then finer
+        # around the best of them; a cut through the notch's mouth leaves both halves whole
+        best = _search(cut_at, ks, FAN, best)
+    if best is not None and best.badness > 0.0 and whole_piece:
+        best = _search(cut_at, ks, fine_fan(best.angle), best)
     if best is None:
         if len(piece.anchor_id) == 0:
             raise RuntimeError("no cut found")  # unreachable: area below a cut is continuous
@@ -251,7 +330,7 @@ def _bisect(piece: _Piece, islands: GeoArray) -> list[_Piece]:
         whole = shapely.orient_polygons(shapely.union_all([geom, *islands[piece.anchor_id]]))
         empty = np.zeros(0, np.int64)
         return _bisect(_Piece(whole, n, np.zeros((0, 2)), np.zeros(0), empty), islands)
-    _, below, above, k, on_below = best
+    below, above, k, on_below = best.below, best.above, best.k, best.on_below
     return [
         _Piece(
             below,

@@ -12,6 +12,7 @@ from shapely.geometry.base import BaseGeometry
 
 from gridmgr.geometry.arrays import GeoArray
 from gridmgr.geometry.crumbs import join_crumbs
+from gridmgr.geometry.noding import WELD_M, welded
 from gridmgr.geometry.shapes import has_area
 from gridmgr.geometry.snapping import joined_network
 
@@ -123,7 +124,7 @@ def _joined_crumbs(
         joins += merged.crumbs_joined
         for name, metres in merged.crossed_m.items():
             crossed[name] = crossed.get(name, 0.0) + metres
-    return shapely.orient_polygons(faces), joins, crossed
+    return welded(shapely.orient_polygons(faces), tolerance=WELD_M), joins, crossed
 
 
 def _inside(edges: GeoArray, blocks: GeoArray) -> GeoArray:

@@ -23,9 +23,15 @@ from gridmgr.geometry.blocks import (
 )
 from gridmgr.geometry.lattice import Lattice
 from gridmgr.geometry.lattice_cells import lattice_cells
-from gridmgr.geometry.noding import add_shared_vertices
+from gridmgr.geometry.noding import WELD_M, add_shared_vertices, welded
 from gridmgr.geometry.projection import WGS84, metric_crs, to_metric, to_wgs84
-from gridmgr.geometry.shapes import FLAT_DEGREES, check_cells, has_area, made_valid
+from gridmgr.geometry.shapes import (
+    FLAT_DEGREES,
+    check_cells,
+    has_area,
+    made_valid,
+    without_tiny_coordinates,
+)
 from gridmgr.geometry.weighted import (
     Weights,
     weight_balanced_cells,
@@ -98,7 +104,7 @@ def cells_from_area(
         Columns ``code``, ``area_m2``, ``geometry`` in EPSG:4326; ``attrs["quality"]`` holds the
         figures of `quality_figures` and ``attrs["metric_crs"]`` the CRS the work was done in.
     """
-    region_wgs = _as_wgs84_geometry(area, what="area")
+    region_wgs = without_tiny_coordinates(_as_wgs84_geometry(area, what="area"))
     if target_weight is not None:
         count = _count_for_target(region_wgs, weight, target_weight, cell_size, count)
     _check_options(cell_size, count, shape, min_fraction)
@@ -138,7 +144,8 @@ def cells_from_area(
         assert count is not None  # _check_options: exactly one of cell_size and count is given
         metric_geoms = _count_cells(blocks, int(count), xy, mass)
         order = _row_order(metric_geoms, math.sqrt(region_area / count))
-        metric_geoms = add_shared_vertices(metric_geoms[order], tolerance=1e-6)
+        metric_geoms = welded(metric_geoms[order], tolerance=WELD_M)
+        metric_geoms = add_shared_vertices(metric_geoms, tolerance=1e-6)
         area_m2 = shapely.area(metric_geoms)
         perimeter = shapely.length(metric_geoms)
         geometry = _repaired(to_wgs84(metric_geoms, crs))
@@ -400,7 +407,7 @@ def _split_lines(split_by: Any, crs: CRS) -> tuple[GeoArray, list[str | None] | 
     they come as a GeoDataFrame with a ``name`` column (None for a line without one)."""
     if not (isinstance(split_by, gpd.GeoDataFrame) and "name" in split_by.columns):
         parts = shapely.get_parts(shapely.get_parts(_as_wgs84_geometry(split_by, what="lines")))
-        return to_metric(parts, crs), None
+        return to_metric(without_tiny_coordinates(parts), crs), None
     if split_by.crs is None:
         raise InvalidInput("the lines GeoDataFrame has no CRS; set one (e.g. EPSG:4326) first")
     features = np.asarray(split_by.to_crs(WGS84).geometry.values)
@@ -408,7 +415,7 @@ def _split_lines(split_by: Any, crs: CRS) -> tuple[GeoArray, list[str | None] | 
     parts, inner = shapely.get_parts(parts, return_index=True)  # collections of multi-parts
     _as_wgs84_geometry(shapely.GeometryCollection(list(parts)), what="lines")  # bounds, not empty
     given = [v if isinstance(v, str) and v.strip() else None for v in split_by["name"]]
-    return to_metric(parts, crs), [given[k] for k in owner[inner]]
+    return to_metric(without_tiny_coordinates(parts), crs), [given[k] for k in owner[inner]]
 
 
 def _cell_area(cell_size: float | None, shape: str) -> float:

@@ -11,7 +11,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from gridmgr.errors import InvalidInput, Phrase
-from gridmgr.geometry.arrays import Bools, GeoArray
+from gridmgr.geometry.arrays import Bools, GeoArray, GeometryOrArray
 
 POLYGONAL = (3, 6)  # Polygon, MultiPolygon
 # the grid cells are written on (7 decimals of a degree, about 1 cm): a polygon that vanishes on it
@@ -40,6 +40,17 @@ def made_valid(geom: BaseGeometry) -> BaseGeometry:
     return geom if geom.is_valid else polygonal(shapely.make_valid(geom))
 
 
+TINY = 1e-100  # a coordinate smaller than this (degrees or metres) is zero
+
+
+def without_tiny_coordinates(geoms: GeometryOrArray) -> GeometryOrArray:
+    """The geometries with every coordinate under TINY in size set to zero: nothing on the ground,
+    but GEOS raises floating-point flags on such numbers (1e-249, or subnormal 2e-313, the sine of
+    a multiple of pi), which numpy turns into warnings."""
+    out: GeometryOrArray = shapely.transform(geoms, lambda xy: np.where(np.abs(xy) < TINY, 0.0, xy))  # type: ignore[type-var]
+    return out
+
+
 def has_area(geoms: BaseGeometry | GeoArray, grid: float) -> Bools:
     """For each polygon, whether it keeps some area on a grid of `grid` units (False: its corners lie
     on one line or repeat, or it is nowhere wider than about `grid`), so "no area" means the same
@@ -53,7 +64,11 @@ def has_area(geoms: BaseGeometry | GeoArray, grid: float) -> Bools:
     out = sure.copy()
     thin = np.flatnonzero(~sure & (area > 0))
     if len(thin):
-        out[thin] = shapely.area(shapely.set_precision(geoms[thin], grid)) > 0
+        # GEOS may raise a floating-point flag on a coordinate a hair off zero (1e-249), with the
+        # right answer: numpy would turn the flag into a warning
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
+            snapped = shapely.set_precision(geoms[thin], grid)
+        out[thin] = shapely.area(snapped) > 0
     return np.asarray(out, dtype=bool)
 
 

@@ -3,23 +3,16 @@ cells by recursive bisection where each cut splits the weight k : n-k."""
 
 from __future__ import annotations
 
-import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from gridmgr.geometry.arrays import Floats, GeoArray, Ints
-from gridmgr.geometry.bisection import equal_area_cells
+from gridmgr.geometry.arrays import Bools, Floats, GeoArray, Ints
+from gridmgr.geometry.bisection import FAN, cut_direction, equal_area_cells, fine_fan
 
-# cut directions as (cos, sin) of the cut's normal: vertical, horizontal and the two diagonals
-_DIRECTIONS = {
-    0: (1.0, 0.0),
-    90: (0.0, 1.0),
-    45: (math.sqrt(0.5), math.sqrt(0.5)),
-    135: (-math.sqrt(0.5), math.sqrt(0.5)),
-}
 _NEGLIGIBLE = 1e-10  # parts smaller than this share of a piece are numerical dust
 _SPREAD_STEPS = 4  # a polygon's weight is spread over at least about this many steps across it
 
@@ -86,9 +79,10 @@ def weight_balanced_cells(
 
     Each piece is cut straight across its longer side where its weight splits k : n-k (the points
     sorted along the cut's normal, the cut halfway between the two points it falls between); a cut
-    that would leave a half in two pieces is traded for the other direction, a diagonal or a
-    neighbouring k. Weight comes in points, so a cell's weight is off the exact share by at most
-    the points the cut fell between. A piece with no weight to split is cut by area.
+    that would leave a half in two pieces is traded for the other direction, a diagonal, a
+    neighbouring k, or at last a fan of directions between them (a cut through a notch). Weight
+    comes in points, so a cell's weight is off the exact share by at most the points the cut fell
+    between. A piece with no weight to split is cut by area.
 
     Parameters
     ----------
@@ -156,32 +150,64 @@ def _bisect(
     angles += [45, 135]  # straight cuts leave rectangles, diagonals triangles
     half = n // 2
     ks = list(dict.fromkeys(k for k in (half, n - half, half - 1, n - half + 1) if 1 <= k < n))
-    best = None
-    for k in ks:
-        for angle in angles:
-            c, s = _DIRECTIONS[angle]
-            t = _weight_cut(rel @ np.array([c, s]), mass, total * k / n)
-            if t is None:
-                continue
-            cutter = _halfplane(origin, c, s, t, reach)
-            below = _clean(shapely.intersection(geom, cutter), floor)
-            above = _clean(shapely.difference(geom, cutter), floor)
-            if below.is_empty or above.is_empty:
-                continue
-            on_below = rel @ np.array([c, s]) <= t
-            off = abs(float(mass[on_below].sum()) - total * k / n)
-            badness = (_split_badness(below) + _split_badness(above)) / geom.area
-            key = (badness > 1e-9, off > 0.5 * float(mass.max()) + 1e-9, badness)
-            if best is None or key < best[0]:
-                best = (key, below, above, k, on_below)
-            if key[0] is False and key[1] is False:
-                break
-        if best is not None and not best[0][0] and not best[0][1]:
-            break
+
+    def cut_at(k: int, angle: float) -> _WeightCut | None:
+        c, s = cut_direction(angle)
+        t = _weight_cut(rel @ np.array([c, s]), mass, total * k / n)
+        if t is None:
+            return None
+        cutter = _halfplane(origin, c, s, t, reach)
+        below = _clean(shapely.intersection(geom, cutter), floor)
+        above = _clean(shapely.difference(geom, cutter), floor)
+        if below.is_empty or above.is_empty:
+            return None
+        on_below = rel @ np.array([c, s]) <= t
+        off = abs(float(mass[on_below].sum()) - total * k / n)
+        badness = (_split_badness(below) + _split_badness(above)) / geom.area
+        key = (badness > 1e-9, off > 0.5 * float(mass.max()) + 1e-9, badness)
+        return _WeightCut(key, below, above, k, on_below, angle)
+
+    best = _search(cut_at, ks, angles, None)
+    if best is not None and best.key[0] and shapely.get_num_geometries(geom) == 1:
+        # every main direction leaves a half in pieces (it crosses a notch): a fan of directions,
+        # then finer around the best, as equal-area bisection does
+        best = _search(cut_at, ks, FAN, best)
+        if best is not None and best.key[0]:
+            best = _search(cut_at, ks, fine_fan(best.angle), best)
     if best is None:
         return None
-    _, below, above, k, on_below = best
-    return (below, k, on_below), (above, n - k)
+    return (best.below, best.k, best.on_below), (best.above, n - best.k)
+
+
+@dataclass(frozen=True)
+class _WeightCut:
+    """A cut of a piece, k cells below it; `key` orders cuts, best first: halves whole, weight
+    within half a point of k : n-k, then the area outside the halves' largest parts."""
+
+    key: tuple[bool, bool, float]
+    below: BaseGeometry
+    above: BaseGeometry
+    k: int
+    on_below: Bools
+    angle: float
+
+
+def _search(
+    cut_at: Callable[[int, float], _WeightCut | None],
+    ks: list[int],
+    angles: Sequence[float],
+    best: _WeightCut | None,
+) -> _WeightCut | None:
+    """The best of `best` and the cuts for each k in each direction; the first with both halves
+    whole and the weight split as asked ends the search."""
+    for k in ks:
+        for angle in angles:
+            cut = cut_at(k, angle)
+            if cut is not None and (best is None or cut.key < best.key):
+                best = cut
+            if best is not None and not best.key[0] and not best.key[1]:
+                return best
+    return best
 
 
 def _weight_cut(p: Floats, mass: Floats, target: float) -> float | None:

@@ -49,3 +49,47 @@ def test_slivers_anywhere_give_exactly_n_equal_cells(x, y, length, height, apex,
     assert max(abs(c.area - tri.area / n) for c in cells) < 1e-6 * tri.area
     union = shapely.union_all(cells)
     assert shapely.symmetric_difference(union, tri).area < 1e-6 * tri.area
+
+
+# reduced from tests/data/paired_road_across_a_ring.json (issue 18): the block south of a road
+# drawn twice across a ring, the strip between the two lines joined to it: a U whose notch is the
+# tip of the ring's hole. Every vertical, horizontal or diagonal cut into halves crosses the notch
+# and left 89 m² of one cell on the far side of the hole (beside the road, across its lines).
+NOTCHED_BLOCK = shapely.from_wkt(
+    "POLYGON ((166321.7356528644 0, 166277.30694747748 121.25, 166276.95884628064 122.2, "
+    "166033.55140022826 122.2, 166034.5078016893 121.25, 166156.5748302685 0, "
+    "166021.4431549884 -134.22720138616342, 165886.31117990316 1.6438109614678284e-14, "
+    "166008.3784793021 121.25, 166009.334882885 122.2, 165756.307845095 122.2, "
+    "165755.50532566654 121.25, 165739.2597301333 102.01891946882529, "
+    "165739.2597301333 -102.01891946882529, 165871.29679081595 -258.32069011732057, "
+    "166060.55226673768 -220.31324311529826, 166251.48075542052 -191.7320399252272, "
+    "166321.7356528644 0))"
+)
+
+
+def test_a_block_notched_by_a_hole_splits_into_two_whole_halves():
+    cells = equal_area_cells(NOTCHED_BLOCK, 2)
+    assert [shapely.get_num_geometries(c) for c in cells] == [1, 1]
+    assert max(abs(c.area - NOTCHED_BLOCK.area / 2) for c in cells) < 1e-9 * NOTCHED_BLOCK.area
+    union = shapely.union_all(cells)
+    assert shapely.symmetric_difference(union, NOTCHED_BLOCK).area < 1e-9 * NOTCHED_BLOCK.area
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    width=st.floats(0.05, 0.3),
+    depth=st.floats(0.5, 0.9),
+    turn=st.floats(0, math.pi),
+    x=st.sampled_from([0.0, 4e5, 4e6]),
+)
+def test_a_square_notched_in_its_middle_splits_into_two_whole_halves(width, depth, turn, x):
+    """A square (1 km) with a notch cut into the middle of one side, turned any way: the cut
+    along the notch halves the area and leaves both halves whole, and so must the cut found."""
+    w = 1000.0
+    a, b, d = (0.5 - width / 2) * w, (0.5 + width / 2) * w, (1 - depth) * w
+    ring = [(0, 0), (w, 0), (w, w), (b, w), (b, d), (a, d), (a, w), (0, w)]
+    c, s = math.cos(turn), math.sin(turn)
+    shape = shapely.Polygon([(x + px * c - py * s, 3e6 + px * s + py * c) for px, py in ring])
+    cells = equal_area_cells(shape, 2)
+    assert [shapely.get_num_geometries(cell) for cell in cells] == [1, 1]
+    assert max(abs(cell.area - shape.area / 2) for cell in cells) < 1e-9 * shape.area

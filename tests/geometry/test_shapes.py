@@ -40,6 +40,20 @@ def test_has_area_keeps_a_thin_stroke_that_has_a_wide_part():
     assert not has_area(np.array([spike], dtype=object), 0.01)[0]
 
 
+def test_has_area_of_a_strip_with_a_corner_a_hair_off_zero_raises_no_warning():
+    """Found by the split-by property test (issue 18): a 1 m strip between a road and its twin
+    has a corner at y = 3.9e-249 (a star's sine); GEOS raised a floating-point "divide by zero"
+    flag while snapping it to the grid (numpy turned that into a warning), though the answer is
+    right. Warnings are errors in the tests."""
+    strip = shapely.from_wkt(
+        "POLYGON ((166321.46744333938 0.9942731251985419, 166321.7356528644 3.868466101841115e-249, "
+        "166321.7356528644 0, 165721.1497629847 0, 165721.1497629847 3.6529182369186593e-14, "
+        "165721.4179751544 0.994278055730401, 166321.46744333938 0.9942731251985419))"
+    )
+    assert has_area(np.array([strip], dtype=object), 0.1).tolist() == [True]
+    assert has_area(np.array([strip], dtype=object), 2.0).tolist() == [False]
+
+
 def test_check_cells_passes_good_cells_and_names_the_first_bad_one():
     good = shapely.box(0, 0, 10, 10)
     stray = shapely.Polygon(good.exterior, [shapely.box(20, 20, 21, 21).exterior])  # hole outside

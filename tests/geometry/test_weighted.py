@@ -124,3 +124,28 @@ def test_weight_outside_the_area_counts_nowhere():
     far = Weights(np.array([shapely.Point(0.0, 0.0)]), np.array([5.0]))
     with pytest.raises(InvalidInput, match="no weight lies inside the area"):
         cells_from_area(DISTRICT, target_weight=1, weight=far)
+
+
+@pytest.mark.parametrize("turn", [0.0, 0.3, 1.1, 2.0])
+def test_a_notched_piece_splits_in_two_whole_halves_of_equal_weight(turn):
+    """Issue 18's defect in weighted form: a square notched deep in its middle, weight spread
+    evenly and mirrored about the notch; every vertical, horizontal or diagonal cut that halves the
+    weight (turned by `turn`) crosses the notch, but the cut along it halves the weight and leaves
+    both halves whole, so the cells must be one piece each and equal in weight."""
+    w, a, b, d = 1000.0, 450.0, 550.0, 150.0
+    ring = [(0, 0), (w, 0), (w, w), (b, w), (b, d), (a, d), (a, w), (0, w)]
+    c, s = math.cos(turn), math.sin(turn)
+
+    def turned(xy):
+        xy = np.asarray(xy, dtype=float)
+        return np.column_stack([xy[:, 0] * c - xy[:, 1] * s, xy[:, 0] * s + xy[:, 1] * c]) + 4e5
+
+    piece = shapely.Polygon(turned(ring))
+    gx, gy = np.meshgrid(np.arange(12.5, w, 25.0), np.arange(12.5, w, 25.0))
+    xy = np.column_stack([gx.ravel(), gy.ravel()])
+    xy = xy[
+        shapely.contains_xy(shapely.Polygon(ring), xy[:, 0], xy[:, 1])
+    ]  # mirrored about x = 500
+    cells, weights = weight_balanced_cells(piece, 2, turned(xy), np.ones(len(xy)))
+    assert [shapely.get_num_geometries(cell) for cell in cells] == [1, 1]
+    assert weights.tolist() == [len(xy) / 2] * 2
