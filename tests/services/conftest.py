@@ -1,4 +1,4 @@
-"""The service tests' shared fixture: the demo park on a real database."""
+"""The service tests' shared fixtures: the demo park and a made-up district on a real database."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import pytest
 
 from gridmgr import services
 
+from nesttools import district, write_features
 from servicetools import PARK
 
 
@@ -15,3 +16,10 @@ def park(engine):
     slug = services.add_area(engine, PARK, name="Haibin Children's Park", kind="park").slug
     services.grid(engine, slug, count=30)
     return slug
+
+
+@pytest.fixture
+def daoli(engine, tmp_path):
+    """The made-up district as a root area; its slug."""
+    path = write_features(tmp_path / "district.geojson", [district()])
+    return services.add_area(engine, path, name="道里区", kind="district", code="230102").slug

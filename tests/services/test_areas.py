@@ -128,3 +128,17 @@ def test_administrative_codes_of_the_wrong_length_are_refused(engine, code):
     with pytest.raises(InvalidInput, match="code prefix"):
         services.add_area(engine, PARK, name="Park", code=code)
     assert services.list_areas(engine) == []
+
+
+def test_tree_order_puts_children_under_parents_at_any_depth():
+    from gridmgr.services.areas import AreaSummary, area_tree
+
+    def row(slug, parent=None):
+        return AreaSummary(slug, slug, "area", 1.0, None, 0, parent)
+
+    rows = [row("b"), row("a"), row("c1", "b"), row("c0", "b"), row("d", "c1"), row("x", "gone")]
+    tree = area_tree(rows)
+    assert [(d, a.slug) for d, a in tree] == [
+        (0, "a"), (0, "b"), (1, "c0"), (1, "c1"), (2, "d"), (0, "x"),
+    ]  # fmt: skip
+    assert sorted(a.slug for _, a in tree) == sorted(r.slug for r in rows)
