@@ -27,7 +27,6 @@ PENDING = set(
         "services/mine.py",
         "services/overview.py",
         "services/round_status.py",
-        "services/scopes.py",
         "services/uploads.py",
         "web/api/cells_json.py",
         "web/api/checkpoints_json.py",
