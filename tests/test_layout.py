@@ -24,7 +24,6 @@ PENDING = set(
         "geometry/arrays.py",
         "services/finding_views.py",
         "services/findings_map.py",
-        "services/uploads.py",
         "web/api/cells_json.py",
         "web/api/checkpoints_json.py",
         "web/api/findings_json.py",
