@@ -22,8 +22,6 @@ PENDING = set(
         "db/models.py",
         "db/queries.py",
         "geometry/arrays.py",
-        "services/finding_views.py",
-        "services/findings_map.py",
         "web/api/cells_json.py",
         "web/api/checkpoints_json.py",
         "web/api/findings_json.py",
