@@ -20,7 +20,6 @@ PENDING = set(
         "cli/printing.py",
         "cli/printing_rollup.py",
         "db/models.py",
-        "db/queries.py",
         "geometry/arrays.py",
         "web/api/cells_json.py",
         "web/api/checkpoints_json.py",
