@@ -1077,26 +1077,6 @@ def test_compact_cells_decode_to_the_geojson_cells(site, engine):
     assert nothing.status_code == 200 and _decode_compact(nothing.get_json()) == []
 
 
-def test_compact_codes_fall_back_to_strings_when_they_are_not_a_prefix_and_a_number():
-    import pandas as pd
-
-    from gridmgr.web.api.cells_json import code_column
-
-    assert code_column(pd.Series(["A-01", "A-02", "A-10"])) == {
-        "prefix": "A-",
-        "width": 2,
-        "numbers": [1, 2, 10],
-    }
-    assert code_column(pd.Series(["A-9", "A-10"])) == {
-        "prefix": "A-",
-        "width": 0,
-        "numbers": [9, 10],
-    }
-    assert code_column(pd.Series(["A-09", "A-100"])) == ["A-09", "A-100"]
-    assert code_column(pd.Series(["EAST", "WEST-2"])) == ["EAST", "WEST-2"]
-    assert code_column(pd.Series(["7"])) == {"prefix": "", "width": 1, "numbers": [7]}
-
-
 def test_cells_at_an_earlier_moment_are_the_plan_of_that_moment(site, engine):
     """After a re-grid, /cells?at= a moment between the two plans answers the old plan's cells with
     their status then, exactly what the coverage report at that moment says, in both formats."""
