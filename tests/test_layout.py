@@ -25,13 +25,11 @@ PENDING = set(
         "web/api/rounds.py",
         "web/api/serialise.py",
         "web/gates.py",
-        "web/inputs.py",
         "web/map_rounds.py",
         "web/maps/plans.py",
         "web/offline.py",
         "web/offline_data.py",
         "web/scope.py",
-        "web/throttle.py",
     ]
 )
 
