@@ -22,7 +22,6 @@ PENDING = set(
         "web/api/checkpoints_json.py",
         "web/api/findings_json.py",
         "web/api/rounds.py",
-        "web/api/serialise.py",
         "web/map_rounds.py",
         "web/maps/plans.py",
         "web/offline_data.py",
