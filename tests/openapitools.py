@@ -7,6 +7,9 @@ import re
 from types import ModuleType
 from typing import Any
 
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+
 from gridmgr.db.store import make_engine, upgrade
 from gridmgr.web import create_app
 from gridmgr.web.api.openapi import REVALIDATED, openapi_document
@@ -74,3 +77,14 @@ def check_part(part: ModuleType, tmp_path) -> None:
         r for r in refs(part.PATHS) | refs(part.SCHEMAS) if not resolves(document, r)
     )
     assert not unresolved, f"refs that resolve to nothing: {unresolved}"
+
+
+def valid(schema: str, value: object) -> None:
+    """Assert `value` is valid against components/schemas/<schema> of the document (refs resolved in it)."""
+    doc = openapi_document()
+    registry = Registry().with_resource("urn:doc", Resource.opaque(doc))
+    validator = Draft202012Validator(
+        {"$ref": f"urn:doc#/components/schemas/{schema}"}, registry=registry
+    )
+    errors = sorted(str(e.message) for e in validator.iter_errors(value))
+    assert not errors, f"{schema}: {errors[:3]}"
