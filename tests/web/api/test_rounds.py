@@ -22,9 +22,7 @@ def url(seeded, k: int, day: object = None) -> str:
 
 def test_a_cells_rounds_by_role(site, engine):
     app, seeded = site
-    day = (
-        datetime.now(TZ) - timedelta(hours=30)
-    ).date()  # within a warden's 24 h? no: logged by a manager
+    day = (datetime.now(TZ) - timedelta(hours=30)).date()  # backfilled, as a manager may
     now = datetime.now(TZ)
     for hhmm in ("12:05", "08:10"):
         services.record_round(
