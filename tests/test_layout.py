@@ -19,7 +19,6 @@ PENDING = set(
     [
         "db/models.py",
         "geometry/arrays.py",
-        "web/map_rounds.py",
         "web/maps/plans.py",
         "web/offline_data.py",
         "web/scope.py",
