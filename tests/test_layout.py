@@ -21,7 +21,6 @@ PENDING = set(
         "geometry/arrays.py",
         "web/maps/plans.py",
         "web/offline_data.py",
-        "web/scope.py",
     ]
 )
 
