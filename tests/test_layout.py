@@ -20,7 +20,6 @@ PENDING = set(
         "db/models.py",
         "geometry/arrays.py",
         "web/maps/plans.py",
-        "web/offline_data.py",
     ]
 )
 
