@@ -19,7 +19,6 @@ PENDING = set(
     [
         "db/models.py",
         "geometry/arrays.py",
-        "web/maps/plans.py",
     ]
 )
 
