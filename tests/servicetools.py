@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from sqlalchemy import select
 
 from gridmgr import services
@@ -12,6 +14,13 @@ from gridmgr.db.store import load_cells, reading
 from conftest import GEODATA
 
 PARK = GEODATA / "demo_park.geojson"
+LATER = datetime.now(UTC) + timedelta(days=3)  # "now" for rounds logged on days still to come
+
+
+def tomorrow_local(hhmm: str) -> str:
+    """An ISO moment tomorrow in Shanghai (after any plan the test made), without offset."""
+    day = (datetime.now(UTC) + timedelta(hours=8) + timedelta(days=1)).date()
+    return f"{day.isoformat()}T{hhmm}"
 
 
 def active(engine, slug):

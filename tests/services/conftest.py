@@ -9,6 +9,7 @@ from gridmgr.services.area_import import import_areas
 
 from nesttools import WEST, district, strips, write_features
 from servicetools import PARK
+from webtools import seed_park
 
 
 @pytest.fixture
@@ -40,3 +41,9 @@ def streets(engine, tmp_path):
         engine, path, parent=slug, level="street", name_field="name", code_field="code"
     )
     return slug, got.slugs
+
+
+@pytest.fixture
+def seeded(engine, tmp_path):
+    """The demo park with wardens, schedules and users (tests/webtools.py's seed_park)."""
+    return seed_park(engine, tmp_path)

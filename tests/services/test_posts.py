@@ -58,3 +58,27 @@ def test_a_cell_not_in_the_active_plan_is_not_found(engine, park):
     services.grid(engine, park, count=12)  # the first plan's codes 013.. are gone
     with pytest.raises(NotFound):
         set_cell_wardens(engine, park, "HAIBIN-CHILDRENS-PARK-013", [])
+
+
+def test_set_cell_wardens_replaces_in_one_go_and_refuses_unknown_names(engine, seeded):
+    from gridmgr import services
+    from gridmgr.errors import InvalidInput
+    from gridmgr.services.posts import Post, set_cell_wardens
+
+    code = seeded.codes[2]
+    got = set_cell_wardens(
+        engine, seeded.slug, code, [{"name": "warden7", "role": "leader"}, {"name": "warden8"}]
+    )
+    assert got.wardens == (Post("warden7", "leader"), Post("warden8", "member"))
+    with pytest.raises(InvalidInput, match="no warden named 'ghost'"):
+        set_cell_wardens(engine, seeded.slug, code, [{"name": "warden9"}, {"name": "ghost"}])
+    cells = services.plan_cells(engine, seeded.slug).set_index("code")
+    assert cells.loc[code, "wardens"] == "warden7 (leader); warden8 (member)"  # unchanged
+    set_cell_wardens(engine, seeded.slug, code, [], actor="li")
+    assert services.plan_cells(engine, seeded.slug).set_index("code").loc[code, "wardens"] == ""
+    from gridmgr.db.models import AuditEvent
+    from gridmgr.db.store import reading
+
+    with reading(engine) as s:
+        lines = s.query(AuditEvent).filter(AuditEvent.action == "cell.wardens").all()
+    assert [e.actor for e in lines] == ["cli", "li"]  # the refused change left no line
