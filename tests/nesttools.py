@@ -34,3 +34,13 @@ def write_features(path: Path, shapes: list, props: list[dict] | None = None) ->
     ]
     path.write_text(json.dumps({"type": "FeatureCollection", "features": features}), "utf-8")
     return path
+
+
+STREETS = ["新阳路街道", "抚顺街道", "安静街道"]
+
+
+def street_file(tmp_path, cuts, names=STREETS, codes=("230102001", "230102002", "230102003"), **kw):
+    """Three streets cut from the district at the given longitudes, as a GeoJSON file."""
+    shapes = strips(cuts, **kw)
+    props = [{"name": n, "code": c, "pop": 1} for n, c in zip(names, codes, strict=False)]
+    return write_features(tmp_path / "streets.geojson", shapes, props)

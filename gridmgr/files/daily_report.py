@@ -84,6 +84,13 @@ def write_daily_xlsx(
     the worst cells and the open findings, each with its Chinese headers."""
     from openpyxl import Workbook
 
+    if isinstance(out, str | Path):  # opened first: a failed save leaves the sheets' writers open
+        try:
+            with open(out, "wb") as fh:
+                write_daily_xlsx(title, rows, worst, findings, fh)
+        except OSError as exc:
+            raise InvalidInput(f"cannot write {out}: {exc.strerror or exc}") from None
+        return
     wb = Workbook(write_only=True)
     sheet = wb.create_sheet(REPORT_SHEET)
     sheet.append([_text(title)])

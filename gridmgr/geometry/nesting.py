@@ -46,6 +46,8 @@ def main_holder(cells_m: GeoArray, holders_m: GeoArray) -> npt.NDArray[np.int64]
     shared = shapely.area(shapely.intersection(cells_m[cell_idx], holders_m[holder_idx]))
     keep = shared > 0
     cell_idx, holder_idx, shared = cell_idx[keep], holder_idx[keep], shared[keep]
+    if not len(cell_idx):  # holders only touch the cells (an edge or a corner): none holds any
+        return best
     # sorted by cell, then by overlap: each cell's last pair is its largest overlap
     order = np.lexsort((shared, cell_idx))
     last = np.r_[cell_idx[order][1:] != cell_idx[order][:-1], True]

@@ -8,7 +8,7 @@ from sqlalchemy import event, select, update
 from gridmgr import services
 from gridmgr.db.models import Area, Cell, GridPlan
 from gridmgr.db.store import transaction
-from gridmgr.errors import Conflict, InvalidInput
+from gridmgr.errors import Conflict, InvalidInput, NotFound
 
 from conftest import GEODATA
 
@@ -90,3 +90,55 @@ def test_an_area_coded_from_its_slug_before_keeps_its_codes_one_series(engine):
     services.grid(engine, "area", count=6)
     codes = list(services.plan_cells(engine, "area")["code"])
     assert len(codes) == 6 and all(c.startswith("AREA-") for c in codes), codes
+
+
+def test_area_add_and_list(engine, park):
+    again = services.add_area(engine, PARK, name="Haibin Children's Park")
+    assert again.slug == f"{park}-2"
+    rows = services.list_areas(engine)
+    assert [r.slug for r in rows] == [park, f"{park}-2"]
+    assert rows[0].cells == 30 and rows[0].plan_version == 1 and rows[1].cells == 0
+    assert rows[1].plan_version is None
+    info = services.get_area(engine, park)
+    assert (info.slug, info.kind, info.plan_version, info.cells) == (park, "park", 1, 30)
+    assert info.area_m2 == pytest.approx(rows[0].area_m2) and info.outline.geom_type.endswith(
+        "Polygon"
+    )
+    with pytest.raises(NotFound, match="no area"):
+        services.grid(engine, "nowhere", count=3)
+    with pytest.raises(InvalidInput, match="time zone"):
+        services.add_area(engine, PARK, name="x", timezone="Mars/Olympus")
+
+
+@pytest.mark.parametrize(
+    ("code", "first"),
+    [("230102", "230102001"), ("230102001", "230102001001"), ("230102001002", "230102001002001"),
+     ("HB-", "HB-001")],
+)  # fmt: skip
+def test_administrative_code_prefixes(engine, code, first):
+    slug = services.add_area(engine, PARK, name=f"Park {code}", code=code).slug
+    services.grid(engine, slug, count=30)
+    codes = sorted(services.plan_cells(engine, slug)["code"])
+    assert codes[0] == first and codes[-1] == first[:-3] + "030"
+    assert all(c.startswith(code) and len(c) == len(first) for c in codes)
+
+
+@pytest.mark.parametrize("code", ["2301020", "23010", "2301020010020", "37 02 12"])
+def test_administrative_codes_of_the_wrong_length_are_refused(engine, code):
+    with pytest.raises(InvalidInput, match="code prefix"):
+        services.add_area(engine, PARK, name="Park", code=code)
+    assert services.list_areas(engine) == []
+
+
+def test_tree_order_puts_children_under_parents_at_any_depth():
+    from gridmgr.services.areas import AreaSummary, area_tree
+
+    def row(slug, parent=None):
+        return AreaSummary(slug, slug, "area", 1.0, None, 0, parent)
+
+    rows = [row("b"), row("a"), row("c1", "b"), row("c0", "b"), row("d", "c1"), row("x", "gone")]
+    tree = area_tree(rows)
+    assert [(d, a.slug) for d, a in tree] == [
+        (0, "a"), (0, "b"), (1, "c0"), (1, "c1"), (2, "d"), (0, "x"),
+    ]  # fmt: skip
+    assert sorted(a.slug for _, a in tree) == sorted(r.slug for r in rows)

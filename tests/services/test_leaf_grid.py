@@ -9,26 +9,9 @@ import pytest
 
 from gridmgr import services
 from gridmgr.errors import InvalidInput
-from gridmgr.services.area_import import import_areas
 from gridmgr.services.leaf_grid import grid_leaves, holds_children
 
-from nesttools import WEST, district, strips, write_features
 from webtools import table_counts
-
-CUTS = [WEST + 0.0113, WEST + 0.0301]
-
-
-@pytest.fixture
-def streets(engine, tmp_path):
-    """The made-up district with three streets coded 230102001..3; (district slug, street slugs)."""
-    top = write_features(tmp_path / "d.geojson", [district()])
-    slug = services.add_area(engine, top, name="道里区", code="230102").slug
-    props = [{"name": f"S{k}", "code": f"23010200{k + 1}"} for k in range(3)]
-    path = write_features(tmp_path / "s.geojson", strips(CUTS), props)
-    got = import_areas(
-        engine, path, parent=slug, level="street", name_field="name", code_field="code"
-    )
-    return slug, got.slugs
 
 
 def test_count_is_shared_by_land_and_codes_follow_the_streets(engine, streets):
@@ -80,29 +63,3 @@ def test_too_few_cells_or_no_children_is_refused_and_nothing_written(engine, str
     with pytest.raises(InvalidInput, match="has no child areas"):
         grid_leaves(engine, kids[0], count=5)
     assert table_counts(engine) == before
-
-
-def test_wardens_are_shared_over_the_leaves_each_in_one(engine, streets, tmp_path):
-    from gridmgr.services.leaf_staff import auto_assign_leaves
-
-    top, kids = streets
-    grid_leaves(engine, top, count=30)
-    csv = tmp_path / "w.csv"
-    csv.write_text("name,phone\nw0,13800000000\nw1,13800000001\n", "utf-8")
-    services.import_wardens(engine, csv)
-    before = table_counts(engine)
-    with pytest.raises(InvalidInput, match="2 wardens cannot staff the 3 leaf areas"):
-        auto_assign_leaves(engine, top)
-    assert table_counts(engine) == before
-    csv.write_text("name,phone\n" + "".join(f"x{k},1390000{k:04d}\n" for k in range(43)), "utf-8")
-    services.import_wardens(engine, csv)
-    done = auto_assign_leaves(engine, top)
-    assert done.wardens == 45 and sum(x.wardens for x in done.leaves.values()) == 45
-    seen: dict[str, str] = {}
-    for slug in kids:
-        cells = services.area_staff(engine, slug).cells
-        assert all(c.posts for c in cells)
-        for name in {p.name for c in cells for p in c.posts}:
-            assert seen.setdefault(name, slug) == slug  # in one street only
-        assert abs(done.leaves[slug].wardens - 45 * len(cells) / 30) < 1
-    assert len(seen) == 45

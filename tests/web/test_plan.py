@@ -521,37 +521,6 @@ def test_an_upload_kept_for_one_planner_is_not_anothers(site, tmp_path):
     assert client.post(f"/areas/{seeded.slug}/plan/commit", data=fields).status_code == 302
 
 
-@pytest.mark.parametrize(
-    ("sent", "saved"),
-    [
-        ("../../etc/passwd.geojson", "passwd.geojson"),
-        ("C:\\Users\\李\\公园.GeoJSON", "upload.geojson"),
-        ("roads v2.zip", "roads_v2.zip"),
-        ("cells", "cells"),
-        ("x.json;rm -rf", "x.jsonrm_-rf"),
-    ],
-)
-def test_uploads_are_saved_under_safe_names_that_keep_the_extension(sent, saved):
-    from gridmgr.services.uploads import display_name, upload_name
-
-    assert upload_name(sent) == saved
-    assert "/" not in display_name(sent) and "\\" not in display_name(sent)
-
-
-def test_saved_uploads_are_removed_and_messages_name_the_upload():
-    from gridmgr.errors import InvalidInput
-    from gridmgr.services.uploads import saved_upload
-
-    folder = None
-    with (
-        pytest.raises(InvalidInput) as caught,
-        saved_upload(io.BytesIO(b"{"), "我的.geojson") as path,
-    ):
-        folder = path.parent
-        raise InvalidInput(f"{path}: bad")
-    assert str(caught.value) == "我的.geojson: bad" and not folder.exists()
-
-
 def test_new_area_form_takes_the_datum_and_checks_the_time_zone(site):
     from gridmgr import services
 

@@ -1,4 +1,4 @@
-"""The JSON API under /api/v1 and the services behind it, on SQLite and PostGIS."""
+"""The JSON API under /api/v1 (`web/api/routes.py`), on SQLite and PostGIS."""
 
 from __future__ import annotations
 
@@ -14,8 +14,6 @@ import pytest
 import shapely
 import shapely.geometry
 
-from gridmgr.errors import NotFound
-
 from conftest import ROOT
 from webtools import (
     PASSWORD,
@@ -29,7 +27,6 @@ from webtools import (
 )
 
 API = "/api/v1"
-LATER = datetime.now(UTC) + timedelta(days=3)  # "now" for rounds logged on days still to come
 SQUARE = {
     "type": "Polygon",
     "coordinates": [
@@ -72,96 +69,6 @@ def _error(resp, status: int) -> dict:
     assert set(body) == {"error"} and set(body["error"]) == {"code", "message", "details"}
     assert "Traceback" not in body["error"]["message"]
     return body["error"]
-
-
-# --- services --------------------------------------------------------------------------------
-
-
-def test_warden_cells_show_todays_rounds_by_the_schedule_rules(engine, park):
-    from gridmgr import services
-
-    code = park.codes[0]
-    for t in ("08:10", "14:00", "15:10"):
-        services.record_round(engine, park.slug, code, "warden1", at=_tomorrow_local(t), now=LATER)
-    mine = services.warden_cells(engine, "warden1", at=_tomorrow_local("15:20"))
-    assert [c.code for c in mine.cells] == [code]
-    cell = mine.cells[0]
-    assert cell.area == park.slug and cell.area_name == "Haibin Park"
-    assert cell.geometry.geom_type in ("Polygon", "MultiPolygon")
-    assert [(f"{r.at:%H:%M}", r.status) for r in cell.rounds] == [
-        ("08:00", "done"),
-        ("12:00", "late"),
-        ("18:00", "upcoming"),
-    ]
-    assert (cell.extra.done, cell.extra.expected) == (1, 1)
-    assert cell.status == "ok"
-    assert cell.last_round.isoformat().endswith("15:10:00+08:00")
-    assert len(cell.logged) == 3
-    report = services.coverage_report(
-        engine, park.slug, at=_tomorrow_local("15:20"), with_cells=True
-    )
-    assert report.cells.status[0] == cell.status
-    later = services.warden_cells(engine, "warden1", at=_tomorrow_local("19:45"))
-    assert [r.status for r in later.cells[0].rounds] == ["done", "late", "overdue"]
-    assert later.cells[0].status == "overdue"
-    due = services.warden_cells(engine, "warden2", at=_tomorrow_local("08:20"))
-    assert [r.status for r in due.cells[0].rounds] == ["due", "upcoming", "upcoming"]
-    with pytest.raises(NotFound):
-        services.warden_cells(engine, "nobody")
-
-
-def test_warden_cells_agree_with_the_coverage_report_round_by_round(engine, park):
-    """One warden in all 30 cells with rounds logged at scattered times: each cell's done and late
-    rounds and its status are what the coverage report's day summary and cell status say."""
-    import random
-
-    from gridmgr import services
-
-    services.assign(engine, park.slug, park.codes, "warden1")
-    services.set_schedule(engine, park.slug, park.codes[:10], times=["08:00", "09:00"], extra=0)
-    rng = random.Random(7)
-    day = (datetime.now(UTC) + timedelta(hours=8) + timedelta(days=1)).date()  # after the plan
-    for code in park.codes:
-        for _ in range(rng.randrange(0, 5)):
-            minute = rng.randrange(6 * 60, 22 * 60)
-            at = f"{day.isoformat()}T{minute // 60:02d}:{minute % 60:02d}"
-            services.record_round(engine, park.slug, code, "warden1", at=at, now=LATER)
-    for hhmm in ("08:45", "12:10", "23:59"):
-        moment = f"{day.isoformat()}T{hhmm}"
-        mine = {c.code: c for c in services.warden_cells(engine, "warden1", at=moment).cells}
-        report = services.coverage_report(engine, park.slug, at=moment, day=day, with_cells=True)
-        round_status = dict(zip(report.cells.code, report.cells.round_status, strict=True))
-        assert len(mine) == 30
-        for row in report.day.cells:
-            rounds = [r.status for r in mine[row.code].rounds]
-            assert rounds.count("done") == row.done, (hhmm, row)
-            assert rounds.count("late") == row.late, (hhmm, row)
-            assert rounds.count("overdue") == row.missed, (hhmm, row)
-            assert mine[row.code].status == round_status[row.code], hhmm
-
-
-def test_set_cell_wardens_replaces_in_one_go_and_refuses_unknown_names(engine, park):
-    from gridmgr import services
-    from gridmgr.errors import InvalidInput
-    from gridmgr.services.posts import Post, set_cell_wardens
-
-    code = park.codes[2]
-    got = set_cell_wardens(
-        engine, park.slug, code, [{"name": "warden7", "role": "leader"}, {"name": "warden8"}]
-    )
-    assert got.wardens == (Post("warden7", "leader"), Post("warden8", "member"))
-    with pytest.raises(InvalidInput, match="no warden named 'ghost'"):
-        set_cell_wardens(engine, park.slug, code, [{"name": "warden9"}, {"name": "ghost"}])
-    cells = services.plan_cells(engine, park.slug).set_index("code")
-    assert cells.loc[code, "wardens"] == "warden7 (leader); warden8 (member)"  # unchanged
-    set_cell_wardens(engine, park.slug, code, [], actor="li")
-    assert services.plan_cells(engine, park.slug).set_index("code").loc[code, "wardens"] == ""
-    from gridmgr.db.models import AuditEvent
-    from gridmgr.db.store import reading
-
-    with reading(engine) as s:
-        lines = s.query(AuditEvent).filter(AuditEvent.action == "cell.wardens").all()
-    assert [e.actor for e in lines] == ["cli", "li"]  # the refused change left no line
 
 
 # --- each endpoint ---------------------------------------------------------------------------
@@ -1075,26 +982,6 @@ def test_compact_cells_decode_to_the_geojson_cells(site, engine):
     ).get_json()["slug"]
     nothing = client.get(f"{API}/areas/{empty}/cells?format=compact", headers=tok["manager"])
     assert nothing.status_code == 200 and _decode_compact(nothing.get_json()) == []
-
-
-def test_compact_codes_fall_back_to_strings_when_they_are_not_a_prefix_and_a_number():
-    import pandas as pd
-
-    from gridmgr.web.api.cells_json import code_column
-
-    assert code_column(pd.Series(["A-01", "A-02", "A-10"])) == {
-        "prefix": "A-",
-        "width": 2,
-        "numbers": [1, 2, 10],
-    }
-    assert code_column(pd.Series(["A-9", "A-10"])) == {
-        "prefix": "A-",
-        "width": 0,
-        "numbers": [9, 10],
-    }
-    assert code_column(pd.Series(["A-09", "A-100"])) == ["A-09", "A-100"]
-    assert code_column(pd.Series(["EAST", "WEST-2"])) == ["EAST", "WEST-2"]
-    assert code_column(pd.Series(["7"])) == {"prefix": "", "width": 1, "numbers": [7]}
 
 
 def test_cells_at_an_earlier_moment_are_the_plan_of_that_moment(site, engine):

@@ -1,6 +1,7 @@
-"""Scoped users through the JSON API on SQLite and PostGIS: every endpoint of the API's matrix for
-managers and planners scoped over the park and beside it, refusals writing nothing; and issue 15's
-acceptance 2: a street manager's token sees its street only, the district's roll-up refused."""
+"""The scope check before every request (`web/scope.py`), through the JSON API on SQLite and
+PostGIS: every endpoint of the API's matrix for managers and planners scoped over the park and beside
+it, refusals writing nothing; and issue 15's acceptance 2: a street manager's token sees its street
+only, the district's roll-up refused."""
 
 from __future__ import annotations
 

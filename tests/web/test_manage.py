@@ -1,5 +1,6 @@
-"""The manager's coverage map and the warden's page: through the Flask test client on both databases,
-and in a real headless Chromium (SQLite only, to keep it quick) that may ask nothing of other servers."""
+"""The coverage map and the areas list (`web/manage.py`), and who reaches which page: through the Flask
+test client on both databases, and in a real headless Chromium (SQLite only, to keep it quick) that may
+ask nothing of other servers, with the warden's page beside the map."""
 
 from __future__ import annotations
 
@@ -15,11 +16,9 @@ import pytest
 
 from conftest import ROOT
 from webtools import (
-    PASSWORD,
     app_on,
     browser_login,
     chromium,
-    csrf_of,
     live_server,
     login,
     seed_park,
@@ -40,12 +39,6 @@ def _due_now(engine, slug: str, code: str) -> None:
 
 
 # --- the test client, on SQLite and PostGIS ----------------------------------------------------
-
-
-@pytest.fixture
-def site(engine, app_factory, tmp_path):
-    seeded = seed_park(engine, tmp_path)
-    return app_factory(TILES_URL=""), seeded
 
 
 def test_map_page_inlines_small_plans_with_local_assets_only(site):
@@ -130,18 +123,6 @@ def test_a_big_plan_at_an_earlier_moment_loads_the_plan_of_that_moment(site, eng
     assert "plan v2 · 12 cells" in now
 
 
-def test_a_warden_without_cells_gets_a_plain_page(site, engine):
-    from gridmgr import services
-
-    app, _ = site
-    services.add_warden(engine, "Newcomer")
-    services.add_user(engine, "newcomer", role="warden", password=PASSWORD, warden="Newcomer")
-    client = app.test_client()
-    login(client, "newcomer")
-    got = client.get("/me")
-    assert got.status_code == 200 and "You hold no cells yet" in got.get_data(as_text=True)
-
-
 @pytest.mark.parametrize(
     ("username", "path", "status"),
     [
@@ -177,34 +158,6 @@ def test_the_areas_list_links_each_role_to_its_pages(site, username, links):
     html = client.get("/areas").get_data(as_text=True)
     found = re.findall(rf'href="/areas/{seeded.slug}/(\w+)"', html)
     assert found == links
-
-
-def test_warden_logs_a_round_in_its_own_cell_only(site, engine):
-    from gridmgr import services
-
-    app, seeded = site
-    own, other = seeded.codes[0], seeded.codes[1]
-    client = app.test_client()
-    login(client, "warden1")
-    page = client.get("/me").get_data(as_text=True)
-    assert own in page and other not in page and "Log a round now" in page
-    token = csrf_of(client, "/me")
-    got = client.post(f"/me/cells/{seeded.slug}/{own}/rounds", data={"csrf_token": token})
-    assert got.status_code == 303 and got.headers["Location"].startswith("/me#cell-")
-    assert "Round logged in" in client.get("/me").get_data(as_text=True)
-    refused = client.post(f"/me/cells/{seeded.slug}/{other}/rounds", data={"csrf_token": token})
-    assert refused.status_code == 403 and "do not hold" in refused.get_data(as_text=True)
-    assert client.post(f"/me/cells/{seeded.slug}/{own}/rounds").status_code == 400  # no CSRF token
-    with_note = client.post(
-        f"/me/cells/{seeded.slug}/{own}/rounds",
-        data={"csrf_token": token, "note": XSS, "back": "cell"},
-    )
-    assert with_note.headers["Location"].startswith(f"/me/cells/{seeded.slug}/{own}")
-    cell_page = client.get(f"/me/cells/{seeded.slug}/{own}").get_data(as_text=True)
-    assert XSS not in cell_page and "&lt;img src=x onerror=alert(1)&gt;" in cell_page
-    cells = services.warden_cells(engine, "warden1").cells
-    assert len(cells[0].logged) == 2
-    assert not services.warden_cells(engine, "warden2").cells[0].logged
 
 
 def test_user_text_is_escaped_in_every_page(engine, app_factory, tmp_path):
