@@ -1,0 +1,37 @@
+"""Mapbox Vector Tiles (MVT, protobuf) written in Python with the mapbox-vector-tile package: the
+SQLite way to the tiles PostGIS makes with ST_AsMVT (`gridmgr.db.tiles`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import mapbox_vector_tile
+import numpy as np
+import numpy.typing as npt
+
+from gridmgr.geometry.tiles import EXTENT
+
+MVT_TYPE = "application/vnd.mapbox-vector-tile"
+
+
+def encode_tile(
+    layer: str, shapes: npt.NDArray[np.object_], properties: Mapping[str, Sequence[Any]]
+) -> bytes:
+    """One layer of features as MVT bytes: `shapes` already in the tile's units (y down, see
+    `geometry.tiles.shapes_in_tile`; None is left out) with each property column's value; b"" when
+    no feature is left."""
+    names = list(properties)
+    columns = [list(properties[n]) for n in names]
+    features = [
+        {"geometry": g, "properties": {n: col[k] for n, col in zip(names, columns, strict=True)}}
+        for k, g in enumerate(shapes)
+        if g is not None
+    ]
+    if not features:
+        return b""
+    encoded: bytes = mapbox_vector_tile.encode(
+        [{"name": layer, "features": features}],
+        default_options={"extents": EXTENT, "y_coord_down": True},
+    )
+    return encoded
