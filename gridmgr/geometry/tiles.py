@@ -77,14 +77,17 @@ def shapes_in_tile(
     shapes: npt.NDArray[np.object_], tile: Tile, buffer: int = BUFFER
 ) -> npt.NDArray[np.object_]:
     """WGS84 polygons in the tile's integer grid (y down), cut to the tile grown by `buffer` units,
-    vertices on whole units, made valid; a shape that does not meet the tile or collapses to no area
-    at this zoom becomes None. One array operation for all the shapes, no loop per shape."""
+    vertices on whole units, valid, each exterior ring counter-clockwise in these numbers (clockwise
+    on the screen, as MVT wants) and holes the other way; a shape that does not meet the tile or
+    collapses to no area at this zoom becomes None. Array operations for all the shapes at once."""
     moved = shapely.transform(shapes, lambda xy: _to_tile(xy, tile))
     cut = shapely.clip_by_rect(moved, -buffer, -buffer, EXTENT + buffer, EXTENT + buffer)
-    snapped = shapely.set_precision(cut, 1.0)  # whole units, kept valid (collapsed parts dropped)
-    polygonal = shapely.get_type_id(snapped)
-    keep = np.isin(polygonal, (3, 6)) & ~shapely.is_empty(snapped)
-    keep &= shapely.area(snapped) > 0
+    snapped = shapely.transform(cut, np.rint)
+    broken = np.flatnonzero(~shapely.is_valid(snapped) & ~shapely.is_empty(snapped))
+    if len(broken):  # rounding pinched a few: snap-round those properly (slow, so only those)
+        snapped[broken] = shapely.set_precision(cut[broken], 1.0)
+    keep = np.isin(shapely.get_type_id(snapped), (3, 6)) & (shapely.area(snapped) > 0)
     out = np.full(len(shapes), None, dtype=object)
-    out[keep] = snapped[keep]
+    # normalize turns exterior rings clockwise in these numbers and holes the other way; reversed
+    out[keep] = shapely.reverse(shapely.normalize(snapped[keep]))
     return out
