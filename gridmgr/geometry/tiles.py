@@ -46,13 +46,16 @@ class Tile:
 def tile_of(z: int, x: int, y: int) -> Tile:
     """The tile z/x/y, or NotFound naming the part out of range (zoom 0 to 24, x and y 0 to 2^z - 1)."""
     if not 0 <= z <= MAX_ZOOM:
-        raise NotFound(f"tile zoom {z} is out of range; use a zoom from 0 to {MAX_ZOOM}")
+        raise NotFound.of(
+            "tile zoom {z} is out of range; use a zoom from 0 to {top}", z=z, top=MAX_ZOOM
+        )
     last = (1 << z) - 1
     for name, value in (("x", x), ("y", y)):
         if not 0 <= value <= last:
-            raise NotFound(
-                f"tile {name} {value} is out of range at zoom {z}; use a {name} from 0 to {last}"
-            )
+            raise NotFound.of(
+                "tile {name} {value} is out of range at zoom {z}; use a {name} from 0 to {last}",
+                name=name, value=value, z=z, last=last,
+            )  # fmt: skip
     return Tile(z, x, y)
 
 

@@ -21,7 +21,9 @@ def tile(slug: str, z: int, x: int, y: int):
     """One Mapbox Vector Tile of the plan's cells (layer `cells`); 204 without body when none meets it."""
     version = request.args.get("plan") or None
     if version is not None and not (version.isdigit() and 1 <= int(version) <= PLAN_MAX):
-        raise InvalidInput(f"plan must be a plan's version number (1, 2, ...), got {version!r}")
+        raise InvalidInput.of(
+            "plan must be a plan's version number (1, 2, ...), got {version!r}", version=version
+        )
     made = plan_tile(
         engine_of(), slug, z, x, y, at=moment_arg(),
         plan=None if version is None else int(version),
