@@ -9,6 +9,7 @@ from gridmgr.errors import InvalidInput
 from gridmgr.files.tiles import MVT_TYPE
 from gridmgr.services.tiles import plan_tile
 from gridmgr.web import engine_of
+from gridmgr.web.api.cells_json import collector_paused
 from gridmgr.web.api.openapi_tiles import PLAN_MAX
 from gridmgr.web.api.routes import READERS, bp, moment_arg
 from gridmgr.web.auth import roles_required
@@ -24,10 +25,11 @@ def tile(slug: str, z: int, x: int, y: int):
         raise InvalidInput.of(
             "plan must be a plan's version number (1, 2, ...), got {version!r}", version=version
         )
-    made = plan_tile(
-        engine_of(), slug, z, x, y, at=moment_arg(),
-        plan=None if version is None else int(version),
-    )  # fmt: skip
+    with collector_paused():  # as for the cells: many small objects, no full collections
+        made = plan_tile(
+            engine_of(), slug, z, x, y, at=moment_arg(),
+            plan=None if version is None else int(version),
+        )  # fmt: skip
     if not made.data:
         resp = Response(status=204)
         resp.headers["Cache-Control"] = "private, no-cache"
