@@ -21,12 +21,13 @@ _MVT_SQL = text(
     f"""
 WITH p AS (
     SELECT * FROM unnest(CAST(:ids AS bigint[]), CAST(:codes AS text[]), CAST(:status AS text[]),
-                         CAST(:wardens AS text[]), CAST(:counts AS integer[]))
-        AS t(id, code, status, wardens, wardens_count)
+                         CAST(:wardens AS text[]), CAST(:counts AS integer[]),
+                         CAST(:posts AS text[]))
+        AS t(id, code, status, wardens, wardens_count, posts)
 ), m AS (
     SELECT ST_AsMVTGeom(ST_Transform(c.geometry, 3857), ST_TileEnvelope(:z, :x, :y),
                         {EXTENT}, {BUFFER}, true) AS geom,
-           p.code, p.status, p.wardens, p.wardens_count
+           p.code, p.status, p.wardens, p.wardens_count, p.posts
     FROM cells c JOIN p ON p.id = c.id
     WHERE c.plan_id = :plan
       AND c.geometry && ST_Transform(ST_TileEnvelope(:z, :x, :y, margin => {BUFFER / EXTENT}), 4326)
@@ -89,6 +90,7 @@ def mvt_in_db(
     status: Sequence[str],
     wardens: Sequence[str],
     counts: Sequence[int],
+    posts: Sequence[str],
 ) -> bytes:
     """The tile's `cells` layer as PostGIS makes it, with each cell's (by id) properties given."""
     data = s.execute(
@@ -99,6 +101,7 @@ def mvt_in_db(
             "status": list(status),
             "wardens": list(wardens),
             "counts": [int(n) for n in counts],
+            "posts": list(posts),
             "z": tile.z,
             "x": tile.x,
             "y": tile.y,

@@ -4,6 +4,7 @@ Vector Tile layer `cells` (made by PostGIS on PostgreSQL, in Python on SQLite)."
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -47,7 +48,8 @@ def plan_tile(
     plan: int | None = None,
 ) -> PlanTile:
     """The tile z/x/y of the area's plan: the active one, the one in force at `at`, or version `plan`;
-    each cell with its code, status at `at` (default now), wardens' names and their count.
+    each cell with its code, status at `at` (default now), wardens' names and their count, and its
+    posts as JSON text ([[name, role], ...]).
 
     Status and wardens are read for the tile's cells only, and judged by the coverage report's rules.
     """
@@ -68,15 +70,19 @@ def plan_tile(
         posts = tile_posts(s, in_tile)
         post_cell = by_id[np.searchsorted(ids, [p[0] for p in posts], sorter=by_id)]
         names: list[list[str]] = [[] for _ in ids]
+        pairs: list[list[tuple[str, str]]] = [[] for _ in ids]
         for k, p in zip(post_cell.tolist(), posts, strict=True):
             names[k].append(str(p[1]))
+            pairs[k].append((str(p[1]), str(p[2])))
         counts = np.bincount(post_cell.astype(np.int64), minlength=len(ids))
         rounds = read_rounds(s, ids, tz, moment, cells=in_tile)
         status = map_status(rounds.status(moment, tz).status, counts > 0)
         wardens = [", ".join(n) for n in names]
+        # each post as [name, role] in JSON text, for maps that show roles (names may hold commas)
+        post_texts = [json.dumps(p, ensure_ascii=False, separators=(",", ":")) for p in pairs]
         if postgres:
             data = mvt_in_db(s, chosen.id, tile, ids.tolist(), codes, list(status), wardens,
-                             counts.tolist())  # fmt: skip
+                             counts.tolist(), post_texts)  # fmt: skip
             return PlanTile(chosen.version, data, len(ids))
     shown = shapes_in_tile(shapes, tile)
     data = encode_tile(
@@ -87,6 +93,7 @@ def plan_tile(
             "status": [str(v) for v in status],
             "wardens": wardens,
             "wardens_count": counts.tolist(),
+            "posts": post_texts,
         },
     )
     return PlanTile(chosen.version, data, len(ids))

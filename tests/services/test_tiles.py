@@ -4,6 +4,7 @@ wardens, drawn within a pixel of its shape; both databases make the same tiles."
 
 from __future__ import annotations
 
+import json
 import math
 from datetime import UTC, datetime, timedelta
 
@@ -84,9 +85,8 @@ def test_every_cell_meeting_a_tile_is_in_it_once_with_its_status_and_wardens(eng
     assert report.cells is not None
     status = dict(zip(report.cells.code, report.cells.status, strict=True))
     assert len(set(status.values())) >= 3  # the property is checked over several statuses
-    wardens = {
-        c: [n for n, _ in w] for c, w in zip(report.cells.code, report.cells.wardens(), strict=True)
-    }
+    posts = dict(zip(report.cells.code, report.cells.wardens(), strict=True))
+    wardens = {c: [n for n, _ in w] for c, w in posts.items()}
     seen_at_16: set[str] = set()
     for z in (13, 15, 16, 17):
         for z_, x, y in tiles_over(cells.total_bounds, z):
@@ -109,6 +109,7 @@ def test_every_cell_meeting_a_tile_is_in_it_once_with_its_status_and_wardens(eng
                 assert sorted(p["wardens"].split(", ") if p["wardens"] else []) == sorted(
                     wardens[p["code"]]
                 )
+                assert sorted(map(tuple, json.loads(p["posts"]))) == sorted(posts[p["code"]])
                 if z_ == 16:
                     seen_at_16.add(p["code"])
     assert seen_at_16 == set(cells.index)  # the tiles of one zoom together show every cell
@@ -187,7 +188,8 @@ def test_sqlite_and_postgis_tiles_agree(tmp_path):
                 for t in tiles_over(bounds, z):
                     got[t] = sorted(
                         (f["properties"]["code"], f["properties"]["status"],
-                         f["properties"]["wardens"], f["properties"]["wardens_count"])
+                         f["properties"]["wardens"], f["properties"]["wardens_count"],
+                         f["properties"]["posts"])
                         for f in decoded(plan_tile(engine, seeded.slug, *t, at=moment()).data)
                     )  # fmt: skip
             tiles.append(got)

@@ -39,7 +39,8 @@ PATHS: dict[str, Any] = {
             "description": f"Web Mercator tile z/x/y (EPSG:3857) with one layer `cells` (extent "
             f"{EXTENT}, buffer {BUFFER}): each cell meeting the tile, cut to it, with the properties "
             "`code`, `status` (ok|due|overdue|unstaffed|unscheduled at `at`, as the coverage map "
-            'colours it), `wardens` (names joined by ", ") and `wardens_count`. The coverage map '
+            'colours it), `wardens` (names joined by ", "), `wardens_count` and `posts` (JSON '
+            "text of [[name, role], ...]). The coverage map "
             "draws big plans from these (GRIDMGR_TILES_ABOVE). No cell shows in the tile: 204 "
             "without body.",
             "parameters": [

@@ -86,6 +86,17 @@ def assert_fill_at(page, key: str, cell, fill: str) -> None:
     assert 110 <= pixel[3] <= 145  # fillOpacity 0.5
 
 
+def hover_text(page, key: str, point) -> str:
+    """The tooltip's text with the pointer at a WGS84 point."""
+    x, y = screen_point(page, key, point.x, point.y)
+    page.mouse.move(x - 2, y - 2)
+    page.mouse.move(x, y)
+    page.wait_for_selector(".gm-tooltip", timeout=5_000)
+    text = page.inner_text(".gm-tooltip")
+    page.mouse.move(1, 1)  # off the map: the tooltip goes
+    return text
+
+
 def wait_drawn(page, key: str) -> None:
     page.wait_for_selector(f".folium-map[data-loaded-{key}]", state="attached", timeout=90_000)
 
@@ -187,6 +198,8 @@ def test_tiles_colour_cells_as_the_geojson_map_does(park, engine, db_url, tmp_pa
         )
         assert sorted(geojson) == sorted(cells.index)
         assert len(set(geojson.values())) >= 3  # several statuses compared
+        held = cells.geometry[park.codes[7]].representative_point()  # a warden's cell
+        tooltip = hover_text(page, key, held)
         app.config["TILES_ABOVE"] = 10  # the same map, drawn from tiles
         asked: list[str] = []
         page.on("request", lambda r: asked.append(r.url))
@@ -200,6 +213,11 @@ def test_tiles_colour_cells_as_the_geojson_map_does(park, engine, db_url, tmp_pa
         page.wait_for_timeout(300)
         drawn = page.evaluate(f"GridmgrMap.layers['{key}'].drawn")
         assert drawn == geojson
+        # the same rows, wardens with their roles (the page's inline cells add last and next round
+        # and today's rounds, as the fetched cells of plans over INLINE_CELLS_MAX do not)
+        tiled = hover_text(page, key, held)
+        assert tooltip.startswith(tiled) and tiled.count("\n") == 5, (tiled, tooltip)
+        assert "warden8 (" in tiled and park.codes[7] in tiled
         for code, cell in cells.geometry.items():  # and the canvas shows it inside each cell
             assert_fill_at(page, key, cell, geojson[code])
     app.extensions["gridmgr.engine"].dispose()

@@ -226,19 +226,29 @@
     });
     var entry = { map: map, layer: layer, byId: new Map(), loaded: false, tiles: true, drawn: drawn };
     layers[opts.key] = entry;
+    /* a tile's properties as the GeoJSON layer has them: `posts` (JSON text of [name, role] pairs,
+       parsed as data, never run) back into wardens as {name, role} */
+    function shown(props) {
+      if (typeof props.posts !== "string") return props;
+      var out = Object.assign({}, props);
+      try {
+        out.wardens = JSON.parse(props.posts).map(function (p) { return { name: p[0], role: p[1] }; });
+      } catch (e) { /* keep the names as they came */ }
+      return out;
+    }
     var tip = L.tooltip({ sticky: true, className: "gm-tooltip", direction: "auto" });
-    var shown = null;
+    var hovered = null;
     if (opts.tooltip.length) {
       layer.on("mouseover mousemove", function (ev) {
         var props = (ev.layer && ev.layer.properties) || {};
-        if (shown !== props) {
-          shown = props;
-          tip.setContent(infoBox(props, opts.tooltip, opts.valueLabels));
+        if (hovered !== props) {
+          hovered = props;
+          tip.setContent(infoBox(shown(props), opts.tooltip, opts.valueLabels));
         }
         tip.setLatLng(ev.latlng);
         if (!map.hasLayer(tip)) map.openTooltip(tip);
       });
-      layer.on("mouseout", function () { shown = null; map.closeTooltip(tip); });
+      layer.on("mouseout", function () { hovered = null; map.closeTooltip(tip); });
     }
     if (opts.popup.length) {
       layer.on("click", function (ev) {
@@ -246,7 +256,7 @@
         map.closeTooltip(tip);
         var popup = L.popup({ className: "gm-popup" })
           .setLatLng(ev.latlng)
-          .setContent(infoBox(props, opts.popup, opts.valueLabels))
+          .setContent(infoBox(shown(props), opts.popup, opts.valueLabels))
           .openOn(map);
         layer.fire("popupopen", { popup: popup, layer: { feature: { properties: props } } });
       });
