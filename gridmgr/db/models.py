@@ -124,6 +124,8 @@ class Cell(Base):
         Index("ix_cells_geometry_gist", "geometry", postgresql_using="gist").ddl_if(
             dialect="postgresql"
         ),
+        # a tile's cells by their bounding boxes, where no spatial index serves (SQLite)
+        Index("ix_cells_plan_bbox", "plan_id", "min_lon", "max_lon", "min_lat", "max_lat"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     plan_id: Mapped[int] = mapped_column(
@@ -135,6 +137,12 @@ class Cell(Base):
     geometry: Mapped[bytes] = mapped_column(Geometry)
     # the workload in the cell (households, visitors a day) when its plan was made with a weight
     weight: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # the cell's bounding box in degrees, written with it (NULL in rows older than migration 0013's
+    # fill): the vector tiles pick a tile's cells by it on SQLite
+    min_lon: Mapped[float | None] = mapped_column(Float, nullable=True)
+    min_lat: Mapped[float | None] = mapped_column(Float, nullable=True)
+    max_lon: Mapped[float | None] = mapped_column(Float, nullable=True)
+    max_lat: Mapped[float | None] = mapped_column(Float, nullable=True)
 
 
 class Warden(Base):

@@ -341,6 +341,7 @@ def insert_cells(
     geoms = np.asarray(cells.geometry.values)
     check_cells(geoms, cells["code"].to_numpy())
     wkb = shapely.to_wkb(geoms)
+    boxes = shapely.bounds(geoms).tolist()
     weights = (
         [None if pd.isna(w) else float(w) for w in cells["weight"]]
         if "weight" in cells
@@ -354,8 +355,14 @@ def insert_cells(
             "area_m2": float(a),
             "geometry": g,
             "weight": w,
+            "min_lon": b[0],
+            "min_lat": b[1],
+            "max_lon": b[2],
+            "max_lat": b[3],
         }
-        for c, s, a, g, w in zip(cells["code"], seqs, cells["area_m2"], wkb, weights, strict=True)
+        for c, s, a, g, w, b in zip(
+            cells["code"], seqs, cells["area_m2"], wkb, weights, boxes, strict=True
+        )
     ]
     for start in range(0, len(rows), INSERT_CHUNK):
         bulk_insert(session, Cell, rows[start : start + INSERT_CHUNK])

@@ -311,10 +311,9 @@ def _report(read: _Read, *, day: date | None = None, with_cells: bool = False) -
         )
     cells = None
     if with_cells:
-        unstaffed = ~staffed & (status != "unscheduled")
         cells = CellStates(
             code=codes,
-            status=np.where(unstaffed, "unstaffed", status).astype(object),
+            status=map_status(status, staffed),
             round_status=status,
             last_round=now.last_round,
             next_round=now.next_round,
@@ -343,6 +342,15 @@ def _report(read: _Read, *, day: date | None = None, with_cells: bool = False) -
         evidence=read.evidence,
         evidence_codes=codes,
     )
+
+
+def map_status(
+    round_status: npt.NDArray[np.object_], staffed: npt.NDArray[np.bool_]
+) -> npt.NDArray[np.object_]:
+    """The status the maps colour a cell by: its round status, but "unstaffed" for a scheduled cell
+    no warden holds (the cells API, the coverage map and its tiles all take it from here)."""
+    unstaffed = ~staffed & (round_status != "unscheduled")
+    return np.where(unstaffed, "unstaffed", round_status).astype(object)
 
 
 def _warden_load(

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -41,6 +42,7 @@ def read_rounds(
     *,
     plan_id: int | None = None,
     plan_ids: Sequence[int] | None = None,
+    cells: Select[Any] | None = None,
     day: date | None = None,
 ) -> CellRounds:
     """The schedules of the cells `ids` and the rounds logged in them from two days before the day (of
@@ -48,7 +50,7 @@ def read_rounds(
 
     Give `plan_id` when the cells are the whole plan: the rows are then selected by plan, not by a
     list of ids; `plan_ids` likewise when the cells are all those of several plans (a roll-up's
-    leaves). A million rounds arrive as one text the database joins (`int_rows`).
+    leaves); `cells` when they are those a select of cell ids gives (a map tile's). A million rounds arrive as one text the database joins (`int_rows`).
     """
     ids = np.asarray(ids, np.int64)
     by_id = np.argsort(ids)
@@ -57,11 +59,13 @@ def read_rounds(
         found = np.searchsorted(ids, np.asarray(cell_ids, np.int64), sorter=by_id)
         return by_id[found].astype(np.int64)
 
-    of_cells: Select[tuple[int]] | Select[int] | list[int] = [int(i) for i in ids]
+    of_cells: Select[Any] | Select[int] | list[int] = [int(i) for i in ids]
     if plan_id is not None:
         of_cells = select(Cell.id).where(Cell.plan_id == plan_id)
     elif plan_ids is not None:
         of_cells = select(Cell.id).where(Cell.plan_id.in_([int(p) for p in plan_ids]))
+    elif cells is not None:
+        of_cells = cells
     schedules = (
         plan_schedules(plan_id)
         if plan_id is not None

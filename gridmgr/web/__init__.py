@@ -68,6 +68,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     replica for read-only reports; default the database itself),
     TILES_URL and TILES_ATTRIBUTION (the base map; TILES_URL "" for none), MAX_UPLOAD_MB,
     SESSION_COOKIE_SECURE, INLINE_CELLS_MAX (plans with more cells load them from the API),
+    TILES_ABOVE (GRIDMGR_TILES_ABOVE: the coverage map of a plan with more cells draws vector tiles),
     LARGE_UPLOAD_MB and LARGE_UPLOADS_AT_ONCE (bodies over that size processed that many at a time).
     """
     config = dict(config or {})
@@ -93,6 +94,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         SESSION_COOKIE_NAME="gridmgr_session",
         PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
         INLINE_CELLS_MAX=3000,
+        TILES_ABOVE=int(os.environ.get("GRIDMGR_TILES_ABOVE", 5000)),
         LARGE_UPLOAD_MB=float(os.environ.get("GRIDMGR_LARGE_UPLOAD_MB", 5)),
         LARGE_UPLOADS_AT_ONCE=int(os.environ.get("GRIDMGR_LARGE_UPLOADS_AT_ONCE", 1)),
         SECRET_KEY=os.environ.get("GRIDMGR_SECRET_KEY") or None,

@@ -19,6 +19,7 @@ COMPRESSIBLE = (
     "application/problem+json",
     "application/xml",
     "image/svg+xml",
+    "application/vnd.mapbox-vector-tile",  # protobuf of many short repeated strings: gzip halves it
 )
 
 

@@ -61,18 +61,25 @@ def coverage_map(slug: str):
 
     `?at=2026-11-24T10:00` (the area's local time) shows an earlier moment. Plans with more than
     INLINE_CELLS_MAX cells are not put in the page: its script fetches them from the cells API in its
-    compact format, for the plan of the same moment.
+    compact format, for the plan of the same moment; plans with more than TILES_ABOVE cells are drawn
+    from the vector tiles API instead (only the tiles in view, each with its cells' status).
     """
     at = request.args.get("at", "").strip() or None
+    config = current_app.config
+    tiles_above = int(config["TILES_ABOVE"])
     data = services.coverage_map(
-        reports_engine_of(), slug, at=at, inline_max=int(current_app.config["INLINE_CELLS_MAX"])
-    )
+        reports_engine_of(), slug, at=at,
+        inline_max=min(int(config["INLINE_CELLS_MAX"]), tiles_above),
+    )  # fmt: skip
     report = data.report
     m = page_map(data.area.outline, name=data.area.name)
-    if report.cells is not None and data.shapes is not None:
+    tiled = report.cells_total > tiles_above
+    if tiled:
+        source: gpd.GeoDataFrame | str = _tiles_url(slug, at)
+    elif report.cells is not None and data.shapes is not None:
         frame = _cells_frame(report.cells, data.shapes, ZoneInfo(report.timezone))
         frame["rounds_today"] = rounds_today_texts(report)
-        source: gpd.GeoDataFrame | str = frame
+        source = frame
     else:
         # compact: about a fifth of the GeoJSON's bytes; the plan is the one in force at `at`
         source = url_for(
@@ -83,16 +90,29 @@ def coverage_map(slug: str):
             at=at,
             format="compact",
         )  # url_for leaves out a None `at`
-    cells = layers.cells_layer(
-        m,
-        source,
-        name=gettext("Cells"),
-        tooltip_fields=labels(CELL_TOOLTIP),
-        popup_fields=labels(CELL_TOOLTIP),
-        value_labels={"status": labels(layers.STATUS_LABELS), "role": labels(POST_ROLES)},
-        loaded_message=gettext("the cells could not be loaded from the server"),
-        loading_message=gettext("Loading cells…"),
-    )
+    value_labels = {"status": labels(layers.STATUS_LABELS), "role": labels(POST_ROLES)}
+    cells: layers.GeoJsonLayer
+    if tiled:
+        cells = layers.tiles_layer(
+            m,
+            str(source),
+            name=gettext("Cells"),
+            script=url_for("static", filename=f"vendor/{layers.VECTORGRID}"),
+            tooltip_fields=labels(CELL_TOOLTIP),
+            popup_fields=labels(CELL_TOOLTIP),
+            value_labels=value_labels,
+        )
+    else:
+        cells = layers.cells_layer(
+            m,
+            source,
+            name=gettext("Cells"),
+            tooltip_fields=labels(CELL_TOOLTIP),
+            popup_fields=labels(CELL_TOOLTIP),
+            value_labels=value_labels,
+            loaded_message=gettext("the cells could not be loaded from the server"),
+            loading_message=gettext("Loading cells…"),
+        )
     gaps = _pieces(report.ground.gaps, "gap", "G")
     overlaps = _pieces(report.ground.overlaps, "overlap", "O")
     pieces_tooltip = labels({"label": N_("Ground"), "size": N_("Size")})
@@ -157,6 +177,13 @@ FINDING_LABELS = {
     "failed": N_("the finding could not be loaded"),
 }
 FINDINGS_OUTLINE = {"color": "#c92a2a", "weight": 3, "opacity": 1, "dashArray": None}
+
+
+def _tiles_url(slug: str, at: str | None) -> str:
+    """The vector tiles' URL template ({z}/{x}/{y}) of the area's plan at `at`, under any path prefix."""
+    one = url_for("api.tile", slug=slug, z=0, x=0, y=0, at=at)  # url_for leaves out a None `at`
+    head, tail = one.split("/0/0/0.mvt", 1)
+    return f"{head}/{{z}}/{{x}}/{{y}}.mvt{tail}"
 
 
 def _findings_data(found: MapFindings, slug: str, cells_key: str) -> str:

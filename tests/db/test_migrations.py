@@ -57,6 +57,15 @@ def test_upgrading_a_filled_database_keeps_every_row(db_url, tmp_path):
             received is not None and received >= at
         )  # received when it was stored, after its time
         assert conn.execute(text("SELECT count(*) FROM finding_categories")).scalar_one() == 10
+    # the cells' bounding boxes (0013) are filled in from their shapes
+    cells = services.plan_cells(engine, slug).set_index("code")
+    with engine.connect() as conn:
+        boxes = conn.execute(
+            text("SELECT code, min_lon, min_lat, max_lon, max_lat FROM cells")
+        ).all()
+    assert len(boxes) == 12
+    for code_, *box in boxes:
+        assert box == pytest.approx(list(cells.geometry[code_].bounds), abs=1e-9)
     engine.dispose()
 
 
@@ -80,7 +89,7 @@ def test_servers_starting_at_once_upgrade_one_after_the_other(db_url):
         assert [p.returncode for p in procs] == [0, 0, 0], [err for _, err in results]
         with engine.connect() as conn:
             head = conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
-        assert head == "0012"
+        assert head == "0013"
     finally:
         for p in procs:
             p.kill()

@@ -5,6 +5,7 @@ from gridmgr.web.api import (
     findings,  # noqa: F401  (adds the findings routes to bp)
     rollup,  # noqa: F401  (adds the roll-up route to bp)
     rounds,  # noqa: F401  (adds the rounds list to bp)
+    tiles,  # noqa: F401  (adds the vector tiles to bp)
 )
 from gridmgr.web.api.routes import bp
 

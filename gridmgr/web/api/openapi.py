@@ -1029,16 +1029,23 @@ _DOCUMENT: dict[str, Any] = {
 def openapi_document() -> dict[str, Any]:
     """The OpenAPI 3.1 document of /api/v1 (a copy: callers may change it), with the findings'
     paths and schemas (`openapi_findings`), those of checkpoints (`openapi_checkpoints`), of the
-    roll-up (`openapi_rollup`) and of rounds lists (`openapi_rounds`) merged in, method by method."""
+    roll-up (`openapi_rollup`), of rounds lists (`openapi_rounds`) and of tiles (`openapi_tiles`) merged in, method by method."""
     from gridmgr.web.api import (
         openapi_checkpoints,
         openapi_findings,
         openapi_rollup,
         openapi_rounds,
+        openapi_tiles,
     )
 
     document = copy.deepcopy(_DOCUMENT)
-    for part in (openapi_findings, openapi_checkpoints, openapi_rollup, openapi_rounds):
+    for part in (
+        openapi_findings,
+        openapi_checkpoints,
+        openapi_rollup,
+        openapi_rounds,
+        openapi_tiles,
+    ):
         for path, item in copy.deepcopy(part.PATHS).items():
             document["paths"].setdefault(path, {}).update(item)
         document["components"]["schemas"].update(copy.deepcopy(part.SCHEMAS))
@@ -1057,4 +1064,5 @@ REVALIDATED = (
     "/areas/{slug}/ledger",
     "/areas/{slug}/findings",
     "/me/cells",
+    "/areas/{slug}/tiles/{z}/{x}/{y}.mvt",
 )

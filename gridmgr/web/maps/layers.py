@@ -29,6 +29,7 @@ from gridmgr.web.maps.basemaps import BaseMap, Tiles
 from gridmgr.web.words import N_
 
 LEAFLET = "leaflet-1.9.4"  # folder under the vendor assets; see gridmgr/static/vendor/README.md
+VECTORGRID = "leaflet.vectorgrid-1.3.0/Leaflet.VectorGrid.bundled.min.js"  # vector tiles, ditto
 HELPER_JS = "/static/js/gridmgr-map.js"
 BASEMAPS_JS = "/static/js/gridmgr-basemaps.js"
 
@@ -354,6 +355,56 @@ def cells_layer(
         layer.feature_count = count
     layer.add_to(m)
     return layer
+
+
+class VectorTilesLayer(GeoJsonLayer):
+    """Cells drawn by gridmgr-map.js from vector tiles (Leaflet.VectorGrid), for plans too big to send."""
+
+    def render(self, **kwargs: Any) -> None:  # type: ignore[override]  # as GeoJsonLayer.render
+        """Add the layer's script: GridmgrMap.tiles(map, options)."""
+        options = _js({**self.options, "key": self.get_name()})
+        _add_script(
+            self, f"var {self.get_name()} = GridmgrMap.tiles({_parent_name(self)}, {options});\n"
+        )
+        super(GeoJsonLayer, self).render(**kwargs)  # Layer.render, past GeoJsonLayer's script
+
+
+def tiles_layer(
+    m: folium.Map,
+    url: str,
+    *,
+    name: str,
+    script: str,
+    layer: str = "cells",
+    style: Mapping[str, Any] | None = None,
+    style_by: str = "status",
+    tooltip_fields: Sequence[str] | Mapping[str, str] = ("code",),
+    popup_fields: Sequence[str] | Mapping[str, str] = (),
+    id_field: str | None = "code",
+    value_labels: Mapping[str, Mapping[str, str]] | None = None,
+) -> VectorTilesLayer:
+    """Add cells drawn from Mapbox Vector Tiles to a map, styled, labelled and clickable as
+    `cells_layer` draws them; returns the layer.
+
+    `url` is the tiles' template with ``{z}``, ``{x}`` and ``{y}`` (the page fetches it with its
+    session cookie), `script` the URL of the vendored Leaflet.VectorGrid (`VECTORGRID`) and `layer`
+    the tiles' layer to draw. The other parameters are those of `cells_layer`.
+    """
+    options = {
+        "url": url,
+        "layer": layer,
+        "styleBy": style_by,
+        "styles": {str(k): dict(v) for k, v in (style or STATUS_STYLES).items()},
+        "base": dict(CELL_STYLE),
+        "tooltip": _labelled(tooltip_fields),
+        "popup": _labelled(popup_fields),
+        "idField": id_field,
+        "valueLabels": {k: dict(v) for k, v in (value_labels or {}).items()},
+    }
+    m.default_js = [*m.default_js, ("leaflet_vectorgrid", script)]
+    made = VectorTilesLayer(name=name, options=options, data_js="null", show=True)
+    made.add_to(m)
+    return made
 
 
 def _labelled(fields: Sequence[str] | Mapping[str, str]) -> list[list[str]]:

@@ -663,6 +663,8 @@ ALLOWED = {
     "GET /areas/{slug}/checkpoints": {"manager", "planner"},
     # nested areas (tests/web/api/test_rollup.py)
     "GET /areas/{slug}/rollup": {"manager", "planner"},
+    # vector tiles (tests/web/api/test_tiles.py): a tile holding the park
+    "GET /areas/{slug}/tiles/{z}/{x}/{y}.mvt": {"manager", "planner"},
 }
 BODIES = {
     "POST /areas": {"name": "Matrix", "geometry": SQUARE},
@@ -681,11 +683,16 @@ BODIES = {
 }
 
 
+PARK_TILE = {"z": 14, "x": 13674, "y": 6427}  # the tile holding the demo park
+
+
 def _matrix_ids(engine, park, endpoint: str) -> dict[str, int]:
     """A finding (and photo) of warden1's cell in the state the endpoint acts on, made for one
     request: open for fix, close and extend; closed for reopen."""
     if "checkpoint" in endpoint or "occupancy" in endpoint:
         return seed_checkpoint(engine, park)
+    if "{z}" in endpoint:
+        return PARK_TILE
     if "{finding_id}" not in endpoint and "{photo_id}" not in endpoint:
         return {}
     return seed_finding(engine, park, closed=endpoint.endswith("/reopen"))
@@ -815,6 +822,7 @@ def test_schemathesis_against_the_apps_own_schema(site):
     real = {"slug": park.slug, "code": park.codes[5]}
     real |= _matrix_ids(app.extensions["gridmgr.engine"], park, "{finding_id}")
     real |= seed_checkpoint(app.extensions["gridmgr.engine"], park)
+    real |= PARK_TILE
     runs = []  # (who, strategy)
     for result in schema.get_all_operations():
         op = result.ok()

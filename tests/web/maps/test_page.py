@@ -85,3 +85,31 @@ def test_the_visitors_layer_and_the_gate_page_fetch_under_the_prefix(site, engin
     ]
     assets = re.findall(r'(?:src|href)="(/[^"]*)"', html)
     assert assets and all(a.startswith(f"{PREFIX}/") for a in assets), assets
+
+
+def test_a_tiled_coverage_map_under_a_path_prefix_asks_for_tiles_under_it(site):
+    """Issue 19: above TILES_ABOVE cells the map loads Leaflet.VectorGrid and the plan's vector tiles,
+    both by URLs under the prefix, and the tiles it names are there for this user."""
+    app, seeded = site
+    app.config["TILES_ABOVE"] = 10
+    client = app.test_client()
+    login(client, "manager")
+    html = client.get(
+        f"/areas/{seeded.slug}/map?at=2031-01-02T10:00", base_url=f"http://localhost{PREFIX}/"
+    ).get_data(as_text=True)
+    scripts = re.findall(r'src="(/[^"]*)"', html)
+    grid = [s for s in scripts if "vectorgrid" in s.lower()]
+    assert len(grid) == 1 and grid[0].startswith(f"{PREFIX}/static/vendor/"), scripts
+    urls = [json.loads(f'"{u}"') for u in re.findall(r'"url":"([^"]+)"', html)]
+    assert urls == [
+        f"{PREFIX}/api/v1/areas/{seeded.slug}/tiles/{{z}}/{{x}}/{{y}}.mvt?at=2031-01-02T10:00"
+    ]
+    tile = urls[0].removeprefix(PREFIX).format(z=14, x=13674, y=6427)
+    got = client.get(tile, base_url=f"http://localhost{PREFIX}/")
+    assert got.status_code == 200 and got.mimetype == "application/vnd.mapbox-vector-tile"
+    # below the threshold nothing changes: the compact cells, no VectorGrid
+    app.config["TILES_ABOVE"] = 5000
+    html = client.get(f"/areas/{seeded.slug}/map", base_url=f"http://localhost{PREFIX}/").get_data(
+        as_text=True
+    )
+    assert "vectorgrid" not in html.lower() and "/cells?" in html

@@ -202,6 +202,74 @@
     return layer;
   }
 
+  /* a plan too big to send whole, drawn from the vector tiles API (Leaflet.VectorGrid on canvas):
+     the same colours per status as `geojson`, a tooltip on hover and a popup on click built by
+     infoBox, and "popupopen" fired on the layer as a GeoJSON layer's cell would (with
+     ev.layer.feature.properties), so page scripts that add to the popup work alike */
+  function tiles(map, opts) {
+    // Leaflet 1.8 dropped DomEvent.fakeStop, which VectorGrid 1.3's canvas click still calls
+    if (!L.DomEvent.fakeStop) L.DomEvent.fakeStop = function (e) { e._stopped = true; };
+    var drawn = {};  // code -> fill colour of the features drawn so far (tests and pages read it)
+    var styles = {};
+    styles[opts.layer] = function (props) {
+      var value = opts.styleBy ? props[opts.styleBy] : null;
+      var style = Object.assign({ fill: true }, opts.base,
+        (own(opts.styles, value) && opts.styles[value]) || {});
+      if (opts.idField && props[opts.idField] != null) drawn[props[opts.idField]] = style.fillColor;
+      return style;
+    };
+    var layer = L.vectorGrid.protobuf(opts.url, {
+      rendererFactory: L.canvas.tile,
+      vectorTileLayerStyles: styles,
+      interactive: true,
+      maxNativeZoom: opts.maxNativeZoom || 22,
+    });
+    var entry = { map: map, layer: layer, byId: new Map(), loaded: false, tiles: true, drawn: drawn };
+    layers[opts.key] = entry;
+    /* a tile's properties as the GeoJSON layer has them: `posts` (JSON text of [name, role] pairs,
+       parsed as data, never run) back into wardens as {name, role} */
+    function shown(props) {
+      if (typeof props.posts !== "string") return props;
+      var out = Object.assign({}, props);
+      try {
+        out.wardens = JSON.parse(props.posts).map(function (p) { return { name: p[0], role: p[1] }; });
+      } catch (e) { /* keep the names as they came */ }
+      return out;
+    }
+    var tip = L.tooltip({ sticky: true, className: "gm-tooltip", direction: "auto" });
+    var hovered = null;
+    if (opts.tooltip.length) {
+      layer.on("mouseover mousemove", function (ev) {
+        var props = (ev.layer && ev.layer.properties) || {};
+        if (hovered !== props) {
+          hovered = props;
+          tip.setContent(infoBox(shown(props), opts.tooltip, opts.valueLabels));
+        }
+        tip.setLatLng(ev.latlng);
+        if (!map.hasLayer(tip)) map.openTooltip(tip);
+      });
+      layer.on("mouseout", function () { hovered = null; map.closeTooltip(tip); });
+    }
+    if (opts.popup.length) {
+      layer.on("click", function (ev) {
+        var props = (ev.layer && ev.layer.properties) || {};
+        map.closeTooltip(tip);
+        var popup = L.popup({ className: "gm-popup" })
+          .setLatLng(ev.latlng)
+          .setContent(infoBox(shown(props), opts.popup, opts.valueLabels))
+          .openOn(map);
+        layer.fire("popupopen", { popup: popup, layer: { feature: { properties: props } } });
+      });
+    }
+    layer.on("load", function () {
+      var count = Object.keys(drawn).length;
+      map.getContainer().setAttribute("data-loaded-" + opts.key, String(count));
+      if (!entry.loaded) { entry.loaded = true; layer.fire("gm:loaded", { count: count }); }
+    });
+    layer.addTo(map);
+    return layer;
+  }
+
   function focus(key, id) {
     var entry = layers[key];
     if (!entry) return false;
@@ -270,6 +338,7 @@
 
   window.GridmgrMap = {
     geojson: geojson,
+    tiles: tiles,
     legend: legend,
     focus: focus,
     expand: expand,
