@@ -48,7 +48,11 @@ def served(tmp_path) -> dict[str, set[str]]:
         routes: dict[str, set[str]] = {}
         for rule in app.url_map.iter_rules():
             if rule.rule.startswith(PREFIX + "/"):
-                path = re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", rule.rule.removeprefix(PREFIX))
+                path = re.sub(
+                    r"<(?:[a-z]+(?:\([^)]*\))?:)?([a-z_]+)>",
+                    r"{\1}",
+                    rule.rule.removeprefix(PREFIX),
+                )
                 routes.setdefault(path, set()).update(m.lower() for m in rule.methods or ())
         return routes
     finally:
