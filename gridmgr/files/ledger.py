@@ -5,10 +5,13 @@ injection neutralised) and a GeoPackage of the findings' points. Pure file writi
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
+import os
 import re
-from collections.abc import Iterable, Mapping, Sequence
+import tempfile
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, NamedTuple
@@ -98,6 +101,10 @@ def write_ledger_xlsx(
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
 
+    if isinstance(out, str | Path):  # a file: written whole beside it, then put in its place
+        return _written_whole(
+            Path(out), lambda fh: write_ledger_xlsx(rows, summary, by_category, fh)
+        )
     wb = Workbook(write_only=True)
     sheet = wb.create_sheet(LEDGER_SHEET)
     sheet.freeze_panes = "A2"
@@ -116,9 +123,14 @@ def write_ledger_xlsx(
         return cell
 
     n = 0
-    for row in rows:
-        sheet.append([v if isinstance(v, int) else text_cell(v) for v in row])
-        n += 1
+    try:
+        for row in rows:
+            sheet.append([v if isinstance(v, int) else text_cell(v) for v in row])
+            n += 1
+    except BaseException:  # the rows failed (a database error mid-way): close the sheet's writer
+        with contextlib.suppress(Exception):
+            sheet.close()
+        raise
     summary_sheet = wb.create_sheet(SUMMARY_SHEET)
     summary_sheet.column_dimensions["A"].width = 18
     summary_sheet.column_dimensions["B"].width = 24
@@ -128,10 +140,27 @@ def write_ledger_xlsx(
     summary_sheet.append(["问题类别", "发现问题", "已整改", "整改率"])
     for name, found, rectified, rate in by_category:
         summary_sheet.append([text_cell(name), found, rectified, rate])
+    wb.save(out)
+    return n
+
+
+def _written_whole(path: Path, write: Callable[[IO[bytes]], int]) -> int:
+    """`write` into a new file beside `path`, then that file renamed to `path`: a failed write
+    leaves what was there (and no half-written file, no workbook writers left open)."""
     try:
-        wb.save(out)
+        fh = tempfile.NamedTemporaryFile(  # noqa: SIM115  (closed by the `with fh` below)
+            "wb", dir=path.parent, prefix=f".{path.name}.", delete=False
+        )
     except OSError as exc:
-        raise InvalidInput(f"cannot write {out}: {exc.strerror or exc}") from None
+        raise InvalidInput(f"cannot write {path}: {exc.strerror or exc}") from None
+    try:
+        with fh:
+            n = write(fh)
+        os.replace(fh.name, path)
+    except OSError as exc:
+        raise InvalidInput(f"cannot write {path}: {exc.strerror or exc}") from None
+    finally:
+        Path(fh.name).unlink(missing_ok=True)
     return n
 
 

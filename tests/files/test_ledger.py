@@ -15,6 +15,7 @@ from openpyxl import load_workbook
 
 from gridmgr.files.ledger import (
     HEADERS,
+    LEDGER_SHEET,
     FindingPoints,
     LedgerRow,
     write_findings_gpkg,
@@ -119,3 +120,28 @@ def test_geopackage_of_finding_points(tmp_path):
     back = gpd.read_file(path, layer="findings")
     assert back.crs.to_epsg() == 4326 and list(back["located"]) == ["point", "cell"]
     assert back.geometry.x.tolist() == [120.1, 120.2]
+
+
+def test_a_workbook_that_cannot_be_written_names_the_file_and_leaves_what_was_there(tmp_path):
+    """No folder: one clear error, no workbook writers left open (they would warn when collected).
+    A file that was there stays as it was when a write fails, and is replaced whole when it works."""
+    import gc
+
+    from gridmgr.errors import InvalidInput
+
+    missing = tmp_path / "no such folder" / "l.xlsx"
+    with pytest.raises(InvalidInput, match=r"cannot write .*no such folder"):
+        write_ledger_xlsx(rows(), [("发现问题", 6)], [], missing)
+    gc.collect()  # an open writer would raise here, failing the test as an unraisable warning
+    kept = tmp_path / "kept.xlsx"
+    kept.write_bytes(b"earlier")
+
+    def broken():
+        yield from rows()
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(InvalidInput, match="No space left"):
+        write_ledger_xlsx(broken(), [], [], kept)
+    assert kept.read_bytes() == b"earlier" and [p.name for p in tmp_path.iterdir()] == ["kept.xlsx"]
+    assert write_ledger_xlsx(rows(), [], [], kept) == len(list(rows()))
+    assert load_workbook(kept).sheetnames[0] == LEDGER_SHEET
