@@ -19,7 +19,7 @@ def add_maintain_commands(sub, engine_of) -> None:
     mt = sub.add_parser(
         "maintain",
         help="make the coming months' history partitions, prune stale state (cron-safe)",
-        description="On PostgreSQL, make the partitions of the history tables (rounds) for this "
+        description="On PostgreSQL, make the partitions of the history tables (rounds, findings' events, gate counts) for this "
         "month and the months ahead, if missing, moving any of their rows out of the default "
         "partition; on any database, drop failed logins older than a day and lapsed upload "
         "slots. Idempotent and safe to run from cron on several machines at once; prints what it "
@@ -42,7 +42,7 @@ def add_maintain_commands(sub, engine_of) -> None:
     ar = sub.add_parser(
         "archive",
         help="move history before a month into a file, dropping its partitions (PostgreSQL)",
-        description="Write every round (every row of the history tables) before month YYYY-MM to "
+        description="Write every round, finding event and gate count (every row of the history tables) before month YYYY-MM to "
         "FILE, a gzip'd JSON-lines file naming each table and month, then drop those months "
         "from the database, in one transaction: nothing is dropped unless the file was written "
         "whole. 'gridmgr restore-archive FILE' brings them back. PostgreSQL only.",
@@ -100,7 +100,7 @@ def _cmd_maintain(args: argparse.Namespace, engine) -> int:
         }, ensure_ascii=False))  # fmt: skip
         return 0
     if engine.dialect.name != "postgresql":
-        print("history partitions: none on SQLite (rounds stay in one table)")
+        print("history partitions: none on SQLite (history stays in plain tables)")
     for m in done:
         made = ", ".join(m.created) if m.created else "none needed"
         moved = (

@@ -330,6 +330,8 @@ class Photo(Base):
     finding_id: Mapped[int] = mapped_column(
         ForeignKey("findings.id", ondelete="CASCADE"), index=True
     )
+    # the event it was taken at; on PostgreSQL, where finding_events is partitioned by month, a plain
+    # column without this foreign key (see gridmgr/db/partitions.py)
     event_id: Mapped[int | None] = mapped_column(
         ForeignKey("finding_events.id", ondelete="SET NULL")
     )

@@ -6,6 +6,14 @@ A partitioned table's unique constraints must contain the partition key, so a co
 unique across every month (a round's Idempotency-Key) moves to a small keys table of its own, kept by
 triggers on the history table: an insert with a key already used anywhere fails with a unique
 violation, exactly as the plain table's UNIQUE did, and the services' handling of that race holds.
+The column keeps a plain (not unique) index on the partitioned table, so a lookup by key probes one
+index per month instead of reading every row.
+
+Nor can a partitioned table be the target of a foreign key on `id` alone. Photos name the finding
+event they belong to (`photos.event_id`): on a partitioned database that stays a plain column with
+no foreign key, so archiving a month of finding events keeps the photos (their finding, which is not
+history, keeps them by its own foreign key) and restoring the month joins them up again. Deleting a
+finding still deletes its events and its photos together (both cascade from `findings`).
 """
 
 from __future__ import annotations
@@ -37,12 +45,23 @@ class History:
     at: str
     unique: str | None = None
     keys_table: str | None = None
+    # (table, column, ON DELETE action) of the foreign keys to this table's id: dropped while it is
+    # partitioned, made again (dangling ids set to NULL) when it is plain again
+    referenced_by: tuple[tuple[str, str, str], ...] = ()
+
+    @property
+    def key_index(self) -> str | None:
+        """The plain index on the unique column of the partitioned table (lookups by key)."""
+        return f"ix_{self.table}_{self.unique}" if self.unique else None
 
 
-# the history tables partitioned on PostgreSQL; findings' events and checkpoint counts join this
-# list when their tables are ready for it (photos reference finding_events by id alone, which a
-# partitioned table cannot be referenced by: that foreign key must first carry the event's time)
-HISTORY = (History("rounds", "at_s", unique="idempotency_key", keys_table="round_keys"),)
+# the history tables partitioned on PostgreSQL: rounds (migration 0012), findings' events and
+# checkpoint counts (0014), archived and restored together month by month
+HISTORY = (
+    History("rounds", "at_s", unique="idempotency_key", keys_table="round_keys"),
+    History("finding_events", "at_s", referenced_by=(("photos", "event_id", "SET NULL"),)),
+    History("gate_events", "at_s", unique="idempotency_key", keys_table="gate_keys"),
+)
 
 
 def history(table: str) -> History:
@@ -137,6 +156,8 @@ def make_partitioned(conn: Connection, h: History, *, today: date | None = None)
     pk = _primary_key_name(conn, t)
     fks = _foreign_keys(conn, t)
     indexes = _plain_indexes(conn, t)
+    for source, name in _foreign_keys_to(conn, t):
+        conn.execute(text(f"ALTER TABLE {source} DROP CONSTRAINT {name}"))
     seq = conn.execute(text("SELECT pg_get_serial_sequence(:t, 'id')"), {"t": t}).scalar()
     if seq:
         conn.execute(text(f"ALTER SEQUENCE {seq} OWNED BY NONE"))
@@ -165,6 +186,14 @@ def make_partitioned(conn: Connection, h: History, *, today: date | None = None)
         conn.execute(text(f"ALTER TABLE {t} ADD CONSTRAINT {name} {definition}"))
     if h.unique and h.keys_table:
         _keys_table(conn, h)
+        add_key_index(conn, h)
+
+
+def add_key_index(conn: Connection, h: History) -> None:
+    """The plain index on a partitioned table's unique column, if missing (migration 0014 adds it
+    to rounds, partitioned by 0012 without it)."""
+    if h.unique:
+        conn.execute(text(f"CREATE INDEX IF NOT EXISTS {h.key_index} ON {h.table} ({h.unique})"))
 
 
 def make_plain(conn: Connection, h: History) -> None:
@@ -173,7 +202,7 @@ def make_plain(conn: Connection, h: History) -> None:
     t, old = h.table, f"{h.table}__plain"
     pk = _primary_key_name(conn, t)
     fks = _foreign_keys(conn, t)
-    indexes = _plain_indexes(conn, t)
+    indexes = [sql for sql in _plain_indexes(conn, t) if f" {h.key_index} " not in sql]
     seq = conn.execute(text("SELECT pg_get_serial_sequence(:t, 'id')"), {"t": t}).scalar()
     if seq:
         conn.execute(text(f"ALTER SEQUENCE {seq} OWNED BY NONE"))
@@ -193,6 +222,19 @@ def make_plain(conn: Connection, h: History) -> None:
         conn.execute(text(f"DROP TABLE {h.keys_table}"))
         for fn in ("added", "changed", "removed"):
             conn.execute(text(f"DROP FUNCTION IF EXISTS {h.keys_table}_{fn}()"))
+    for source, column, on_delete in h.referenced_by:  # ids of archived rows point nowhere now
+        conn.execute(
+            text(
+                f"UPDATE {source} SET {column} = NULL WHERE {column} IS NOT NULL AND NOT EXISTS "
+                f"(SELECT 1 FROM {t} WHERE {t}.id = {source}.{column})"
+            )
+        )
+        conn.execute(
+            text(
+                f"ALTER TABLE {source} ADD CONSTRAINT {source}_{column}_fkey FOREIGN KEY "
+                f"({column}) REFERENCES {t}(id) ON DELETE {on_delete}"
+            )
+        )
 
 
 def _primary_key_name(conn: Connection, table: str) -> str:
@@ -213,6 +255,19 @@ def _foreign_keys(conn: Connection, table: str) -> list[tuple[str, str]]:
         {"t": table},
     ).all()
     return [(str(name), str(definition)) for name, definition in rows]
+
+
+def _foreign_keys_to(conn: Connection, table: str) -> list[tuple[str, str]]:
+    """(table, constraint) of the foreign keys of other tables to this one."""
+    rows = conn.execute(
+        text(
+            "SELECT conrelid::regclass::text, conname FROM pg_constraint "
+            "WHERE confrelid = to_regclass(:t) AND contype = 'f' AND conrelid <> confrelid "
+            "ORDER BY 1, 2"
+        ),
+        {"t": table},
+    ).all()
+    return [(str(source), str(name)) for source, name in rows]
 
 
 def _plain_indexes(conn: Connection, table: str) -> list[str]:

@@ -1,5 +1,5 @@
-"""History partitioned by month on PostgreSQL (gridmgr.db.partitions, migration 0012): converted in
-place without losing a row, months made ahead, archived and restored, reports reading only the
+"""History partitioned by month on PostgreSQL (gridmgr.db.partitions, migrations 0012 for rounds and
+0014 for findings' events and gate counts): converted in place without losing a row, months made ahead, archived and restored, reports reading only the
 months they need and answering as the plain table does; SQLite keeps one table."""
 
 from __future__ import annotations
@@ -7,10 +7,11 @@ from __future__ import annotations
 import gzip
 import json
 import uuid
-from datetime import date
+from dataclasses import asdict
+from datetime import date, datetime
 
 import pytest
-from roundtools import all_rounds, epoch, fill
+from roundtools import all_rounds, all_rows, epoch, fill, fill_events
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.exc import IntegrityError
 
@@ -20,13 +21,19 @@ from gridmgr.db.partitions import (
     Month,
     archive_before,
     create_months_ahead,
+    history,
     is_partitioned,
     partitions,
     restore_archive,
 )
 from gridmgr.db.store import downgrade, make_engine, upgrade
 from gridmgr.errors import InvalidInput
+from gridmgr.services.finding_views import Actor, get_finding
+from gridmgr.services.ledger import ledger
+from gridmgr.services.occupancy import occupancy, occupancy_curve, recount
 from gridmgr.services.rounds import record_round
+from gridmgr.web.api.checkpoints_json import curve_to_json, occupancy_to_json
+from gridmgr.web.api.findings_json import finding_json, ledger_json
 from gridmgr.web.api.serialise import report_to_json
 
 from needs import shared_pg_url
@@ -195,11 +202,33 @@ MOMENTS = (
 )
 
 
+BOSS = Actor("boss", "manager")
+END = datetime.fromisoformat("2026-12-01T09:00:00+08:00")
+DAYS = (date(2026, 9, 3), date(2026, 10, 1), date(2026, 10, 31), date(2026, 11, 15))
+
+
 def reports(engine, slug: str) -> list[dict]:
-    return [
+    """Coverage at the moments; the ledger as of them and over each month; every finding with its
+    history; occupancy, its curve and the recount from events on days with counts."""
+    out = [
         report_to_json(services.coverage_report(engine, slug, at=m, with_cells=True))
         for m in MOMENTS
     ]
+    for m in MOMENTS:
+        at = datetime.fromisoformat(m + "+08:00")
+        out.append(ledger_json(ledger(engine, slug, at=at)))
+    for a, b in (("2026-09-01", "2026-09-30"), ("2026-10-01", "2026-10-31")):
+        out.append(ledger_json(ledger(engine, slug, date_from=a, date_to=b, period="day", at=END)))
+    with engine.connect() as conn:
+        ids = conn.execute(text("SELECT id FROM findings ORDER BY id")).scalars().all()
+        days = conn.execute(text("SELECT DISTINCT day FROM gate_events ORDER BY day")).scalars()
+        days = [date.fromisoformat(d) for d in days]
+    out.extend(finding_json(get_finding(engine, i, BOSS)) for i in ids)
+    for day in [*DAYS, *days[::7]]:
+        out.append(occupancy_to_json(occupancy(engine, slug, at=f"{day}T23:59:00")))
+        out.append(curve_to_json(occupancy_curve(engine, slug, day=day, step_min=60)))
+        out.append(asdict(recount(engine, slug, day=day)))
+    return out
 
 
 def test_partitioned_and_plain_history_give_identical_reports(tmp_path):
@@ -209,6 +238,7 @@ def test_partitioned_and_plain_history_give_identical_reports(tmp_path):
     upgrade(sqlite)
     (tmp_path / "a").mkdir()
     slug = fill(sqlite, tmp_path / "a")
+    fill_events(sqlite, slug)
     expected = reports(sqlite, slug)
     sqlite.dispose()
     base = shared_pg_url()
@@ -221,6 +251,9 @@ def test_partitioned_and_plain_history_give_identical_reports(tmp_path):
         upgrade(pg)
         (tmp_path / "b").mkdir()
         assert fill(pg, tmp_path / "b") == slug
+        fill_events(pg, slug)
+        with pg.connect() as conn:
+            assert all(is_partitioned(conn, h.table) for h in HISTORY)
         partitioned = reports(pg, slug)
         downgrade(pg, "0011")
         plain = reports(pg, slug)
@@ -229,7 +262,112 @@ def test_partitioned_and_plain_history_give_identical_reports(tmp_path):
         with admin.begin() as conn:
             conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
         admin.dispose()
-    assert [bool(r["ok"]) for r in expected] == [False, False, False, True]
-    assert any(r["due"] for r in expected) and any(r["overdue"] for r in expected)
+    assert [bool(r["ok"]) for r in expected[:4]] == [False, False, False, True]
+    assert expected[4]["found"] == 60 and 0 < expected[8]["found"] + expected[9]["found"] < 60
+    assert sum(bool(r.get("events")) for r in expected) == 60  # every finding's history
+    assert any(r.get("entries", 0) > 0 for r in expected) and any(
+        r.get("entries_today", 0) > 0 for r in expected
+    )
+    assert any(r["due"] for r in expected[:4]) and any(r["overdue"] for r in expected[:4])
     assert partitioned == expected
     assert plain == expected
+
+
+EVENTS = ("finding_events", "gate_events")
+
+
+def test_findings_events_and_gate_counts_are_partitioned_in_place(engine, db_url, tmp_path):
+    """Migration 0014 on a database full of findings' history and counts: every row kept, each
+    month in its partition, gate keys unique across months, photos keep their event's id; and
+    back down to 0013 with the foreign key from photos again."""
+    downgrade(engine, "0013")
+    slug = fill(engine, tmp_path)
+    fill_events(engine, slug)
+    before = {t: all_rows(engine, t) for t in (*EVENTS, "photos")}
+    assert len(before["finding_events"]) > 60 and len(before["gate_events"]) == 90
+    upgrade(engine)
+    assert {t: all_rows(engine, t) for t in before} == before
+    with engine.connect() as conn:
+        partitioned = [is_partitioned(conn, t) for t in EVENTS]
+    if db_url.startswith("sqlite"):
+        assert partitioned == [False, False]  # SQLite's migration changes nothing
+        return
+    assert partitioned == [True, True]
+    with engine.connect() as conn:
+        for t in EVENTS:
+            assert {Month.parse(m) for m in MONTHS} <= set(partitions(conn, history(t)))
+            assert conn.execute(text(f"SELECT count(*) FROM {t}_default")).scalar_one() == 0
+            october = conn.execute(text(f"SELECT count(*) FROM {t}_y2026m10")).scalar_one()
+            assert 0 < october < len(before[t])
+        keyed = conn.execute(
+            text("SELECT count(*) FROM gate_events WHERE idempotency_key IS NOT NULL")
+        ).scalar_one()
+        assert keyed == 60
+        assert conn.execute(text("SELECT count(*) FROM gate_keys")).scalar_one() == keyed
+        fks = conn.execute(
+            text("SELECT count(*) FROM pg_constraint WHERE confrelid = 'finding_events'::regclass")
+        ).scalar_one()
+        assert fks == 0  # no table refers to a partitioned table's id alone
+        used, used_at = conn.execute(
+            text("SELECT idempotency_key, at_s FROM gate_events WHERE idempotency_key IS NOT NULL")
+        ).first()
+    other_month = (
+        used_at + 40 * 86400 if used_at < epoch("2026-10-15T00:00:00") else used_at - 40 * 86400
+    )
+    with pytest.raises(IntegrityError), engine.begin() as conn:  # a key stays unique across months
+        conn.execute(
+            text(
+                "INSERT INTO gate_events (area_id, checkpoint_id, day, at_s, received_at_s, n_in, "
+                "n_out, entered_by, override, idempotency_key, occupancy_after) SELECT area_id, "
+                "checkpoint_id, day, :at, :at, 1, 0, 'x', false, :k, 1 FROM gate_events LIMIT 1"
+            ),
+            {"at": other_month, "k": used},
+        )
+    downgrade(engine, "0013")  # and back: plain tables with every row, the photos' foreign key
+    assert {t: all_rows(engine, t) for t in before} == before
+    with engine.connect() as conn:
+        assert not any(is_partitioned(conn, t) for t in EVENTS)
+        assert is_partitioned(conn, "rounds")
+    with pytest.raises(IntegrityError), engine.begin() as conn:
+        conn.execute(text("UPDATE photos SET event_id = 999999"))
+
+
+def test_an_archived_month_holds_its_rounds_findings_events_and_gate_counts(engine, pg, tmp_path):
+    slug = fill(engine, tmp_path)
+    fill_events(engine, slug)
+    tables = ("rounds", *EVENTS)
+    before = {t: all_rows(engine, t) for t in (*tables, "photos")}
+    cut = epoch("2026-11-01T00:00:00")
+    with engine.connect() as conn:
+        late = {
+            t: [tuple(r) for r in conn.execute(
+                text(f"SELECT * FROM {t} WHERE at_s >= :c ORDER BY id"), {"c": cut}
+            )]
+            for t in tables
+        }  # fmt: skip
+    archived = archive_before(engine, "2026-11", tmp_path / "old.jsonl.gz")
+    assert [(a.table, a.month) for a in archived] == [
+        (t, m) for t in tables for m in ("2026-09", "2026-10")
+    ]
+    for t in tables:
+        kept = late[t]
+        assert all_rows(engine, t) == kept and 0 < len(kept) < len(before[t])
+        gone = sum(a.rows for a in archived if a.table == t)
+        assert gone == len(before[t]) - len(kept)
+    # the photo of a September event stays (its finding is not history); its event is in the file
+    assert all_rows(engine, "photos") == before["photos"]
+    with engine.connect() as conn:
+        assert (
+            conn.execute(
+                text("SELECT count(*) FROM gate_keys WHERE at_s < :c"), {"c": cut}
+            ).scalar_one()
+            == 0
+        )
+    restored = restore_archive(engine, tmp_path / "old.jsonl.gz")
+    assert restored == archived
+    assert {t: all_rows(engine, t) for t in before} == before
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM gate_keys")).scalar_one() == 60
+    made = create_months_ahead(engine, ahead=1, today=date(2027, 5, 1))
+    assert [m.table for m in made] == list(tables)
+    assert all(m.created == [f"{m.table}_y2027m05", f"{m.table}_y2027m06"] for m in made)

@@ -9,7 +9,7 @@ Revises: 0011
 
 from alembic import op
 
-from gridmgr.db.partitions import HISTORY, is_partitioned, make_partitioned, make_plain
+from gridmgr.db.partitions import history, is_partitioned, make_partitioned, make_plain
 
 revision = "0012"
 down_revision = "0011"
@@ -21,7 +21,7 @@ def upgrade() -> None:
     conn = op.get_bind()
     if conn.dialect.name != "postgresql":
         return
-    for h in HISTORY:
+    for h in (history("rounds"),):  # the tables of later migrations are theirs
         if not is_partitioned(conn, h.table):
             make_partitioned(conn, h)
 
@@ -30,6 +30,6 @@ def downgrade() -> None:
     conn = op.get_bind()
     if conn.dialect.name != "postgresql":
         return
-    for h in HISTORY:
+    for h in (history("rounds"),):  # the tables of later migrations are theirs
         if is_partitioned(conn, h.table):
             make_plain(conn, h)
