@@ -27,6 +27,7 @@ def test_checkpoints_counts_and_occupancy_are_valid_json(engine):
     caps = set_capacity(engine, slug, instant=600)
     assert capacity_to_json(caps) == {
         "area": slug, "limit": 600, "max_capacity": None, "percent": None, "instant": 600, "slots": [],
+        "limit_from": "own",
     }  # fmt: skip
     for info in list_checkpoints(engine, slug):
         got = checkpoint_to_json(info)
@@ -39,5 +40,6 @@ def test_checkpoints_counts_and_occupancy_are_valid_json(engine):
     out = occupancy_to_json(now)
     valid("Occupancy", out)
     assert (out["occupancy"], out["limit"], out["entries_today"]) == (12, 600, 12)
+    assert out["limit_from"] == "own"
     assert [(c["name"], c["in"], c["out"]) for c in out["checkpoints"]] == [("北门", 12, 0)]
     valid("OccupancyCurve", curve_to_json(occupancy_curve(engine, slug)))
