@@ -381,7 +381,7 @@ def _rounds(
         of_tz = np.asarray([tree.tz[int(a)] == tz_name for a in cell_leaf], bool)
         ids, ks = cell_ids[of_tz], cell_k[of_tz]
         tz_plans = [p for p in plan_ids if tree.tz[leaf_of_plan[p]] == tz_name]
-        now = read_rounds(s, ids, tz, moment, plan_ids=tz_plans).status(moment, tz)
+        now = read_rounds(s, ids, tz, moment, plan_ids=tz_plans, days_back=1).status(moment, tz)
         done = now.done + now.late + now.extra_done  # as the roster counts a day's rounds
 
         add["due"] += _per(ks, now.status == "due", m)

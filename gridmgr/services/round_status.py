@@ -44,9 +44,12 @@ def read_rounds(
     plan_ids: Sequence[int] | None = None,
     cells: Select[Any] | None = None,
     day: date | None = None,
+    days_back: int = 2,
 ) -> CellRounds:
-    """The schedules of the cells `ids` and the rounds logged in them from two days before the day (of
-    `moment`, or `day`) up to `moment`, for `CellRounds.status`.
+    """The schedules of the cells `ids` and the rounds logged in them from `days_back` days before the
+    day (of `moment`, or `day`) up to `moment`, for `CellRounds.status`. The statuses need one day
+    back (a window opened yesterday may close today); two also give `last_round` over two days, as
+    tooltips show it; a roll-up or a tile that shows no last round reads one.
 
     Give `plan_id` when the cells are the whole plan: the rows are then selected by plan, not by a
     list of ids; `plan_ids` likewise when the cells are all those of several plans (a roll-up's
@@ -81,7 +84,7 @@ def read_rounds(
         if key not in alike:
             alike[key] = rhythm_of(*row)
         rhythms[k] = alike[key]
-    first_day = (day or moment.astimezone(tz).date()) - timedelta(days=2)
+    first_day = (day or moment.astimezone(tz).date()) - timedelta(days=max(days_back, 1))
     since = datetime.combine(first_day, datetime.min.time(), tz).timestamp()
     rounds = int_rows(
         s,

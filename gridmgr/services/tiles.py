@@ -75,7 +75,7 @@ def plan_tile(
             names[k].append(str(p[1]))
             pairs[k].append((str(p[1]), str(p[2])))
         counts = np.bincount(post_cell.astype(np.int64), minlength=len(ids))
-        rounds = read_rounds(s, ids, tz, moment, cells=in_tile)
+        rounds = read_rounds(s, ids, tz, moment, cells=in_tile, days_back=1)
         status = map_status(rounds.status(moment, tz).status, counts > 0)
         wardens = [", ".join(n) for n in names]
         # each post as [name, role] in JSON text, for maps that show roles (names may hold commas)

@@ -7,6 +7,8 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gridmgr.rules.schedule import Rhythm, cell_status, day_bounds, windows
 
@@ -307,3 +309,36 @@ LATE_EVENING = Rhythm(times=("22:40",))
 )
 def test_rounds_before_a_schedule_was_set_are_not_expected(rhythm, logs, at, want):
     one(rhythm, logs, at, **want)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    times=st.lists(
+        st.tuples(st.integers(0, 23), st.integers(0, 59)), min_size=1, max_size=4, unique=True
+    ),
+    before=st.integers(0, 720),
+    after=st.integers(1, 720),
+    extra=st.integers(0, 3),
+    logs=st.lists(st.floats(0, 3 * 86400 - 1), max_size=25),
+    at=st.floats(2 * 86400, 3 * 86400 - 1),
+    zone=st.sampled_from(["Asia/Shanghai", "America/New_York", "Europe/Berlin"]),
+)
+def test_rounds_before_yesterday_change_nothing_but_the_last_round(
+    times, before, after, extra, logs, at, zone
+):
+    """Windows are at most 12 hours either side of their time, so a day's statuses need the rounds
+    from the start of the day before (what a roll-up or a tile reads, `days_back=1`); rounds two
+    days back change only `last_round`."""
+    tz = ZoneInfo(zone)
+    start = day_bounds(date(2026, 3, 6), tz)[0]  # three days around Europe's and America's DST
+    moment = start + at
+    day = datetime.fromtimestamp(moment, tz).date()
+    from_yesterday = day_bounds(date.fromordinal(day.toordinal() - 1), tz)[0]
+    rhythm = Rhythm(tuple(f"{h:02d}:{m:02d}" for h, m in sorted(times)), extra, before, after)
+    t_all = np.sort(np.asarray([start + x for x in logs if start + x <= moment], float))
+    t_cut = t_all[t_all >= from_yesterday]
+    whole = cell_status([rhythm], np.zeros(len(t_all), int), t_all, moment, tz)
+    cut = cell_status([rhythm], np.zeros(len(t_cut), int), t_cut, moment, tz)
+    for name in ("status", "expected", "done", "late", "missed", "extra_done", "extra_short"):
+        assert list(getattr(whole, name)) == list(getattr(cut, name)), name
+    np.testing.assert_array_equal(whole.next_round, cut.next_round)
