@@ -185,7 +185,6 @@ def test_corners_a_subnormal_number_off_the_equator_grid_without_a_warning():
     assert_tiles(cells, area)
 
 
-@pytest.mark.xfail(strict=True, reason="open defect (issue 18), found by the property test")
 def test_roads_past_a_hole_tip_by_cell_size_divide_every_cell():
     """Found on 2026-12-02 by a 2,000-example search of test_split_by_mode_tiles_and_never_crosses_a_line
     (seed 9; one input in some 15,000 tried): by cell size, three roads across a ring (an area with a
@@ -196,9 +195,8 @@ def test_roads_past_a_hole_tip_by_cell_size_divide_every_cell():
     9.8 cm from the hole's tip (11.7 cm once snapped to the 5 cm grid), so gridding keeps the
     1,278 m² joined to the cell's ground through that neck, while this check looks 10 cm inside
     the cells and sees the road cut it off (and `has_area` counts ground no wider than 10 cm as
-    none). A tolerance to settle (close such necks when cutting, or look less deep here), not
-    yet done; it fails the same before the bisection and welding fixes. The strict xfail turns
-    red once it is settled."""
+    none). Settled in `snapping`: a reflex vertex of the area (the hole's tip) within the snapping
+    distance of a line is joined to it, so the road cuts the neck and divides there."""
     case = json.loads((DATA / "roads_past_a_hole_tip_by_cell_size.json").read_text())
     area, lines = shapely.from_wkb(case["area_wkb"]), shapely.from_wkb(case["lines_wkb"])
     cell_m2 = metric_area(area) / case["cell_size_of_count"]
