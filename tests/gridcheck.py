@@ -9,7 +9,7 @@ import numpy as np
 import shapely
 from hypothesis import HealthCheck, settings
 
-from gridmgr.geometry.blocks import LINE_SNAP_M, MIN_CELL_M2
+from gridmgr.geometry.blocks import DEFAULT_SNAP_M, LINE_SNAP_M, MIN_CELL_M2
 from gridmgr.geometry.projection import metric_crs, to_metric
 from gridmgr.geometry.shapes import has_area
 
@@ -77,20 +77,44 @@ def assert_tiles(
 
 
 def crumbs_of(
-    region: shapely.Geometry, lines: shapely.Geometry, crumb_m2: float = MIN_CELL_M2
+    region: shapely.Geometry,
+    lines: shapely.Geometry,
+    crumb_m2: float = MIN_CELL_M2,
+    snap: float = DEFAULT_SNAP_M,
 ) -> shapely.Geometry:
     """The crumbs the lines cut off the area itself (metric): blocks too small to be a cell (under
     `crumb_m2`, at least MIN_CELL_M2: a corner a line grazes, a traffic island, the strip between
     two carriageways) or too thin to be ground (nowhere wider than about twice LINE_SNAP_M: a line
     drawn a hair off the boundary or another line). Gridding joins each to a neighbour across a
     line, so only there may a line run inside a cell. (Gridding measures blocks after snapping the
-    lines by 5 cm, so a block within a hair of `crumb_m2` counts as a crumb here.)"""
-    noded = shapely.union_all([shapely.boundary(region), *shapely.get_parts(lines)])
+    lines by 5 cm, so a block within a hair of `crumb_m2` counts as a crumb here.) As DESIGN.md
+    says, a vertex of the area within `snap` metres of a line is joined to it first (through the
+    area), so ground beyond a neck that narrow (beside a hole's tip) is cut off too."""
+    parts = shapely.get_parts(lines)
+    vertices = shapely.points(shapely.get_coordinates(shapely.boundary(region)))
+    every = shapely.union_all(parts)
+    joins = [
+        shapely.shortest_line(v, every) for v in vertices if 0 < shapely.distance(v, every) <= snap
+    ]
+    joins = [j for j in joins if region.contains(j.interpolate(0.5, normalized=True))]
+    noded = shapely.union_all([shapely.boundary(region), *parts, *_overshot(joins)])
     faces = shapely.get_parts(shapely.polygonize([noded]))
     faces = faces[shapely.contains(region, shapely.point_on_surface(faces))]
     limit = max(crumb_m2 * 1.01, MIN_CELL_M2)
     small = (shapely.area(faces) < limit) | ~has_area(faces, 2.0 * LINE_SNAP_M)
     return shapely.union_all(faces[small])
+
+
+def _overshot(joins: list[shapely.Geometry]) -> list[shapely.Geometry]:
+    """Each two-point line lengthened 1 cm past its far end, so noding crosses what it reaches."""
+    out = []
+    for j in joins:
+        (x0, y0), (x1, y1) = j.coords
+        d = math.hypot(x1 - x0, y1 - y0)
+        out.append(
+            shapely.LineString([(x0, y0), (x1 + (x1 - x0) * 0.01 / d, y1 + (y1 - y0) * 0.01 / d)])
+        )
+    return out
 
 
 def assert_no_cell_crosses(

@@ -80,7 +80,7 @@ def blocks_from_lines(
     near = near[keep]
     kept_names = [n for n, k in zip(names, keep, strict=True) if k] if names is not None else None
     boundary = shapely.boundary(region)
-    joined = joined_network(near, boundary, snap=snap, grid=LINE_SNAP_M)
+    joined = joined_network(near, boundary, snap=snap, grid=LINE_SNAP_M, region=region)
     polygons, cuts, dangles, _invalid = shapely.polygonize_full([joined.network])
     faces = shapely.get_parts(polygons)
     shapely.prepare(region)

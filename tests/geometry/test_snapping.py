@@ -8,7 +8,7 @@ import shapely
 
 from gridmgr.geometry.blocks import LINE_SNAP_M, blocks_from_lines
 from gridmgr.geometry.projection import metric_crs, to_metric
-from gridmgr.geometry.snapping import joined_network
+from gridmgr.geometry.snapping import joined_network, reflex_vertices
 
 SQUARE = shapely.box(0, 0, 100, 100)
 
@@ -59,3 +59,51 @@ def test_joining_never_moves_the_areas_boundary():
     assert shapely.area(got.blocks).sum() == pytest.approx(region.area, rel=1e-9)
     union = shapely.union_all(got.blocks)
     assert shapely.symmetric_difference(union, region).area < 1e-6 * region.area
+
+
+# a square with a diamond hole whose right tip is at (60, 50); a road runs north-south past it
+HOLED = shapely.Polygon(
+    [(0, 0), (100, 0), (100, 100), (0, 100)], [[(40, 50), (50, 40), (60, 50), (50, 60)]]
+)
+
+
+@pytest.mark.parametrize("gap", [0.098, 0.6])  # the 9.8 cm of issue 18, and most of a metre
+def test_a_road_passing_a_holes_tip_within_the_snapping_distance_is_joined_to_it(gap):
+    """A road runs north-south `gap` east of the hole's east tip, another west from the hole's west
+    tip: joined to the east tip, the road cuts the ground west of it into a north and a south block
+    (snap 0: one block, joined round the hole through the neck beside the tip)."""
+    road = shapely.LineString([(60 + gap, -5), (60 + gap, 105)])
+    west = shapely.LineString([(-5, 50), (45, 50)])
+    lines = np.array([road, west])
+    got = joined_network(lines, HOLED.boundary, snap=1.0, grid=LINE_SNAP_M, region=HOLED)
+    assert got.vertices_joined == 1 and got.ends_joined == 0
+    assert 0 < got.joined_m <= gap + 2 * LINE_SNAP_M
+    found = faces_of(got.network, HOLED)
+    assert shapely.area(found).sum() == pytest.approx(HOLED.area, rel=1e-9)
+    left = found[shapely.get_x(shapely.centroid(found)) < 60 + gap]
+    assert len(left) == 2
+    box = shapely.bounds(left)
+    assert (box[:, 2] <= 60 + gap + LINE_SNAP_M).all()  # none past the road (on its 5 cm grid)
+    assert ((box[:, 1] >= 50 - 1e-6) | (box[:, 3] <= 50 + 1e-6)).all()  # each north or south
+    loose = joined_network(lines, HOLED.boundary, snap=0.0, grid=LINE_SNAP_M, region=HOLED)
+    assert loose.vertices_joined == 0 and len(faces_of(loose.network, HOLED)) == 2
+
+
+def test_only_reflex_vertices_within_the_snapping_distance_are_joined():
+    """A road 1.5 m past the tip stays loose; a road 55 cm inside the square's (convex) corner cuts
+    the corner off and is joined to nothing; the hole's other tips are reflex, the square's are not."""
+    far = shapely.LineString([(61.5, -5), (61.5, 105)])
+    got = joined_network(np.array([far]), HOLED.boundary, snap=1.0, grid=LINE_SNAP_M, region=HOLED)
+    assert got.vertices_joined == 0
+    corner = shapely.LineString([(-5, 5.778), (5.778, -5)])  # 55 cm from (0, 0), inside
+    got = joined_network(
+        np.array([corner]), HOLED.boundary, snap=1.0, grid=LINE_SNAP_M, region=HOLED
+    )
+    assert got.vertices_joined == 0
+    reflex = {tuple(xy) for xy in reflex_vertices(HOLED).tolist()}
+    assert reflex == {(40.0, 50.0), (50.0, 40.0), (60.0, 50.0), (50.0, 60.0)}
+
+
+def faces_of(network, region) -> np.ndarray:
+    found = shapely.get_parts(shapely.polygonize([network]))
+    return found[shapely.contains(region, shapely.point_on_surface(found))]
