@@ -293,7 +293,7 @@ def test_schemathesis_negative_cases_are_documented_4xx(site):
     app, _client, tok, park = site
     schema = schemathesis.openapi.from_wsgi(f"{API}/openapi.json", app)
     checks = [not_a_server_error, status_code_conformance, response_schema_conformance]
-    real = {"slug": park.slug, "code": park.codes[3]}
+    real = {"slug": park.slug, "code": park.codes[3], "z": 10, "x": 853, "y": 390}
     real |= seed_finding(app.extensions["gridmgr.engine"], park)
     real |= seed_checkpoint(app.extensions["gridmgr.engine"], park)
     who = {"POST /areas": "planner", "POST /areas/{slug}/grid": "planner"}
