@@ -57,6 +57,18 @@ def seed_park(engine, tmp_path: Path, *, name: str = "Haibin Park", wardens: int
     return seeded
 
 
+def seed_rounds(engine, seeded: Seeded, day, now) -> None:
+    """Rounds on `day` in the park's first six cells by their wardens: one, two or three of the
+    fixed rounds in turn (entered at `now`, so any day up to it is taken)."""
+    from gridmgr import services
+
+    for k, code in enumerate(seeded.codes[:6]):
+        for t in ("08:05", "12:05", "18:05")[: k % 3 + 1]:
+            services.record_round(
+                engine, seeded.slug, code, f"warden{k + 1}", at=f"{day}T{t}", now=now
+            )
+
+
 def call_generated(strategy, headers: dict, checks: list, *, examples: int) -> None:
     """`examples` schemathesis cases of one operation, each called and validated; the same cases on
     every run (GRIDMGR_HYPOTHESIS_RANDOM=1 searches afresh)."""
@@ -97,6 +109,15 @@ def app_on(url: str, tmp_path: Path, **config):
     app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": str(tmp_path / "instance"), **config})
     app.config["SESSION_COOKIE_SECURE"] = False
     return app
+
+
+def logged_in(app, *usernames: str) -> dict:
+    """A test client per user, each logged in through the real form."""
+    clients = {}
+    for who in usernames:
+        clients[who] = app.test_client()
+        assert login(clients[who], who).status_code in (302, 303)
+    return clients
 
 
 def login(client, username: str, password: str = PASSWORD):

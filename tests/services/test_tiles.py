@@ -19,7 +19,7 @@ from gridmgr.errors import NotFound
 from gridmgr.services.tiles import plan_tile
 
 from needs import shared_pg_url
-from webtools import seed_park
+from webtools import seed_park, seed_rounds
 
 EXTENT, PIXEL = 4096, 4096 / 256
 LATER = datetime.now(UTC) + timedelta(days=3)
@@ -64,11 +64,7 @@ def decoded(data: bytes) -> list[dict]:
 def park(engine, tmp_path):
     """The seeded park with 10 of its 30 cells unstaffed and rounds in a few cells."""
     seeded = seed_park(engine, tmp_path, wardens=20)
-    for k, code in enumerate(seeded.codes[:6]):
-        for t in ("08:05", "12:05", "18:05")[: k % 3 + 1]:
-            services.record_round(
-                engine, seeded.slug, code, f"warden{k + 1}", at=f"{DAY}T{t}", now=LATER
-            )
+    seed_rounds(engine, seeded, DAY, LATER)
     services.assign(engine, seeded.slug, [seeded.codes[7]], "warden9")  # two wardens in one cell
     return seeded
 

@@ -9,7 +9,7 @@ import re
 import brotli
 import pytest
 
-from webtools import login, seed_finding, seed_park
+from webtools import logged_in, seed_finding, seed_park
 
 API = "/api/v1"
 DECODE = {"gzip": gzip.decompress, "br": brotli.decompress}
@@ -20,11 +20,7 @@ def site(engine, tmp_path, app_factory):
     """A manager's and warden1's test clients on the seeded demo park."""
     park = seed_park(engine, tmp_path)
     app = app_factory()
-    clients = {}
-    for who in ("manager", "warden1"):
-        clients[who] = app.test_client()
-        assert login(clients[who], who).status_code in (302, 303)
-    return clients, park
+    return logged_in(app, "manager", "warden1"), park
 
 
 def _get(client, url: str, **headers):

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from webtools import login, seed_finding, seed_park
+from webtools import logged_in, seed_finding, seed_park
 
 API = "/api/v1"
 
@@ -20,11 +20,7 @@ def site(engine, tmp_path, app_factory):
     park = seed_park(engine, tmp_path)
     seed_finding(engine, park)
     app = app_factory()
-    clients = {}
-    for who in ("manager", "warden1"):
-        clients[who] = app.test_client()
-        assert login(clients[who], who).status_code in (302, 303)
-    return clients, park
+    return logged_in(app, "manager", "warden1"), park
 
 
 def _urls(slug: str) -> list[tuple[str, str]]:

@@ -13,7 +13,7 @@ import pytest
 from gridmgr import services
 from gridmgr.web.maps.layers import STATUS_STYLES
 
-from webtools import PASSWORD, app_on, browser_login, chromium, live_server, seed_park
+from webtools import PASSWORD, app_on, browser_login, chromium, live_server, seed_park, seed_rounds
 
 SIDE_M = 3160  # a square this wide in 10 m cells: 100,042 cells
 LON0, LAT0 = 126.60, 45.75
@@ -175,11 +175,7 @@ DAY = (LATER + timedelta(hours=8)).date() - timedelta(days=1)  # the park's roun
 def park(engine, tmp_path):
     """The seeded park, 10 of its 30 cells without a warden, rounds in a few on DAY."""
     seeded = seed_park(engine, tmp_path, wardens=20)
-    for k, code in enumerate(seeded.codes[:6]):
-        for t in ("08:05", "12:05", "18:05")[: k % 3 + 1]:
-            services.record_round(
-                engine, seeded.slug, code, f"warden{k + 1}", at=f"{DAY}T{t}", now=LATER
-            )
+    seed_rounds(engine, seeded, DAY, LATER)
     return seeded
 
 
