@@ -34,6 +34,7 @@ from bench_load import (
     free_port,
     manager_login,
     request,
+    server_log,
     start_server,
 )
 from bench_store import fresh_database
@@ -203,10 +204,12 @@ def run(kind: str, gates: int, managers: int, seconds: float, pg: str | None, *,
                 wall = time.monotonic() - t0
             finally:
                 server.terminate()
-                server.communicate(timeout=30)
+                server.wait(timeout=30)
+            log = server_log(server).splitlines()
             checks = check_stored(url, slug, tally, limit)
             return {"db": kind, "wall_s": wall, "times": rec.times, "errors": rec.errors,
-                    "limit": limit, **checks}  # fmt: skip
+                    "limit": limit, "queue_deep": sum("Task queue depth" in line for line in log),
+                    "server_errors": [line for line in log if "Traceback" in line or "ERROR" in line], **checks}  # fmt: skip
         finally:
             drop()
 
@@ -225,12 +228,14 @@ def report(r: dict) -> bool:
         print(f"{kind:<10} {len(ordered):>8,} {ordered[len(ordered) // 2] * 1000:>8.1f} "
               f"{p99(ordered) * 1000:>8.1f}")  # fmt: skip
     print(f"errors: {len(r['errors'])} {r['errors'][:5]}")
+    print(f"server: all 16 threads busy with more waiting {r['queue_deep']:,} times; "
+          f"errors logged: {len(r['server_errors'])} {r['server_errors'][:3]}")  # fmt: skip
     print(f"counts acknowledged {r['acked']:,}, stored {r['stored']:,}"
           f" ({'each once' if r['exactly_once'] else 'NOT each once'}); {r['refused']:,} refused at capacity")  # fmt: skip
     print(f"final occupancy {r['final']:,}, acknowledged entries − exits {r['acked_in_minus_out']:,}; "
           f"peak {r['peak']:,} of a limit of {r['limit']:,}: {'never over' if r['never_over'] else 'OVER'}")  # fmt: skip
     met = (
-        not r["errors"] and r["exactly_once"] and r["final"] == r["acked_in_minus_out"]
+        not r["errors"] and not r["server_errors"] and r["exactly_once"] and r["final"] == r["acked_in_minus_out"]
         and r["never_over"] and r["counter_equals_events"] and r["stored_levels_agree"]
         and p99(r["times"].get("count", [])) < 0.2
     )  # fmt: skip

@@ -107,10 +107,16 @@ def start_server(
     `command` runs gridmgr another way (the fault tests' hooks), default `python -m gridmgr`."""
     env = {**os.environ, "GRIDMGR_INSTANCE": str(tmp / "instance"), "GRIDMGR_INSECURE_COOKIES": "1",
            "GRIDMGR_TILES_URL": "", **(env or {})}  # fmt: skip
-    proc = subprocess.Popen(
-        [*(command or [sys.executable, "-m", "gridmgr"]), "--db", url, "serve", "--port", str(port), "--threads", "16"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+    # its stderr goes to a file, never an unread pipe: waitress logs a line each time its queue is
+    # deep, and once a pipe's 64 KiB filled, the server's main loop blocked writing and every
+    # client waited (the "PostGIS stalls" of bench_gates and bench_load, 2026-12-02)
+    log = tmp / f"serve-{port}.log"
+    with log.open("ab") as err:
+        proc = subprocess.Popen(
+            [*(command or [sys.executable, "-m", "gridmgr"]), "--db", url, "serve", "--port", str(port), "--threads", "16"],
+            env=env, stdout=subprocess.DEVNULL, stderr=err,
+        )  # fmt: skip
+    proc.log_path = log  # type: ignore[attr-defined]  # read by server_log
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -118,10 +124,15 @@ def start_server(
                 return proc
         except OSError:
             if proc.poll() is not None:
-                raise RuntimeError(proc.stderr.read()) from None
+                raise RuntimeError(server_log(proc)) from None
             time.sleep(0.2)
     proc.kill()
     raise RuntimeError("gridmgr serve did not start in 60 s")
+
+
+def server_log(proc: subprocess.Popen) -> str:
+    """What a server from start_server wrote to its stderr so far (every start on its port)."""
+    return proc.log_path.read_text(encoding="utf-8", errors="replace")  # type: ignore[attr-defined]
 
 
 class Recorder:
@@ -455,7 +466,7 @@ def stop_servers(started: list[tuple[int, subprocess.Popen]]) -> None:
     for _, proc in started:
         proc.terminate()
     for _, proc in started:
-        proc.communicate(timeout=30)  # waits, and closes its pipe
+        proc.wait(timeout=30)
 
 
 def report(r: dict) -> None:

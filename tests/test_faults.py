@@ -78,7 +78,8 @@ def _stop(threads: list[threading.Thread], stop: threading.Event, server) -> str
     for t in threads:
         t.join(timeout=60)
     server.kill()
-    return server.communicate(timeout=30)[1] or ""
+    server.wait(timeout=30)
+    return _bench().server_log(server)
 
 
 def _assert_exactly_once(url: str, rec) -> None:
@@ -122,7 +123,7 @@ def test_sigkill_under_load_loses_no_acknowledged_round(kind, tmp_path):
             _wait_for(held.exists, "a round committed and held before its answer")
             _wait_for(lambda: len(rec.acked) >= 20, "rounds acknowledged around the held one")
             server.send_signal(signal.SIGKILL)
-            server.communicate(timeout=30)  # waits, and closes its pipe
+            server.wait(timeout=30)
             server = bench.start_server(url, tmp_path, port)
             restarted = time.monotonic()
             _wait_for(lambda: _answered_since(rec, restarted, ACKED), "rounds after the restart")
@@ -241,7 +242,7 @@ def test_a_full_disk_refuses_writes_whole_and_they_work_again_with_space(tmp_pat
             assert _counts(db) == (rounds + 1, wardens + 1, audit + 2)
         finally:
             server.kill()
-            server.communicate(timeout=30)
+            server.wait(timeout=30)
         assert _sqlite_check(db) == "ok"
 
 

@@ -9,7 +9,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import shapely
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Engine, bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from gridmgr.db.models import (
@@ -285,16 +285,6 @@ def warden_checkpoints(engine: Engine, warden: str) -> list[CheckpointInfo]:
         return out
 
 
-def is_posted(s: Session, checkpoint_id: int, warden: str) -> bool:
-    """True when the warden is posted at the checkpoint (any shift)."""
-    found = s.execute(
-        select(CheckpointPost.id)
-        .join(Warden, Warden.id == CheckpointPost.warden_id)
-        .where(CheckpointPost.checkpoint_id == checkpoint_id, Warden.name == warden)
-    ).first()
-    return found is not None
-
-
 def set_capacity(
     engine: Engine,
     slug: str,
@@ -343,21 +333,25 @@ def capacity_of(s: Session, area: Area) -> CapacityInfo:
 def capacity_for(s: Session, area_id: int, slug: str) -> CapacityInfo:
     """The caps and slots of the area with this id (and slug), as stored (no row: no caps)."""
     row = s.get(AreaCap, area_id)
-    cap = (
-        Cap()
-        if row is None
-        else Cap(
-            row.max_capacity,
-            None if row.percent is None else Decimal(row.percent),
-            row.instant,
-        )
-    )
-    slots = s.execute(
-        select(CapacitySlot.slot_start, CapacitySlot.slot_end, CapacitySlot.quota)
-        .where(CapacitySlot.area_id == area_id)
-        .order_by(CapacitySlot.slot_start)
-    ).all()
-    return CapacityInfo(slug, cap, tuple(Slot(a, b, q) for a, b, q in slots))
+    cap = Cap() if row is None else stored_cap(row.max_capacity, row.percent, row.instant)
+    return CapacityInfo(slug, cap, slots_of(s, area_id))
+
+
+def stored_cap(max_capacity: int | None, percent: str | None, instant: int | None) -> Cap:
+    """A cap from its stored columns (the percentage is kept as decimal text)."""
+    return Cap(max_capacity, None if percent is None else Decimal(percent), instant)
+
+
+_SLOTS = (
+    select(CapacitySlot.slot_start, CapacitySlot.slot_end, CapacitySlot.quota)
+    .where(CapacitySlot.area_id == bindparam("area_id"))
+    .order_by(CapacitySlot.slot_start)
+)  # built once: a gate's every count reads it
+
+
+def slots_of(s: Session, area_id: int) -> tuple[Slot, ...]:
+    """The area's daily entry slots in the order of the day."""
+    return tuple(Slot(a, b, q) for a, b, q in s.execute(_SLOTS, {"area_id": area_id}))
 
 
 def summed_capacity(s: Session, area_id: int, below: list[int]) -> SummedCapacity:

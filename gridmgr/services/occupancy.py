@@ -18,23 +18,45 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
-from sqlalchemy import CursorResult, Engine, Result, Table, func, insert, select, update
+from sqlalchemy import (
+    CursorResult,
+    Engine,
+    Result,
+    Table,
+    bindparam,
+    case,
+    exists,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from gridmgr.db.models import Area, AreaDay, Checkpoint, CheckpointDay, GateEvent
+from gridmgr.db.models import (
+    Area,
+    AreaCap,
+    AreaDay,
+    Checkpoint,
+    CheckpointDay,
+    CheckpointPost,
+    GateEvent,
+    Warden,
+)
 from gridmgr.db.queries import get_area, id_in_range, record_audit
-from gridmgr.db.store import greatest, insert_if_missing, reading, transaction
+from gridmgr.db.store import insert_if_missing, reading, transaction
 from gridmgr.db.tree import subtree_ids
 from gridmgr.errors import Conflict, Forbidden, InvalidInput, NotFound
 from gridmgr.rules.capacity import Cap, apply_count, next_slot, slot_at, status_of
 from gridmgr.rules.clock import parse_moment
 from gridmgr.rules.schedule import day_bounds
 from gridmgr.services.checkpoints import (
-    capacity_for,
+    CapacityInfo,
     capacity_of,
     checkpoint_of,
-    is_posted,
+    slots_of,
+    stored_cap,
     summed_capacity,
 )
 from gridmgr.services.finding_views import Actor
@@ -188,33 +210,85 @@ def _rows(result: Result[Any]) -> int:
     return typing.cast(CursorResult[Any], result).rowcount
 
 
+_DAYS = typing.cast(Table, AreaDay.__table__)
+_ADD_TO_DAY = (
+    update(_DAYS)
+    .where(_DAYS.c.area_id == bindparam("area"), _DAYS.c.day == bindparam("on_day"))
+    .values(
+        occupancy=_DAYS.c.occupancy + bindparam("add_in") - bindparam("add_out"),
+        entries=_DAYS.c.entries + bindparam("add_in"),
+        exits=_DAYS.c.exits + bindparam("add_out"),
+    )
+    .returning(
+        _DAYS.c.id,
+        _DAYS.c.occupancy - bindparam("add_in") + bindparam("add_out"),
+        _DAYS.c.entries - bindparam("add_in"),
+        _DAYS.c.exits - bindparam("add_out"),
+        _DAYS.c.slot_entries,
+    )
+)  # built once: every count runs it
+
+
 def _add_to_day(s: Session, area_id: int, day: str, n_in: int, n_out: int) -> tuple[int, Any]:
     """Add a count to the area's row of the day, which stays locked to the commit (two gates racing
     queue here, and only here); the row's id and its values before (made first if missing: two
     gates counting the day's first people at once make one row)."""
-    days = typing.cast(Table, AreaDay.__table__)
-    bump = (
-        update(days)
-        .where(days.c.area_id == area_id, days.c.day == day)
-        .values(
-            occupancy=days.c.occupancy + n_in - n_out,
-            entries=days.c.entries + n_in,
-            exits=days.c.exits + n_out,
-        )
-        .returning(
-            days.c.id, days.c.occupancy - n_in + n_out, days.c.entries - n_in,
-            days.c.exits - n_out, days.c.slot_entries,
-        )
-    )  # fmt: skip
-    row = s.execute(bump).first()
+    values = {"area": area_id, "on_day": day, "add_in": n_in, "add_out": n_out}
+    row = s.execute(_ADD_TO_DAY, values).first()
     if row is None:
         insert_if_missing(
             s, AreaDay,
             {"area_id": area_id, "day": day, "occupancy": 0, "entries": 0, "exits": 0,
              "slot_entries": "{}"},
         )  # fmt: skip
-        row = s.execute(bump).one()
+        row = s.execute(_ADD_TO_DAY, values).one()
     return int(row[0]), row[1:]
+
+
+_GATE_DAYS = typing.cast(Table, CheckpointDay.__table__)
+_ADD_TO_GATE_DAY = (
+    update(_GATE_DAYS)
+    .where(_GATE_DAYS.c.checkpoint_id == bindparam("gate"), _GATE_DAYS.c.day == bindparam("on_day"))
+    .values(
+        entries=_GATE_DAYS.c.entries + bindparam("add_in"),
+        exits=_GATE_DAYS.c.exits + bindparam("add_out"),
+        last_at_s=case(
+            (
+                or_(
+                    _GATE_DAYS.c.last_at_s.is_(None),
+                    _GATE_DAYS.c.last_at_s < bindparam("stamp"),
+                ),
+                bindparam("stamp"),
+            ),
+            else_=_GATE_DAYS.c.last_at_s,
+        ),
+    )
+)  # built once: every count runs it (the gate's latest count, whatever order counts arrive in)
+_EVENTS = typing.cast(Table, GateEvent.__table__)
+_INSERT_EVENT = insert(_EVENTS).returning(_EVENTS.c.id)
+
+_GATE = (
+    select(
+        Area.id,
+        Area.timezone,
+        Checkpoint.name,
+        exists()
+        .where(
+            CheckpointPost.checkpoint_id == Checkpoint.id,
+            CheckpointPost.warden_id == Warden.id,
+            Warden.name == bindparam("warden"),
+        )
+        .label("posted"),
+        exists().where(GateEvent.idempotency_key == bindparam("key")).label("replayed"),
+        AreaCap.max_capacity,
+        AreaCap.percent,
+        AreaCap.instant,
+        AreaCap.area_id,
+    )
+    .join(Checkpoint, Checkpoint.area_id == Area.id)
+    .outerjoin(AreaCap, AreaCap.area_id == Area.id)
+    .where(Area.slug == bindparam("slug"), Checkpoint.id == bindparam("gate"))
+)  # built once: every count runs it
 
 
 class _Replayed(Exception):
@@ -235,19 +309,19 @@ def _count(
     key: str | None,
 ) -> CountResult:
     with transaction(engine) as s:
-        # the area's clock and the checkpoint in one query (not the area's outline: counts are many)
+        # one query for what a count checks first: the area's clock, the checkpoint, the counting
+        # warden's post there, the key's earlier use and the caps (not the area's outline: counts
+        # are many); the slots in a second
         found = s.execute(
-            select(Area.id, Area.timezone, Checkpoint.name)
-            .join(Checkpoint, Checkpoint.area_id == Area.id)
-            .where(Area.slug == slug, Checkpoint.id == id_in_range(checkpoint_id))
-        ).first()
+            _GATE,
+            {"slug": slug, "gate": id_in_range(checkpoint_id), "warden": actor.warden or "",
+             "key": key},
+        ).first()  # fmt: skip
         if found is None:  # say which of the two is missing
             checkpoint_of(s, get_area(s, slug), checkpoint_id)
             raise NotFound(f"area {slug!r} has no checkpoint {checkpoint_id}")
-        area_id, timezone, gate_name = found
-        if not actor.manages and (
-            actor.warden is None or not is_posted(s, checkpoint_id, actor.warden)
-        ):
+        area_id, timezone, gate_name, posted, replayed, most, percent, instant, capped = found
+        if not actor.manages and (actor.warden is None or not posted):
             raise Forbidden(
                 f"you are not posted at checkpoint {checkpoint_id} ({gate_name}) of {slug}; only "
                 "its wardens count there"
@@ -256,33 +330,24 @@ def _count(
         when = _moment(at, tz, manager=actor.manages)
         local = when.astimezone(tz)
         day = local.date().isoformat()
-        caps = capacity_for(s, area_id, slug)
-        slots = list(caps.slots)
+        cap = Cap() if capped is None else stored_cap(most, percent, instant)
+        slots = list(slots_of(s, area_id))
+        caps = CapacityInfo(slug, cap, tuple(slots))
         slot = slot_at(slots, local.time())
-        if (
-            key is not None
-            and s.execute(select(GateEvent.id).where(GateEvent.idempotency_key == key)).first()
-        ):
+        if replayed:
             raise _Replayed  # a retry whose first try was stored: its answer, nothing written
         stamp = int(when.timestamp())
         # the gate's own row first (only this gate's counts wait for it), the area's day last: it is
         # held to the commit, so as little as possible runs after it
-        bump = (
-            update(CheckpointDay)
-            .where(CheckpointDay.checkpoint_id == checkpoint_id, CheckpointDay.day == day)
-            .values(
-                entries=CheckpointDay.entries + n_in,
-                exits=CheckpointDay.exits + n_out,
-                last_at_s=func.coalesce(greatest(s, CheckpointDay.last_at_s, stamp), stamp),
-            )
-        )
-        if _rows(s.execute(bump)) == 0:  # the checkpoint's first count of the day
+        gate_day = {"gate": checkpoint_id, "on_day": day, "add_in": n_in, "add_out": n_out,
+                    "stamp": stamp}  # fmt: skip
+        if _rows(s.execute(_ADD_TO_GATE_DAY, gate_day)) == 0:  # the gate's first count today
             insert_if_missing(
                 s, CheckpointDay,
                 {"checkpoint_id": checkpoint_id, "day": day, "entries": 0, "exits": 0,
                  "last_at_s": None},
             )  # fmt: skip
-            s.execute(bump)
+            s.execute(_ADD_TO_GATE_DAY, gate_day)
         day_id, (occupancy, entries, exits, slot_text) = _add_to_day(s, area_id, day, n_in, n_out)
         per_slot: dict[str, int] = json.loads(slot_text or "{}")
         counted = apply_count(
@@ -297,17 +362,14 @@ def _count(
                 .where(AreaDay.id == day_id)
                 .values(slot_entries=json.dumps(per_slot, sort_keys=True))
             )
-        events = typing.cast(Table, GateEvent.__table__)
         event_id = s.execute(
-            insert(events)
-            .values(
-                area_id=area_id, checkpoint_id=checkpoint_id, day=day, at_s=stamp,
-                received_at_s=int(datetime.now(UTC).timestamp()), n_in=n_in, n_out=n_out,
-                entered_by=actor.name, override=override, reason=reason if override else None,
-                idempotency_key=key, occupancy_after=counted.occupancy, limit_after=caps.limit,
-                slot=slot.label if slot else None,
-            )
-            .returning(events.c.id)
+            _INSERT_EVENT,
+            {"area_id": area_id, "checkpoint_id": checkpoint_id, "day": day, "at_s": stamp,
+             "received_at_s": int(datetime.now(UTC).timestamp()), "n_in": n_in, "n_out": n_out,
+             "entered_by": actor.name, "override": override,
+             "reason": reason if override else None, "idempotency_key": key,
+             "occupancy_after": counted.occupancy, "limit_after": caps.limit,
+             "slot": slot.label if slot else None},
         ).scalar_one()  # fmt: skip
         if override:
             record_audit(

@@ -9,7 +9,7 @@ import secrets
 import threading
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, delete, select, update
+from sqlalchemy import Engine, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -44,6 +44,9 @@ _WITH_WARDEN = (
     .outerjoin(Warden, Warden.id == User.warden_id)
     .outerjoin(Area, Area.id == User.scope_area_id)
 )
+_BY_TOKEN = _WITH_WARDEN.join(ApiToken, ApiToken.user_id == User.id).where(
+    ApiToken.token_sha256 == bindparam("digest"), ApiToken.revoked_at.is_(None)
+)  # built once: every API request with a token runs it
 SCOPED_ROLES = ("manager", "planner")
 
 
@@ -211,11 +214,7 @@ def issue_token(engine: Engine, user_id: int) -> str:
 def user_for_token(engine: Engine, token: str) -> UserInfo | None:
     """The user a live (not revoked) token belongs to, or None."""
     with reading(engine) as s:
-        row = s.execute(
-            _WITH_WARDEN.join(ApiToken, ApiToken.user_id == User.id).where(
-                ApiToken.token_sha256 == _digest(token), ApiToken.revoked_at.is_(None)
-            )
-        ).first()
+        row = s.execute(_BY_TOKEN, {"digest": _digest(token)}).first()
     return None if row is None else _user_info(*row)
 
 
