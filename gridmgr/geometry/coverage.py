@@ -6,12 +6,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import shapely
 from pyproj import CRS
 from shapely.geometry.base import BaseGeometry
 
 from gridmgr.geometry.arrays import GeoArray
-from gridmgr.geometry.projection import metric_crs, to_metric, to_wgs84
+from gridmgr.geometry.projection import metric_crs, metric_epsg, to_metric, to_wgs84
 
 SLIVER_M2 = 1.0  # gaps and overlaps under this are rounding, not news
 HAIR_M = 0.01  # seams thinner than 2 cm are rounding too
@@ -68,6 +69,22 @@ def ground_from(area: BaseGeometry, gaps: BaseGeometry, overlaps: BaseGeometry) 
     return _ground(
         region, to_metric(gaps, crs), shapely.intersection(to_metric(overlaps, crs), region), crs
     )
+
+
+def ground_areas(
+    areas: npt.NDArray[np.object_], gaps: npt.NDArray[np.object_]
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Each area's m² and covered m² (its m² less its gaps'), as `ground_from` measures them, for
+    many areas at once: one projection per metric CRS, no gap or overlap pieces (a roll-up's
+    figures need only the two sums)."""
+    area_m2 = np.zeros(len(areas))
+    gap_m2 = np.zeros(len(areas))
+    codes = metric_epsg(areas)
+    for code in np.unique(codes):
+        crs, at = CRS.from_epsg(int(code)), codes == code
+        area_m2[at] = shapely.area(to_metric(areas[at], crs))
+        gap_m2[at] = shapely.area(to_metric(gaps[at], crs))
+    return area_m2, area_m2 - gap_m2
 
 
 def _ground(region: BaseGeometry, gaps: BaseGeometry, overlaps: BaseGeometry, crs: CRS) -> Ground:

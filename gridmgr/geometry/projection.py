@@ -20,20 +20,35 @@ def metric_crs(geometry: shapely.Geometry) -> CRS:
     UTM keeps the cell lattice on a fixed origin per zone, so the same cell size gives the
     same cells again when an area is re-gridded.
     """
-    xmin, ymin, xmax, ymax = shapely.bounds(geometry)
-    lon = (xmin + xmax) / 2.0
-    lat = (ymin + ymax) / 2.0
-    if lat > 84.0:
-        return CRS.from_epsg(32661)
-    if lat < -80.0:
-        return CRS.from_epsg(32761)
-    zone = int(np.clip(np.floor((lon + 180.0) / 6.0) + 1, 1, 60))
-    return CRS.from_epsg((32600 if lat >= 0 else 32700) + zone)
+    return _crs_of_epsg(int(metric_epsg(np.asarray([geometry], dtype=object))[0]))
+
+
+def metric_epsg(geometries: npt.NDArray[np.object_]) -> npt.NDArray[np.int64]:
+    """The EPSG code of `metric_crs` for each geometry of an array, vectorised."""
+    bounds = shapely.bounds(geometries).reshape(-1, 4)
+    lon = (bounds[:, 0] + bounds[:, 2]) / 2.0
+    lat = (bounds[:, 1] + bounds[:, 3]) / 2.0
+    zone = np.clip(np.floor((lon + 180.0) / 6.0) + 1, 1, 60).astype(np.int64)
+    utm = np.where(lat >= 0, 32600, 32700) + zone
+    return np.where(lat > 84.0, 32661, np.where(lat < -80.0, 32761, utm)).astype(np.int64)
+
+
+@lru_cache(maxsize=256)
+def _crs_of_epsg(code: int) -> CRS:
+    return CRS.from_epsg(code)
+
+
+def _transformer(source: CRS, target: CRS) -> Transformer:
+    # keyed by the CRSs' definitions: hashing a pyproj CRS writes its whole WKT, which cost more
+    # than moving a small area's coordinates (0.4 s of a city's roll-up)
+    return _transformer_of(source.srs, target.srs)
 
 
 @lru_cache(maxsize=64)
-def _transformer(source: CRS, target: CRS) -> Transformer:
-    return Transformer.from_crs(source, target, always_xy=True)
+def _transformer_of(source: str, target: str) -> Transformer:
+    return Transformer.from_crs(
+        CRS.from_user_input(source), CRS.from_user_input(target), always_xy=True
+    )
 
 
 def transform_xy(

@@ -1,7 +1,7 @@
 """The roll-up (责任链): an area's figures and each child's at a moment, added up from the leaves.
 
 A leaf's row comes from the code the coverage report and the ledger use (the 3+N rules through
-`round_status`, ground through `geometry.coverage.ground_from`, findings through the ledger's sums);
+`round_status`, ground through `geometry.coverage.ground_areas`, findings through the ledger's sums);
 an inner area's row adds up its leaves' counts, with the coverage ratio weighted by area and the
 rectification rate worked out from the subtree's sums. Every leaf is read in bulk: one query per
 table for all of them, whatever their number.
@@ -30,7 +30,7 @@ from gridmgr.db.store import (
     reading,
 )
 from gridmgr.db.tree import ancestor_ids, subtree_ids
-from gridmgr.geometry.coverage import gaps_and_overlaps, ground_from
+from gridmgr.geometry.coverage import gaps_and_overlaps, ground_areas
 from gridmgr.rules.clock import aware_utc, parse_moment
 from gridmgr.rules.rectification import rate_of
 from gridmgr.services.ledger import figures_by_area
@@ -316,20 +316,26 @@ def _ground(
         .join(Area, Area.id == GridPlan.area_id)
         .where(GridPlan.id.in_(list(plans.values())))
     ).all()
+    leaves, outlines, gap_list = [], [], []
     for area_id, gaps, overlaps, outline_wkb in rows:
         outline = shapely.from_wkb(outline_wkb)
         plan_id = plans[int(area_id)]
         if gaps is not None and overlaps is not None:
-            gap, lap = shapely.from_wkb(gaps), shapely.from_wkb(overlaps)
+            gap = shapely.from_wkb(gaps)
         elif is_postgres(engine):
-            gap, lap = gaps_and_overlaps_in_db(s, int(area_id), plan_id)
+            gap, _ = gaps_and_overlaps_in_db(s, int(area_id), plan_id)
         else:  # a plan written before plans kept their ground
             cells = load_cells(s, plan_id)
-            gap, lap = gaps_and_overlaps(outline, np.asarray(cells.geometry.values))
-        ground = ground_from(outline, gap, lap)
-        v = out[int(area_id)]
-        v[COUNTS.index("area_m2")] = ground.area_m2
-        v[COUNTS.index("covered_m2")] = ground.covered_m2
+            gap, _ = gaps_and_overlaps(outline, np.asarray(cells.geometry.values))
+        leaves.append(int(area_id))
+        outlines.append(outline)
+        gap_list.append(gap)
+    area_m2, covered_m2 = ground_areas(
+        np.asarray(outlines, dtype=object), np.asarray(gap_list, dtype=object)
+    )
+    for k, area_id in enumerate(leaves):
+        out[area_id][COUNTS.index("area_m2")] = area_m2[k]
+        out[area_id][COUNTS.index("covered_m2")] = covered_m2[k]
 
 
 def _rounds(

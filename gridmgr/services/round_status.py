@@ -4,7 +4,7 @@ round status here, so they cannot disagree."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -34,6 +34,24 @@ class CellRounds:
         return cell_status(self.rhythms, self.log_cell, self.log_t, moment.timestamp(), tz, day=day)
 
 
+def positions_among(
+    ids: npt.NDArray[np.int64],
+) -> Callable[[Sequence[int] | npt.NDArray[np.int64]], npt.NDArray[np.int64]]:
+    """A function giving the positions in `ids` of cell ids that are among them: by a table when the
+    ids are about as many as their range (a city's 100,000 cells and 1.5 million rounds: a few ms,
+    where binary search took 0.45 s), else by binary search."""
+    lo = int(ids.min()) if len(ids) else 0
+    width = int(ids.max()) - lo + 1 if len(ids) else 0
+    if width <= 4 * len(ids) + 1024:
+        table = np.full(width, -1, np.int64)
+        table[ids - lo] = np.arange(len(ids))
+        return lambda cell_ids: table[np.asarray(cell_ids, np.int64) - lo]
+    by_id = np.argsort(ids)
+    return lambda cell_ids: by_id[
+        np.searchsorted(ids, np.asarray(cell_ids, np.int64), sorter=by_id)
+    ].astype(np.int64)
+
+
 def read_rounds(
     s: Session,
     ids: Sequence[int] | npt.NDArray[np.int64],
@@ -56,11 +74,7 @@ def read_rounds(
     leaves); `cells` when they are those a select of cell ids gives (a map tile's). A million rounds arrive as one text the database joins (`int_rows`).
     """
     ids = np.asarray(ids, np.int64)
-    by_id = np.argsort(ids)
-
-    def positions(cell_ids: Sequence[int] | npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
-        found = np.searchsorted(ids, np.asarray(cell_ids, np.int64), sorter=by_id)
-        return by_id[found].astype(np.int64)
+    positions = positions_among(ids)
 
     of_cells: Select[Any] | Select[int] | list[int] = [int(i) for i in ids]
     if plan_id is not None:

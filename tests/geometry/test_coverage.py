@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from gridmgr.geometry.coverage import ground_of, pieces_to_geojson
+from gridmgr.geometry.coverage import (
+    gaps_and_overlaps,
+    ground_areas,
+    ground_from,
+    ground_of,
+    pieces_to_geojson,
+)
 from gridmgr.geometry.projection import metric_crs, to_metric, to_wgs84
 
 AREA_M = shapely.box(500_000, 4_000_000, 500_300, 4_000_200)  # 300 m x 200 m in UTM 50N
@@ -47,3 +57,33 @@ def test_slivers_under_a_square_metre_are_ignored():
     cells_m = np.array([shapely.box(500_000, 4_000_000, 500_300, 4_000_199.999)], dtype=object)
     ground = ground_of(to_wgs84(AREA_M, crs), to_wgs84(cells_m, crs))
     assert ground.gaps == [] and ground.overlaps == []
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.floats(-170.0, 170.0), st.floats(-75.0, 80.0), st.integers(0, 7)),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_ground_areas_of_many_are_ground_of_each(leaves):
+    """The roll-up's figures for many areas at once (`ground_areas`, areas in several UTM zones and
+    one that is two pieces) equal `ground_of` for each: its m² and its covered m²."""
+    areas, gaps, expected = [], [], []
+    for x, y, missing in leaves:
+        area = shapely.box(x, y, x + 0.01, y + 0.008)
+        if missing % 3 == 0:  # two pieces
+            area = shapely.union(area, shapely.box(x + 0.02, y, x + 0.025, y + 0.004))
+        xs = np.linspace(x, x + 0.03, 7)
+        cells = np.asarray([shapely.box(a, y, b, y + 0.008) for a, b in itertools.pairwise(xs)])
+        inside = [0, 1, 4] if missing % 3 == 0 else [0, 1]  # columns over the area's ground
+        cells = np.delete(cells, inside[missing % len(inside)])  # a column no cell covers
+        gap, lap = gaps_and_overlaps(area, cells)
+        ground = ground_from(area, gap, lap)
+        areas.append(area)
+        gaps.append(gap)
+        expected.append((ground.area_m2, ground.covered_m2))
+    area_m2, covered_m2 = ground_areas(np.asarray(areas), np.asarray(gaps))
+    np.testing.assert_allclose(np.column_stack([area_m2, covered_m2]), expected, rtol=1e-9)
+    assert (area_m2 - covered_m2 > 10_000).all()  # every leaf misses a column of cells

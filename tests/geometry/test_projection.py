@@ -10,7 +10,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pyproj import Geod
 
-from gridmgr.geometry.projection import WGS84, metric_crs, to_metric, to_wgs84, transform_xy
+from gridmgr.geometry.projection import (
+    WGS84,
+    metric_crs,
+    metric_epsg,
+    to_metric,
+    to_wgs84,
+    transform_xy,
+)
 
 GEOD = Geod(ellps="WGS84")
 lon = st.floats(-179.0, 179.0)
@@ -61,3 +68,15 @@ def test_transform_xy_takes_lists_and_arrays_alike():
     assert np.array_equal(x1, x2) and np.array_equal(y1, y2) and x1.dtype == np.float64
     # 0.1 degree of latitude is about 11.1 km along a meridian
     assert y1[1] - y1[0] == pytest.approx(11_100, rel=0.01)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.tuples(st.floats(-179.5, 179.5), st.floats(-89.5, 89.5)), min_size=1, max_size=8)
+)
+def test_metric_epsg_of_many_is_metric_crs_of_each(points):
+    """The vectorised zone of an array of geometries (the roll-up's leaves at once) is the one
+    `metric_crs` gives each, polar caps included."""
+    geoms = np.asarray([shapely.box(x - 0.2, y - 0.2, x + 0.2, y + 0.2) for x, y in points])
+    codes = metric_epsg(geoms)
+    assert codes.tolist() == [metric_crs(g).to_epsg() for g in geoms]

@@ -10,7 +10,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gridmgr.rules.schedule import Rhythm, cell_status, day_bounds, windows
+from gridmgr.rules.schedule import (
+    Rhythm,
+    cell_status,
+    cells_by_rhythm,
+    day_bounds,
+    logs_by_cell_then_time,
+    windows,
+)
 
 SH = ZoneInfo("Asia/Shanghai")
 DEFAULT = Rhythm()
@@ -342,3 +349,33 @@ def test_rounds_before_yesterday_change_nothing_but_the_last_round(
     for name in ("status", "expected", "done", "late", "missed", "extra_done", "extra_short"):
         assert list(getattr(whole, name)) == list(getattr(cut, name)), name
     np.testing.assert_array_equal(whole.next_round, cut.next_round)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 60), st.integers(1_700_000_000, 1_700_400_000)), max_size=80),
+    st.booleans(),
+)
+def test_logs_are_orderedlogs_by_cell_then_time(logs, fractional):
+    """The order cell_status reads logs in (one integer key for whole seconds, a two-key sort
+    otherwise) is by cell, then time, and loses or repeats none."""
+    cells = np.asarray([c for c, _ in logs], np.int64)
+    times = np.asarray([t for _, t in logs], np.float64) + (0.25 if fractional else 0.0)
+    order = logs_by_cell_then_time(cells, times)
+    assert sorted(order.tolist()) == list(range(len(logs)))
+    pairs = list(zip(cells[order].tolist(), times[order].tolist(), strict=True))
+    assert pairs == sorted(pairs)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from([0, 1, 2, 3]), max_size=60))
+def test_cells_are_grouped_by_equal_rhythms_whatever_the_objects(picks):
+    """Equal rhythms in distinct objects form one group; cells without a schedule none."""
+    kinds = [None, Rhythm(("08:00",), 1), Rhythm(("09:00",), 2)]
+    rhythms = [Rhythm(("08:00",), 1) if k == 3 else kinds[k] for k in picks]  # 3: equal to 1
+    groups = cells_by_rhythm(rhythms)
+    expected: dict[Rhythm, list[int]] = {}
+    for k, r in enumerate(rhythms):
+        if r is not None:
+            expected.setdefault(r, []).append(k)
+    assert groups == expected

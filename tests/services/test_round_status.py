@@ -7,12 +7,14 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from gridmgr import services
 from gridmgr.db.models import Cell, GridPlan
 from gridmgr.db.store import reading
-from gridmgr.services.round_status import read_rounds
+from gridmgr.services.round_status import positions_among, read_rounds
 
 from servicetools import active, add_wardens
 
@@ -58,3 +60,14 @@ def test_the_three_ways_of_naming_the_cells_read_alike(engine, park, tmp_path):
     for name in ("ok", "due", "overdue"):
         assert sorted(k for k, v in status.items() if v == name) == sorted(getattr(report, name))
     assert sum(v == "unscheduled" for v in status.values()) == len(cells) - len(codes)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sets(st.integers(1, 50_000), min_size=1, max_size=40), st.data())
+def test_positions_of_cell_ids_by_table_or_by_search(ids, data):
+    """Dense or sparse ids (a table or a binary search), the position of each id asked is its
+    index among the ids."""
+    given_ids = np.asarray(sorted(ids, key=lambda i: (i * 7919) % 101), np.int64)  # not sorted
+    asked = data.draw(st.lists(st.sampled_from(sorted(ids)), max_size=30))
+    found = positions_among(given_ids)(asked)
+    assert found.tolist() == [given_ids.tolist().index(a) for a in asked]
