@@ -132,7 +132,10 @@ def cells_from_area(
     if cell_size is not None:
         lattice = Lattice(shape, float(cell_size))
         inner = split.inner_lines if split is not None else None
-        got = lattice_cells(blocks, lattice, min_fraction=min_fraction, crs=crs, lines=inner)
+        own = split.own if split is not None else None
+        got = lattice_cells(
+            blocks, lattice, min_fraction=min_fraction, crs=crs, lines=inner, own=own
+        )
         order = _lattice_order(got.i, got.j, got.tiebreak, got.whole)
         geometry = got.geometry[order]
         area_m2 = got.area_m2[order]
