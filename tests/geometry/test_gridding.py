@@ -222,6 +222,31 @@ def test_roads_found_inside_a_cell_by_the_property_search(name):
     _saved_case_by_cell_size_divides_every_cell(name)
 
 
+def test_a_road_past_a_hole_tip_by_count_divides_every_cell():
+    """Found on 2026-12-02 by test_split_by_mode_tiles_and_never_crosses_a_line (seed 1 with 400
+    examples, once the two cases above were fixed), in count mode (4 cells): the same ground as
+    there, a road drawn twice 17 m apart across a ring, the hole's west tip poking into the strip
+    between the lines; the strip joined the block east of it. Bisection halved that block along
+    y = 24 m, just north of the tip, and the southern half took a 101 m² triangle of the block's
+    own ground north of the tip, between the east line and the hole, joined to the rest of the
+    half only through the strip, across the line. Fixed in `bisection`: given the block's own
+    ground (`Blocks.own`), a half whose own ground is in two pieces is not whole, so the cut is
+    turned through the fan until both halves' own ground is one piece."""
+    case = json.loads((DATA / "split_by_seed1_count_road_past_a_hole_tip.json").read_text())
+    area, lines = shapely.from_wkb(case["area_wkb"]), shapely.from_wkb(case["lines_wkb"])
+    cells = cells_from_area(area, count=case["count"], split_by=lines)
+    assert len(cells) == case["count"]
+    crs = metric_crs(area)
+    assert_no_cell_crosses(
+        assert_tiles(cells, area),
+        _dividing(to_metric(lines, crs), to_metric(area, crs)),
+        to_metric(area, crs),
+        inset_m=0.1,
+        crumb_m2=0.35 * metric_area(area) / case["count"],
+        crumb_lines=to_metric(lines, crs),
+    )
+
+
 def _saved_case_by_cell_size_divides_every_cell(name: str) -> None:
     """A split-by case saved by the property search (hex WKB in tests/data/NAME.json), gridded by the
     cell size of its count: the cells tile the area and no line cuts a cell's own ground off."""
