@@ -39,6 +39,9 @@ class Blocks:
     # itself where it took none); a cell may hold the crumbs' ground across the line, never its
     # own ground on both sides of one (`lattice_sides`). Empty: every block is its own ground.
     own: GeoArray = field(default_factory=lambda: np.zeros(0, object))
+    # the inner lines that bound faces of the network (crumbs' outlines, connectors to a hole's tip,
+    # lines from the boundary to a hole), without dead ends: the lines `lattice_sides` cuts along
+    inner_faced: GeoArray = field(default_factory=lambda: np.zeros(0, object))
 
 
 def blocks_from_lines(
@@ -95,6 +98,7 @@ def blocks_from_lines(
         inner = _inside(shapely.get_parts(joined.network), whole)
         return Blocks(whole, idle, joined.ends_joined, joined.joined_m, 0, {}, inner)
     blocks, own, joins, crossed = _joined_crumbs(faces, crumb_m2, near, kept_names, 2.0 * snap)
+    inner = _inside(shapely.get_parts(joined.network), blocks)
     return Blocks(
         blocks,
         idle,
@@ -102,8 +106,9 @@ def blocks_from_lines(
         joined.joined_m,
         joins,
         crossed,
-        _inside(shapely.get_parts(joined.network), blocks),
+        inner,
         own,
+        _faced(inner, dangles),
     )
 
 
@@ -143,3 +148,13 @@ def _inside(edges: GeoArray, blocks: GeoArray) -> GeoArray:
     hit, _ = shapely.STRtree(blocks).query(middle, predicate="within")
     inner: GeoArray = edges[np.unique(hit)]
     return inner
+
+
+def _faced(edges: GeoArray, dangles: BaseGeometry) -> GeoArray:
+    """The edges that are no dead end (their middle not on one of the network's dangles)."""
+    if len(edges) == 0 or shapely.is_empty(dangles):
+        return edges
+    middle = shapely.line_interpolate_point(edges, 0.5, normalized=True)
+    dead = shapely.dwithin(middle, dangles, 1e-9)
+    faced: GeoArray = edges[~dead]
+    return faced

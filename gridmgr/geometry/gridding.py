@@ -133,8 +133,9 @@ def cells_from_area(
         lattice = Lattice(shape, float(cell_size))
         inner = split.inner_lines if split is not None else None
         own = split.own if split is not None else None
+        faced = split.inner_faced if split is not None else None
         got = lattice_cells(
-            blocks, lattice, min_fraction=min_fraction, crs=crs, lines=inner, own=own
+            blocks, lattice, min_fraction=min_fraction, crs=crs, lines=inner, own=own, faced=faced
         )
         order = _lattice_order(got.i, got.j, got.tiebreak, got.whole)
         geometry = got.geometry[order]

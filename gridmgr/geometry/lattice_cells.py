@@ -40,6 +40,7 @@ def lattice_cells(
     crs: CRS,
     lines: GeoArray | None = None,
     own: GeoArray | None = None,
+    faced: GeoArray | None = None,
 ) -> LatticeCells:
     """Clip the lattice to the blocks (metric polygons that never share a cell) and merge slivers.
 
@@ -47,9 +48,10 @@ def lattice_cells(
     from the lattice corners; only boundary cells are intersected, each against the part of its
     block inside a small tile rather than the whole block. A cell that `lines` (metric lines
     inside the blocks: dead ends, loops) cut into two or more parts of at least `min_fraction` of a
-    cell is cut along them too (`split_along_lines`). `own` (each block's ground without the
-    crumbs it took in across a line) keeps each cell's own ground in one piece
-    (`lattice_sides.own_ground_together`).
+    cell is cut along them too (`split_along_lines`), and a smaller piece of a block's `own`
+    ground (the block without the crumbs it took in across a line; default the block) that the
+    lines (`faced` of them when given: those that bound a face, no dead ends) cut off in a cell
+    goes to a neighbouring cell (`lattice_sides.own_ground_together`).
     """
     blocks = np.asarray(blocks, dtype=object)
     lines = np.zeros(0, object) if lines is None else np.asarray(lines, dtype=object)
@@ -75,14 +77,13 @@ def lattice_cells(
         part_geom, owner = split_along_lines(part_geom, lines, min_fraction * lattice.full_area)
         part_i, part_j, part_block = part_i[owner], part_j[owner], part_block[owner]
         part_area = shapely.area(part_geom)
-    if own is not None and len(own):
+    if len(lines):  # then each cell's own ground in one piece, crumbs aside
         sided = own_ground_together(
             lattice,
             min_fraction * lattice.full_area,
-            blocks,
-            np.asarray(own, dtype=object),
+            blocks if own is None or len(own) == 0 else np.asarray(own, dtype=object),
             SidedParts(part_geom, part_i, part_j, part_block, keep_inner),
-            lines,
+            lines if faced is None else np.asarray(faced, dtype=object),
             inner_i,
             inner_j,
             inner_block,

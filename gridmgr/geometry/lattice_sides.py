@@ -1,7 +1,7 @@
-"""Cells that hold their block's own ground on one side of every line: a block that took in a crumb
-across a line (the strip between two carriageways) may hold, in one lattice cell, pieces of its own
-ground that meet only through that crumb (around a hole's tip, past a corner of the area); the
-smaller pieces leave for the neighbouring cell they share ground with, never across a line."""
+"""Cells that hold their block's ground on one side of every line inside it: a cell may hold
+pieces of the ground that meet only through a crumb taken in across a line (the strip between two
+carriageways, with a hole's tip poking into it) or through a neck a line passing a hole's tip cuts;
+the smaller pieces leave for the neighbouring cell they share ground with, never across a line."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import shapely
-from shapely import GeometryType
 
 from gridmgr.geometry.arrays import Bools, GeoArray, Ints
 from gridmgr.geometry.lattice import Lattice, cell_polygons, pack
@@ -45,7 +44,6 @@ class _Moving:
 def own_ground_together(
     lattice: Lattice,
     min_area: float,
-    blocks: GeoArray,
     own: GeoArray,
     parts: SidedParts,
     lines: GeoArray,
@@ -55,35 +53,51 @@ def own_ground_together(
 ) -> SidedParts:
     """Every clipped cell with its block's own ground in one piece, crumbs aside.
 
-    A cell of a block that took in crumbs is cut along the `lines` inside the blocks (the
-    crumbs' outlines among them) into its pieces of the block's own ground (`own`, the block
-    without its crumbs), each with the crumb ground beside it. The largest piece stays; another
-    as large as `min_area` becomes a cell of its own (same lattice index); a smaller one joins
-    the neighbouring cell of the block (clipped, or whole from `inner_*`) whose own ground it
-    shares the longest edge with, or stays when none does. Cells of blocks without crumbs, and
-    cells no line runs through, are left as they are.
+    A cell that a line inside the blocks runs through (a crumb's outline, a connector from a
+    hole's tip to a line, a line from the boundary to a hole) is cut along the `lines` into faces;
+    each face of the block's own ground (`own`: the block without the crumbs it took in) is a
+    piece, with the crumb ground beside it. The largest piece stays; another as large as
+    `min_area` becomes a cell of its own (same lattice index); a smaller one joins the
+    neighbouring cell of the block (clipped, or whole from `inner_*`) whose own ground it shares
+    the longest edge with, or stays when none does.
     """
     geometry = parts.geometry
-    took = _took_crumbs(blocks, own)
-    if len(geometry) == 0 or len(lines) == 0 or not took.any():
+    if len(geometry) == 0 or len(lines) == 0:
         return parts
-    # only a cell a line runs through can hold crumb ground beside its own ground
+    # only a cell a line runs through (not along its edge) can hold ground on both sides of it
     tree = shapely.STRtree(lines)
-    cand = np.unique(tree.query(geometry, predicate="intersects")[0])
-    cand = cand[took[parts.block[cand]]]
-    _, which = _own_pieces(geometry[cand], own[parts.block[cand]])
-    which = cand[which]
-    count = np.bincount(which, minlength=len(geometry))
-    split = np.flatnonzero(count > 1)
-    if len(split) == 0:
+    hit, line = tree.query(geometry, predicate="intersects")
+    through = shapely.relate_pattern(lines[line], geometry[hit], "T********")
+    hit, line = hit[through], line[through]
+    if len(hit) == 0:
         return parts
+    # a line along the own ground's outline parts it from a crumb: the cell's own ground is then
+    # in two pieces only if it is so without the crumb; any other line (a connector from a hole's
+    # tip, a line from the boundary to a hole) through the own ground may part it from itself
+    middle = shapely.line_interpolate_point(lines[line], 0.5, normalized=True)
+    outline = shapely.dwithin(middle, shapely.boundary(own)[parts.block[hit]], JOIN_M)
+    crumbed = np.unique(hit[outline])
+    _, which = _own_pieces(geometry[crumbed], own[parts.block[crumbed]])
+    twice = crumbed[np.bincount(which, minlength=len(crumbed)) > 1]
+    inside = ~outline
+    inside[inside] = shapely.contains(own[parts.block[hit[inside]]], middle[inside])
+    wanted = np.isin(hit, np.union1d(twice, hit[inside]))
+    hit, line = hit[wanted], line[wanted]
+    if len(hit) == 0:
+        return parts
+    # each cell's lines in one geometry, clipped a metre around it (a road may be kilometres long)
+    xmin, ymin, xmax, ymax = shapely.bounds(geometry[hit]).T
+    around = shapely.box(xmin - 1.0, ymin - 1.0, xmax + 1.0, ymax + 1.0)
+    pieces, pair = shapely.get_parts(shapely.intersection(lines[line], around), return_index=True)
+    is_line = shapely.get_type_id(pieces) == 1
+    split, slot = np.unique(hit[pair[is_line]], return_inverse=True)
+    local = shapely.multilinestrings(pieces[is_line], indices=slot)
 
     geometry = geometry.copy()
     extra: list[shapely.Geometry] = []
     extra_of: list[int] = []
     moving: list[_Moving] = []
-    for k in split:  # the few cells whose own ground a line and a crumb divide
-        near = lines[tree.query(geometry[k], predicate="intersects")]
+    for k, near in zip(split, local, strict=True):  # the cells a line runs through
         sides = _sides(geometry[k], near, own[parts.block[k]])
         if sides is None:
             continue
@@ -127,48 +141,38 @@ def _joined(cell: shapely.Geometry, groups: list[shapely.Geometry]) -> shapely.G
     return shapely.union_all([cell, shapely.snap(pieces, cell, JOIN_M)])
 
 
-def _took_crumbs(blocks: GeoArray, own: GeoArray) -> Bools:
-    """Which blocks took in crumbs (their own ground is less than the block)."""
-    if len(own) != len(blocks):
-        return np.zeros(len(blocks), bool)
-    took: Bools = shapely.area(blocks) - shapely.area(own) > PIECE_M2
-    return took
-
-
 def _own_pieces(cells: GeoArray, own: GeoArray) -> tuple[GeoArray, Ints]:
     """The pieces of own ground in each cell (no rounding hairs), with the cell each lies in."""
-    owned = shapely.intersection(cells, own)
-    pieces, which = shapely.get_parts(owned, return_index=True)
-    real = (shapely.get_type_id(pieces) == GeometryType.POLYGON) & (
-        shapely.area(pieces) >= PIECE_M2
-    )
+    pieces, which = shapely.get_parts(shapely.intersection(cells, own), return_index=True)
+    real = (shapely.get_type_id(pieces) == 3) & (shapely.area(pieces) >= PIECE_M2)
     real[real] = has_area(pieces[real], PIECE_M)
     kept: GeoArray = pieces[real]
     return kept, which[real]
 
 
 def _sides(
-    cell: shapely.Geometry, lines: GeoArray, own: shapely.Geometry
+    cell: shapely.Geometry, lines: shapely.Geometry, own: shapely.Geometry
 ) -> tuple[list[shapely.Geometry], GeoArray] | None:
     """The cell cut along the lines into groups, one per piece of own ground (largest first),
     each with the crumb ground beside it, and those pieces; None when it holds one piece only.
     The cell's faces share their edges exactly, so the groups tile the cell without a hair."""
     outline = shapely.boundary(cell)
-    # whole lines, not clipped: a clipped end lies a hair off a slanted edge and would not be
-    # noded onto it; they end on the blocks' corners, which welding may have moved by a hair
-    network = shapely.union_all([outline, shapely.snap(shapely.union_all(lines), outline, JOIN_M)])
+    # lines reaching past the cell, not clipped to it: a clipped end lies a hair off a slanted
+    # edge and would not be noded onto it; they end on the blocks' corners, which welding may
+    # have moved by a hair
+    network = shapely.union_all([outline, shapely.snap(lines, outline, JOIN_M)])
     faces = shapely.get_parts(shapely.polygonize([network]))
     faces = faces[shapely.contains_properly(cell, shapely.point_on_surface(faces))]
+    # each face of own ground is a piece: within the cell they meet only along lines
     owned = shapely.area(shapely.intersection(faces, own)) > 0.5 * shapely.area(faces)
-    whole = shapely.get_parts(shapely.union_all(faces[owned])) if owned.any() else faces[:0]
-    real = (shapely.get_type_id(whole) == GeometryType.POLYGON) & (shapely.area(whole) >= PIECE_M2)
-    real[real] = has_area(whole[real], PIECE_M)
+    real = owned & (shapely.area(faces) >= PIECE_M2)
+    real[real] = has_area(faces[real], PIECE_M)
     if real.sum() < 2:
         return None
-    mine = whole[real]
+    mine = faces[real]
     mine = mine[np.argsort(-shapely.area(mine))]
     groups = list(mine)
-    left = np.concatenate([faces[~owned], whole[~real]])
+    left = faces[~real]
     while len(left):  # crumb ground joins the group it shares most outline with, in rings
         shared = shapely.length(
             shapely.intersection(

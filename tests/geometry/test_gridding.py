@@ -247,6 +247,19 @@ def test_a_road_past_a_hole_tip_by_count_divides_every_cell():
     )
 
 
+def test_a_road_past_a_hole_tip_in_one_block_divides_every_cell():
+    """Found on 2026-12-02 by test_split_by_mode_tiles_and_never_crosses_a_line (seed 1 with 400
+    examples, after the count-mode case), by cell size: a road runs 5.7 cm past the east tip of a
+    ring's hole; `snapping` joins the tip to the road, cutting the neck, but the ground around
+    the hole stays one block (the connector runs from the hole to the road: a hole is not the
+    far side). The lattice cell over the tip held the ground south-east of the hole and a 66 m²
+    wedge north of the tip between the hole and the road, joined only through that 5.7 cm neck,
+    which this check (looking 10 cm inside the cells) sees the road close. Fixed in
+    `lattice_sides`: a cell that a line through its block's own ground (here the connector) cuts
+    into pieces keeps the largest, and the wedge joins the cell west of it, north of the hole."""
+    _saved_case_by_cell_size_divides_every_cell("split_by_seed1_neck_at_a_hole_tip_by_cell_size")
+
+
 def _saved_case_by_cell_size_divides_every_cell(name: str) -> None:
     """A split-by case saved by the property search (hex WKB in tests/data/NAME.json), gridded by the
     cell size of its count: the cells tile the area and no line cuts a cell's own ground off."""

@@ -21,14 +21,14 @@ CRS51 = CRS.from_epsg(32651)  # Qingdao's UTM zone
 X0, Y0 = 499_920.0, 3_999_960.0  # multiples of 120 m: a lattice of 120 m cells has a line on both
 
 
-def gridded(cut: Blocks, size: float, shape: str = "square", *, with_own: bool = True):
+def gridded(cut: Blocks, size: float, shape: str = "square"):
     got = lattice_cells(
         cut.blocks,
         Lattice(shape, size),
         min_fraction=0.35,
         crs=CRS51,
         lines=cut.inner_lines,
-        own=cut.own if with_own else None,
+        own=cut.own,
     )
     return got, to_metric(got.geometry, CRS51)
 
@@ -39,11 +39,16 @@ def test_a_piece_joined_only_through_the_crumb_goes_to_its_neighbour():
     # south of the road joins
     cut = ring_with_strip(190.0, 60.0, 15.0, (X0, Y0))
     block, own = cut.blocks[0], cut.own[0]
-    _, plain = gridded(cut, 120.0, with_own=False)
-    assert own_pieces(plain, own).max() == 2  # the defect this guards against
+    tip_cell = shapely.box(X0 + 120, Y0 + 120, X0 + 240, Y0 + 240)
+    assert own_pieces(np.array([tip_cell]), own)[0] == 2  # the ground the defect was about
     got, cells = gridded(cut, 120.0)
     assert own_pieces(cells, own).max() == 1
-    assert len(cells) == len(plain)  # the piece joined a cell, it made none
+    west, east = shapely.points([(X0 + 125, Y0 + 205), (X0 + 230, Y0 + 205)])
+    (w,) = np.flatnonzero(shapely.contains(cells, west))
+    (e,) = np.flatnonzero(shapely.contains(cells, east))
+    # the strip and the larger west piece stay in the tip's cell, the east piece joins the cell east
+    assert (got.i[w], got.j[w]) == ((X0 + 120) // 120, (Y0 + 120) // 120)
+    assert (got.i[e], got.j[e]) == ((X0 + 240) // 120, (Y0 + 120) // 120)
     assert got.area_m2.sum() == pytest.approx(block.area, rel=1e-9)
     assert shapely.area(shapely.union_all(cells)) == pytest.approx(block.area, rel=1e-9)
 
