@@ -9,7 +9,13 @@ import numpy as np
 import shapely
 from hypothesis import HealthCheck, settings
 
-from gridmgr.geometry.blocks import DEFAULT_SNAP_M, LINE_SNAP_M, MIN_CELL_M2
+from gridmgr.geometry.blocks import (
+    DEFAULT_SNAP_M,
+    LINE_SNAP_M,
+    MIN_CELL_M2,
+    Blocks,
+    blocks_from_lines,
+)
 from gridmgr.geometry.projection import metric_crs, to_metric
 from gridmgr.geometry.shapes import has_area
 
@@ -129,7 +135,8 @@ def assert_no_cell_crosses(
 ) -> None:
     """No line divides a cell: where one runs inside a cell (shrunk by `inset_m` to ignore its own
     edges), all the ground of the cell's own (outside the crumbs the lines cut off the area itself,
-    `crumbs_of` with `crumb_m2`) lies on one side of it, however small the rest. `crumb_lines` (the
+    `crumbs_of` with `crumb_m2`) lies on one side of it, however small the rest (unless nowhere
+    wider than the lines' snapping, twice LINE_SNAP_M: it lies on either side). `crumb_lines` (the
     lines as given, default `lines`) find the crumbs: lines clipped exactly to the area may end a
     hair short of its boundary and cut off nothing."""
     inner = shapely.buffer(geoms, -inset_m)
@@ -144,7 +151,11 @@ def assert_no_cell_crosses(
         # the piece holding most ground of the cell's own is the cell; a crumb it took in across
         # the line may be larger than that ground (a cell at the edge of a block with a strip)
         pieces = shapely.get_parts(shapely.difference(geoms[k], corridor))
-        owns = shapely.area(shapely.difference(pieces, crumbs))
+        mine = shapely.difference(pieces, crumbs)
+        # ground nowhere wider than the lines' snapping (twice LINE_SNAP_M: a sliver between a line
+        # and a hole's edge it crosses at a shallow angle) lies on either side of the line as
+        # snapped, so it is no ground of the cell's own (as `crumbs_of` says of such faces)
+        owns = np.where(has_area(mine, 2.0 * LINE_SNAP_M), shapely.area(mine), 0.0)
         pieces = pieces[np.argsort(owns)][:-1]
         cut_off = float(shapely.area(shapely.union_all(pieces)))
         own = float(np.sort(owns)[:-1].sum())
@@ -194,3 +205,35 @@ def assert_ground_fits(
     divided = divided_cells(geoms, metric_lines, 0.35 * cell_m2, inset_m=inset_m)
     assert not divided, f"{len(divided)} cells cut in two by a line (cell, parts m²): {divided[:3]}"
     return geoms
+
+
+ROAD_Y, STRIP_M = 200.0, 30.0  # the road and the strip between it and the area's south edge
+
+
+def ring_with_strip(
+    hole_x: float, radius: float, poke: float, origin: tuple[float, float]
+) -> Blocks:
+    """A 400 m wide area cut by a road 30 m north of its south edge, a diamond hole whose south tip
+    pokes `poke` metres across the road: the strip south of the road is a crumb (under 15,000 m²)
+    and joins the ground north of it, around the hole, into one block (metric, from `origin`)."""
+    cy = ROAD_Y - poke + radius
+    hole = shapely.Polygon(
+        [(hole_x, cy - radius), (hole_x + radius, cy), (hole_x, cy + radius), (hole_x - radius, cy)]
+    )
+    area = shapely.difference(shapely.box(0, ROAD_Y - STRIP_M, 400, 400), hole)
+    road = shapely.LineString([(-10, ROAD_Y), (410, ROAD_Y)])
+    got = blocks_from_lines(
+        shapely.affinity.translate(area, *origin),
+        np.array([shapely.affinity.translate(road, *origin)], dtype=object),
+        crumb_m2=15_000.0,
+    )
+    assert len(got.blocks) == 1 and got.crumbs_joined >= 1
+    return got
+
+
+def own_pieces(cells: np.ndarray, own: shapely.Geometry) -> np.ndarray:
+    """How many pieces of own ground (no rounding hairs) each cell holds."""
+    pieces, which = shapely.get_parts(shapely.intersection(cells, own), return_index=True)
+    real = (shapely.get_type_id(pieces) == 3) & (shapely.area(pieces) > 1e-3)
+    real[real] = has_area(pieces[real], 1e-3)
+    return np.bincount(which[real], minlength=len(cells))

@@ -12,6 +12,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from gridmgr.geometry.arrays import Floats, GeoArray, Ints
+from gridmgr.geometry.shapes import has_area
 
 # cut directions as (cos, sin) of the cut's normal: vertical, horizontal and the two diagonals
 _DIRECTIONS = {
@@ -28,6 +29,9 @@ _NEGLIGIBLE = 1e-10  # parts smaller than this share of a piece are numerical du
 _FAN_STEP = 5
 _FINE_STEP = 0.5
 FAN = [float(a) for a in range(0, 180, _FAN_STEP) if a % 45]  # the directions not tried first
+# own ground in a half smaller than this (m²), or nowhere wider than _OWN_WIDTH_M, is a rounding hair
+_OWN_M2 = 1e-4
+_OWN_WIDTH_M = 1e-3
 
 
 @dataclass
@@ -37,9 +41,13 @@ class _Piece:
     anchor_xy: Floats  # (m, 2) points where detached islands hang on this piece
     anchor_mass: Floats  # (m,) the islands' areas
     anchor_id: Ints  # (m,) island numbers
+    # the piece's own ground when it holds crumb ground too (`equal_area_cells`), else None
+    own: BaseGeometry | None = None
 
 
-def equal_area_cells(region: BaseGeometry, n: int) -> list[BaseGeometry]:
+def equal_area_cells(
+    region: BaseGeometry, n: int, own: BaseGeometry | None = None
+) -> list[BaseGeometry]:
     """Split a metric (Multi)Polygon into exactly `n` cells of equal area.
 
     Each piece is cut across its longest extent where its area splits k : n-k; a cut that would
@@ -49,6 +57,9 @@ def equal_area_cells(region: BaseGeometry, n: int) -> list[BaseGeometry]:
     whole (the least split one otherwise). A separate
     island smaller than one cell hangs on the nearest point of the mainland as a point mass, so
     the cell that takes it is cut smaller by the island's area and stays equal to the rest.
+    `own`, the region's own ground when it took in crumbs across a line (`Blocks.own`), counts
+    as well: a half is whole when its own ground is one piece too, so no cell holds own ground
+    on both sides of a line, joined only through a crumb.
     """
     region = shapely.orient_polygons(region)
     if n == 1:
@@ -58,10 +69,16 @@ def equal_area_cells(region: BaseGeometry, n: int) -> list[BaseGeometry]:
     xmin, ymin, xmax, ymax = region.bounds
     centre = np.array([(xmin + xmax) / 2, (ymin + ymax) / 2])
     local = shapely.transform(region, lambda xy: xy - centre)
-    return [shapely.transform(c, lambda xy: xy + centre) for c in _cells_near_origin(local, n)]
+    local_own = None
+    if own is not None and own.area < region.area - _OWN_M2:
+        local_own = shapely.transform(own, lambda xy: xy - centre)
+    cells = _cells_near_origin(local, n, local_own)
+    return [shapely.transform(c, lambda xy: xy + centre) for c in cells]
 
 
-def _cells_near_origin(region: BaseGeometry, n: int) -> list[BaseGeometry]:
+def _cells_near_origin(
+    region: BaseGeometry, n: int, own: BaseGeometry | None = None
+) -> list[BaseGeometry]:
     """equal_area_cells for a region centred on the origin."""
     parts = shapely.get_parts(region)
     areas = shapely.area(parts)
@@ -75,7 +92,7 @@ def _cells_near_origin(region: BaseGeometry, n: int) -> list[BaseGeometry]:
         anchors = shapely.get_coordinates(shapely.shortest_line(islands, mainland))[1::2]
     else:
         anchors = np.zeros((0, 2))
-    stack = [_Piece(mainland, n, anchors, areas[small], np.arange(len(islands)))]
+    stack = [_Piece(mainland, n, anchors, areas[small], np.arange(len(islands)), own)]
     cells: list[BaseGeometry] = []
     for_islands: list[Ints] = []
     while stack:
@@ -205,6 +222,19 @@ def _split_badness(geom: BaseGeometry) -> float:
     return float(areas.sum() - areas.max()) if len(areas) else 0.0
 
 
+def _own_badness(half: BaseGeometry, own: BaseGeometry | None) -> float:
+    """Own ground of the half outside its largest piece (rounding hairs aside): 0 without `own`."""
+    if own is None:
+        return 0.0
+    parts = shapely.get_parts(shapely.intersection(half, own))
+    parts = parts[(shapely.get_type_id(parts) == 3) & (shapely.area(parts) >= _OWN_M2)]
+    if len(parts) < 2:
+        return 0.0
+    parts = parts[has_area(parts, _OWN_WIDTH_M)]
+    areas = shapely.area(parts)
+    return float(areas.sum() - areas.max()) if len(areas) > 1 else 0.0
+
+
 @dataclass(frozen=True)
 class _Cut:
     """A cut of a piece into two halves (k cells below it), and how far they are from whole."""
@@ -265,6 +295,7 @@ def _cut(
     total: float,
     k: int,
     angle: float,
+    own: BaseGeometry | None = None,
 ) -> _Cut | None:
     """The cut at `angle` leaving exactly k / n of the piece (islands included) below it, or None
     when there is none that way (the target falls inside an island's share, or a half is empty)."""
@@ -284,12 +315,15 @@ def _cut(
     if abs(achieved - want) > 1e-9 * total:
         return None  # the target fell inside an island's share: no exact cut this way
     badness = _split_badness(below) + _split_badness(above)
+    badness += _own_badness(below, own) + _own_badness(above, own)
     return _Cut(badness, below, above, k, on_below, angle)
 
 
 def _bisect(piece: _Piece, islands: GeoArray) -> list[_Piece]:
-    """Cut a piece in two whose areas (islands included) are exactly k : n-k of it."""
+    """Cut a piece in two whose areas (islands included) are exactly k : n-k of it (each half's
+    own ground in one piece where the piece's is: `equal_area_cells`)."""
     geom, n = piece.geom, piece.n
+    own = _own_in(geom, piece.own)
     xmin, ymin, xmax, ymax = geom.bounds
     origin = np.array([(xmin + xmax) / 2, (ymin + ymax) / 2])
     reach = 2.0 * max(xmax - xmin, ymax - ymin) + 1.0
@@ -308,12 +342,12 @@ def _bisect(piece: _Piece, islands: GeoArray) -> list[_Piece]:
     half = n // 2
     ks = list(dict.fromkeys(k for k in (half, n - half, half - 1, n - half + 1) if 1 <= k < n))
 
-    whole_piece = shapely.get_num_geometries(geom) == 1
+    whole_piece = shapely.get_num_geometries(geom) == 1 and _own_badness(geom, own) == 0.0
     if not whole_piece:
         ks = ks[:2]  # a piece already in several parts: no cut makes both halves whole
 
     def cut_at(k: int, angle: float) -> _Cut | None:
-        return _cut(piece, edges, origin, reach, floor, total, k, angle)
+        return _cut(piece, edges, origin, reach, floor, total, k, angle, own)
 
     best = _search(cut_at, ks, angles, None)
     if best is not None and best.badness > 0.0 and whole_piece:
@@ -329,7 +363,7 @@ def _bisect(piece: _Piece, islands: GeoArray) -> list[_Piece]:
         # islands too large to hang on one cell of this piece: cut through them like land
         whole = shapely.orient_polygons(shapely.union_all([geom, *islands[piece.anchor_id]]))
         empty = np.zeros(0, np.int64)
-        return _bisect(_Piece(whole, n, np.zeros((0, 2)), np.zeros(0), empty), islands)
+        return _bisect(_Piece(whole, n, np.zeros((0, 2)), np.zeros(0), empty, own), islands)
     below, above, k, on_below = best.below, best.above, best.k, best.on_below
     return [
         _Piece(
@@ -338,6 +372,7 @@ def _bisect(piece: _Piece, islands: GeoArray) -> list[_Piece]:
             piece.anchor_xy[on_below],
             piece.anchor_mass[on_below],
             piece.anchor_id[on_below],
+            own,
         ),
         _Piece(
             above,
@@ -345,5 +380,15 @@ def _bisect(piece: _Piece, islands: GeoArray) -> list[_Piece]:
             piece.anchor_xy[~on_below],
             piece.anchor_mass[~on_below],
             piece.anchor_id[~on_below],
+            own,
         ),
     ]
+
+
+def _own_in(geom: BaseGeometry, own: BaseGeometry | None) -> BaseGeometry | None:
+    """The own ground within a piece, or None when the piece holds no crumb ground (then every
+    cut of it is judged by its halves alone)."""
+    if own is None:
+        return None
+    here = shapely.intersection(geom, own)
+    return here if geom.area - here.area >= _OWN_M2 else None

@@ -35,6 +35,13 @@ class Blocks:
     # lines inside a block (dead ends, loops, the outlines of crumbs it took in): they divide no
     # block but may still cut across a cell, which gridding by size then cuts along them too
     inner_lines: GeoArray = field(default_factory=lambda: np.zeros(0, object))
+    # each block's own ground: the block without the crumbs it took in across a line (the block
+    # itself where it took none); a cell may hold the crumbs' ground across the line, never its
+    # own ground on both sides of one (`lattice_sides`). Empty: every block is its own ground.
+    own: GeoArray = field(default_factory=lambda: np.zeros(0, object))
+    # the inner lines that bound faces of the network (crumbs' outlines, connectors to a hole's tip,
+    # lines from the boundary to a hole), without dead ends: the lines `lattice_sides` cuts along
+    inner_faced: GeoArray = field(default_factory=lambda: np.zeros(0, object))
 
 
 def blocks_from_lines(
@@ -90,7 +97,8 @@ def blocks_from_lines(
         whole = np.array([region], dtype=object)
         inner = _inside(shapely.get_parts(joined.network), whole)
         return Blocks(whole, idle, joined.ends_joined, joined.joined_m, 0, {}, inner)
-    blocks, joins, crossed = _joined_crumbs(faces, crumb_m2, near, kept_names, 2.0 * snap)
+    blocks, own, joins, crossed = _joined_crumbs(faces, crumb_m2, near, kept_names, 2.0 * snap)
+    inner = _inside(shapely.get_parts(joined.network), blocks)
     return Blocks(
         blocks,
         idle,
@@ -98,7 +106,9 @@ def blocks_from_lines(
         joined.joined_m,
         joins,
         crossed,
-        _inside(shapely.get_parts(joined.network), blocks),
+        inner,
+        own,
+        _faced(inner, dangles),
     )
 
 
@@ -108,12 +118,14 @@ def _joined_crumbs(
     lines: GeoArray,
     names: Sequence[str | None] | None,
     min_edge: float,
-) -> tuple[GeoArray, int, dict[str | None, float]]:
+) -> tuple[GeoArray, GeoArray, int, dict[str | None, float]]:
     """Crumbs joined in rounds until none is left that has a neighbour: a cluster of crumbs (a
     dense street grid, an interchange) that joined up into a block still under `crumb_m2` joins
-    on in the next round. Returns the blocks, the crumbs joined and the metres crossed by name."""
+    on in the next round. Returns the blocks, each block's own ground (the face it grew from),
+    the crumbs joined and the metres crossed by name."""
     joins = 0
     crossed: dict[str | None, float] = {}
+    own = faces.copy()
     for _ in range(_MAX_ROUNDS):
         areas = shapely.area(faces)
         crumb = (areas < max(crumb_m2, MIN_CELL_M2)) | ~has_area(faces, 2.0 * LINE_SNAP_M)
@@ -121,10 +133,13 @@ def _joined_crumbs(
         if merged.crumbs_joined == 0:
             break
         faces = merged.blocks
+        own = own[merged.kept]
         joins += merged.crumbs_joined
         for name, metres in merged.crossed_m.items():
             crossed[name] = crossed.get(name, 0.0) + metres
-    return welded(shapely.orient_polygons(faces), tolerance=WELD_M), joins, crossed
+    # welded together, so a block and its own ground share their vertices bit for bit
+    both = welded(shapely.orient_polygons(np.concatenate([faces, own])), tolerance=WELD_M)
+    return both[: len(faces)], both[len(faces) :], joins, crossed
 
 
 def _inside(edges: GeoArray, blocks: GeoArray) -> GeoArray:
@@ -133,3 +148,13 @@ def _inside(edges: GeoArray, blocks: GeoArray) -> GeoArray:
     hit, _ = shapely.STRtree(blocks).query(middle, predicate="within")
     inner: GeoArray = edges[np.unique(hit)]
     return inner
+
+
+def _faced(edges: GeoArray, dangles: BaseGeometry) -> GeoArray:
+    """The edges that are no dead end (their middle not on one of the network's dangles)."""
+    if len(edges) == 0 or shapely.is_empty(dangles):
+        return edges
+    middle = shapely.line_interpolate_point(edges, 0.5, normalized=True)
+    dead = shapely.dwithin(middle, dangles, 1e-9)
+    faced: GeoArray = edges[~dead]
+    return faced

@@ -25,6 +25,9 @@ class JoinedCrumbs:
     blocks: GeoArray
     crumbs_joined: int
     crossed_m: dict[str | None, float]  # metres of line crossed by line name (None: unnamed)
+    # for each block, the index of the face it grew from (its own ground; the crumbs it took in
+    # lie around that face, across a line)
+    kept: Ints
 
 
 def join_crumbs(
@@ -63,7 +66,7 @@ def join_crumbs(
     faces = np.asarray(faces, dtype=object)
     crumbs = np.flatnonzero(crumb)
     if len(crumbs) == 0 or len(faces) < 2:
-        return JoinedCrumbs(faces, 0, {})
+        return JoinedCrumbs(faces, 0, {}, np.arange(len(faces)))
     tree = shapely.STRtree(faces)
     src, nb = tree.query(faces[crumbs], predicate="intersects")
     src = crumbs[src]
@@ -83,14 +86,14 @@ def join_crumbs(
         root = nxt
     moved = root != np.arange(len(faces))
     if not moved.any():
-        return JoinedCrumbs(faces, 0, {})
+        return JoinedCrumbs(faces, 0, {}, np.arange(len(faces)))
     # the shared lines actually crossed: each crumb's with the block it joined
     used = target[src] == nb
     crossed = _crossed_by_name(shared_lines[used], lines, names)
     out = faces.copy()
     for r in np.unique(root[moved]):
         out[r] = shapely.union_all(np.concatenate([[faces[r]], faces[moved & (root == r)]]))
-    return JoinedCrumbs(out[~moved], int(moved.sum()), crossed)
+    return JoinedCrumbs(out[~moved], int(moved.sum()), crossed, np.flatnonzero(~moved))
 
 
 def _targets(

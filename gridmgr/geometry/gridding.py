@@ -132,7 +132,11 @@ def cells_from_area(
     if cell_size is not None:
         lattice = Lattice(shape, float(cell_size))
         inner = split.inner_lines if split is not None else None
-        got = lattice_cells(blocks, lattice, min_fraction=min_fraction, crs=crs, lines=inner)
+        own = split.own if split is not None else None
+        faced = split.inner_faced if split is not None else None
+        got = lattice_cells(
+            blocks, lattice, min_fraction=min_fraction, crs=crs, lines=inner, own=own, faced=faced
+        )
         order = _lattice_order(got.i, got.j, got.tiebreak, got.whole)
         geometry = got.geometry[order]
         area_m2 = got.area_m2[order]
@@ -142,7 +146,8 @@ def cells_from_area(
         whole = ~clipped
     else:
         assert count is not None  # _check_options: exactly one of cell_size and count is given
-        metric_geoms = _count_cells(blocks, int(count), xy, mass)
+        own = split.own if split is not None and len(split.own) else None
+        metric_geoms = _count_cells(blocks, int(count), xy, mass, own)
         order = _row_order(metric_geoms, math.sqrt(region_area / count))
         metric_geoms = welded(metric_geoms[order], tolerance=WELD_M)
         metric_geoms = add_shared_vertices(metric_geoms, tolerance=1e-6)
@@ -208,12 +213,20 @@ def _count_for_target(
     return max(1, math.ceil(total / target - 1e-9))
 
 
-def _count_cells(blocks: GeoArray, count: int, xy: Floats, mass: Floats) -> GeoArray:
-    """Exactly `count` cells over the blocks: equal area, or equal weight when there is weight."""
+def _count_cells(
+    blocks: GeoArray, count: int, xy: Floats, mass: Floats, own: GeoArray | None = None
+) -> GeoArray:
+    """Exactly `count` cells over the blocks: equal area, or equal weight when there is weight;
+    each block's `own` ground (without the crumbs it took in) kept in one piece per cell."""
     if mass.sum() <= 0:
         counts = _allocate(np.array([b.area for b in blocks]), count)
+        owns = own if own is not None else [None] * len(blocks)
         return np.array(
-            [c for b, k in zip(blocks, counts, strict=True) for c in equal_area_cells(b, int(k))],
+            [
+                c
+                for b, k, o in zip(blocks, counts, owns, strict=True)
+                for c in equal_area_cells(b, int(k), o)
+            ],
             dtype=object,
         )
     in_block = weight_per_cell(blocks, xy, mass) if len(blocks) > 1 else np.array([mass.sum()])

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import numpy.typing as npt
+import shapely
 
-from gridmgr.geometry.arrays import Floats, Ints
+from gridmgr.geometry.arrays import Floats, GeoArray, Ints
 
 SQRT3 = math.sqrt(3.0)
 
@@ -163,3 +165,12 @@ def unpack(key: npt.ArrayLike) -> tuple[Ints, Ints]:
     j = key >> 32
     i = (key - (j << 32)) - (1 << 31)
     return i, j
+
+
+def cell_polygons(lattice: Lattice, i: Ints, j: Ints) -> GeoArray:
+    """Metric polygons of cells, corners placed from their integer keys."""
+    kx, ky = lattice.corner_keys(i, j)
+    x, y = lattice.corner_xy(kx, ky)
+    ring = np.stack([np.concatenate([x, x[:, :1]], 1), np.concatenate([y, y[:, :1]], 1)], axis=2)
+    # one polygon per cell (the stubs cannot tell from the rings' shape that this is an array)
+    return cast(GeoArray, shapely.polygons(ring))

@@ -11,7 +11,8 @@ from pyproj import CRS
 from shapely import GeometryType
 
 from gridmgr.geometry.arrays import Bools, Floats, GeoArray, Ints
-from gridmgr.geometry.lattice import Lattice, pack, unpack
+from gridmgr.geometry.lattice import Lattice, cell_polygons, pack, unpack
+from gridmgr.geometry.lattice_sides import SidedParts, own_ground_together
 from gridmgr.geometry.projection import WGS84, to_wgs84, transform_xy
 
 TILE = 16  # cells per tile side when clipping the area down before clipping boundary cells
@@ -38,6 +39,8 @@ def lattice_cells(
     min_fraction: float,
     crs: CRS,
     lines: GeoArray | None = None,
+    own: GeoArray | None = None,
+    faced: GeoArray | None = None,
 ) -> LatticeCells:
     """Clip the lattice to the blocks (metric polygons that never share a cell) and merge slivers.
 
@@ -45,7 +48,10 @@ def lattice_cells(
     from the lattice corners; only boundary cells are intersected, each against the part of its
     block inside a small tile rather than the whole block. A cell that `lines` (metric lines
     inside the blocks: dead ends, loops) cut into two or more parts of at least `min_fraction` of a
-    cell is cut along them too (`split_along_lines`).
+    cell is cut along them too (`split_along_lines`), and a smaller piece of a block's `own`
+    ground (the block without the crumbs it took in across a line; default the block) that the
+    lines (`faced` of them when given: those that bound a face, no dead ends) cut off in a cell
+    goes to a neighbouring cell (`lattice_sides.own_ground_together`).
     """
     blocks = np.asarray(blocks, dtype=object)
     lines = np.zeros(0, object) if lines is None else np.asarray(lines, dtype=object)
@@ -70,6 +76,20 @@ def lattice_cells(
     if len(lines):  # after merging: the cells as they are, cut where a line divides one
         part_geom, owner = split_along_lines(part_geom, lines, min_fraction * lattice.full_area)
         part_i, part_j, part_block = part_i[owner], part_j[owner], part_block[owner]
+        part_area = shapely.area(part_geom)
+    if len(lines):  # then each cell's own ground in one piece, crumbs aside
+        sided = own_ground_together(
+            lattice,
+            min_fraction * lattice.full_area,
+            blocks if own is None or len(own) == 0 else np.asarray(own, dtype=object),
+            SidedParts(part_geom, part_i, part_j, part_block, keep_inner),
+            lines if faced is None else np.asarray(faced, dtype=object),
+            inner_i,
+            inner_j,
+            inner_block,
+        )
+        part_geom, part_i, part_j, part_block = sided.geometry, sided.i, sided.j, sided.block
+        keep_inner = sided.keep_inner
         part_area = shapely.area(part_geom)
 
     inner_i, inner_j, inner_block = (
@@ -229,15 +249,6 @@ def _isin_sorted(values: Ints, sorted_keys: Ints) -> Bools:
     return found
 
 
-def _cell_polygons(lattice: Lattice, i: Ints, j: Ints) -> GeoArray:
-    """Metric polygons of cells, corners placed from their integer keys."""
-    kx, ky = lattice.corner_keys(i, j)
-    x, y = lattice.corner_xy(kx, ky)
-    ring = np.stack([np.concatenate([x, x[:, :1]], 1), np.concatenate([y, y[:, :1]], 1)], axis=2)
-    # one polygon per cell (the stubs cannot tell from the rings' shape that this is an array)
-    return cast(GeoArray, shapely.polygons(ring))
-
-
 def _clip_boundary_cells(
     blocks: GeoArray, lattice: Lattice, keys: Ints
 ) -> tuple[GeoArray, Ints, Ints, Ints]:
@@ -270,7 +281,7 @@ def _clip_boundary_cells(
     n = stop - start
     cell_idx = np.repeat(np.arange(len(ci)), n)
     piece_idx = np.repeat(start, n) + (np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n))
-    cells = _cell_polygons(lattice, ci, cj)
+    cells = cell_polygons(lattice, ci, cj)
     clipped = shapely.intersection(cells[cell_idx], pieces[piece_idx])
     parts, owner = shapely.get_parts(clipped, return_index=True)
     keep = (shapely.get_type_id(parts) == GeometryType.POLYGON) & (shapely.area(parts) > 0.0)
@@ -339,7 +350,7 @@ def _merge_slivers(
     ok = (ptgt != psrc) & (part_block[ptgt] == part_block[psrc])
     psrc, ptgt = psrc[ok], ptgt[ok]
 
-    inner_geom = _cell_polygons(lattice, inner_i[inner_tgt], inner_j[inner_tgt])
+    inner_geom = cell_polygons(lattice, inner_i[inner_tgt], inner_j[inner_tgt])
     src_all = np.concatenate([inner_src, psrc])
     tgt_all = np.concatenate([inner_tgt + n_parts, ptgt])
     tgt_geom = np.concatenate([inner_geom, part_geom[ptgt]])
@@ -398,7 +409,7 @@ def _merge_slivers(
         members = part_geom[moved & (merged_into == g)]
         if g >= n_parts:
             k = g - n_parts
-            base = _cell_polygons(lattice, inner_i[k : k + 1], inner_j[k : k + 1])[0]
+            base = cell_polygons(lattice, inner_i[k : k + 1], inner_j[k : k + 1])[0]
             keep_inner[k] = False
             gi, gj, gb = inner_i[k], inner_j[k], inner_block[k]
         else:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gridmgr.geometry.bisection import equal_area_cells
+
+from gridcheck import PROPERTY, own_pieces, ring_with_strip
 
 
 def sliver(x: float, y: float, length: float, height: float, apex: float, turn: float):
@@ -93,3 +96,24 @@ def test_a_square_notched_in_its_middle_splits_into_two_whole_halves(width, dept
     cells = equal_area_cells(shape, 2)
     assert [shapely.get_num_geometries(cell) for cell in cells] == [1, 1]
     assert max(abs(cell.area - shape.area / 2) for cell in cells) < 1e-9 * shape.area
+
+
+@PROPERTY
+@given(
+    at=st.floats(0.0, 1.0),
+    radius=st.floats(10.0, 60.0),
+    poke=st.floats(0.5, 25.0),
+    n=st.integers(2, 8),
+)
+def test_each_cell_holds_its_blocks_own_ground_in_one_piece(at, radius, poke, n):
+    """A block that took in the strip across a road, a hole's tip poking into the strip (issue 18):
+    given the block's own ground, no cell holds pieces of it joined only through the strip (across
+    the road); the cells stay exactly equal. Without it a third of these inputs gave such a cell."""
+    cut = ring_with_strip(5.0 + radius + at * (390.0 - 2 * radius), radius, poke, (5e5, 4e6))
+    block, own = cut.blocks[0], cut.own[0]
+    cells = np.array(equal_area_cells(block, n, own), dtype=object)
+    assert len(cells) == n
+    assert (own_pieces(cells, own) <= 1).all()
+    assert np.allclose(shapely.area(cells), block.area / n, rtol=1e-9)
+    union = shapely.union_all(cells)
+    assert shapely.symmetric_difference(union, block).area < 1e-9 * block.area

@@ -102,6 +102,11 @@ def test_the_strip_between_carriageways_joins_a_block_and_is_reported_by_name():
     assert sorted(shapely.area(got.blocks)) == pytest.approx([490_000, 510_000])
     ((name, metres),) = got.crossed_m.items()
     assert name in ("North Rd", "South Rd") and metres == pytest.approx(1000, rel=1e-6)
+    # each block's own ground: the one that took the strip in without it, the other all of it
+    assert sorted(shapely.area(got.own)) == pytest.approx([490_000, 490_000])
+    assert shapely.within(got.own, got.blocks).all()
+    strip = shapely.box(0, 490, 1000, 510)
+    assert (shapely.area(shapely.intersection(got.own, strip)) < 1e-6).all()
 
 
 def test_large_blocks_are_subdivided_never_across_a_line():

@@ -28,6 +28,7 @@ def test_a_crumb_crosses_its_shortest_real_edge_and_names_the_line():
     assert got.crumbs_joined == 1 and len(got.blocks) == 2
     assert got.crossed_m == pytest.approx({"Oak St": 10.0})
     assert shapely.area(got.blocks).tolist() == pytest.approx([4000.0, 11400.0])
+    assert got.kept.tolist() == [0, 2]  # the faces the blocks grew from (the island joined one)
 
 
 def test_crumbs_join_a_block_or_a_larger_crumb_never_a_smaller_one():
@@ -43,6 +44,7 @@ def test_crumbs_join_a_block_or_a_larger_crumb_never_a_smaller_one():
     got = join_crumbs(np.array([block, *crumbs]), np.array([False, True, True, True]))
     assert got.crumbs_joined == 2 and len(got.blocks) == 2
     assert sorted(shapely.area(got.blocks)) == pytest.approx([500.0, 10_100.0])
+    assert got.kept.tolist() == [0, 3]
 
 
 def test_no_crumbs_or_one_face_changes_nothing():
