@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import shapely
-from sqlalchemy import ColumnElement, Select, and_, literal_column, or_, select, text
+from sqlalchemy import ColumnElement, Select, and_, func, literal_column, or_, select, text
 from sqlalchemy.orm import Session
 
 from gridmgr.db.models import Assignment, Cell, Warden
@@ -68,6 +68,30 @@ def tile_cell_rows(
         else np.full(len(rows), None, dtype=object)
     )
     return ids, codes, shapes
+
+
+def tile_cell_shapes(
+    s: Session, in_tile: Select[Any], ids: npt.NDArray[np.int64]
+) -> npt.NDArray[np.object_]:
+    """The WGS84 shapes of the cells `in_tile` selects, in the order of `ids` (None for one not found)."""
+    out = np.full(len(ids), None, dtype=object)
+    rows = s.execute(select(Cell.id, Cell.geometry).where(Cell.id.in_(in_tile))).all()
+    if not rows or not len(ids):
+        return out
+    by_id = np.argsort(ids)
+    found = np.asarray([r[0] for r in rows], np.int64)
+    at = np.searchsorted(ids, found, sorter=by_id).clip(0, len(ids) - 1)
+    known = ids[by_id[at]] == found
+    out[by_id[at[known]]] = shapely.from_wkb(
+        np.asarray([r[1] for r, k in zip(rows, known, strict=True) if k], dtype=object)
+    )
+    return out
+
+
+def plan_cell_area(s: Session, plan_id: int) -> float:
+    """The mean area of the plan's cells in m² (0 for a plan without cells)."""
+    mean = s.execute(select(func.avg(Cell.area_m2)).where(Cell.plan_id == plan_id)).scalar()
+    return float(mean or 0.0)
 
 
 def tile_posts(s: Session, in_tile: Select[Any]) -> Sequence[tuple[int, str, str]]:
