@@ -28,6 +28,7 @@ from gridmgr.db.tiles import (
     cells_in_tile,
     mvt_in_db,
     plan_cell_area,
+    tile_cell_ids,
     tile_cell_rows,
     tile_cell_shapes,
     tile_posts,
@@ -101,11 +102,15 @@ def plan_tile(
         if chosen is None:
             return PlanTile(None, b"", 0)
         in_tile = cells_in_tile(s, chosen.id, tile)
-        ids, codes, _ = tile_cell_rows(s, in_tile, geometry=False)
-        if not len(ids):
-            return PlanTile(chosen.version, b"", 0)
         from_z = cells_zoom(math.sqrt(plan_cell_area(s, chosen.id)), tile_latitude(tile))
         dissolved = tile.z < from_z and not single
+        codes: list[str] = []  # merged tiles need none
+        if dissolved:
+            ids = tile_cell_ids(s, in_tile)
+        else:
+            ids, codes, _ = tile_cell_rows(s, in_tile, geometry=False)
+        if not len(ids):
+            return PlanTile(chosen.version, b"", 0, dissolved, from_z)
         columns = _columns(s, in_tile, ids, tz, moment, posts=not dissolved)
         key = _key(chosen, tile, from_z, ids, codes, columns, dissolved=dissolved)
         data = cache.get(key) if cache is not None else None

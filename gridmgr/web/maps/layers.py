@@ -409,7 +409,9 @@ def tiles_layer(
         "merged": merged_text,
     }
     m.default_js = [*m.default_js, ("leaflet_vectorgrid", script)]
-    made = VectorTilesLayer(name=name, options=options, data_js="null", show=True)
+    # gridmgr-map.js puts it on the map once the first view is settled (not folium, at once: the
+    # tiles of the view before the bounds are fitted would be asked for too)
+    made = VectorTilesLayer(name=name, options=options, data_js="null", show=False)
     made.add_to(m)
     return made
 

@@ -323,7 +323,14 @@
       map.getContainer().setAttribute("data-loaded-" + opts.key, String(count));
       if (!entry.loaded) { entry.loaded = true; layer.fire("gm:loaded", { count: count }); }
     });
-    layer.addTo(map);
+    // on the map once its first view is settled: fitting the bounds zooms in with an animation
+    // (started on the next frame), during which the map still says the zoom it came from, so
+    // those tiles were asked for too
+    function addSettled() {
+      if (map._animatingZoom) { map.once("zoomend", addSettled); return; }
+      if (!map.hasLayer(layer)) layer.addTo(map);
+    }
+    L.Util.requestAnimFrame(addSettled);
     return layer;
   }
 
