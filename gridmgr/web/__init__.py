@@ -30,6 +30,7 @@ from gridmgr.errors import (
 from gridmgr.web.words import N_
 
 if TYPE_CHECKING:  # the services load with the blueprints, not with this module
+    from gridmgr.services.tile_cache import TileCache
     from gridmgr.services.users import UserInfo
 
 TEMPLATES = Path(str(files("gridmgr.templates")))
@@ -69,6 +70,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     TILES_URL and TILES_ATTRIBUTION (the base map; TILES_URL "" for none), MAX_UPLOAD_MB,
     SESSION_COOKIE_SECURE, INLINE_CELLS_MAX (plans with more cells load them from the API),
     TILES_ABOVE (GRIDMGR_TILES_ABOVE: the coverage map of a plan with more cells draws vector tiles),
+    TILE_CACHE_MB (GRIDMGR_TILE_CACHE_MB: made vector tiles kept per process; 0 for none),
     LARGE_UPLOAD_MB and LARGE_UPLOADS_AT_ONCE (bodies over that size processed that many at a time).
     """
     config = dict(config or {})
@@ -95,6 +97,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
         INLINE_CELLS_MAX=3000,
         TILES_ABOVE=int(os.environ.get("GRIDMGR_TILES_ABOVE", 5000)),
+        TILE_CACHE_MB=float(os.environ.get("GRIDMGR_TILE_CACHE_MB", 64)),
         LARGE_UPLOAD_MB=float(os.environ.get("GRIDMGR_LARGE_UPLOAD_MB", 5)),
         LARGE_UPLOADS_AT_ONCE=int(os.environ.get("GRIDMGR_LARGE_UPLOADS_AT_ONCE", 1)),
         SECRET_KEY=os.environ.get("GRIDMGR_SECRET_KEY") or None,
@@ -120,6 +123,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
             )
         app.extensions["gridmgr.engine"] = engine
         app.extensions["gridmgr.reports_engine"] = _reports_engine(app, engine)
+        from gridmgr.services.tile_cache import TileCache
+
+        cache_bytes = int(float(app.config["TILE_CACHE_MB"]) * 1024 * 1024)
+        app.extensions["gridmgr.tile_cache"] = TileCache(cache_bytes) if cache_bytes > 0 else None
         if not app.config.get("SECRET_KEY"):
             app.config["SECRET_KEY"] = shared_secret(engine, adopt=_instance_secret(instance))
     except BaseException:
@@ -247,6 +254,14 @@ def engine_of(app: Flask | None = None):
     from flask import current_app
 
     return (app or current_app).extensions["gridmgr.engine"]
+
+
+def tile_cache_of(app: Flask | None = None) -> TileCache | None:
+    """The app's cache of made vector tiles (None when TILE_CACHE_MB is 0)."""
+    from flask import current_app
+
+    cache: TileCache | None = (app or current_app).extensions.get("gridmgr.tile_cache")
+    return cache
 
 
 def reports_engine_of(app: Flask | None = None):

@@ -101,6 +101,7 @@ def coverage_map(slug: str):
             tooltip_fields=labels(CELL_TOOLTIP),
             popup_fields=labels(CELL_TOOLTIP),
             value_labels=value_labels,
+            merged_text=gettext("{status}: {count} cells — zoom in for single cells"),
         )
     else:
         cells = layers.cells_layer(

@@ -1,6 +1,8 @@
 """Vector tiles of a plan (gridmgr/services/tiles.py) on SQLite and PostGIS: decoded with
 mapbox_vector_tile, every cell that meets a tile is in it once, with the coverage map's status and its
-wardens, drawn within a pixel of its shape; both databases make the same tiles."""
+wardens, drawn within a pixel of its shape; below the zoom where a cell reaches 4 pixels, the cells
+merged per status instead, covering their union within a pixel, with counts that add up; a cached
+tile is given again only while nothing it shows has changed; both databases make the same tiles."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from shapely.geometry import shape
 
 from gridmgr import services
 from gridmgr.errors import NotFound
+from gridmgr.services.tile_cache import TileCache
 from gridmgr.services.tiles import plan_tile
 
 from needs import shared_pg_url
@@ -52,12 +55,20 @@ def in_tile_units(geom, z: int, x: int, y: int):
     return shapely.transform(geom, move)
 
 
-def decoded(data: bytes) -> list[dict]:
+def decoded(data: bytes, layer: str = "cells") -> list[dict]:
+    """The features of a tile's one layer, `layer` (and checks that it is the only one)."""
     if not data:
         return []
     layers = mapbox_vector_tile.decode(data, default_options={"y_coord_down": True})
-    assert set(layers) == {"cells"} and layers["cells"]["extent"] == EXTENT
-    return layers["cells"]["features"]
+    assert set(layers) == {layer} and layers[layer]["extent"] == EXTENT
+    return layers[layer]["features"]
+
+
+def single_cells_zoom(engine, slug: str) -> int:
+    """The zoom from which the park's tiles carry single cells (a tile over it says)."""
+    cells = services.plan_cells(engine, slug)
+    lon, lat = cells.geometry.union_all().centroid.coords[0]
+    return plan_tile(engine, slug, 12, *tile_xy(lon, lat, 12)).cells_zoom
 
 
 @pytest.fixture
@@ -84,9 +95,11 @@ def test_every_cell_meeting_a_tile_is_in_it_once_with_its_status_and_wardens(eng
     posts = dict(zip(report.cells.code, report.cells.wardens(), strict=True))
     wardens = {c: [n for n, _ in w] for c, w in posts.items()}
     seen_at_16: set[str] = set()
-    for z in (13, 15, 16, 17):
+    assert single_cells_zoom(engine, park.slug) <= 15  # the park's ~56 m cells
+    for z in (15, 16, 17):
         for z_, x, y in tiles_over(cells.total_bounds, z):
             made = plan_tile(engine, park.slug, z_, x, y, at=at)
+            assert not made.dissolved
             features = decoded(made.data)
             codes = [f["properties"]["code"] for f in features]
             assert len(codes) == len(set(codes))  # once each
@@ -114,7 +127,7 @@ def test_every_cell_meeting_a_tile_is_in_it_once_with_its_status_and_wardens(eng
 def test_features_decode_to_within_a_pixel_of_their_cells(engine, park):
     cells = services.plan_cells(engine, park.slug).set_index("code")
     checked = 0
-    for z in (14, 16, 18):
+    for z in (single_cells_zoom(engine, park.slug), 16, 18):
         for _, x, y in tiles_over(cells.total_bounds, z)[:6]:
             for f in decoded(plan_tile(engine, park.slug, z, x, y).data):
                 got = shape(f["geometry"])
@@ -128,15 +141,60 @@ def test_features_decode_to_within_a_pixel_of_their_cells(engine, park):
     assert checked > 30
 
 
-def test_zoomed_out_tiles_hold_the_whole_plan_or_nothing_too_small_to_see(engine, park):
+def test_zoomed_out_tiles_hold_the_whole_plan_merged_or_nothing_too_small_to_see(engine, park):
     cells = services.plan_cells(engine, park.slug)
     lon, lat = cells.geometry.union_all().centroid.coords[0]
-    whole = decoded(plan_tile(engine, park.slug, 11, *tile_xy(lon, lat, 11)).data)
-    assert sorted(f["properties"]["code"] for f in whole) == sorted(cells["code"])
-    # at zoom 2 the park is smaller than a unit of the tile: no cell shows, no bytes
+    made = plan_tile(engine, park.slug, 11, *tile_xy(lon, lat, 11))
+    assert made.dissolved and made.cells == len(cells)
+    whole = decoded(made.data, "statuses")
+    assert sum(f["properties"]["cells"] for f in whole) == len(cells)
+    # at zoom 2 the park is smaller than a unit of the tile: nothing shows, no bytes
     assert plan_tile(engine, park.slug, 2, *tile_xy(lon, lat, 2)).data == b""
     # a tile far from the park is empty
     assert plan_tile(engine, park.slug, 14, 0, 0).data == b""
+
+
+def test_low_zoom_tiles_merge_the_cells_per_status_within_a_pixel(engine, park):
+    at = moment()
+    cells = services.plan_cells(engine, park.slug).set_index("code")
+    report = services.coverage_report(engine, park.slug, at=at, with_cells=True)
+    assert report.cells is not None
+    status = dict(zip(report.cells.code, report.cells.status, strict=True))
+    top = single_cells_zoom(engine, park.slug)
+    box = shapely.box(-64, -64, EXTENT + 64, EXTENT + 64)
+    checked = 0
+    for z in range(top - 3, top + 1):
+        for t in tiles_over(cells.total_bounds, z):
+            made = plan_tile(engine, park.slug, *t, at=at)
+            assert made.dissolved == (z < top) and made.cells_zoom == top
+            if not made.dissolved:
+                assert {f["properties"]["status"] for f in decoded(made.data)} <= set(
+                    status.values()
+                )
+                continue
+            # the cells meeting the tile (by their boxes, as the tile picks them), per status
+            moved = {c: in_tile_units(g, *t) for c, g in cells.geometry.items()}
+            meeting = [c for c, g in moved.items() if shapely.box(*g.bounds).intersects(box)]
+            assert made.cells == len(meeting)
+            features = decoded(made.data, "statuses")
+            got = {f["properties"]["status"]: f for f in features}
+            assert len(got) == len(features)  # one feature per status
+            assert sum(f["properties"]["cells"] for f in features) <= made.cells
+            for s in {status[c] for c in meeting}:
+                mine = [c for c in meeting if status[c] == s]
+                union = shapely.union_all([moved[c] for c in mine]).intersection(box)
+                if union.area < 1:  # too small to show at this zoom
+                    assert s not in got
+                    continue
+                f = got[s]
+                assert f["properties"]["cells"] == len(mine)
+                assert f["properties"]["cells_zoom"] == top
+                assert set(f["properties"]) == {"status", "cells", "cells_zoom"}
+                drawn = shape(f["geometry"])
+                assert drawn.is_valid
+                assert shapely.hausdorff_distance(drawn, union, densify=0.25) <= PIXEL + 1.5, (t, s)
+                checked += 1
+    assert checked >= 6
 
 
 def test_a_tile_of_an_earlier_plan_and_out_of_range_tiles(engine, park):
@@ -144,15 +202,55 @@ def test_a_tile_of_an_earlier_plan_and_out_of_range_tiles(engine, park):
     lon, lat = cells.geometry.union_all().centroid.coords[0]
     x, y = tile_xy(lon, lat, 12)
     services.grid(engine, park.slug, count=8)  # a new active plan
-    now = decoded(plan_tile(engine, park.slug, 12, x, y).data)
-    assert len(now) == 8
-    first = decoded(plan_tile(engine, park.slug, 12, x, y, plan=1).data)
-    assert sorted(f["properties"]["code"] for f in first) == sorted(cells["code"])
+    now = decoded(plan_tile(engine, park.slug, 12, x, y).data, "statuses")
+    assert sum(f["properties"]["cells"] for f in now) == 8
+    first = plan_tile(engine, park.slug, 12, x, y, plan=1)
+    assert sum(f["properties"]["cells"] for f in decoded(first.data, "statuses")) == len(cells)
+    z = first.cells_zoom  # and single cells of the first plan where they start
+    codes = {
+        f["properties"]["code"]
+        for t in tiles_over(cells.total_bounds, z)
+        for f in decoded(plan_tile(engine, park.slug, *t, plan=1).data)
+    }
+    assert codes == set(cells["code"])
     with pytest.raises(NotFound, match="no plan version 9"):
         plan_tile(engine, park.slug, 12, x, y, plan=9)
     for z, x_, y_ in ((25, 0, 0), (-1, 0, 0), (3, 8, 0), (3, 0, -1)):
         with pytest.raises(NotFound, match="out of range"):
             plan_tile(engine, park.slug, z, x_, y_)
+
+
+@pytest.mark.parametrize("merged", [True, False])
+def test_a_cached_tile_is_given_again_only_while_nothing_it_shows_changed(engine, park, merged):
+    cells = services.plan_cells(engine, park.slug)
+    lon, lat = cells.geometry.union_all().centroid.coords[0]
+    top = single_cells_zoom(engine, park.slug)
+    z = top - 2 if merged else top
+    t = (z, *tile_xy(lon, lat, z))
+    at = moment()
+    cache, other = TileCache(), TileCache()  # two servers on one database
+    first = plan_tile(engine, park.slug, *t, at=at, cache=cache)
+    assert first.data and first.dissolved == merged
+    assert cache.misses == 1 and len(cache) == 1
+    again = plan_tile(engine, park.slug, *t, at=at, cache=cache)
+    assert again == first and cache.hits == 1
+    assert plan_tile(engine, park.slug, *t, at=at, cache=other).data == first.data
+    # through one server, a warden is posted to the unstaffed cells: merged, they change status;
+    # single, they gain a name
+    unstaffed = park.codes[20:]
+    services.assign(engine, park.slug, unstaffed, "warden1")
+    fresh = plan_tile(engine, park.slug, *t, at=at)
+    assert fresh.data != first.data
+    for c in (cache, other):
+        assert plan_tile(engine, park.slug, *t, at=at, cache=c).data == fresh.data
+    # another moment's statuses are another tile
+    early = plan_tile(engine, park.slug, *t, at=f"{DAY}T07:00", cache=cache)
+    assert early.data == plan_tile(engine, park.slug, *t, at=f"{DAY}T07:00").data
+    # and back as it was, the first tile again (from the cache)
+    services.unassign(engine, park.slug, unstaffed, "warden1")
+    hits = cache.hits
+    assert plan_tile(engine, park.slug, *t, at=at, cache=cache).data == first.data
+    assert cache.hits == hits + 1
 
 
 def test_sqlite_and_postgis_tiles_agree(tmp_path):
@@ -180,13 +278,17 @@ def test_sqlite_and_postgis_tiles_agree(tmp_path):
                                   at=f"{DAY}T08:05", now=LATER)  # fmt: skip
             bounds = services.plan_cells(engine, seeded.slug).total_bounds
             got = {}
-            for z in (12, 15, 16, 17):
+            for z in (12, 13, 15, 16, 17):
                 for t in tiles_over(bounds, z):
+                    made = plan_tile(engine, seeded.slug, *t, at=moment())
+                    if made.dissolved:  # made in Python on both: the very same bytes
+                        got[t] = [made.data]
+                        continue
                     got[t] = sorted(
                         (f["properties"]["code"], f["properties"]["status"],
                          f["properties"]["wardens"], f["properties"]["wardens_count"],
                          f["properties"]["posts"])
-                        for f in decoded(plan_tile(engine, seeded.slug, *t, at=moment()).data)
+                        for f in decoded(made.data)
                     )  # fmt: skip
             tiles.append(got)
         sqlite, postgis = tiles

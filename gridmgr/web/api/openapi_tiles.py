@@ -40,7 +40,11 @@ PATHS: dict[str, Any] = {
             f"{EXTENT}, buffer {BUFFER}): each cell meeting the tile, cut to it, with the properties "
             "`code`, `status` (ok|due|overdue|unstaffed|unscheduled at `at`, as the coverage map "
             'colours it), `wardens` (names joined by ", "), `wardens_count` and `posts` (JSON '
-            "text of [[name, role], ...]). The coverage map "
+            "text of [[name, role], ...]). Zoomed out, where the plan's mean cell is under 4 "
+            "pixels on the screen, the layer `statuses` instead: one (multi)polygon per status, "
+            "the union of the cells of that status meeting the tile simplified to a pixel, with "
+            "the properties `status`, `cells` (how many cells of that status meet the tile) and "
+            "`cells_zoom` (the lowest zoom whose tiles carry single cells). The coverage map "
             "draws big plans from these (GRIDMGR_TILES_ABOVE). No cell shows in the tile: 204 "
             "without body.",
             "parameters": [

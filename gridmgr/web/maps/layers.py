@@ -382,13 +382,18 @@ def tiles_layer(
     popup_fields: Sequence[str] | Mapping[str, str] = (),
     id_field: str | None = "code",
     value_labels: Mapping[str, Mapping[str, str]] | None = None,
+    merged_layer: str = "statuses",
+    merged_text: str = "{status}: {count} cells",
 ) -> VectorTilesLayer:
     """Add cells drawn from Mapbox Vector Tiles to a map, styled, labelled and clickable as
     `cells_layer` draws them; returns the layer.
 
     `url` is the tiles' template with ``{z}``, ``{x}`` and ``{y}`` (the page fetches it with its
     session cookie), `script` the URL of the vendored Leaflet.VectorGrid (`VECTORGRID`) and `layer`
-    the tiles' layer to draw. The other parameters are those of `cells_layer`.
+    the tiles' layer to draw; zoomed out, the tiles carry `merged_layer` instead (the cells merged
+    per status, with `cells` and `cells_zoom`), drawn in the same colours, with `merged_text` (its
+    "{status}" and "{count}" filled in) as the tooltip and a click zooming in to the single cells.
+    The other parameters are those of `cells_layer`.
     """
     options = {
         "url": url,
@@ -400,9 +405,13 @@ def tiles_layer(
         "popup": _labelled(popup_fields),
         "idField": id_field,
         "valueLabels": {k: dict(v) for k, v in (value_labels or {}).items()},
+        "mergedLayer": merged_layer,
+        "merged": merged_text,
     }
     m.default_js = [*m.default_js, ("leaflet_vectorgrid", script)]
-    made = VectorTilesLayer(name=name, options=options, data_js="null", show=True)
+    # gridmgr-map.js puts it on the map once the first view is settled (not folium, at once: the
+    # tiles of the view before the bounds are fitted would be asked for too)
+    made = VectorTilesLayer(name=name, options=options, data_js="null", show=False)
     made.add_to(m)
     return made
 

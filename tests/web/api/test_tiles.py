@@ -107,3 +107,38 @@ def test_empty_missing_and_forbidden_tiles(site):
     assert "within your area" in outside["message"]
     other = client.get(url("other", 14, 0, 0), headers=tok["scoped"])
     assert other.status_code == 204  # its own area (no plan yet) answers
+
+
+def test_a_zoomed_out_tile_merges_the_cells_per_status_and_is_kept_by_the_server(site):
+    client, tok, park = site
+    z, x, y = PARK_TILE["z"], PARK_TILE["x"], PARK_TILE["y"]
+    low = {"z": z - 4, "x": x >> 4, "y": y >> 4}  # the tile holding it four zooms out
+    got = client.get(url(park.slug, **low), headers=tok["manager"])
+    assert got.status_code == 200 and got.mimetype == MVT
+    layers = mapbox_vector_tile.decode(got.data, default_options={"y_coord_down": True})
+    assert set(layers) == {"statuses"}
+    features = layers["statuses"]["features"]
+    assert sum(f["properties"]["cells"] for f in features) == len(park.codes)
+    assert {f["properties"]["status"] for f in features} >= {"unstaffed"}  # 10 cells held by none
+    assert all(f["properties"]["cells_zoom"] > low["z"] for f in features)
+    cache = client.application.extensions["gridmgr.tile_cache"]
+    hits = cache.hits
+    assert client.get(url(park.slug, **low), headers=tok["manager"]).data == got.data
+    assert cache.hits == hits + 1  # made once, served again from the server's cache
+    # a warden posted to the unheld cells: the tile changes at once (no stale tile)
+    services.assign(services_engine(client), park.slug, park.codes[20:], "warden1")
+    new = client.get(url(park.slug, **low), headers=tok["manager"])
+    statuses = mapbox_vector_tile.decode(new.data)["statuses"]["features"]
+    assert "unstaffed" not in {f["properties"]["status"] for f in statuses}
+
+
+def test_without_a_tile_cache_tiles_are_made_each_time(engine, tmp_path, app_factory):
+    park = seed_park(engine, tmp_path, wardens=20)
+    app = app_factory(TILE_CACHE_MB=0)
+    assert app.extensions["gridmgr.tile_cache"] is None
+    client = app.test_client()
+    eng = app.extensions["gridmgr.engine"]
+    user = next(u for u in services.list_users(eng) if u.username == "manager")
+    auth = {"Authorization": f"Bearer {services.issue_token(eng, user.id)}"}
+    got = client.get(url(park.slug, **PARK_TILE), headers=auth)
+    assert got.status_code == 200 and sorted(codes_in(got.data)) == sorted(park.codes)

@@ -1,6 +1,8 @@
 """The coverage map of a big plan in headless Chromium (issue 19): drawn from vector tiles, not the
-compact GeoJSON, with the same colours per status, a tooltip naming the cell under the pointer and its
-popup on a click; no request leaves the server and the Content-Security-Policy refuses nothing."""
+compact GeoJSON; zoomed out, the cells merged per status in the same colours, a tooltip with how many
+cells and a click zooming in; zoomed in, each cell in its status's colour, a tooltip naming the cell
+under the pointer and its popup on a click; no request leaves the server and the
+Content-Security-Policy refuses nothing."""
 
 from __future__ import annotations
 
@@ -119,9 +121,44 @@ def test_a_100000_cell_plan_opens_from_vector_tiles(engine, db_url, tmp_path):
         tiles = [u for u in asked if u.endswith(".mvt") or ".mvt?" in u]
         assert tiles and all(f"/api/v1/areas/{slug}/tiles/" in u for u in tiles)
         assert not [u for u in asked if "/cells" in u]  # not the compact GeoJSON
+        # the first screen shows the whole square, its 10 m cells a pixel or two: merged per status,
+        # each status in its colour, no single cell
+        assert page.evaluate(f"Object.keys(GridmgrMap.layers['{key}'].drawn).length") == 0
+        merged = page.evaluate(f"GridmgrMap.layers['{key}'].merged")
+        assert merged == {s: STATUS_STYLES[s]["fillColor"] for s in set(status.values())}
+        # deep in the unstaffed band, the canvas holds its colour; the tooltip says how many cells
+        import shapely
+
+        # the cell held by none, on a schedule, nearest the middle (away from the map's controls)
+        points = shapely.centroid(cells.geometry.to_numpy()[20_000:60_000])
+        middle = shapely.Point(LON0 + SIDE_M / 2 / (111320 * math.cos(math.radians(LAT0))),
+                               LAT0 + SIDE_M / 2 / 111320)  # fmt: skip
+        nearest = int(shapely.distance(points, middle).argmin())
+        band = points[nearest]
+        assert status[cells.index[20_000 + nearest]] == "unstaffed"
+        x, y = screen_point(page, key, band.x, band.y)
+        pixel = canvas_pixel(page, x, y)
+        assert pixel is not None
+        fill = rgb(STATUS_STYLES["unstaffed"]["fillColor"])
+        assert all(abs(a - b) <= 3 for a, b in zip(pixel[:3], fill, strict=True)), pixel
+        text = hover_text(page, key, band)
+        assert "No warden" in text and "cells" in text and "zoom in" in text, text
+        count = int(text.split(":")[1].split("cells")[0].replace(",", "").strip())
+        assert 0 < count <= sum(v == "unstaffed" for v in status.values())
+        # a click there zooms in to where single cells are drawn, each in its status's colour
+        before = page.evaluate(f"GridmgrMap.layers['{key}'].map.getZoom()")
+        page.evaluate(
+            """(key) => { window.gmZoomed = new Promise(
+                (done) => GridmgrMap.layers[key].layer.once("load", done)); }""",
+            key,
+        )
+        page.mouse.move(x, y)
+        page.mouse.click(x, y)
+        page.evaluate("() => window.gmZoomed.then(() => true)")
+        after = page.evaluate(f"GridmgrMap.layers['{key}'].map.getZoom()")
+        assert after > before and after >= 16, (before, after)
         drawn = page.evaluate(f"GridmgrMap.layers['{key}'].drawn")
-        # the first screen shows the whole square: every cell drawn, coloured by its status
-        assert len(drawn) == report.cells_total
+        assert drawn
         wrong = [c for c, fill in drawn.items() if fill != STATUS_STYLES[status[c]]["fillColor"]]
         assert not wrong, wrong[:5]
         # close up, the canvas holds each status's fill inside its cells

@@ -202,29 +202,81 @@
     return layer;
   }
 
+  /* VectorGrid 1.3 finds the feature under the pointer from the map's layer point less the tile's
+     offset, which is wrong at a fractional zoom (the tiles are scaled): take the point from the
+     canvas's own box on the screen instead, right at any scale */
+  function tilePointFromCanvas() {
+    var proto = L.Canvas.Tile && L.Canvas.Tile.prototype;
+    if (!proto || proto._gmTilePoint) return;
+    proto._gmTilePoint = function (e) {
+      var box = this._container.getBoundingClientRect();
+      return L.point((e.clientX - box.left) * this._size.x / box.width,
+                     (e.clientY - box.top) * this._size.y / box.height);
+    };
+    proto._onClick = function (e) {
+      var point = this._gmTilePoint(e), hit = null;
+      for (var id in this._layers) {
+        var sub = this._layers[id];
+        if (sub.options.interactive && sub._containsPoint(point) && !this._map._draggableMoved(sub)) hit = sub;
+      }
+      if (hit) { L.DomEvent.fakeStop(e); this._fireEvent([hit], e); }
+    };
+    proto._onMouseMove = function (e) {
+      if (!this._map || this._map.dragging.moving() || this._map._animatingZoom) return;
+      this._handleMouseHover(e, this._gmTilePoint(e));
+    };
+  }
+
   /* a plan too big to send whole, drawn from the vector tiles API (Leaflet.VectorGrid on canvas):
      the same colours per status as `geojson`, a tooltip on hover and a popup on click built by
      infoBox, and "popupopen" fired on the layer as a GeoJSON layer's cell would (with
-     ev.layer.feature.properties), so page scripts that add to the popup work alike */
+     ev.layer.feature.properties), so page scripts that add to the popup work alike. Zoomed out, the
+     tiles carry the cells merged per status (layer opts.mergedLayer, with `cells` and `cells_zoom`):
+     the same colours, a tooltip with how many cells (opts.merged: "{status}", "{count}"), and a
+     click zooms in to where single cells are drawn */
   function tiles(map, opts) {
     // Leaflet 1.8 dropped DomEvent.fakeStop, which VectorGrid 1.3's canvas click still calls
     if (!L.DomEvent.fakeStop) L.DomEvent.fakeStop = function (e) { e._stopped = true; };
+    tilePointFromCanvas();
     var drawn = {};  // code -> fill colour of the features drawn so far (tests and pages read it)
+    var merged = {};  // status -> fill colour of the merged features drawn so far
     var styles = {};
-    styles[opts.layer] = function (props) {
+    function styled(props) {
       var value = opts.styleBy ? props[opts.styleBy] : null;
-      var style = Object.assign({ fill: true }, opts.base,
+      return Object.assign({ fill: true }, opts.base,
         (own(opts.styles, value) && opts.styles[value]) || {});
+    }
+    styles[opts.layer] = function (props) {
+      var style = styled(props);
       if (opts.idField && props[opts.idField] != null) drawn[props[opts.idField]] = style.fillColor;
       return style;
     };
+    if (opts.mergedLayer) {
+      styles[opts.mergedLayer] = function (props) {
+        var style = styled(props);
+        if (opts.styleBy && props[opts.styleBy] != null) merged[props[opts.styleBy]] = style.fillColor;
+        return style;
+      };
+    }
+    function isMerged(props) { return props.cells_zoom != null && props.cells != null; }
+    function mergedBox(props) {
+      var box = document.createElement("div");
+      box.className = "gm-info gm-merged";
+      var status = props[opts.styleBy];
+      var named = opts.valueLabels && opts.valueLabels[opts.styleBy];
+      box.textContent = String(opts.merged || "{status}: {count}")
+        .replace("{status}", own(named, status) ? named[status] : display(status))
+        .replace("{count}", display(props.cells));
+      return box;
+    }
     var layer = L.vectorGrid.protobuf(opts.url, {
       rendererFactory: L.canvas.tile,
       vectorTileLayerStyles: styles,
       interactive: true,
       maxNativeZoom: opts.maxNativeZoom || 22,
     });
-    var entry = { map: map, layer: layer, byId: new Map(), loaded: false, tiles: true, drawn: drawn };
+    var entry = { map: map, layer: layer, byId: new Map(), loaded: false, tiles: true, drawn: drawn,
+                  merged: merged };
     layers[opts.key] = entry;
     /* a tile's properties as the GeoJSON layer has them: `posts` (JSON text of [name, role] pairs,
        parsed as data, never run) back into wardens as {name, role} */
@@ -243,7 +295,8 @@
         var props = (ev.layer && ev.layer.properties) || {};
         if (hovered !== props) {
           hovered = props;
-          tip.setContent(infoBox(shown(props), opts.tooltip, opts.valueLabels));
+          tip.setContent(isMerged(props) ? mergedBox(props)
+            : infoBox(shown(props), opts.tooltip, opts.valueLabels));
         }
         tip.setLatLng(ev.latlng);
         if (!map.hasLayer(tip)) map.openTooltip(tip);
@@ -254,6 +307,10 @@
       layer.on("click", function (ev) {
         var props = (ev.layer && ev.layer.properties) || {};
         map.closeTooltip(tip);
+        if (isMerged(props)) {  // zoom in to the single cells there
+          map.setView(ev.latlng, Math.max(map.getZoom() + 1, Number(props.cells_zoom)));
+          return;
+        }
         var popup = L.popup({ className: "gm-popup" })
           .setLatLng(ev.latlng)
           .setContent(infoBox(shown(props), opts.popup, opts.valueLabels))
@@ -266,7 +323,14 @@
       map.getContainer().setAttribute("data-loaded-" + opts.key, String(count));
       if (!entry.loaded) { entry.loaded = true; layer.fire("gm:loaded", { count: count }); }
     });
-    layer.addTo(map);
+    // on the map once its first view is settled: fitting the bounds zooms in with an animation
+    // (started on the next frame), during which the map still says the zoom it came from, so
+    // those tiles were asked for too
+    function addSettled() {
+      if (map._animatingZoom) { map.once("zoomend", addSettled); return; }
+      if (!map.hasLayer(layer)) layer.addTo(map);
+    }
+    L.Util.requestAnimFrame(addSettled);
     return layer;
   }
 
