@@ -60,19 +60,28 @@ def lattice_cells(
     part_geom, part_i, part_j, part_block = _clip_boundary_cells(blocks, lattice, boundary_keys)
     part_area: Floats = shapely.area(part_geom)
 
-    merged = _merge_slivers(
-        lattice,
-        min_fraction,
-        inner_i,
-        inner_j,
-        inner_block,
-        part_geom,
-        part_area,
-        part_i,
-        part_j,
-        part_block,
-    )
-    keep_inner, part_geom, part_area, part_i, part_j, part_block = merged
+    # again while it merges something: a sliver joined to a sliver can still be one (a 401 m²
+    # triangle in 400 m² squares, each piece under half a cell, two of them still 199 m²)
+    keep_inner = np.ones(len(inner_i), bool)
+    pieces = len(part_geom) + len(inner_i)
+    while True:
+        still = np.flatnonzero(keep_inner)
+        kept, part_geom, part_area, part_i, part_j, part_block = _merge_slivers(
+            lattice,
+            min_fraction,
+            inner_i[still],
+            inner_j[still],
+            inner_block[still],
+            part_geom,
+            part_area,
+            part_i,
+            part_j,
+            part_block,
+        )
+        keep_inner[still[~kept]] = False
+        if len(part_geom) + int(keep_inner.sum()) == pieces:
+            break
+        pieces = len(part_geom) + int(keep_inner.sum())
     if len(lines):  # after merging: the cells as they are, cut where a line divides one
         part_geom, owner = split_along_lines(part_geom, lines, min_fraction * lattice.full_area)
         part_i, part_j, part_block = part_i[owner], part_j[owner], part_block[owner]
