@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import threading
 import typing
+import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -321,18 +322,43 @@ def driver_rows(session: Session, stmt: Select) -> list[tuple[Any, ...]]:
     untracked at the first collection. Plain columns only: no result processing (a geometry column
     gives WKB bytes through its column expression).
     """
-    connection = session.connection()
-    compiled = stmt.compile(dialect=connection.dialect, compile_kwargs={"render_postcompile": True})
-    params = compiled.construct_params()
-    args: Any = (
-        tuple(params[k] for k in compiled.positiontup or ()) if compiled.positional else params
-    )
-    cursor = connection.connection.cursor()
+    sql, args = _driver_statement(session, stmt)
+    cursor = session.connection().connection.cursor()
     try:
-        cursor.execute(compiled.string, args)
+        cursor.execute(sql, args)
         return list(cursor.fetchall())
     finally:
         cursor.close()
+
+
+def driver_row_chunks(
+    session: Session, stmt: Select, size: int = 5_000
+) -> Iterator[list[tuple[Any, ...]]]:
+    """The rows of a select as `driver_rows` gives them, streamed `size` at a time (a server-side
+    cursor on PostgreSQL; SQLite steps as it is read): memory holds one chunk however many rows."""
+    sql, args = _driver_statement(session, stmt)
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        cursor = connection.connection.cursor(name=f"gridmgr_{uuid.uuid4().hex}")
+    else:
+        cursor = connection.connection.cursor()
+    try:
+        cursor.execute(sql, args)
+        while rows := cursor.fetchmany(size):
+            yield list(rows)
+    finally:
+        cursor.close()
+
+
+def _driver_statement(session: Session, stmt: Select) -> tuple[str, Any]:
+    """A select as the driver's SQL text and its parameters (a tuple or a dict, as the driver takes)."""
+    compiled = stmt.compile(
+        dialect=session.get_bind().dialect, compile_kwargs={"render_postcompile": True}
+    )
+    params = compiled.construct_params()
+    if compiled.positional:
+        return compiled.string, tuple(params[k] for k in compiled.positiontup or ())
+    return compiled.string, params
 
 
 def int_rows(session: Session, stmt: Select) -> npt.NDArray[np.int64]:

@@ -19,6 +19,7 @@ from gridmgr.db.models import Area, Base, Cell, GridPlan
 from gridmgr.db.partitions import HISTORY
 from gridmgr.db.store import (
     database_url,
+    driver_row_chunks,
     driver_rows,
     insert_cells,
     load_cells,
@@ -346,3 +347,26 @@ def test_load_cells_gives_every_column_in_seq_order(engine):
         shapely.to_wkb(shapely.from_wkb(r.geometry)) for r in want
     ]
     assert bare.geometry.isna().all()
+
+
+def test_driver_row_chunks_stream_the_rows_driver_rows_gives(engine):
+    _, plan_id = seeded_plan(engine, random.Random(5), 23)
+    stmt = (
+        select(Cell.id, Cell.code, Cell.weight, Cell.geometry)
+        .where(Cell.plan_id == plan_id, Cell.code != "C'3%")
+        .order_by(Cell.seq)
+    )
+    with reading(engine) as s:
+        whole = driver_rows(s, stmt)
+        assert len(whole) == 22
+        for size in (1, 5, 22, 100):
+            chunks = list(driver_row_chunks(s, stmt, size))
+            assert [r for c in chunks for r in c] == whole
+            assert all(0 < len(c) <= size for c in chunks) and len(chunks) == -(-22 // size)
+        # two streams at once, one left half-read: the session reads on afterwards
+        a, b = driver_row_chunks(s, stmt, 4), driver_row_chunks(s, stmt, 3)
+        assert next(a) == whole[:4] and next(b) == whole[:3] and next(a) == whole[4:8]
+        a.close()
+        assert [r for c in b for r in c] == whole[3:]
+        assert driver_rows(s, stmt) == whole
+        assert list(driver_row_chunks(s, stmt.where(Cell.id < 0))) == []
