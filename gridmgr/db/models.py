@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import UserDefinedType
@@ -275,6 +276,14 @@ class Finding(Base):
         Index("ix_findings_area_status", "area_id", "status"),
         Index("ix_findings_cell", "cell_id"),
         Index("ix_findings_found_at", "area_id", "found_at_s"),
+        # the recently rectified ones, which the coverage map counts (migration 0015)
+        Index(
+            "ix_findings_rectified_at",
+            "area_id",
+            "closed_at_s",
+            sqlite_where=text("closed_as = 'rectified'"),
+            postgresql_where=text("closed_as = 'rectified'"),
+        ),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     # the leaf area and the cell of its active plan the finding is in now (moved with its ground by

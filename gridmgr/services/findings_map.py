@@ -11,7 +11,7 @@ import shapely
 from sqlalchemy import Engine, and_, case, func, literal, or_, select
 
 from gridmgr.db.models import Cell, Finding
-from gridmgr.db.store import reading
+from gridmgr.db.store import driver_rows, reading
 from gridmgr.services.ledger import now_s, scope_of
 
 MAP_FINDINGS_MAX = 5000  # findings on the coverage map (the newest of those shown)
@@ -42,27 +42,33 @@ def map_findings(engine: Engine, slug: str, *, closed_days: int = 30) -> MapFind
         today = datetime.fromtimestamp(now, scope.tz).date().isoformat()
         mine = Finding.area_id.in_(scope.area_ids)
         late = and_(Finding.status == "open", Finding.deadline < literal(today))
-        shown = or_(
-            Finding.status.in_(("open", "fixed")),
-            and_(Finding.closed_as == "rectified", Finding.closed_at_s >= since),
+        active = Finding.status.in_(("open", "fixed"))
+        # 'rectified' in the SQL text, so the partial index ix_findings_rectified_at serves it
+        rectified = and_(
+            Finding.closed_as == literal("rectified", literal_execute=True),
+            Finding.closed_at_s >= since,
         )
-        open_n, overdue_n, fixed_n, total = s.execute(
+        shown = or_(active, rectified)
+        # counted in two parts the indexes serve (the open and fixed by status, the others
+        # rectified lately by closing time): one count of `shown` reads every finding of the area
+        open_n, overdue_n, fixed_n = s.execute(
             select(
                 func.count().filter(Finding.status == "open"),
                 func.count().filter(late),
                 func.count().filter(Finding.status == "fixed"),
-                func.count(),
-            ).where(mine, shown)
+            ).where(mine, active)
         ).one()
+        closed_n = s.execute(select(func.count()).where(mine, rectified, ~active)).scalar_one()
+        total = open_n + fixed_n + closed_n
         cells_open = sorted(
-            s.execute(
+            r[0]
+            for r in driver_rows(
+                s,
                 select(Cell.code)
                 .join(Finding, Finding.cell_id == Cell.id)
                 .where(mine, Finding.status == "open")
-                .distinct()
+                .distinct(),
             )
-            .scalars()
-            .all()
         )
         newest = (
             select(
@@ -71,24 +77,29 @@ def map_findings(engine: Engine, slug: str, *, closed_days: int = 30) -> MapFind
                 Finding.lon.label("lon"),
                 Finding.lat.label("lat"),
                 Finding.cell_id.label("cell_id"),
+                Finding.found_at_s.label("found_at_s"),
             )
             .where(mine, shown)
             .order_by(Finding.found_at_s.desc(), Finding.id.desc())
             .limit(MAP_FINDINGS_MAX)
             .subquery()
         )
-        rows = s.execute(select(newest)).all()
-        # the inside point of each cell holding a marker without a point of its own (one join)
-        got = s.execute(
-            select(Cell.id, Cell.geometry)
-            .where(Cell.id.in_(select(newest.c.cell_id).where(newest.c.lon.is_(None))))
-        ).all()  # fmt: skip
+        # the markers, each without a point of its own with its cell's shape (one pass, as tuples:
+        # thousands of Row objects would keep Python's garbage collector busy)
+        rows = driver_rows(
+            s,
+            select(newest.c.fid, newest.c.state, newest.c.lon, newest.c.lat, newest.c.cell_id,
+                   Cell.geometry)
+            .outerjoin(Cell, and_(newest.c.lon.is_(None), Cell.id == newest.c.cell_id))
+            .order_by(newest.c.found_at_s.desc(), newest.c.fid.desc()),
+        )  # fmt: skip
+    # the inside point of each cell holding a marker without a point of its own, once per cell
+    shapes = {r[4]: r[5] for r in rows if r[2] is None and r[5] is not None}
     inside_x, inside_y = np.full(0, np.nan), np.full(0, np.nan)
-    cell_index: dict[int, int] = {}
-    if got:
-        pts = shapely.point_on_surface(shapely.from_wkb(np.array([g for _, g in got])))
+    if shapes:
+        pts = shapely.point_on_surface(shapely.from_wkb(np.array(list(shapes.values()), object)))
         inside_x, inside_y = shapely.get_x(pts), shapely.get_y(pts)
-        cell_index = {int(i): k for k, (i, _) in enumerate(got)}
+    cell_index = {int(i): k for k, i in enumerate(shapes)}
     n = len(rows)
     ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=n)
     x = np.array([np.nan if r[2] is None else r[2] for r in rows], dtype=float)

@@ -14,10 +14,10 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 import shapely
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, Select, select
 
 from gridmgr.db.models import Area, Cell, Finding, FindingCategory
-from gridmgr.db.store import raw_rows, reading
+from gridmgr.db.store import driver_row_chunks, reading
 from gridmgr.errors import InvalidInput
 from gridmgr.files.ledger import (
     FORMATS,
@@ -36,66 +36,72 @@ STATUS_ZH = {"open": "整改中", "overdue": "已逾期", "fixed": "待核实", 
 ERROR_ZH = "误报"
 
 
-def _ledger_rows(
-    engine: Engine, scope: Scope, bounds: tuple[int, int] | None
-) -> list[tuple[Any, ...]]:
-    with reading(engine) as s:
-        query = (
-            select(
-                Finding.cell_code,
-                FindingCategory.name_zh,
-                Finding.text,
-                Finding.found_at_s,
-                Finding.found_by,
-                Finding.mode,
-                Finding.unit,
-                Finding.person,
-                Finding.deadline,
-                Finding.note,
-                Finding.status,
-                Finding.closed_as,
-                Finding.fixed_at_s,
-                Finding.closed_at_s,
-            )
-            .join(FindingCategory, FindingCategory.id == Finding.category_id)
-            .where(Finding.area_id.in_(scope.area_ids))
-            .order_by(Finding.found_at_s, Finding.id)
+LEDGER_CHUNK = 5_000  # ledger lines read from the database at a time
+
+
+def _ledger_query(scope: Scope, bounds: tuple[int, int] | None) -> Select[*tuple[Any, ...]]:
+    """The ledger's findings in the order found, with the fields its lines show."""
+    query = (
+        select(
+            Finding.cell_code,
+            FindingCategory.name_zh,
+            Finding.text,
+            Finding.found_at_s,
+            Finding.found_by,
+            Finding.mode,
+            Finding.unit,
+            Finding.person,
+            Finding.deadline,
+            Finding.note,
+            Finding.status,
+            Finding.closed_as,
+            Finding.fixed_at_s,
+            Finding.closed_at_s,
         )
-        if bounds:
-            query = query.where(Finding.found_at_s >= bounds[0], Finding.found_at_s < bounds[1])
-        return list(raw_rows(s, query))  # the statement holds only numbers the code made
+        .join(FindingCategory, FindingCategory.id == Finding.category_id)
+        .where(Finding.area_id.in_(scope.area_ids))
+        .order_by(Finding.found_at_s, Finding.id)
+    )
+    if bounds:
+        query = query.where(Finding.found_at_s >= bounds[0], Finding.found_at_s < bounds[1])
+    return query
 
 
 def ledger_lines(
     engine: Engine, slug: str, *, date_from: str | None = None, date_to: str | None = None
 ) -> Iterator[LedgerRow]:
-    """The ledger's lines in the order found, every field in the words the sheet shows (Chinese)."""
+    """The ledger's lines in the order found, every field in the words the sheet shows (Chinese).
+
+    Streamed: the findings are read LEDGER_CHUNK at a time as the lines are taken (one read
+    transaction throughout), so writing 100,000 of them holds one chunk in memory, not all."""
     with reading(engine) as s:
         scope = scope_of(s, slug)
         bounds = day_range(scope, date_from, date_to)
-    rows = _ledger_rows(engine, scope, bounds)
-    tz = scope.tz
-    now = now_s()
-    ends = deadline_ends(np.asarray([r[8] for r in rows], dtype=object), tz)
-    found = _local_texts(np.asarray([r[3] for r in rows], dtype=np.int64), tz)
-    for k, r in enumerate(rows):
-        (code, category, text, _f, by, mode, unit, person, deadline, note, status, closed_as,
-         fixed_s, closed_s) = r  # fmt: skip
-        shown = "overdue" if status == "open" and ends[k] <= now else status
-        yield LedgerRow(
-            seq=k + 1,
-            cell=code,
-            category=category,
-            text=text,
-            found_at=found[k],
-            found_by=by,
-            mode=MODE_ZH.get(mode, mode),
-            unit=unit or "",
-            person=person or "",
-            deadline=deadline or "",
-            progress=_progress(mode, status, closed_as, note, fixed_s, closed_s, tz),
-            status=ERROR_ZH if closed_as == "error" else STATUS_ZH.get(shown, shown),
-        )
+        tz = scope.tz
+        now = now_s()
+        seq = 0
+        for rows in driver_row_chunks(s, _ledger_query(scope, bounds), LEDGER_CHUNK):
+            ends = deadline_ends(np.asarray([r[8] for r in rows], dtype=object), tz)
+            found = _local_texts(np.asarray([r[3] for r in rows], dtype=np.int64), tz)
+            for k, r in enumerate(rows):
+                (code, category, text, _f, by, mode, unit, person, deadline, note, status,
+                 closed_as, fixed_s, closed_s) = r  # fmt: skip
+                shown = "overdue" if status == "open" and ends[k] <= now else status
+                seq += 1
+                yield LedgerRow(
+                    seq=seq,
+                    cell=code,
+                    category=category,
+                    text=text,
+                    found_at=found[k],
+                    found_by=by,
+                    mode=MODE_ZH.get(mode, mode),
+                    unit=unit or "",
+                    person=person or "",
+                    deadline=deadline or "",
+                    progress=_progress(mode, status, closed_as, note, fixed_s, closed_s, tz),
+                    status=ERROR_ZH if closed_as == "error" else STATUS_ZH.get(shown, shown),
+                )
 
 
 def _local_texts(epoch_s: np.ndarray, tz: ZoneInfo) -> list[str]:

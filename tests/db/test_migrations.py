@@ -89,7 +89,7 @@ def test_servers_starting_at_once_upgrade_one_after_the_other(db_url):
         assert [p.returncode for p in procs] == [0, 0, 0], [err for _, err in results]
         with engine.connect() as conn:
             head = conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
-        assert head == "0014"
+        assert head == "0015"
     finally:
         for p in procs:
             p.kill()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import random
 import re
 import threading
 
@@ -11,12 +13,14 @@ import pytest
 import shapely
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import UniqueConstraint, func, select, text
+from sqlalchemy import UniqueConstraint, func, literal, or_, select, text
 
 from gridmgr.db.models import Area, Base, Cell, GridPlan
 from gridmgr.db.partitions import HISTORY
 from gridmgr.db.store import (
     database_url,
+    driver_row_chunks,
+    driver_rows,
     insert_cells,
     load_cells,
     make_engine,
@@ -267,3 +271,102 @@ def _insert_probe(engine) -> None:
     with transaction(engine) as s:
         n = s.execute(text("SELECT count(*) FROM probe")).scalar()
         s.execute(text("INSERT INTO probe VALUES (:n)"), {"n": n})
+
+
+def seeded_plan(engine, rng: random.Random, n: int) -> tuple[int, int]:
+    """An area named with a quote and a percent sign and a plan of n random cells, some weighted, in
+    shuffled order of seq; returns (area id, plan id)."""
+    boxes = [
+        shapely.box(x, y, x + rng.uniform(1e-4, 1e-3), y + rng.uniform(1e-4, 1e-3))
+        for x, y in ((120 + 0.01 * k, 30 + rng.uniform(0, 0.5)) for k in range(n))
+    ]
+    cells = gpd.GeoDataFrame(
+        {"code": [f"C'{k}%" for k in range(n)], "area_m2": [rng.uniform(1, 9) for _ in range(n)]},
+        geometry=boxes,
+        crs="EPSG:4326",
+    )
+    seqs = np.array(rng.sample(range(1, 10 * n), n))
+    with transaction(engine) as s:
+        area = Area(slug="q", name="O'Brien 100%", geometry=shapely.to_wkb(boxes[0]), area_m2=1.0)
+        s.add(area)
+        s.flush()
+        plan = GridPlan(area_id=area.id, version=1, active=True, mode="test")
+        s.add(plan)
+        s.flush()
+        ids = insert_cells(s, plan.id, cells, seqs)
+        for cid in ids[: n // 2]:
+            s.execute(
+                Cell.__table__.update().where(Cell.id == int(cid)).values(weight=rng.random())
+            )
+        return area.id, plan.id
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_driver_rows_are_the_rows_sqlalchemy_gives_as_plain_tuples(engine, seed):
+    _, plan_id = seeded_plan(engine, random.Random(seed), 40)
+    with reading(engine) as s:
+        some = [int(i) for i in s.execute(select(Cell.id)).scalars().all()[::3]]
+        statements = [
+            select(Cell.id, Cell.code, Cell.seq, Cell.area_m2, Cell.weight, Cell.geometry)
+            .where(Cell.plan_id == plan_id)
+            .order_by(Cell.seq),
+            select(Cell.code, Cell.weight).where(Cell.id.in_(some)).order_by(Cell.code),
+            # text given as parameters, never inlined: a quote, a percent sign, a LIKE pattern
+            select(Area.id, Area.name, literal("it's 5% off").label("said"))
+            .where(or_(Area.name == "O'Brien 100%", Area.name.like("%Brien 1_0\\%", escape="\\")))
+            .order_by(Area.id),
+            select(Cell.id).where(Cell.id.in_([])),
+            select(func.count(), func.sum(Cell.seq)).where(Cell.plan_id == plan_id),
+        ]
+        for stmt in statements:
+            want = [tuple(r) for r in s.execute(stmt).all()]
+            got = driver_rows(s, stmt)
+            assert got == want and all(type(r) is tuple for r in got)
+        assert driver_rows(s, statements[2])[0][1:] == ("O'Brien 100%", "it's 5% off")
+    gc.collect()
+    assert not any(gc.is_tracked(r) for r in got), "plain tuples: nothing for the collector"
+
+
+def test_load_cells_gives_every_column_in_seq_order(engine):
+    _, plan_id = seeded_plan(engine, random.Random(7), 30)
+    with reading(engine) as s:
+        want = s.execute(
+            select(Cell.id, Cell.code, Cell.seq, Cell.area_m2, Cell.weight, Cell.geometry)
+            .where(Cell.plan_id == plan_id)
+            .order_by(Cell.seq)
+        ).all()
+        cells = load_cells(s, plan_id)
+        bare = load_cells(s, plan_id, geometry=False)
+    assert cells["id"].tolist() == [r.id for r in want] == bare["id"].tolist()
+    assert cells["code"].tolist() == [r.code for r in want] == bare["code"].tolist()
+    assert cells["seq"].tolist() == [r.seq for r in want]
+    assert cells["area_m2"].tolist() == [r.area_m2 for r in want]
+    weights = [np.nan if r.weight is None else r.weight for r in want]
+    assert np.array_equal(cells["weight"].to_numpy(), weights, equal_nan=True)
+    assert shapely.to_wkb(np.asarray(cells.geometry.values)).tolist() == [
+        shapely.to_wkb(shapely.from_wkb(r.geometry)) for r in want
+    ]
+    assert bare.geometry.isna().all()
+
+
+def test_driver_row_chunks_stream_the_rows_driver_rows_gives(engine):
+    _, plan_id = seeded_plan(engine, random.Random(5), 23)
+    stmt = (
+        select(Cell.id, Cell.code, Cell.weight, Cell.geometry)
+        .where(Cell.plan_id == plan_id, Cell.code != "C'3%")
+        .order_by(Cell.seq)
+    )
+    with reading(engine) as s:
+        whole = driver_rows(s, stmt)
+        assert len(whole) == 22
+        for size in (1, 5, 22, 100):
+            chunks = list(driver_row_chunks(s, stmt, size))
+            assert [r for c in chunks for r in c] == whole
+            assert all(0 < len(c) <= size for c in chunks) and len(chunks) == -(-22 // size)
+        # two streams at once, one left half-read: the session reads on afterwards
+        a, b = driver_row_chunks(s, stmt, 4), driver_row_chunks(s, stmt, 3)
+        assert next(a) == whole[:4] and next(b) == whole[:3] and next(a) == whole[4:8]
+        a.close()
+        assert [r for c in b for r in c] == whole[3:]
+        assert driver_rows(s, stmt) == whole
+        assert list(driver_row_chunks(s, stmt.where(Cell.id < 0))) == []
