@@ -4,9 +4,8 @@ across engines (as separate processes would be) and freed when their holder dies
 
 from __future__ import annotations
 
-import time
-
 import threading
+import time
 
 from gridmgr.db.shared_state import (
     add_failure,
