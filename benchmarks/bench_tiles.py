@@ -6,7 +6,9 @@ cells merged per status), and as now again from the tile cache (a hit).
 
 With `--browser`: the coverage map's first screen in headless Chromium (Debian's `chromium`, as
 tests/webtools.py drives it), from `goto` to every tile in view drawn, for this plan and for a
-1,000-cell plan (inline GeoJSON) as the yardstick; the first load and the best of `--repeat` after.
+1,000-cell plan (inline GeoJSON) as the yardstick, and for this plan drawn from its compact GeoJSON
+(TILES_ABOVE past its cells, as the map did before tiles); the first load and the best of `--repeat`
+after.
 
 Run: python benchmarks/bench_tiles.py [--db sqlite|postgis] [--side 3160] [--cell 10] [--repeat 3]
                                       [--browser]
@@ -108,8 +110,11 @@ def tiles_table(engine, slug: str, side: float, repeat: int) -> None:
               f"{now / was:>7.3f} | {hit * 1000:>4.0f} ms {hit / whole:>5.3f}")  # fmt: skip
 
 
-def first_screens(url: str, tmp: Path, slugs: dict[str, str], repeat: int) -> None:
-    """The coverage map of each plan in headless Chromium: goto to every tile or cell drawn."""
+def first_screens(
+    url: str, tmp: Path, slugs: dict[str, str], repeat: int, tiles_above: int | None = None
+) -> None:
+    """The coverage map of each plan in headless Chromium: goto to every tile or cell drawn
+    (`tiles_above`: the app's TILES_ABOVE, e.g. past the plan's cells for its compact GeoJSON)."""
     from playwright.sync_api import sync_playwright
     from waitress.server import create_server
 
@@ -117,8 +122,8 @@ def first_screens(url: str, tmp: Path, slugs: dict[str, str], repeat: int) -> No
 
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "Task queue depth" on each burst
 
-    app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": str(tmp / "instance"),
-                      "TILES_URL": ""})  # fmt: skip
+    config = {"DATABASE_URL": url, "INSTANCE_PATH": str(tmp / "instance"), "TILES_URL": ""}
+    app = create_app(config | ({} if tiles_above is None else {"TILES_ABOVE": tiles_above}))
     app.config["SESSION_COOKIE_SECURE"] = False
     server = create_server(app, host="127.0.0.1", port=0, threads=4)
     thread = threading.Thread(target=server.run, daemon=True)
@@ -189,6 +194,9 @@ def main() -> None:
             services.add_user(engine, "manager", role="manager", password=PASSWORD)
             n = len(services.plan_cells(engine, small))
             first_screens(url, tmp, {f"{cells:,} cells": slug, f"{n:,} cells": small}, args.repeat)  # fmt: skip
+            # the yardstick of issue 19: the same plan as the compact GeoJSON the map drew before
+            first_screens(url, tmp, {f"{cells:,} cells as compact GeoJSON, no tiles": slug},
+                          args.repeat, tiles_above=cells + 1)  # fmt: skip
     finally:
         engine.dispose()
         if schema is not None:
