@@ -15,6 +15,13 @@ def children_ids(s: Session, area_id: int) -> list[int]:
     return [int(r) for r in rows.scalars()]
 
 
+def children_slugs(s: Session, area_id: int) -> list[str]:
+    """The slugs of an area's direct children, in order: what a refusal to treat a parent as a
+    leaf names."""
+    rows = s.execute(select(Area.slug).where(Area.parent_id == area_id).order_by(Area.slug))
+    return list(rows.scalars())
+
+
 def subtree_ids(s: Session, area_id: int) -> list[int]:
     """The area's id and all its descendants' ids (any depth), the area first."""
     tree = select(Area.id).where(Area.id == area_id).cte("subtree", recursive=True)

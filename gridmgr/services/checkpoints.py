@@ -24,7 +24,7 @@ from gridmgr.db.models import (
 )
 from gridmgr.db.queries import get_area, id_in_range, record_audit
 from gridmgr.db.store import reading, transaction
-from gridmgr.db.tree import subtree_ids
+from gridmgr.db.tree import children_slugs, subtree_ids
 from gridmgr.errors import Conflict, InvalidInput, NotFound
 from gridmgr.geometry.projection import metric_crs, to_metric
 from gridmgr.rules.capacity import (
@@ -149,8 +149,7 @@ def add_checkpoint(
 
 def _refuse_parent(s: Session, area: Area, why: str) -> None:
     """InvalidInput, saying `why`, when the area has child areas."""
-    kids = s.execute(select(Area.slug).where(Area.parent_id == area.id).order_by(Area.slug))
-    names = list(kids.scalars())
+    names = children_slugs(s, area.id)
     if names:
         raise InvalidInput(f"area {area.slug!r} has child areas ({', '.join(names)}); {why}")
 

@@ -36,7 +36,7 @@ from gridmgr.db.store import (
     reading,
     transaction,
 )
-from gridmgr.db.tree import children_ids
+from gridmgr.db.tree import children_slugs
 from gridmgr.errors import Conflict, InvalidInput, NotFound
 from gridmgr.files.areas import Limits, features_from_geojson, read_features, read_line_features
 from gridmgr.files.weights import read_weights, weight_source_name, weights_from_geojson
@@ -157,15 +157,14 @@ def current_plan(engine: Engine, slug: str) -> CurrentPlan:
 
 def _check_leaf(s: Session, area: Area) -> None:
     """InvalidInput when the area holds child areas: only leaves hold cells."""
-    kids = children_ids(s, area.id)
-    if kids:
-        names = s.execute(select(Area.slug).where(Area.id.in_(kids)).order_by(Area.slug)).scalars()
+    names = children_slugs(s, area.id)
+    if names:
         raise InvalidInput.of(
             "area {slug!r} holds child areas ({children}); an area holds cells or child areas, not "
             "both: grid it with --count N or --cell-size M to grid all its leaf areas at once, or "
             "grid a child",
             slug=area.slug,
-            children=", ".join(list(names)[:10]),
+            children=", ".join(names[:10]),
         )
 
 

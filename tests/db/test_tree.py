@@ -8,7 +8,14 @@ import shapely
 
 from gridmgr.db.models import Area
 from gridmgr.db.store import reading, transaction
-from gridmgr.db.tree import ancestor_ids, children_ids, is_within, leaf_ids, subtree_ids
+from gridmgr.db.tree import (
+    ancestor_ids,
+    children_ids,
+    children_slugs,
+    is_within,
+    leaf_ids,
+    subtree_ids,
+)
 
 
 def build(engine, parents: list[int | None]) -> list[int]:
@@ -46,6 +53,7 @@ def test_tree_queries_match_the_tree(engine):
             assert sub[0] == area_id
             assert set(sub) == {ids[j] for j in below(i)} and len(sub) == len(set(sub))
             assert set(children_ids(s, area_id)) == {ids[j] for j in kids[i]}
+            assert children_slugs(s, area_id) == sorted(f"a{j}" for j in kids[i])
             assert set(leaf_ids(s, area_id)) == {ids[j] for j in below(i) if not kids[j]}
             assert ancestor_ids(s, area_id) == [ids[j] for j in path(i)]
             for j in rng.sample(range(len(ids)), 5):
