@@ -125,18 +125,10 @@ def test_split_by_mode_tiles_and_never_crosses_a_line(area, count, use_count, da
     else:
         cells = cells_from_area(area, cell_size=math.sqrt(cell_m2), split_by=split)
     geoms = assert_tiles(cells, area)
-    crs = metric_crs(area)
     # lines are snapped to a 5 cm grid before cutting: look 10 cm inside the cells; lines that
     # divide nothing (one from the boundary to a hole: a hole is not the far side) are reported and
     # may be straddled; blocks under 0.35 of a cell join a neighbour across a line
-    assert_no_cell_crosses(
-        geoms,
-        _dividing(to_metric(split, crs), to_metric(area, crs)),
-        to_metric(area, crs),
-        inset_m=0.1,
-        crumb_m2=0.35 * cell_m2,
-        crumb_lines=to_metric(split, crs),
-    )
+    _assert_lines_divide(geoms, area, split, crumb_m2=0.35 * cell_m2)
 
 
 def test_a_road_drawn_twice_across_a_ring_divides_every_cell():
@@ -150,14 +142,8 @@ def test_a_road_drawn_twice_across_a_ring_divides_every_cell():
     area, lines = shapely.from_wkt(case["area"]), shapely.from_wkt(case["lines"])
     cells = cells_from_area(area, count=case["count"], split_by=lines)
     assert (shapely.get_num_geometries(cells.geometry.values) == 1).all()  # the area allows it
-    crs = metric_crs(area)
-    assert_no_cell_crosses(
-        assert_tiles(cells, area),
-        _dividing(to_metric(lines, crs), to_metric(area, crs)),
-        to_metric(area, crs),
-        inset_m=0.1,
-        crumb_m2=0.35 * metric_area(area) / case["count"],
-        crumb_lines=to_metric(lines, crs),
+    _assert_lines_divide(
+        assert_tiles(cells, area), area, lines, crumb_m2=0.35 * metric_area(area) / case["count"]
     )
 
 
@@ -236,14 +222,8 @@ def test_a_road_past_a_hole_tip_by_count_divides_every_cell():
     area, lines = shapely.from_wkb(case["area_wkb"]), shapely.from_wkb(case["lines_wkb"])
     cells = cells_from_area(area, count=case["count"], split_by=lines)
     assert len(cells) == case["count"]
-    crs = metric_crs(area)
-    assert_no_cell_crosses(
-        assert_tiles(cells, area),
-        _dividing(to_metric(lines, crs), to_metric(area, crs)),
-        to_metric(area, crs),
-        inset_m=0.1,
-        crumb_m2=0.35 * metric_area(area) / case["count"],
-        crumb_lines=to_metric(lines, crs),
+    _assert_lines_divide(
+        assert_tiles(cells, area), area, lines, crumb_m2=0.35 * metric_area(area) / case["count"]
     )
 
 
@@ -277,14 +257,11 @@ def test_a_road_across_a_hole_tip_at_a_shallow_angle_divides_every_cell(by_count
     case = json.loads((DATA / f"{name}.json").read_text())
     area, lines = shapely.from_wkb(case["area_wkb"]), shapely.from_wkb(case["lines_wkb"])
     cells = cells_from_area(area, count=case["cell_size_of_count"], split_by=lines)
-    crs = metric_crs(area)
-    assert_no_cell_crosses(
+    _assert_lines_divide(
         assert_tiles(cells, area),
-        _dividing(to_metric(lines, crs), to_metric(area, crs)),
-        to_metric(area, crs),
-        inset_m=0.1,
+        area,
+        lines,
         crumb_m2=0.35 * metric_area(area) / case["cell_size_of_count"],
-        crumb_lines=to_metric(lines, crs),
     )
 
 
@@ -295,13 +272,21 @@ def _saved_case_by_cell_size_divides_every_cell(name: str) -> None:
     area, lines = shapely.from_wkb(case["area_wkb"]), shapely.from_wkb(case["lines_wkb"])
     cell_m2 = metric_area(area) / case["cell_size_of_count"]
     cells = cells_from_area(area, cell_size=math.sqrt(cell_m2), split_by=lines)
+    _assert_lines_divide(assert_tiles(cells, area), area, lines, crumb_m2=0.35 * cell_m2)
+
+
+def _assert_lines_divide(
+    geoms, area: shapely.Geometry, lines: shapely.Geometry, *, crumb_m2: float
+) -> None:
+    """No dividing line cuts a cell's own ground off (looking 10 cm inside the cells, since lines
+    are snapped to a 5 cm grid), blocks under `crumb_m2` aside."""
     crs = metric_crs(area)
     assert_no_cell_crosses(
-        assert_tiles(cells, area),
+        geoms,
         _dividing(to_metric(lines, crs), to_metric(area, crs)),
         to_metric(area, crs),
         inset_m=0.1,
-        crumb_m2=0.35 * cell_m2,
+        crumb_m2=crumb_m2,
         crumb_lines=to_metric(lines, crs),
     )
 
