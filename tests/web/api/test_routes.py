@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import subprocess
 import sys
@@ -541,32 +540,44 @@ def test_404_for_unknown_areas_and_cells(site):
     assert _error(client.get(f"{API}/no/such/thing", headers=tok["manager"]), 404)
 
 
-def test_409_when_another_regrid_commits_first(site, engine):
-    """The API's re-grid reads the plan, then a CLI re-grid commits; the API's write is refused."""
+def test_409_when_another_regrid_commits_first(site, engine, monkeypatch):
+    """The API's re-grid reads the plan, then a CLI re-grid commits; the API's write is refused.
+    The API's request is held after it has cut its cells (it read the plan before) until the CLI's
+    re-grid has committed: the interleaving is set, not left to timing (a faster cut once always
+    committed first)."""
     from gridmgr import services
+    from gridmgr.services import plans
 
     app, _, tok, park = site
     answers: list = []
+    cut, other_committed = threading.Event(), threading.Event()
+    real_cut = plans.cells_from_area
+
+    def cut_then_wait(*args, **kwargs):
+        cells = real_cut(*args, **kwargs)
+        if threading.current_thread() is api:
+            cut.set()
+            assert other_committed.wait(60)
+        return cells
+
+    monkeypatch.setattr(plans, "cells_from_area", cut_then_wait)
 
     def api_regrid():
         answers.append(app.test_client().post(
             f"{API}/areas/{park.slug}/grid", headers=tok["planner"], json={"count": 400}
         ))  # fmt: skip
 
-    from gridmgr.errors import Conflict
-
-    for _attempt in range(6):
-        thread = threading.Thread(target=api_regrid)
-        thread.start()
-        time.sleep(0.15)  # the API has read the plan and is cutting 400 cells
-        # on a slow machine the API may commit first: the CLI's re-grid is the one refused
-        with contextlib.suppress(Conflict):
-            services.grid(engine, park.slug, count=8)
-        thread.join()
-        if answers[-1].status_code == 409:
-            break
+    api = threading.Thread(target=api_regrid)
+    api.start()
+    try:
+        assert cut.wait(60)  # the API has read the plan and cut its 400 cells
+        services.grid(engine, park.slug, count=8)
+    finally:
+        other_committed.set()
+        api.join()
     err = _error(answers[-1], 409)
     assert err["code"] == "conflict" and "re-gridded by someone else" in err["message"]
+    assert len(services.plan_cells(engine, park.slug)) == 8  # the CLI's plan, the API's not written
 
 
 def test_413_for_a_body_over_the_upload_limit(site):
