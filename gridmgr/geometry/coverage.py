@@ -12,7 +12,7 @@ from pyproj import CRS
 from shapely.geometry.base import BaseGeometry
 
 from gridmgr.geometry.arrays import GeoArray
-from gridmgr.geometry.projection import metric_crs, metric_epsg, to_metric, to_wgs84
+from gridmgr.geometry.projection import crs_of_epsg, metric_crs, metric_epsg, to_metric, to_wgs84
 
 SLIVER_M2 = 1.0  # gaps and overlaps under this are rounding, not news
 HAIR_M = 0.01  # seams thinner than 2 cm are rounding too
@@ -81,7 +81,7 @@ def ground_areas(
     gap_m2 = np.zeros(len(areas))
     codes = metric_epsg(areas)
     for code in np.unique(codes):
-        crs, at = CRS.from_epsg(int(code)), codes == code
+        crs, at = crs_of_epsg(int(code)), codes == code
         area_m2[at] = shapely.area(to_metric(areas[at], crs))
         gap_m2[at] = shapely.area(to_metric(gaps[at], crs))
     return area_m2, area_m2 - gap_m2

@@ -20,7 +20,7 @@ def metric_crs(geometry: shapely.Geometry) -> CRS:
     UTM keeps the cell lattice on a fixed origin per zone, so the same cell size gives the
     same cells again when an area is re-gridded.
     """
-    return _crs_of_epsg(int(metric_epsg(np.asarray([geometry], dtype=object))[0]))
+    return crs_of_epsg(int(metric_epsg(np.asarray([geometry], dtype=object))[0]))
 
 
 def metric_epsg(geometries: npt.NDArray[np.object_]) -> npt.NDArray[np.int64]:
@@ -34,7 +34,8 @@ def metric_epsg(geometries: npt.NDArray[np.object_]) -> npt.NDArray[np.int64]:
 
 
 @lru_cache(maxsize=256)
-def _crs_of_epsg(code: int) -> CRS:
+def crs_of_epsg(code: int) -> CRS:
+    """The CRS of an EPSG code, made once per code (making one parses pyproj's database)."""
     return CRS.from_epsg(code)
 
 

@@ -2,10 +2,10 @@
 day lock so two gates racing at the limit never pass it, safe to replay with its key; the area's
 occupancy now, and its day as a curve.
 
-A count's transaction locks the area's row for the day (`SELECT … FOR UPDATE` on PostgreSQL; on
-SQLite every write transaction begins IMMEDIATE and so is already serial), checks the caps
-(`rules.capacity.apply_count`), updates that row and the checkpoint's day, and inserts the event,
-all or nothing. The day's occupancy can always be recounted from the events (`recount`).
+A count's transaction adds itself to the area's row for the day with one `UPDATE … RETURNING`, which
+holds that row to the commit (on SQLite every write transaction begins IMMEDIATE and so is already
+serial), checks the caps on the values before it (`rules.capacity.apply_count`; a refusal rolls the
+whole count back), and inserts the event, all or nothing. The day's occupancy can always be recounted from the events (`recount`).
 """
 
 from __future__ import annotations
@@ -52,7 +52,6 @@ from gridmgr.rules.capacity import Cap, apply_count, next_slot, slot_at, status_
 from gridmgr.rules.clock import parse_moment
 from gridmgr.rules.schedule import day_bounds
 from gridmgr.services.checkpoints import (
-    CapacityInfo,
     capacity_of,
     checkpoint_of,
     slots_of,
@@ -330,9 +329,8 @@ def _count(
         when = _moment(at, tz, manager=actor.manages)
         local = when.astimezone(tz)
         day = local.date().isoformat()
-        cap = Cap() if capped is None else stored_cap(most, percent, instant)
+        limit = (Cap() if capped is None else stored_cap(most, percent, instant)).limit
         slots = list(slots_of(s, area_id))
-        caps = CapacityInfo(slug, cap, tuple(slots))
         slot = slot_at(slots, local.time())
         if replayed:
             raise _Replayed  # a retry whose first try was stored: its answer, nothing written
@@ -352,7 +350,7 @@ def _count(
         per_slot: dict[str, int] = json.loads(slot_text or "{}")
         counted = apply_count(
             occupancy=occupancy, entries=entries, exits=exits, n_in=n_in, n_out=n_out,
-            limit=caps.limit, slots=slots, slot=slot,
+            limit=limit, slots=slots, slot=slot,
             slot_entries=per_slot.get(slot.label, 0) if slot else 0, override=override,
         )  # fmt: skip  # refused: the exception rolls the whole count back
         if slot is not None and counted.slot_entries is not None and n_in:
@@ -368,18 +366,18 @@ def _count(
              "received_at_s": int(datetime.now(UTC).timestamp()), "n_in": n_in, "n_out": n_out,
              "entered_by": actor.name, "override": override,
              "reason": reason if override else None, "idempotency_key": key,
-             "occupancy_after": counted.occupancy, "limit_after": caps.limit,
+             "occupancy_after": counted.occupancy, "limit_after": limit,
              "slot": slot.label if slot else None},
         ).scalar_one()  # fmt: skip
         if override:
             record_audit(
                 s, actor.name, "count.override", area_id, checkpoint=checkpoint_id, n_in=n_in,
                 n_out=n_out, at=local.isoformat(), reason=reason, occupancy=counted.occupancy,
-                limit=caps.limit,
+                limit=limit,
             )  # fmt: skip
         return CountResult(
             int(event_id), slug, checkpoint_id, n_in, n_out, datetime.fromtimestamp(stamp, tz),
-            counted.occupancy, caps.limit, override,
+            counted.occupancy, limit, override,
         )  # fmt: skip
 
 

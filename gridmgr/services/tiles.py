@@ -39,7 +39,7 @@ from gridmgr.geometry.tile_dissolve import cells_zoom, dissolve_in_tile, tile_la
 from gridmgr.geometry.tiles import Tile, shapes_in_tile, tile_of
 from gridmgr.rules.clock import parse_moment
 from gridmgr.services.coverage import map_status
-from gridmgr.services.round_status import read_rounds
+from gridmgr.services.round_status import positions_among, read_rounds
 from gridmgr.services.tile_cache import TileCache
 
 LAYER = "cells"
@@ -138,9 +138,8 @@ def _columns(
 ) -> _Columns:
     """The status of each of the cells `ids`, and with `posts` its wardens' names, their count and
     its posts (JSON text); without, only how many wardens each has (all a merged tile needs)."""
-    by_id = np.argsort(ids)
     held = tile_posts(s, in_tile)
-    post_cell = by_id[np.searchsorted(ids, [p[0] for p in held], sorter=by_id)]
+    post_cell = positions_among(ids)([p[0] for p in held])
     counts = np.bincount(post_cell.astype(np.int64), minlength=len(ids))
     rounds = read_rounds(s, ids, tz, moment, cells=in_tile, days_back=1)
     status = [str(v) for v in map_status(rounds.status(moment, tz).status, counts > 0)]
